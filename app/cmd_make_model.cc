@@ -1,0 +1,70 @@
+#include <unistd.h>
+
+#include <cstdio>
+
+#include "app/commands.h"
+#include "tools/model_generator.h"
+#include "util/log.h"
+
+namespace frugal::app {
+
+Command AddMakeModelCommand(CLI::App& app) {
+  struct Flags {
+    tools::GeneratorOptions options;
+    std::string dtype, kv_b, out;
+    int q_lora = -1;
+    double yarn = -1;
+    int threads = DefaultThreadCount();
+  };
+  auto f = std::make_shared<Flags>();
+  CLI::App* cmd = app.add_subcommand("make-model", "generate a deterministic random-weight deepseek2 GGUF");
+  cmd->add_option("--preset", f->options.preset, "tiny | tiny-v3tok | mini | v3-shaped")->capture_default_str();
+  cmd->add_option("--dtype", f->dtype, "weight type: f32 f16 bf16 q8_0 q4_0 q4_1 q5_0 q5_1 q4_K q5_K q6_K");
+  cmd->add_flag("--skew", f->options.skew, "trained-like expert popularity (a content-dependent minority)");
+  cmd->add_option("--seed", f->options.seed, "random seed")->capture_default_str();
+  cmd->add_option("--q-lora", f->q_lora, "query compression rank (0: none)");
+  cmd->add_option("--kv-b", f->kv_b, "key/value up-projection layout: split | legacy");
+  cmd->add_option("--yarn-factor", f->yarn, "YaRN factor (<= 1: off)");
+  cmd->add_option("--tokenizer-dir", f->options.tokenizer_dir, "directory with the DeepSeek-V3 tokenizer.json");
+  cmd->add_option("--gguf-version", f->options.gguf_version, "2 or 3")->capture_default_str();
+  cmd->add_option("-t,--threads", f->threads, "threads")->capture_default_str();
+  cmd->add_option("-o,--output", f->out, "output file")->required();
+  return {cmd, [f]() -> int {
+    tools::GeneratorOptions& o = f->options;
+    if (!f->dtype.empty()) {
+      o.dtype = TypeFromName(f->dtype);
+      if (!o.dtype) {
+        LogError("unknown --dtype '{}'", f->dtype);
+        return 2;
+      }
+    }
+    if (f->q_lora >= 0) o.q_lora_rank = f->q_lora;
+    if (f->yarn >= 0) o.yarn_factor = f->yarn;
+    if (!f->kv_b.empty()) {
+      if (f->kv_b != "split" && f->kv_b != "legacy") {
+        LogError("--kv-b must be split or legacy, not '{}'", f->kv_b);
+        return 2;
+      }
+      o.kv_b_layout = f->kv_b == "split" ? model::KvBLayout::kSplit : model::KvBLayout::kLegacy;
+    }
+    if (o.gguf_version != 2 && o.gguf_version != 3) {
+      LogError("--gguf-version must be 2 or 3");
+      return 2;
+    }
+    if (o.tokenizer_dir.empty()) o.tokenizer_dir = DefaultTokenizerDir();
+    ThreadPool pool(f->threads);
+    const bool tty = isatty(fileno(stderr));
+    Status s = tools::GenerateModel(o, f->out, pool, [tty](size_t done, size_t total, const std::string& name) {
+      if (tty) std::fprintf(stderr, "\r[%zu/%zu] %-40s", done + 1, total, name.c_str());
+    });
+    if (tty) std::fprintf(stderr, "\n");
+    if (!s.ok()) {
+      LogError("{}", s.ToString());
+      return 1;
+    }
+    LogInfo("wrote {}", f->out);
+    return 0;
+  }};
+}
+
+}  // namespace frugal::app

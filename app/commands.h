@@ -1,0 +1,26 @@
+// Subcommands of the `frugal` executable. Each registers its flags on the CLI11 app and
+// returns the process exit status when run.
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+namespace frugal::app {
+
+struct Command {
+  CLI::App* cli;             // the registered subcommand
+  std::function<int()> run;  // runs it after parsing; returns the exit status
+};
+
+Command AddInspectCommand(CLI::App& app);
+Command AddMakeModelCommand(CLI::App& app);
+Command AddDequantCommand(CLI::App& app);
+
+// Directory holding the DeepSeek-V3 tokenizer.json: $FRUGAL_TOKENIZER_DIR, else
+// deps/tokenizer-deepseek_v3/models under the current directory or next to the executable's
+// build directory (where scripts/setup.sh puts it).
+std::string DefaultTokenizerDir();
+
+}  // namespace frugal::app

@@ -1,0 +1,148 @@
+#include "app/inspect_report.h"
+
+#include <fmt/format.h>
+
+#include "model/footprint.h"
+
+namespace frugal::app {
+namespace {
+
+using nlohmann::json;
+
+json ConfigJson(const model::ModelConfig& c) {
+  const model::MlaConfig& m = c.mla;
+  const model::MoeConfig& e = c.moe;
+  json rope = {{"freq_base", c.rope.freq_base},
+               {"scaling", c.rope.scaling == model::RopeScalingType::kYarn ? "yarn" : "none"}};
+  if (c.rope.scaling == model::RopeScalingType::kYarn) {
+    rope["factor"] = c.rope.factor;
+    rope["original_context_length"] = c.rope.original_context_length;
+    rope["beta_fast"] = c.rope.beta_fast;
+    rope["beta_slow"] = c.rope.beta_slow;
+    rope["yarn_log_multiplier"] = c.rope.yarn_log_multiplier;
+  }
+  return {
+      {"architecture", c.architecture},
+      {"name", c.name},
+      {"n_layers", c.n_layers},
+      {"n_nextn_layers", c.n_nextn_layers},
+      {"hidden", c.hidden},
+      {"vocab_size", c.vocab_size},
+      {"context_length", c.context_length},
+      {"rms_eps", c.rms_eps},
+      {"mla", {{"n_heads", m.n_heads}, {"q_lora_rank", m.q_lora_rank}, {"kv_lora_rank", m.kv_lora_rank},
+               {"qk_nope_head_dim", m.qk_nope_head_dim}, {"qk_rope_head_dim", m.qk_rope_head_dim},
+               {"v_head_dim", m.v_head_dim},
+               {"kv_b_layout", m.kv_b_layout == model::KvBLayout::kSplit ? "split" : "legacy"}}},
+      {"rope", rope},
+      {"moe", {{"n_leading_dense", e.n_leading_dense}, {"dense_ff", e.dense_ff}, {"n_experts", e.n_experts},
+               {"n_experts_used", e.n_experts_used}, {"n_shared", e.n_shared}, {"expert_ff", e.expert_ff},
+               {"n_groups", e.n_groups}, {"n_groups_used", e.n_groups_used},
+               {"gating", e.gating == model::GatingFunction::kSigmoid ? "sigmoid" : "softmax"},
+               {"weights_scale", e.weights_scale}, {"weights_norm", e.weights_norm}, {"has_bias", e.has_bias}}},
+  };
+}
+
+json FootprintJson(const model::Footprint& f) {
+  json by_type = json::object();
+  for (const auto& [name, t] : f.by_type) {
+    by_type[name] = {{"tensors", t.tensors}, {"elements", t.elements}, {"bytes", t.bytes}};
+  }
+  return {
+      {"total_bytes", f.total_bytes},
+      {"total_params", f.total_params},
+      {"bytes_by_type", by_type},
+      {"bytes_by_role", f.by_role},
+      {"every_token_bytes", f.every_token_bytes},
+      {"embedding_row_bytes", f.embedding_row_bytes},
+      {"routed_expert_bytes", f.routed_expert_bytes},
+      {"routed_expert_params", f.routed_expert_params},
+      {"bytes_per_expert", f.bytes_per_expert},
+      {"expert_lockers", f.n_expert_lockers},
+      {"active_bytes_per_token", f.active_bytes_per_token},
+      {"active_params_per_token", f.active_params_per_token},
+      {"kv_latent_bytes_per_token_f16", f.kv_latent_bytes_per_token},
+      {"kv_mha_bytes_per_token_f16", f.kv_mha_bytes_per_token},
+  };
+}
+
+json TokenizerJson(const io::GgufFile& file) {
+  json t = json::object();
+  if (auto m = file.GetString("tokenizer.ggml.model"); m.ok()) t["model"] = *m;
+  if (auto p = file.GetString("tokenizer.ggml.pre"); p.ok()) t["pre"] = *p;
+  if (const io::GgufValue* v = file.Find("tokenizer.ggml.tokens")) t["n_tokens"] = v->array_size();
+  if (const io::GgufValue* v = file.Find("tokenizer.ggml.merges")) t["n_merges"] = v->array_size();
+  for (const char* k : {"bos_token_id", "eos_token_id", "padding_token_id"}) {
+    if (auto id = file.GetInt(std::string("tokenizer.ggml.") + k); id.ok()) t[k] = *id;
+  }
+  t["has_chat_template"] = file.Has("tokenizer.chat_template");
+  return t;
+}
+
+std::string Bytes(uint64_t b) {
+  const double x = static_cast<double>(b);
+  if (b >= (1ull << 30)) return fmt::format("{:.2f} GiB", x / (1ull << 30));
+  if (b >= (1ull << 20)) return fmt::format("{:.2f} MiB", x / (1ull << 20));
+  if (b >= (1ull << 10)) return fmt::format("{:.2f} KiB", x / (1ull << 10));
+  return fmt::format("{} B", b);
+}
+
+}  // namespace
+
+json BuildInspectReport(const io::GgufFile& file, const StatusOr<model::ModelConfig>& config) {
+  json r = {{"file", file.name()}, {"file_bytes", file.file_size()}, {"gguf_version", file.version()},
+            {"alignment", file.alignment()}, {"n_tensors", file.tensors().size()},
+            {"n_metadata", file.metadata().size()}, {"tokenizer", TokenizerJson(file)}};
+  if (!config.ok()) {
+    r["error"] = config.status().ToString();
+    return r;
+  }
+  r["config"] = ConfigJson(*config);
+  r["footprint"] = FootprintJson(model::ComputeFootprint(*config, model::TensorEntriesOf(file)));
+  return r;
+}
+
+std::string RenderInspectText(const json& r) {
+  std::string s = fmt::format("file        {} ({}), GGUF v{}, alignment {}\n", r["file"].get<std::string>(),
+                              Bytes(r["file_bytes"]), r["gguf_version"].get<int>(), r["alignment"].get<int>());
+  const json& t = r["tokenizer"];
+  s += fmt::format("tokenizer   {}\n", t.dump());
+  if (r.contains("error")) return s + fmt::format("error       {}\n", r["error"].get<std::string>());
+  const json& c = r["config"];
+  const json& m = c["mla"];
+  const json& e = c["moe"];
+  s += fmt::format("model       {} '{}': {} layers, hidden {}, vocab {}, context {}\n",
+                   c["architecture"].get<std::string>(), c["name"].get<std::string>(), c["n_layers"].get<int>(),
+                   c["hidden"].get<int>(), c["vocab_size"].get<int>(), c["context_length"].get<int>());
+  s += fmt::format("attention   MLA: {} heads, q_lora {}, kv_lora {}, nope {}, rope {}, v {}, kv_b {}\n",
+                   m["n_heads"].get<int>(), m["q_lora_rank"].get<int>(), m["kv_lora_rank"].get<int>(),
+                   m["qk_nope_head_dim"].get<int>(), m["qk_rope_head_dim"].get<int>(), m["v_head_dim"].get<int>(),
+                   m["kv_b_layout"].get<std::string>());
+  s += fmt::format("rope        {}\n", c["rope"].dump());
+  s += fmt::format("moe         {} dense layer(s) (ff {}), {} experts top-{}, {} shared, expert ff {}, "
+                   "groups {} top-{}, {} gating, scale {}, norm {}, bias {}\n",
+                   e["n_leading_dense"].get<int>(), e["dense_ff"].get<int>(), e["n_experts"].get<int>(),
+                   e["n_experts_used"].get<int>(), e["n_shared"].get<int>(), e["expert_ff"].get<int>(),
+                   e["n_groups"].get<int>(), e["n_groups_used"].get<int>(), e["gating"].get<std::string>(),
+                   e["weights_scale"].get<double>(), e["weights_norm"].get<bool>(), e["has_bias"].get<bool>());
+  const json& f = r["footprint"];
+  s += fmt::format("tensors     {} tensors, {} parameters, {}\n", r["n_tensors"].get<int>(),
+                   f["total_params"].get<uint64_t>(), Bytes(f["total_bytes"]));
+  for (const auto& [name, tt] : f["bytes_by_type"].items()) {
+    s += fmt::format("  {:<8}  {:>5} tensors  {:>12}\n", name, tt["tensors"].get<int>(), Bytes(tt["bytes"]));
+  }
+  s += "bytes by role\n";
+  for (const auto& [name, b] : f["bytes_by_role"].items()) s += fmt::format("  {:<14} {:>12}\n", name, Bytes(b));
+  s += fmt::format("every token reads    {} (attention, norms, dense FFN, router, shared experts, head)"
+                   " + {} embedding row\n", Bytes(f["every_token_bytes"]), Bytes(f["embedding_row_bytes"]));
+  s += fmt::format("routed experts       {} in {} lockers of {} (can live in a slower tier)\n",
+                   Bytes(f["routed_expert_bytes"]), f["expert_lockers"].get<uint64_t>(), Bytes(f["bytes_per_expert"]));
+  s += fmt::format("active per token     {} ({} parameters)\n", Bytes(f["active_bytes_per_token"]),
+                   f["active_params_per_token"].get<uint64_t>());
+  const uint64_t latent = f["kv_latent_bytes_per_token_f16"], mha = f["kv_mha_bytes_per_token_f16"];
+  s += fmt::format("KV cache per token   {} as MLA latent vs {} as standard MHA (f16): {:.1f}x smaller\n",
+                   Bytes(latent), Bytes(mha), latent ? static_cast<double>(mha) / static_cast<double>(latent) : 0.0);
+  return s;
+}
+
+}  // namespace frugal::app

@@ -1,0 +1,23 @@
+// The `frugal` command: one executable, llama.cpp-style flags, subcommands per job.
+#include <vector>
+
+#include "app/commands.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"frugal: DeepSeek-architecture (MLA + MoE) inference engine"};
+  app.require_subcommand(1);
+  const std::vector<frugal::app::Command> commands = {
+      frugal::app::AddInspectCommand(app),
+      frugal::app::AddMakeModelCommand(app),
+      frugal::app::AddDequantCommand(app),
+  };
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  for (const frugal::app::Command& c : commands) {
+    if (c.cli->parsed()) return c.run();
+  }
+  return 1;
+}

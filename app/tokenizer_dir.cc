@@ -1,0 +1,26 @@
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+
+#include "app/commands.h"
+
+namespace frugal::app {
+
+std::string DefaultTokenizerDir() {
+  namespace fs = std::filesystem;
+  if (const char* env = std::getenv("FRUGAL_TOKENIZER_DIR"); env != nullptr && *env) return env;
+  const fs::path rel = fs::path("deps") / "tokenizer-deepseek_v3" / "models";
+  std::error_code ec;
+  if (fs::exists(rel / "tokenizer.json", ec)) return rel.string();
+  // The executable lives in <repo>/build*/app/frugal; look two levels up.
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    for (fs::path dir = exe.parent_path(); !dir.empty() && dir != dir.root_path(); dir = dir.parent_path()) {
+      if (fs::exists(dir / rel / "tokenizer.json", ec)) return (dir / rel).string();
+    }
+  }
+  return rel.string();
+}
+
+}  // namespace frugal::app

@@ -1,0 +1,86 @@
+// Model hyperparameters of a deepseek2-architecture file, grouped by concept and validated
+// once (config.cc). Immutable after loading; thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "io/gguf_file.h"
+#include "util/status.h"
+
+namespace frugal::model {
+
+// How the per-head key/value up-projection is stored.
+enum class KvBLayout {
+  kSplit,   // attn_k_b {nope, kv_lora, heads} + attn_v_b {kv_lora, v, heads} (llama.cpp ≥ 2025)
+  kLegacy,  // attn_kv_b {kv_lora, heads·(nope+v)} (older conversions)
+};
+
+struct MlaConfig {
+  int n_heads = 0;
+  int q_lora_rank = 0;  // 0: no query compression (attn_q), as in V2-Lite
+  int kv_lora_rank = 0;
+  int qk_nope_head_dim = 0;
+  int qk_rope_head_dim = 0;
+  int v_head_dim = 0;
+  KvBLayout kv_b_layout = KvBLayout::kSplit;
+
+  int qk_head_dim() const { return qk_nope_head_dim + qk_rope_head_dim; }
+  // Cached per token per layer: the normalized latent and the shared roped key.
+  int latent_width() const { return kv_lora_rank + qk_rope_head_dim; }
+};
+
+enum class RopeScalingType { kNone, kYarn };
+
+struct RopeConfig {
+  double freq_base = 10000.0;
+  RopeScalingType scaling = RopeScalingType::kNone;
+  double factor = 1.0;
+  int original_context_length = 0;
+  double beta_fast = 32.0;
+  double beta_slow = 1.0;
+  double yarn_log_multiplier = 0.0;  // 0.1·mscale_all_dim
+};
+
+enum class GatingFunction { kSoftmax = 1, kSigmoid = 2 };
+
+struct MoeConfig {
+  int n_leading_dense = 0;  // layers [0, n_leading_dense) use a dense FFN
+  int dense_ff = 0;         // feed_forward_length of the dense layers
+  int n_experts = 0;        // routed experts per MoE layer (0: no MoE layers)
+  int n_experts_used = 0;   // top-k
+  int n_shared = 0;
+  int expert_ff = 0;
+  int n_groups = 1;
+  int n_groups_used = 1;
+  GatingFunction gating = GatingFunction::kSoftmax;
+  double weights_scale = 1.0;
+  bool weights_norm = false;
+  bool has_bias = false;  // exp_probs_b.bias present: selection-only bias (V3)
+};
+
+struct ModelConfig {
+  std::string architecture;
+  std::string name;
+  int n_layers = 0;  // transformer blocks used for the forward pass (MTP layers excluded)
+  int n_nextn_layers = 0;  // extra multi-token-prediction blocks stored after them
+  int hidden = 0;
+  int vocab_size = 0;
+  int context_length = 0;
+  double rms_eps = 1e-6;
+  MlaConfig mla;
+  RopeConfig rope;
+  MoeConfig moe;
+
+  bool IsMoeLayer(int layer) const { return moe.n_experts > 0 && layer >= moe.n_leading_dense; }
+  int n_moe_layers() const { return moe.n_experts > 0 ? n_layers - moe.n_leading_dense : 0; }
+};
+
+// Reads the `deepseek2.*` keys (../shared/DESIGN.md "Model files"), detects the tensor
+// layout variants, validates the values and checks every expected tensor's presence and shape.
+// Errors say what is wrong and how to fix it.
+StatusOr<ModelConfig> LoadModelConfig(const io::GgufFile& file);
+// Range and consistency checks on the values alone (used by LoadModelConfig and the generator).
+Status ValidateModelConfig(const ModelConfig& config);
+
+}  // namespace frugal::model

@@ -1,0 +1,154 @@
+#include "tools/model_generator.h"
+
+#include <cmath>
+
+#include "io/gguf_writer.h"
+#include "kernels/quantize.h"
+#include "tools/vocab.h"
+#include "tools/weight_init.h"
+
+namespace frugal::tools {
+namespace {
+
+using io::GgufValue;
+
+void WriteConfigKeys(const model::ModelConfig& c, io::GgufWriter* w) {
+  const std::string a = "deepseek2.";
+  const model::MlaConfig& m = c.mla;
+  const model::MoeConfig& e = c.moe;
+  auto u32 = [&](const std::string& key, int v) { w->SetValue(a + key, GgufValue::Uint32(static_cast<uint32_t>(v))); };
+  auto f32 = [&](const std::string& key, double v) { w->SetValue(a + key, GgufValue::Float32(static_cast<float>(v))); };
+  w->SetValue("general.architecture", GgufValue::String("deepseek2"));
+  w->SetValue("general.name", GgufValue::String(c.name));
+  u32("vocab_size", c.vocab_size);
+  u32("context_length", c.context_length);
+  u32("embedding_length", c.hidden);
+  u32("feed_forward_length", e.dense_ff);
+  u32("block_count", c.n_layers);
+  u32("attention.head_count", m.n_heads);
+  f32("attention.layer_norm_rms_epsilon", c.rms_eps);
+  f32("rope.freq_base", c.rope.freq_base);
+  u32("rope.dimension_count", m.qk_rope_head_dim);
+  if (m.q_lora_rank > 0) u32("attention.q_lora_rank", m.q_lora_rank);
+  u32("attention.kv_lora_rank", m.kv_lora_rank);
+  if (m.kv_b_layout == model::KvBLayout::kSplit) {  // llama.cpp's MLA conversion: latent "K/V"
+    u32("attention.head_count_kv", 1);
+    u32("attention.key_length", m.kv_lora_rank + m.qk_rope_head_dim);
+    u32("attention.value_length", m.kv_lora_rank);
+    u32("attention.key_length_mla", m.qk_head_dim());
+    u32("attention.value_length_mla", m.v_head_dim);
+  } else {
+    u32("attention.head_count_kv", m.n_heads);
+    u32("attention.key_length", m.qk_head_dim());
+    u32("attention.value_length", m.v_head_dim);
+  }
+  u32("leading_dense_block_count", e.n_leading_dense);
+  u32("expert_count", e.n_experts);
+  u32("expert_used_count", e.n_experts_used);
+  u32("expert_shared_count", e.n_shared);
+  u32("expert_feed_forward_length", e.expert_ff);
+  u32("expert_group_count", e.n_groups);
+  u32("expert_group_used_count", e.n_groups_used);
+  u32("expert_gating_func", static_cast<int>(e.gating));
+  f32("expert_weights_scale", e.weights_scale);
+  w->SetValue(a + "expert_weights_norm", GgufValue::Bool(e.weights_norm));
+  if (c.rope.scaling == model::RopeScalingType::kYarn) {
+    w->SetValue(a + "rope.scaling.type", GgufValue::String("yarn"));
+    f32("rope.scaling.factor", c.rope.factor);
+    u32("rope.scaling.original_context_length", c.rope.original_context_length);
+    f32("rope.scaling.yarn_log_multiplier", c.rope.yarn_log_multiplier);
+    f32("rope.scaling.yarn_beta_fast", c.rope.beta_fast);
+    f32("rope.scaling.yarn_beta_slow", c.rope.beta_slow);
+  }
+}
+
+Status WriteTensor(const PlannedTensor& t, const WeightInit& init, io::GgufWriter& writer, size_t index,
+                   io::WritableFile& out, ThreadPool& pool) {
+  const uint64_t n = t.spec.shape.ne[0];
+  const uint64_t rows = t.spec.shape.rows();
+  const uint64_t row_bytes = RowBytes(t.type, n);
+  std::vector<std::byte> data(rows * row_bytes);
+  pool.ParallelFor(static_cast<int64_t>(rows), [&](int64_t begin, int64_t end, int) {
+    constexpr int64_t kRowsPerChunk = 64;
+    std::vector<float> values(static_cast<size_t>(n * kRowsPerChunk));
+    for (int64_t r = begin; r < end; r += kRowsPerChunk) {
+      const int64_t r_end = std::min(end, r + kRowsPerChunk);
+      init.FillRows(t.spec, static_cast<uint64_t>(r), static_cast<uint64_t>(r_end), values.data());
+      for (int64_t i = r; i < r_end; ++i) {
+        kernels::QuantizeRow(t.type, values.data() + (i - r) * n, data.data() + i * row_bytes,
+                             static_cast<int64_t>(n));
+      }
+    }
+  });
+  return writer.WriteTensorData(out, index, data);
+}
+
+}  // namespace
+
+GgmlType StoredTypeFor(const model::TensorSpec& spec, GgmlType dtype) {
+  if (spec.role == model::TensorRole::kNorm || spec.role == model::TensorRole::kRouter) return GgmlType::kF32;
+  const uint64_t ne0 = spec.shape.ne[0];
+  if (ne0 % TraitsOf(dtype).block_elems == 0) return dtype;
+  if (ne0 % 32 == 0 && TraitsOf(dtype).block_elems > 32) return GgmlType::kQ8_0;
+  return GgmlType::kF16;
+}
+
+StatusOr<ModelPlan> PlanModel(const GeneratorOptions& o) {
+  FRUGAL_ASSIGN_OR_RETURN(Preset preset, FindPreset(o.preset));
+  ModelPlan plan;
+  plan.config = preset.config;
+  plan.vocab = preset.vocab;
+  model::ModelConfig& c = plan.config;
+  if (o.q_lora_rank) c.mla.q_lora_rank = *o.q_lora_rank;
+  if (o.kv_b_layout) c.mla.kv_b_layout = *o.kv_b_layout;
+  if (o.yarn_factor) {
+    if (*o.yarn_factor <= 1.0) {
+      c.rope.scaling = model::RopeScalingType::kNone;
+    } else {
+      c.rope.scaling = model::RopeScalingType::kYarn;
+      c.rope.factor = *o.yarn_factor;
+      if (c.rope.original_context_length == 0) c.rope.original_context_length = c.context_length;
+      if (c.rope.yarn_log_multiplier == 0) c.rope.yarn_log_multiplier = 0.1;
+      c.context_length = static_cast<int>(c.rope.original_context_length * *o.yarn_factor);
+    }
+  }
+  if (preset.vocab == VocabSource::kSynthetic) c.vocab_size = static_cast<int>(MakeSyntheticVocab().tokens.size());
+  FRUGAL_RETURN_IF_ERROR(model::ValidateModelConfig(c));
+  const GgmlType dtype = o.dtype.value_or(preset.default_dtype);
+  if (!kernels::CanQuantize(dtype)) {
+    return InvalidArgument("make-model cannot write type {} (choose f32, f16, bf16, q8_0, q4_0, q4_1, "
+                           "q5_0, q5_1, q4_K, q5_K or q6_K)", TypeName(dtype));
+  }
+  for (model::TensorSpec& spec : model::ExpectedTensors(c)) {
+    const GgmlType type = StoredTypeFor(spec, dtype);
+    plan.tensors.push_back({std::move(spec), type});
+  }
+  return plan;
+}
+
+Status GenerateModel(const GeneratorOptions& o, const std::string& path, ThreadPool& pool,
+                     const ProgressFn& progress) {
+  FRUGAL_ASSIGN_OR_RETURN(ModelPlan plan, PlanModel(o));
+  Vocab vocab;
+  if (plan.vocab == VocabSource::kSynthetic) {
+    vocab = MakeSyntheticVocab();
+  } else {
+    FRUGAL_ASSIGN_OR_RETURN(vocab, ImportHfTokenizer(o.tokenizer_dir, plan.config.vocab_size, "deepseek-v3"));
+  }
+  io::GgufWriter writer(o.gguf_version);
+  WriteConfigKeys(plan.config, &writer);
+  writer.SetValue("general.quantization_version", GgufValue::Uint32(2));
+  WriteVocab(vocab, &writer);
+  for (const PlannedTensor& t : plan.tensors) writer.AddTensor(t.spec.name, t.spec.shape, t.type);
+  FRUGAL_ASSIGN_OR_RETURN(auto out, io::OpenAtomicWritableFile(path));
+  FRUGAL_RETURN_IF_ERROR(writer.WriteHeader(*out));
+  const WeightInit init(plan.config, o.seed, o.skew);
+  for (size_t i = 0; i < plan.tensors.size(); ++i) {
+    if (progress) progress(i, plan.tensors.size(), plan.tensors[i].spec.name);
+    FRUGAL_RETURN_IF_ERROR(WriteTensor(plan.tensors[i], init, writer, i, *out, pool));
+  }
+  FRUGAL_RETURN_IF_ERROR(writer.Finish());
+  return out->Close();
+}
+
+}  // namespace frugal::tools

@@ -1,0 +1,103 @@
+#include "tools/presets.h"
+
+namespace frugal::tools {
+namespace {
+
+using model::GatingFunction;
+using model::ModelConfig;
+using model::RopeScalingType;
+
+// DeepSeek-V2-Lite's YaRN: factor 40 over 4096 original positions, mscale_all_dim 0.707.
+void SetV2LiteYarn(ModelConfig* c) {
+  c->rope.scaling = RopeScalingType::kYarn;
+  c->rope.factor = 40;
+  c->rope.original_context_length = 4096;
+  c->rope.beta_fast = 32;
+  c->rope.beta_slow = 1;
+  c->rope.yarn_log_multiplier = 0.0707;
+  c->context_length = 163840;
+}
+
+Preset Tiny() {
+  Preset p{"tiny", "unit-test model: ds2-tiny shape, small synthetic vocab, f32", {}, VocabSource::kSynthetic,
+           GgmlType::kF32};
+  ModelConfig& c = p.config;
+  c.architecture = "deepseek2";
+  c.name = "frugal-tiny";
+  c.n_layers = 3;
+  c.hidden = 256;
+  c.context_length = 4096;
+  c.rms_eps = 1e-6;
+  c.mla = {.n_heads = 4, .q_lora_rank = 96, .kv_lora_rank = 64, .qk_nope_head_dim = 32,
+           .qk_rope_head_dim = 16, .v_head_dim = 32};
+  c.moe = {.n_leading_dense = 1, .dense_ff = 512, .n_experts = 8, .n_experts_used = 2, .n_shared = 1,
+           .expert_ff = 256};
+  return p;
+}
+
+Preset TinyV3Tok() {
+  Preset p{"tiny-v3tok", "unit-test model with the real DeepSeek-V3 tokenizer (vocab 129280), f32", {},
+           VocabSource::kDeepSeekV3, GgmlType::kF32};
+  ModelConfig& c = p.config;
+  c.architecture = "deepseek2";
+  c.name = "frugal-tiny-v3tok";
+  c.n_layers = 2;
+  c.hidden = 64;
+  c.vocab_size = 129280;
+  c.context_length = 4096;
+  c.mla = {.n_heads = 2, .q_lora_rank = 32, .kv_lora_rank = 32, .qk_nope_head_dim = 16,
+           .qk_rope_head_dim = 16, .v_head_dim = 16};
+  c.moe = {.n_leading_dense = 1, .dense_ff = 128, .n_experts = 4, .n_experts_used = 2, .n_shared = 1,
+           .expert_ff = 64};
+  return p;
+}
+
+Preset Mini() {
+  Preset p{"mini", "benchmark model: DeepSeek-V2-Lite shape scaled down (~1.0 B parameters), q8_0", {},
+           VocabSource::kDeepSeekV3, GgmlType::kQ8_0};
+  ModelConfig& c = p.config;
+  c.architecture = "deepseek2";
+  c.name = "frugal-mini";
+  c.n_layers = 8;
+  c.hidden = 1024;
+  c.vocab_size = 129280;
+  c.mla = {.n_heads = 16, .q_lora_rank = 0, .kv_lora_rank = 512, .qk_nope_head_dim = 128,
+           .qk_rope_head_dim = 64, .v_head_dim = 128};
+  c.moe = {.n_leading_dense = 1, .dense_ff = 5632, .n_experts = 64, .n_experts_used = 6, .n_shared = 2,
+           .expert_ff = 512};
+  SetV2LiteYarn(&c);
+  return p;
+}
+
+Preset V3Shaped() {
+  Preset p{"v3-shaped", "V3 routing: sigmoid, 8 groups top-4, selection bias, scale 2.5, renormalized; f32",
+           {}, VocabSource::kSynthetic, GgmlType::kF32};
+  ModelConfig& c = p.config;
+  c.architecture = "deepseek2";
+  c.name = "frugal-v3-shaped";
+  c.n_layers = 4;
+  c.hidden = 256;
+  c.mla = {.n_heads = 4, .q_lora_rank = 96, .kv_lora_rank = 64, .qk_nope_head_dim = 32,
+           .qk_rope_head_dim = 16, .v_head_dim = 32};
+  c.moe = {.n_leading_dense = 1, .dense_ff = 512, .n_experts = 32, .n_experts_used = 4, .n_shared = 1,
+           .expert_ff = 128, .n_groups = 8, .n_groups_used = 4, .gating = GatingFunction::kSigmoid,
+           .weights_scale = 2.5, .weights_norm = true, .has_bias = true};
+  // V3's YaRN: factor 40 over 4096, mscale_all_dim 1.0.
+  SetV2LiteYarn(&c);
+  c.rope.yarn_log_multiplier = 0.1;
+  return p;
+}
+
+}  // namespace
+
+std::vector<std::string> PresetNames() { return {"tiny", "tiny-v3tok", "mini", "v3-shaped"}; }
+
+StatusOr<Preset> FindPreset(const std::string& name) {
+  if (name == "tiny") return Tiny();
+  if (name == "tiny-v3tok") return TinyV3Tok();
+  if (name == "mini") return Mini();
+  if (name == "v3-shaped") return V3Shaped();
+  return InvalidArgument("unknown preset '{}' (choose tiny, tiny-v3tok, mini or v3-shaped)", name);
+}
+
+}  // namespace frugal::tools
