@@ -1,0 +1,84 @@
+// Quantize → dequantize round trips: the error of each element stays within the format's step,
+// on rows with remainders of structure (zeros, constants, outliers).
+#include <cmath>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "kernels/dequantize.h"
+#include "kernels/quantize.h"
+#include "util/rng.h"
+
+namespace frugal::kernels {
+namespace {
+
+struct Case {
+  GgmlType type;
+  double rel_tol;  // max |error| / max |x| over a block-sized window
+};
+
+class QuantizeRoundTrip : public ::testing::TestWithParam<Case> {};
+
+std::vector<float> TestRow(int n, uint64_t seed) {
+  Rng rng(seed);
+  std::vector<float> x(static_cast<size_t>(n));
+  for (float& v : x) v = 0.02f * static_cast<float>(rng.Gaussian());
+  x[3] = 0.3f;  // outlier
+  for (int j = 0; j < 32; ++j) x[static_cast<size_t>(64 + j)] = 0.0f;    // an all-zero block
+  for (int j = 0; j < 32; ++j) x[static_cast<size_t>(96 + j)] = -0.05f;  // a constant block
+  return x;
+}
+
+TEST_P(QuantizeRoundTrip, ErrorWithinStep) {
+  const Case c = GetParam();
+  const int n = 512;
+  const std::vector<float> x = TestRow(n, 5);
+  std::vector<std::byte> q(RowBytes(c.type, n));
+  QuantizeRow(c.type, x.data(), q.data(), n);
+  std::vector<float> y(static_cast<size_t>(n));
+  DequantizeRow(c.type, q.data(), y.data(), n);
+  const int window = 32;  // the smallest scale group of every format
+  for (int b = 0; b < n; b += window) {
+    float amax = 0;
+    for (int j = b; j < b + window; ++j) amax = std::max(amax, std::fabs(x[j]));
+    for (int j = b; j < b + window; ++j) {
+      EXPECT_LE(std::fabs(x[j] - y[j]), c.rel_tol * amax + 1e-7)
+          << TypeName(c.type) << " element " << j << ": " << x[j] << " vs " << y[j];
+    }
+  }
+  for (int j = 64; j < 96; ++j) EXPECT_EQ(y[j], 0.0f) << TypeName(c.type) << " zero block";
+}
+
+// Tolerances relative to the block's largest magnitude: half a step for the affine formats
+// (q8: 1/254; q4_1: 1/30; q5_1: 1/62); the symmetric q4_0/q5_0 map the largest magnitude to
+// −8/−16, so values of the other sign clip at +7/+15 steps (error up to 1/8, 1/16); K formats
+// add the error of their 6/8-bit sub-scales.
+INSTANTIATE_TEST_SUITE_P(
+    AllWrittenTypes, QuantizeRoundTrip,
+    ::testing::Values(Case{GgmlType::kF32, 0.0}, Case{GgmlType::kF16, 1e-3}, Case{GgmlType::kBF16, 8e-3},
+                      Case{GgmlType::kQ8_0, 0.0045}, Case{GgmlType::kQ4_0, 0.126},
+                      Case{GgmlType::kQ4_1, 0.07}, Case{GgmlType::kQ5_0, 0.063},
+                      Case{GgmlType::kQ5_1, 0.035}, Case{GgmlType::kQ4_K, 0.25},
+                      Case{GgmlType::kQ5_K, 0.15}, Case{GgmlType::kQ6_K, 0.08}),
+    [](const auto& p) { return std::string(TypeName(p.param.type)); });
+
+TEST(QuantizeTest, KFormatsAreAccurateOnTypicalWeights) {
+  // Mean absolute error relative to the weights' scale, on N(0, 0.02²) weights.
+  const int n = 4096;
+  Rng rng(9);
+  std::vector<float> x(n);
+  for (float& v : x) v = 0.02f * static_cast<float>(rng.Gaussian());
+  for (auto [type, tol] : {std::pair{GgmlType::kQ4_K, 0.12}, {GgmlType::kQ5_K, 0.06}, {GgmlType::kQ6_K, 0.03},
+                           {GgmlType::kQ8_0, 0.01}}) {
+    std::vector<std::byte> q(RowBytes(type, n));
+    QuantizeRow(type, x.data(), q.data(), n);
+    std::vector<float> y(n);
+    DequantizeRow(type, q.data(), y.data(), n);
+    double err = 0;
+    for (int j = 0; j < n; ++j) err += std::fabs(x[j] - y[j]);
+    EXPECT_LT(err / n / 0.02, tol) << TypeName(type);
+  }
+}
+
+}  // namespace
+}  // namespace frugal::kernels

@@ -1,0 +1,120 @@
+#include <atomic>
+#include <cmath>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "util/checked_math.h"
+#include "util/ggml_type.h"
+#include "util/half.h"
+#include "util/rng.h"
+#include "util/status.h"
+#include "util/thread_pool.h"
+
+namespace frugal {
+namespace {
+
+StatusOr<int> Half(int x) {
+  if (x % 2) return InvalidArgument("{} is odd", x);
+  return x / 2;
+}
+
+Status Quarter(int x, int* out) {
+  FRUGAL_ASSIGN_OR_RETURN(int h, Half(x));
+  FRUGAL_ASSIGN_OR_RETURN(*out, Half(h));
+  return OkStatus();
+}
+
+TEST(StatusTest, PropagatesErrorsWithMessages) {
+  int out = 0;
+  EXPECT_TRUE(Quarter(8, &out).ok());
+  EXPECT_EQ(out, 2);
+  Status s = Quarter(6, &out);
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(s.message(), "3 is odd");
+  EXPECT_EQ(s.WithContext("file x").ToString(), "InvalidArgument: file x: 3 is odd");
+}
+
+TEST(CheckedMathTest, DetectsOverflow) {
+  uint64_t r;
+  EXPECT_TRUE(CheckedMul(1ull << 31, 1ull << 32, &r));
+  EXPECT_EQ(r, 1ull << 63);
+  EXPECT_FALSE(CheckedMul(1ull << 32, 1ull << 32, &r));
+  EXPECT_FALSE(CheckedAdd(UINT64_MAX, 1, &r));
+  EXPECT_TRUE(CheckedAlignUp(33, 32, &r));
+  EXPECT_EQ(r, 64u);
+  EXPECT_FALSE(CheckedAlignUp(UINT64_MAX - 3, 32, &r));
+  EXPECT_TRUE(IsPowerOfTwo(64));
+  EXPECT_FALSE(IsPowerOfTwo(48));
+  EXPECT_FALSE(IsPowerOfTwo(0));
+}
+
+TEST(HalfTest, KnownValues) {
+  EXPECT_EQ(F16ToF32(0x3c00), 1.0f);
+  EXPECT_EQ(F16ToF32(0xc000), -2.0f);
+  EXPECT_EQ(F16ToF32(0x3800), 0.5f);
+  EXPECT_EQ(F16ToF32(0x7bff), 65504.0f);
+  EXPECT_EQ(F16ToF32(0x0001), std::ldexp(1.0f, -24));  // smallest subnormal
+  EXPECT_EQ(F16ToF32(0x0400), std::ldexp(1.0f, -14));  // smallest normal
+  EXPECT_TRUE(std::isinf(F16ToF32(0x7c00)));
+  EXPECT_TRUE(std::isnan(F16ToF32(0x7e00)));
+  EXPECT_EQ(F32ToF16(1.0f), 0x3c00);
+  EXPECT_EQ(F32ToF16(65520.0f), 0x7c00);  // rounds to inf
+  EXPECT_EQ(F32ToF16(1.0f + std::ldexp(1.0f, -11)), 0x3c00);  // tie -> even
+  EXPECT_EQ(F32ToF16(1.0f + 3 * std::ldexp(1.0f, -11)), 0x3c02);  // tie -> even (up)
+  EXPECT_EQ(Bf16ToF32(0x3f80), 1.0f);
+  EXPECT_EQ(F32ToBf16(1.0f), 0x3f80);
+  EXPECT_EQ(F32ToBf16(std::bit_cast<float>(0x3f808000u)), 0x3f80);  // tie -> even
+  EXPECT_EQ(F32ToBf16(std::bit_cast<float>(0x3f818000u)), 0x3f82);
+}
+
+TEST(HalfTest, EveryHalfRoundTrips) {
+  for (uint32_t h = 0; h < 65536; ++h) {
+    const float f = F16ToF32(static_cast<uint16_t>(h));
+    if (std::isnan(f)) continue;
+    EXPECT_EQ(F32ToF16(f), h) << "h=" << h;
+  }
+}
+
+TEST(GgmlTypeTest, GeometryAndNames) {
+  EXPECT_EQ(TraitsOf(GgmlType::kQ4_K).block_bytes, 144u);
+  EXPECT_EQ(TraitsOf(GgmlType::kQ6_K).block_elems, 256u);
+  EXPECT_EQ(RowBytes(GgmlType::kQ8_0, 64), 68u);
+  EXPECT_TRUE(IsRemovedTypeId(4));
+  EXPECT_FALSE(TraitsOfTypeId(4).has_value());
+  EXPECT_FALSE(TraitsOfTypeId(40).has_value());
+  EXPECT_EQ(TypeFromName("Q4_K"), GgmlType::kQ4_K);
+  EXPECT_EQ(TypeFromName("bf16"), GgmlType::kBF16);
+  EXPECT_FALSE(TypeFromName("q7_0").has_value());
+}
+
+TEST(RngTest, DeterministicAndRoughlyNormal) {
+  Rng a(7), b(7);
+  for (int i = 0; i < 10; ++i) EXPECT_EQ(a.Next(), b.Next());
+  Rng r(1);
+  double sum = 0, sum2 = 0;
+  const int n = 200000;
+  for (int i = 0; i < n; ++i) {
+    const double x = r.NormalFast();
+    sum += x;
+    sum2 += x * x;
+  }
+  EXPECT_NEAR(sum / n, 0.0, 0.01);
+  EXPECT_NEAR(sum2 / n, 1.0, 0.02);
+}
+
+TEST(ThreadPoolTest, CoversEveryIndexOnce) {
+  for (int threads : {1, 2, 3}) {
+    ThreadPool pool(threads);
+    for (int64_t n : {0, 1, 5, 1000}) {
+      std::vector<std::atomic<int>> hits(static_cast<size_t>(n));
+      pool.ParallelFor(n, [&](int64_t b, int64_t e, int) {
+        for (int64_t i = b; i < e; ++i) hits[static_cast<size_t>(i)]++;
+      });
+      for (auto& h : hits) EXPECT_EQ(h.load(), 1);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace frugal
