@@ -16,14 +16,14 @@ namespace frugal::tools {
 
 struct GeneratorOptions {
   std::string preset = "tiny";
-  std::optional<GgmlType> dtype;  // weights (norms, router and bias stay f32)
+  std::optional<GgmlType> dtype = std::nullopt;  // weights (norms, router and bias stay f32)
   bool skew = false;
   uint64_t seed = 42;
   // Variants of the preset's shape, for testing every code path.
-  std::optional<int> q_lora_rank;                // 0: no query compression
-  std::optional<model::KvBLayout> kv_b_layout;   // split attn_k_b/attn_v_b or legacy attn_kv_b
-  std::optional<double> yarn_factor;             // 0 or 1: YaRN off
-  std::string tokenizer_dir;                     // holds tokenizer.json for the V3 tokenizer
+  std::optional<int> q_lora_rank = std::nullopt;               // 0: no query compression
+  std::optional<model::KvBLayout> kv_b_layout = std::nullopt;  // split attn_k_b/attn_v_b or legacy attn_kv_b
+  std::optional<double> yarn_factor = std::nullopt;            // 0 or 1: YaRN off
+  std::string tokenizer_dir = {};                             // holds tokenizer.json for the V3 tokenizer
   uint32_t gguf_version = 3;
 };
 

@@ -18,7 +18,7 @@ using nlohmann::json;
 
 StatusOr<json> ReadJson(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) return NotFound("cannot open '{}'; run scripts/setup.sh to fetch the tokenizer", path);
+  if (!in) return NotFound("cannot open '{}'; run scripts/install-deps.sh to fetch the tokenizer", path);
   std::stringstream ss;
   ss << in.rdbuf();
   json j = json::parse(ss.str(), nullptr, /*allow_exceptions=*/false);
