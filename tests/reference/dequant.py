@@ -1,6 +1,6 @@
 """Naive, vectorized numpy dequantization of ggml tensor types, bit-exact with ggml.
 
-Layouts: /work/shared/reference/ggml-quant-formats.md. Each function takes the blocks as a
+Layouts: ../shared/reference/ggml-quant-formats.md. Each function takes the blocks as a
 uint8 array of shape [n_blocks, block_bytes] and returns float32 [n_blocks, block_elems].
 
 Arithmetic is float32 throughout, in ggml's order (every intermediate is cast to float32 so

@@ -1,6 +1,6 @@
 """ggml tensor type ids and their block geometry (reference tables, no logic).
 
-Source: /work/shared/reference/ggml-quant-formats.md ("Type ids and block sizes").
+Source: ../shared/reference/ggml-quant-formats.md ("Type ids and block sizes").
 A tensor of `n` elements of a type with (block_elems, block_bytes) occupies
 n / block_elems * block_bytes bytes; each row (ne0) must be a whole number of blocks.
 """

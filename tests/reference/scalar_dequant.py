@@ -1,7 +1,7 @@
 """Second, deliberately literal dequantizer: one block at a time, one value at a time.
 
 A line-by-line transcription of the per-block loops in
-/work/shared/reference/ggml-quant-formats.md, using Python ints for the integer parts and
+../shared/reference/ggml-quant-formats.md, using Python ints for the integer parts and
 numpy float32 scalars for every float operation (so each product/sum rounds to float32 exactly
 as ggml's C does). Slow; used only by test_reference_selfcheck.py to cross-check the
 vectorized dequant.py on random blocks.
