@@ -10,6 +10,7 @@ int main(int argc, char** argv) {
       frugal::app::AddInspectCommand(app),
       frugal::app::AddMakeModelCommand(app),
       frugal::app::AddDequantCommand(app),
+      frugal::app::AddLogitsCommand(app),
   };
   try {
     app.parse(argc, argv);

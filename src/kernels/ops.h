@@ -1,0 +1,19 @@
+// Elementwise and row operations of a transformer block, on f32. Model-agnostic, pure.
+#pragma once
+
+#include <cstdint>
+
+namespace frugal::kernels {
+
+// out[i] = x[i] / sqrt(mean(x²) + eps) · w[i]   (out may alias x)
+void RmsNorm(const float* x, const float* w, int64_t n, float eps, float* out);
+// gate[i] = silu(gate[i]) · up[i]
+void SiluMul(float* gate, const float* up, int64_t n);
+// In-place softmax over n values (max-subtracted, f32 with a double sum).
+void Softmax(float* x, int64_t n);
+// Rotates adjacent pairs (x[2i], x[2i+1]) by angle position·freqs[i], i < n/2.
+void RopeAdjacentPairs(float* x, int64_t n, const float* freqs, float position);
+// y[i] += a · x[i]
+void Axpy(float a, const float* x, float* y, int64_t n);
+
+}  // namespace frugal::kernels

@@ -1,0 +1,172 @@
+#include "model/attention.h"
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <limits>
+
+#include "kernels/matmul.h"
+#include "kernels/ops.h"
+
+namespace frugal::model {
+namespace {
+
+using kernels::MatMul;
+using kernels::MatMulParams;
+using kernels::MatMulTransposed;
+using kernels::RowsOf;
+using kernels::WeightRows;
+
+// Per-head views of the up-projections, for either storage layout.
+struct HeadProjections {
+  WeightRows k;  // split: rows = kv_lora latent dims, cols = nope; legacy: rows = nope, cols = kv_lora
+  WeightRows v;  // rows = v dims, cols = kv_lora (both layouts)
+  bool k_rows_are_latent;
+};
+
+HeadProjections ProjectionsOf(const MlaConfig& m, const LayerWeights& w, int h) {
+  if (m.kv_b_layout == KvBLayout::kSplit) {
+    return {RowsOf(w.k_b, int64_t{h} * m.kv_lora_rank, m.kv_lora_rank), RowsOf(w.v_b, int64_t{h} * m.v_head_dim, m.v_head_dim), true};
+  }
+  const int64_t base = int64_t{h} * (m.qk_nope_head_dim + m.v_head_dim);
+  return {RowsOf(w.kv_b, base, m.qk_nope_head_dim), RowsOf(w.kv_b, base + m.qk_nope_head_dim, m.v_head_dim), false};
+}
+
+// q: [T, n_heads·(nope+rope)] — queries with query compression or without.
+void ComputeQueries(const AttentionInput& in, const float* xn, ThreadPool& pool, std::vector<float>* q) {
+  const MlaConfig& m = in.config.mla;
+  const int T = in.n_tokens;
+  q->resize(static_cast<size_t>(T) * m.n_heads * m.qk_head_dim());
+  if (m.q_lora_rank > 0) {
+    std::vector<float> qa(static_cast<size_t>(T) * m.q_lora_rank);  // [T, q_lora]
+    MatMul(kernels::AllRows(in.weights.q_a), xn, qa.data(), {.n_tokens = T}, &pool);
+    for (int t = 0; t < T; ++t) {
+      float* row = qa.data() + static_cast<size_t>(t) * m.q_lora_rank;
+      kernels::RmsNorm(row, in.weights.q_a_norm.data(), m.q_lora_rank, static_cast<float>(in.config.rms_eps), row);
+    }
+    MatMul(kernels::AllRows(in.weights.q_b), qa.data(), q->data(), {.n_tokens = T}, &pool);
+  } else {
+    MatMul(kernels::AllRows(in.weights.q), xn, q->data(), {.n_tokens = T}, &pool);
+  }
+  for (int t = 0; t < T; ++t) {
+    for (int h = 0; h < m.n_heads; ++h) {
+      float* q_rope = q->data() + (static_cast<size_t>(t) * m.n_heads + h) * m.qk_head_dim() + m.qk_nope_head_dim;
+      kernels::RopeAdjacentPairs(q_rope, m.qk_rope_head_dim, in.rope_freqs.data(), static_cast<float>(in.pos0 + t));
+    }
+  }
+}
+
+// Latent (normalized) and roped shared key of each new token, stored in the cache.
+void StoreLatents(const AttentionInput& in, const float* xn, LatentCache& cache, ThreadPool& pool) {
+  const MlaConfig& m = in.config.mla;
+  const int T = in.n_tokens, width = m.latent_width();
+  std::vector<float> kva(static_cast<size_t>(T) * width);  // [T, kv_lora + rope]
+  MatMul(kernels::AllRows(in.weights.kv_a_mqa), xn, kva.data(), {.n_tokens = T}, &pool);
+  for (int t = 0; t < T; ++t) {
+    float* row = kva.data() + static_cast<size_t>(t) * width;
+    kernels::RmsNorm(row, in.weights.kv_a_norm.data(), m.kv_lora_rank, static_cast<float>(in.config.rms_eps), row);
+    kernels::RopeAdjacentPairs(row + m.kv_lora_rank, m.qk_rope_head_dim, in.rope_freqs.data(),
+                               static_cast<float>(in.pos0 + t));
+    cache.Write(in.layer, in.pos0 + t, row);
+  }
+  if (in.sink) {
+    std::vector<float> lat(static_cast<size_t>(T) * m.kv_lora_rank), rope(static_cast<size_t>(T) * m.qk_rope_head_dim);
+    for (int t = 0; t < T; ++t) {
+      const float* row = kva.data() + static_cast<size_t>(t) * width;
+      std::copy(row, row + m.kv_lora_rank, lat.begin() + static_cast<long>(t) * m.kv_lora_rank);
+      std::copy(row + m.kv_lora_rank, row + width, rope.begin() + static_cast<long>(t) * m.qk_rope_head_dim);
+    }
+    in.sink->Put(fmt::format("blk.{}.kv_latent", in.layer), lat.data(), {T, m.kv_lora_rank});
+    in.sink->Put(fmt::format("blk.{}.k_rope", in.layer), rope.data(), {T, m.qk_rope_head_dim});
+  }
+}
+
+// Causal softmax-weighted sum for query t: scores[j] for j < n_visible.
+void SoftmaxRow(float* scores, int n_visible) { kernels::Softmax(scores, n_visible); }
+
+// One head, naive path: K_nope and V for every cached position, then standard attention.
+void HeadNaive(const AttentionInput& in, const HeadProjections& p, const float* q, const float* ctx,
+               int n_ctx, int h, float* o) {
+  const MlaConfig& m = in.config.mla;
+  const int qk = m.qk_head_dim(), width = m.latent_width(), qs = m.n_heads * qk;
+  std::vector<float> k_nope(static_cast<size_t>(n_ctx) * m.qk_nope_head_dim);  // [n_ctx, nope]
+  std::vector<float> v(static_cast<size_t>(n_ctx) * m.v_head_dim);              // [n_ctx, v]
+  const MatMulParams over_ctx{.n_tokens = n_ctx, .x_stride = width};
+  if (p.k_rows_are_latent) {
+    MatMulTransposed(p.k, ctx, k_nope.data(), over_ctx);
+  } else {
+    MatMul(p.k, ctx, k_nope.data(), over_ctx, nullptr);
+  }
+  MatMul(p.v, ctx, v.data(), over_ctx, nullptr);
+  std::vector<float> scores(static_cast<size_t>(n_ctx));
+  for (int t = 0; t < in.n_tokens; ++t) {
+    const float* qt = q + static_cast<size_t>(t) * qs + static_cast<size_t>(h) * qk;
+    const int n_visible = in.pos0 + t + 1;
+    for (int j = 0; j < n_visible; ++j) {
+      const float* kr = ctx + static_cast<size_t>(j) * width + m.kv_lora_rank;
+      scores[j] = (kernels::Dot(qt, k_nope.data() + static_cast<size_t>(j) * m.qk_nope_head_dim, m.qk_nope_head_dim) +
+                   kernels::Dot(qt + m.qk_nope_head_dim, kr, m.qk_rope_head_dim)) * in.scale;
+    }
+    SoftmaxRow(scores.data(), n_visible);
+    float* ot = o + static_cast<size_t>(t) * m.n_heads * m.v_head_dim + static_cast<size_t>(h) * m.v_head_dim;
+    std::fill(ot, ot + m.v_head_dim, 0.0f);
+    for (int j = 0; j < n_visible; ++j) kernels::Axpy(scores[j], v.data() + static_cast<size_t>(j) * m.v_head_dim, ot, m.v_head_dim);
+  }
+}
+
+// One head, absorbed path: MQA over the cached rows in latent space.
+void HeadAbsorbed(const AttentionInput& in, const HeadProjections& p, const float* q, const float* ctx,
+                  int n_ctx, int h, float* o) {
+  const MlaConfig& m = in.config.mla;
+  const int T = in.n_tokens, qk = m.qk_head_dim(), width = m.latent_width(), kv = m.kv_lora_rank;
+  const MatMulParams over_q{.n_tokens = T, .x_stride = m.n_heads * qk};
+  std::vector<float> q_abs(static_cast<size_t>(T) * kv);  // [T, kv_lora]: W_UKᵀ q_nope
+  if (p.k_rows_are_latent) {
+    MatMul(p.k, q + static_cast<size_t>(h) * qk, q_abs.data(), over_q, nullptr);
+  } else {
+    MatMulTransposed(p.k, q + static_cast<size_t>(h) * qk, q_abs.data(), over_q);
+  }
+  std::vector<float> scores(static_cast<size_t>(n_ctx)), o_lat(static_cast<size_t>(kv));
+  for (int t = 0; t < T; ++t) {
+    const float* qa = q_abs.data() + static_cast<size_t>(t) * kv;
+    const float* qr = q + static_cast<size_t>(t) * m.n_heads * qk + static_cast<size_t>(h) * qk + m.qk_nope_head_dim;
+    const int n_visible = in.pos0 + t + 1;
+    for (int j = 0; j < n_visible; ++j) {
+      const float* row = ctx + static_cast<size_t>(j) * width;
+      scores[j] = (kernels::Dot(qa, row, kv) + kernels::Dot(qr, row + kv, m.qk_rope_head_dim)) * in.scale;
+    }
+    SoftmaxRow(scores.data(), n_visible);
+    std::fill(o_lat.begin(), o_lat.end(), 0.0f);
+    for (int j = 0; j < n_visible; ++j) kernels::Axpy(scores[j], ctx + static_cast<size_t>(j) * width, o_lat.data(), kv);
+    float* ot = o + static_cast<size_t>(t) * m.n_heads * m.v_head_dim + static_cast<size_t>(h) * m.v_head_dim;
+    MatMul(p.v, o_lat.data(), ot, {.n_tokens = 1}, nullptr);  // W_UV on the latent result
+  }
+}
+
+}  // namespace
+
+void MlaAttention(const AttentionInput& in, const float* xn, LatentCache& cache, ThreadPool& pool, float* out) {
+  const MlaConfig& m = in.config.mla;
+  const int T = in.n_tokens, n_ctx = in.pos0 + T;
+  std::vector<float> q;  // [T, n_heads, nope + rope]
+  ComputeQueries(in, xn, pool, &q);
+  StoreLatents(in, xn, cache, pool);
+  if (in.sink) in.sink->Put(fmt::format("blk.{}.q", in.layer), q.data(), {T, m.n_heads, m.qk_head_dim()});
+  // Every visible position as stored (rounded to the cache type), for either path: [n_ctx, width].
+  std::vector<float> ctx(static_cast<size_t>(n_ctx) * m.latent_width());
+  cache.Read(in.layer, 0, n_ctx, ctx.data());
+  std::vector<float> o(static_cast<size_t>(T) * m.n_heads * m.v_head_dim);  // [T, n_heads·v]
+  pool.ParallelFor(m.n_heads, [&](int64_t begin, int64_t end, int) {
+    for (int64_t h = begin; h < end; ++h) {
+      const HeadProjections p = ProjectionsOf(m, in.weights, static_cast<int>(h));
+      if (in.path == AttentionPath::kNaive) {
+        HeadNaive(in, p, q.data(), ctx.data(), n_ctx, static_cast<int>(h), o.data());
+      } else {
+        HeadAbsorbed(in, p, q.data(), ctx.data(), n_ctx, static_cast<int>(h), o.data());
+      }
+    }
+  });
+  MatMul(kernels::AllRows(in.weights.attn_output), o.data(), out, {.n_tokens = T}, &pool);
+}
+
+}  // namespace frugal::model

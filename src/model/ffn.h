@@ -1,0 +1,21 @@
+// Feed-forward blocks: the dense SwiGLU FFN of the leading layers and of the shared experts,
+// and the routed MoE block, where all tokens routed to an expert are computed together
+// (../shared/reference/deepseek-architectures.md §2.1). Owned by the engine thread.
+#pragma once
+
+#include "model/config.h"
+#include "model/tensor_sink.h"
+#include "model/weights.h"
+#include "util/thread_pool.h"
+
+namespace frugal::model {
+
+// out[t] = down · (silu(gate · x[t]) ⊙ up · x[t]) for t < n_tokens; x, out: [n_tokens, hidden].
+void DenseFfn(const ConstTensorView& gate, const ConstTensorView& up, const ConstTensorView& down,
+              const float* x, int n_tokens, ThreadPool& pool, float* out);
+
+// Routed experts (+ shared experts) for n_tokens normed inputs; out: [n_tokens, hidden].
+void MoeFfn(const ModelConfig& config, const LayerWeights& w, int layer, const float* xn, int n_tokens,
+            ThreadPool& pool, TensorSink* sink, float* out);
+
+}  // namespace frugal::model

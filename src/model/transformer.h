@@ -1,0 +1,46 @@
+// The deepseek2 forward pass: embedding → per layer (RMSNorm → MLA → residual, RMSNorm → dense
+// FFN or MoE → residual) → final norm → LM head. Processes a whole chunk of tokens per call with
+// matrix-matrix products. Thread-compatible (one call at a time); weights are shared read-only.
+#pragma once
+
+#include <span>
+#include <vector>
+
+#include "model/attention.h"
+#include "model/config.h"
+#include "model/latent_cache.h"
+#include "model/tensor_sink.h"
+#include "model/weights.h"
+#include "util/thread_pool.h"
+
+namespace frugal::model {
+
+struct ForwardOptions {
+  AttentionPath attention = AttentionPath::kAuto;
+  // kAuto: chunks of at least this many tokens use the naive path, shorter ones (decode) the
+  // absorbed one.
+  int naive_min_tokens = 16;
+  bool all_logits = false;      // logits of every position, else of the last only
+  TensorSink* sink = nullptr;   // receives named intermediates when set
+};
+
+class Transformer {
+ public:
+  Transformer(const ModelConfig& config, const Weights& weights);
+
+  const ModelConfig& config() const { return config_; }
+  // Runs tokens at positions [pos0, pos0 + n): their latents go to `cache`; logits ([n or 1,
+  // vocab]) to *logits. Bad token ids and context overflow are errors, not crashes.
+  Status Forward(std::span<const int32_t> tokens, int pos0, LatentCache& cache, const ForwardOptions& options,
+                 ThreadPool& pool, std::vector<float>* logits) const;
+
+ private:
+  void Layer(int l, int pos0, int n, float* x, LatentCache& cache, const ForwardOptions& o, ThreadPool& pool) const;
+
+  const ModelConfig& config_;
+  const Weights& weights_;
+  std::vector<float> rope_freqs_;
+  float attention_scale_;
+};
+
+}  // namespace frugal::model
