@@ -1,0 +1,107 @@
+// MatMul / MatMulTransposed against a double-precision loop over dequantized rows, with
+// strides, odd sizes and every stored type; ops against hand-computed values.
+#include <cmath>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "kernels/dequantize.h"
+#include "kernels/matmul.h"
+#include "kernels/ops.h"
+#include "kernels/quantize.h"
+#include "util/rng.h"
+
+namespace frugal::kernels {
+namespace {
+
+struct Matrix {
+  std::vector<std::byte> bytes;
+  std::vector<float> dense;  // dequantized, [rows, cols]
+  WeightRows rows;
+};
+
+Matrix MakeMatrix(GgmlType type, int64_t rows, int64_t cols, uint64_t seed) {
+  Rng rng(seed);
+  std::vector<float> x(static_cast<size_t>(rows * cols));
+  for (float& v : x) v = static_cast<float>(rng.Gaussian());
+  Matrix m;
+  const uint64_t rb = RowBytes(type, static_cast<uint64_t>(cols));
+  m.bytes.resize(rb * static_cast<uint64_t>(rows));
+  m.dense.resize(x.size());
+  for (int64_t r = 0; r < rows; ++r) {
+    QuantizeRow(type, x.data() + r * cols, m.bytes.data() + static_cast<uint64_t>(r) * rb, cols);
+    DequantizeRow(type, m.bytes.data() + static_cast<uint64_t>(r) * rb, m.dense.data() + r * cols, cols);
+  }
+  m.rows = {m.bytes.data(), type, cols, rows};
+  return m;
+}
+
+class MatMulTypes : public ::testing::TestWithParam<GgmlType> {};
+
+TEST_P(MatMulTypes, MatchesDoubleLoop) {
+  const GgmlType type = GetParam();
+  const int64_t cols = TraitsOf(type).block_elems == 256 ? 512 : 96, rows = 37, tokens = 5;
+  const Matrix m = MakeMatrix(type, rows, cols, 1);
+  Rng rng(2);
+  const int64_t xs = cols + 3, ys = rows + 2;  // strided activations and outputs
+  std::vector<float> x(static_cast<size_t>(tokens * xs)), y(static_cast<size_t>(tokens * ys), -7.0f);
+  for (float& v : x) v = static_cast<float>(rng.Gaussian());
+  ThreadPool pool(2);
+  MatMul(m.rows, x.data(), y.data(), {.n_tokens = tokens, .x_stride = xs, .y_stride = ys}, &pool);
+  for (int64_t t = 0; t < tokens; ++t) {
+    for (int64_t r = 0; r < rows; ++r) {
+      double ref = 0;
+      for (int64_t k = 0; k < cols; ++k) ref += static_cast<double>(m.dense[r * cols + k]) * x[t * xs + k];
+      EXPECT_NEAR(y[t * ys + r], ref, 1e-4 * std::sqrt(static_cast<double>(cols))) << t << "," << r;
+    }
+    EXPECT_EQ(y[t * ys + rows], -7.0f) << "wrote past n_rows";
+  }
+  // Transposed: y[t, k] = Σ_r W[r, k] x[t, r].
+  std::vector<float> xt(static_cast<size_t>(tokens * rows)), yt(static_cast<size_t>(tokens * cols));
+  for (float& v : xt) v = static_cast<float>(rng.Gaussian());
+  MatMulTransposed(m.rows, xt.data(), yt.data(), {.n_tokens = tokens});
+  for (int64_t t = 0; t < tokens; ++t) {
+    for (int64_t k = 0; k < cols; ++k) {
+      double ref = 0;
+      for (int64_t r = 0; r < rows; ++r) ref += static_cast<double>(m.dense[r * cols + k]) * xt[t * rows + r];
+      EXPECT_NEAR(yt[t * cols + k], ref, 1e-4 * std::sqrt(static_cast<double>(rows))) << t << "," << k;
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Kernels, MatMulTypes,
+                         ::testing::Values(GgmlType::kF32, GgmlType::kF16, GgmlType::kBF16, GgmlType::kQ8_0,
+                                           GgmlType::kQ4_0, GgmlType::kQ5_1, GgmlType::kQ4_K, GgmlType::kQ6_K),
+                         [](const auto& p) { return std::string(TypeName(p.param)); });
+
+TEST(OpsTest, RmsNormSoftmaxSiluRope) {
+  const float x[4] = {1, 2, 3, 4}, w[4] = {1, 1, 2, 0.5f};
+  float out[4];
+  RmsNorm(x, w, 4, 0.0f, out);  // rms = sqrt(30/4)
+  const float inv = 1.0f / std::sqrt(7.5f);
+  EXPECT_FLOAT_EQ(out[0], inv);
+  EXPECT_FLOAT_EQ(out[2], 6 * inv);
+  EXPECT_FLOAT_EQ(out[3], 2 * inv);
+  float s[3] = {0.0f, std::log(2.0f), std::log(5.0f)};
+  Softmax(s, 3);
+  EXPECT_NEAR(s[0], 0.125, 1e-7);
+  EXPECT_NEAR(s[2], 0.625, 1e-7);
+  float g[2] = {0.0f, 2.0f};
+  const float up[2] = {3.0f, 0.5f};
+  SiluMul(g, up, 2);
+  EXPECT_FLOAT_EQ(g[0], 0.0f);
+  EXPECT_NEAR(g[1], 2.0 / (1 + std::exp(-2.0)) * 0.5, 1e-6);
+  float r[4] = {1, 0, 1, 2};
+  const float freqs[2] = {static_cast<float>(M_PI / 2), 1.0f};
+  RopeAdjacentPairs(r, 4, freqs, 0.0f);  // position 0: identity
+  EXPECT_EQ(r[0], 1.0f);
+  EXPECT_EQ(r[3], 2.0f);
+  RopeAdjacentPairs(r, 4, freqs, 1.0f);  // first pair by 90°: (1, 0) -> (0, 1)
+  EXPECT_NEAR(r[0], 0.0f, 1e-7);
+  EXPECT_NEAR(r[1], 1.0f, 1e-7);
+  EXPECT_NEAR(r[2], std::cos(1.0) - 2 * std::sin(1.0), 1e-6);
+  EXPECT_NEAR(r[3], std::sin(1.0) + 2 * std::cos(1.0), 1e-6);
+}
+
+}  // namespace
+}  // namespace frugal::kernels
