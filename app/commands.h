@@ -18,6 +18,7 @@ Command AddInspectCommand(CLI::App& app);
 Command AddMakeModelCommand(CLI::App& app);
 Command AddDequantCommand(CLI::App& app);
 Command AddLogitsCommand(CLI::App& app);
+Command AddTokenizeCommand(CLI::App& app);
 
 // Directory holding the DeepSeek-V3 tokenizer.json: $FRUGAL_TOKENIZER_DIR, else
 // deps/tokenizer-deepseek_v3/models under the current directory or next to the executable's

@@ -11,6 +11,7 @@ int main(int argc, char** argv) {
       frugal::app::AddMakeModelCommand(app),
       frugal::app::AddDequantCommand(app),
       frugal::app::AddLogitsCommand(app),
+      frugal::app::AddTokenizeCommand(app),
   };
   try {
     app.parse(argc, argv);

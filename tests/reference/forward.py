@@ -232,7 +232,8 @@ def rope_frequencies(cfg):
         return f
 
     def corr_dim(n_rot):
-        return d * math.log(cfg.yarn_orig_ctx / (n_rot * 2.0 * math.pi)) / (2.0 * math.log(cfg.freq_base))
+        return (d * math.log(cfg.yarn_orig_ctx / (n_rot * 2.0 * math.pi))
+                / (2.0 * math.log(cfg.freq_base)))
 
     low = max(math.floor(corr_dim(cfg.yarn_beta_fast)), 0)
     high = min(math.ceil(corr_dim(cfg.yarn_beta_slow)), d - 1)

