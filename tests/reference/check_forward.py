@@ -1,0 +1,129 @@
+#!/usr/bin/env python3
+"""The engine's forward pass against forward.py (naive float64 numpy reference) on generated
+models of every variant, and on llama.cpp's fixture:
+
+- max |Δlogit| ≤ 1e-3 at every position of a 64-token input, for the naive and the absorbed
+  attention path, for chunked prefill (chunks of 7) and for one-token decode;
+- every dumped intermediate (--dump-tensors) within 1e-3 of the reference's;
+- the fixture: ≤ 1e-3 from the reference, and max 0.05 / mean 0.01 from llama.cpp's logits.
+
+    check_forward.py --frugal build/app/frugal [--quick]
+
+Last line: `N passed, M failed`. Exit 0 only if all pass.
+"""
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import forward  # noqa: E402
+
+SHARED = os.path.join(HERE, "..", "..", "..", "shared", "fixtures")
+TOKENIZER = os.path.join(HERE, "..", "..", "deps", "tokenizer-deepseek_v3", "models", "tokenizer.json")
+TOL = 1e-3
+
+VARIANTS = [
+    ("tiny", ["--preset", "tiny"]),
+    ("tiny-noq-legacy", ["--preset", "tiny", "--q-lora", "0", "--kv-b", "legacy"]),
+    ("tiny-yarn", ["--preset", "tiny", "--yarn-factor", "8"]),
+    ("tiny-q8_0", ["--preset", "tiny", "--dtype", "q8_0"]),
+    ("v3-shaped-skew", ["--preset", "v3-shaped", "--skew"]),
+    ("v3-shaped-legacy-noyarn", ["--preset", "v3-shaped", "--kv-b", "legacy", "--yarn-factor", "0"]),
+]
+RUNS = [("naive", ["--attention", "naive"]), ("absorbed", ["--attention", "absorbed"]),
+        ("chunked", ["--attention", "auto", "--chunk", "7"]), ("decode", ["--attention", "absorbed", "--chunk", "1"])]
+
+
+def run(cmd):
+    p = subprocess.run(cmd, capture_output=True, text=True)
+    if p.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed: {p.stderr.strip()}")
+    return p.stdout
+
+
+def engine_logits(frugal, path, ids, flags, workdir):
+    out = os.path.join(workdir, "logits.f32")
+    run([frugal, "logits", "-m", path, "--ids", ",".join(map(str, ids)), "-o", out, *flags])
+    return np.fromfile(out, dtype=np.float32).reshape(len(ids), -1)
+
+
+def compare_dumps(frugal, path, model, ids, workdir):
+    d = os.path.join(workdir, "dump")
+    os.makedirs(d, exist_ok=True)
+    run([frugal, "logits", "-m", path, "--ids", ",".join(map(str, ids)), "--dump-tensors", d])
+    ref = {}
+    forward.forward(model, ids, dump=ref)
+    worst = ("", 0.0)
+    for name, value in ref.items():
+        f = os.path.join(d, name + ".npy")
+        if not os.path.exists(f):
+            return f"missing dump {name}"
+        ours = np.load(f)
+        if ours.shape != np.asarray(value).shape:
+            return f"{name}: shape {ours.shape} vs {np.asarray(value).shape}"
+        diff = float(np.max(np.abs(ours - np.asarray(value, dtype=np.float64)))) if ours.size else 0.0
+        if diff > worst[1]:
+            worst = (name, diff)
+    return None if worst[1] <= TOL else f"dump {worst[0]} differs by {worst[1]:.2e}"
+
+
+def check_model(frugal, name, path, ids, workdir, results):
+    model = forward.load_model(path)
+    ref = forward.forward(model, ids)
+    for run_name, flags in RUNS:
+        ours = engine_logits(frugal, path, ids, flags, workdir)
+        diff = float(np.max(np.abs(ours - ref)))
+        results.append((f"{name} {run_name}", diff <= TOL, f"max |Δ| {diff:.2e}"))
+    err = compare_dumps(frugal, path, model, ids, workdir)
+    results.append((f"{name} dumps", err is None, err or f"all within {TOL}"))
+
+
+def check_fixture(frugal, workdir, results):
+    path = os.path.join(SHARED, "ds2-tiny-mixq.gguf")
+    if not os.path.exists(path):
+        print("SKIP fixture: ../shared/fixtures absent")
+        return
+    ids = [100000, 549, 3399, 10176, 32431, 33747, 855, 254, 24547, 5025]
+    ours = engine_logits(frugal, path, ids, [], workdir)
+    ref = forward.forward(forward.load_model(path), ids)
+    llama = np.fromfile(os.path.join(SHARED, "ds2-tiny-mixq.logits.f32"), dtype=np.float32).reshape(len(ids), -1)
+    d_ref = float(np.max(np.abs(ours - ref)))
+    d_max, d_mean = float(np.max(np.abs(ours - llama))), float(np.mean(np.abs(ours - llama)))
+    results.append(("fixture vs reference", d_ref <= TOL, f"max |Δ| {d_ref:.2e}"))
+    results.append(("fixture vs llama.cpp", d_max <= 0.05 and d_mean <= 0.01, f"max {d_max:.4f} mean {d_mean:.4f}"))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--frugal", required=True)
+    ap.add_argument("--quick", action="store_true", help="first two variants only")
+    args = ap.parse_args()
+    results = []
+    variants = VARIANTS[:2] if args.quick else list(VARIANTS)
+    if os.path.exists(TOKENIZER) and not args.quick:
+        variants.append(("tiny-v3tok", ["--preset", "tiny-v3tok"]))
+    with tempfile.TemporaryDirectory(prefix="frugal_fwd_") as workdir:
+        for name, flags in variants:
+            path = os.path.join(workdir, name + ".gguf")
+            run([args.frugal, "make-model", *flags, "-o", path])
+            v = forward.load_model(path).w("token_embd.weight").shape[0]
+            rng = np.random.default_rng(7)
+            ids = [int(x) for x in rng.integers(0, v, size=64)]
+            check_model(args.frugal, name, path, ids, workdir, results)
+            os.remove(path)
+        check_fixture(args.frugal, workdir, results)
+    failed = 0
+    for name, ok, detail in results:
+        print(f"{'PASS' if ok else 'FAIL'} {name}: {detail}")
+        failed += not ok
+    print(f"{len(results) - failed} passed, {failed} failed")
+    return 0 if failed == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
