@@ -19,6 +19,7 @@ Command AddMakeModelCommand(CLI::App& app);
 Command AddDequantCommand(CLI::App& app);
 Command AddLogitsCommand(CLI::App& app);
 Command AddTokenizeCommand(CLI::App& app);
+Command AddRunCommand(CLI::App& app);
 
 // Directory holding the DeepSeek-V3 tokenizer.json: $FRUGAL_TOKENIZER_DIR, else
 // deps/tokenizer-deepseek_v3/models under the current directory or next to the executable's

@@ -7,6 +7,7 @@ int main(int argc, char** argv) {
   CLI::App app{"frugal: DeepSeek-architecture (MLA + MoE) inference engine"};
   app.require_subcommand(1);
   const std::vector<frugal::app::Command> commands = {
+      frugal::app::AddRunCommand(app),
       frugal::app::AddInspectCommand(app),
       frugal::app::AddMakeModelCommand(app),
       frugal::app::AddDequantCommand(app),
