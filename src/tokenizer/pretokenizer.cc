@@ -3,34 +3,40 @@
 
 #include <pcre2.h>
 
+#include <cstring>
+
+#include "tokenizer/unicode_classes.h"
+
 namespace frugal::tokenizer {
 namespace {
 
 // The Split regexes, in order (tokenizer.json of each model; identical to llama.cpp's
-// LLAMA_VOCAB_PRE_TYPE_DEEPSEEK_LLM / DEEPSEEK3_LLM / DEEPSEEK_CODER).
+// LLAMA_VOCAB_PRE_TYPE_DEEPSEEK_LLM / DEEPSEEK3_LLM / DEEPSEEK_CODER), written so that every
+// \p{..} and \s stands inside a character class ("[\s]+(?![^\s])" is "\s+(?!\S)"): Expand()
+// replaces them with the generated Unicode 17 ranges (unicode_classes.h).
 const std::vector<std::string>& PatternsOf(PreTokenizerKind kind) {
   static const std::vector<std::string> kLlm = {
       "[\r\n]",
-      "\\s?[A-Za-zµÀ-ÖØ-öø-ƺƼ-ƿǄ-ʓʕ-ʯͰ-ͳͶͷͻ-ͽͿΆΈ-ΊΌΎ-ΡΣ-ϵϷ-ҁҊ-ԯԱ-ՖႠ-ჅᎠ-Ᏽᏸ"
+      "[\\s]?[A-Za-zµÀ-ÖØ-öø-ƺƼ-ƿǄ-ʓʕ-ʯͰ-ͳͶͷͻ-ͽͿΆΈ-ΊΌΎ-ΡΣ-ϵϷ-ҁҊ-ԯԱ-ՖႠ-ჅᎠ-Ᏽᏸ"
       "-ᏽᲐ-ᲺᲽ-Ჿᴀ-ᴫᵫ-ᵷᵹ-ᶚḀ-ἕἘ-Ἕἠ-ὅὈ-Ὅὐ-ὗὙὛὝὟ-\u1f7dᾀ-ᾴᾶ-ᾼ\u1fbeῂ-ῄῆ-ῌ"
       "ῐ-\u1fd3ῖ-\u1fdbῠ-Ῥῲ-ῴῶ-ῼℂℇℊ-ℓℕℙ-ℝℤ\u2126ℨ\u212a-ℭℯ-ℴℹℼ-ℿⅅ-ⅉⅎ"
       "ↃↄⰀ-ⱻⱾ-ⳤⳫ-ⳮⳲⳳꙀ-ꙭꚀ-ꚛꜢ-ꝯꝱ-ꞇꞋ-ꞎꭰ-ꮿﬀ-ﬆﬓ-ﬗＡ-Ｚａ-ｚ\U00010400-\U0001044f"
       "\U000104b0-\U000104d3\U000104d8-\U000104fb\U00010c80-\U00010cb2"
       "\U00010cc0-\U00010cf2\U000118a0-\U000118df\U0001e900-\U0001e943"
       "]+",
-      "\\s?[!-/:-~！-／：-～‘-‟　-。]+",
-      "\\s+$",
+      "[\\s]?[!-/:-~！-／：-～‘-‟　-。]+",
+      "[\\s]+$",
       "[一-龥ࠀ-一가-퟿]+",
-      "\\p{N}+",
+      "[\\p{N}]+",
   };
   static const std::vector<std::string> kV3 = {
-      "\\p{N}{1,3}",
+      "[\\p{N}]{1,3}",
       "[一-龥぀-ゟ゠-ヿ]+",
       "[!\"#$%&'()*+,\\-./:;<=>?@\\[\\\\\\]^_`{|}~][A-Za-z]+|[^\r\n\\p{L}\\p{P}\\p{S}]?[\\p{L}\\p{M}]+| "
-      "?[\\p{P}\\p{S}]+[\r\n]*|\\s*[\r\n]+|\\s+(?!\\S)|\\s+",
+      "?[\\p{P}\\p{S}]+[\r\n]*|[\\s]*[\r\n]+|[\\s]+(?![^\\s])|[\\s]+",
   };
   static const std::vector<std::string> kCoder = {
-      "[\r\n]", "\\s?\\p{L}+", "\\s?\\p{P}+", "[一-龥ࠀ-一가-퟿]+", "\\p{N}",
+      "[\r\n]", "[\\s]?[\\p{L}]+", "[\\s]?[\\p{P}]+", "[一-龥ࠀ-一가-퟿]+", "[\\p{N}]",
   };
   switch (kind) {
     case PreTokenizerKind::kDeepSeekLlm: return kLlm;
@@ -38,6 +44,23 @@ const std::vector<std::string>& PatternsOf(PreTokenizerKind kind) {
     case PreTokenizerKind::kDeepSeekCoder: return kCoder;
   }
   return kV3;
+}
+
+// Substitutes the class tokens with explicit code-point ranges.
+std::string Expand(const std::string& pattern) {
+  static const std::pair<const char*, UnicodeClass> kTokens[] = {
+      {"\\p{L}", UnicodeClass::kLetter},      {"\\p{M}", UnicodeClass::kMark},
+      {"\\p{N}", UnicodeClass::kNumber},      {"\\p{P}", UnicodeClass::kPunctuation},
+      {"\\p{S}", UnicodeClass::kSymbol},      {"\\s", UnicodeClass::kWhitespace},
+  };
+  std::string out = pattern;
+  for (const auto& [token, cls] : kTokens) {
+    const std::string contents = ClassContents(cls);
+    for (size_t p = out.find(token); p != std::string::npos; p = out.find(token, p + contents.size())) {
+      out.replace(p, std::strlen(token), contents);
+    }
+  }
+  return out;
 }
 
 }  // namespace
@@ -71,7 +94,8 @@ PreTokenizer::~PreTokenizer() = default;
 
 StatusOr<std::unique_ptr<PreTokenizer>> PreTokenizer::Create(PreTokenizerKind kind) {
   std::unique_ptr<PreTokenizer> p(new PreTokenizer());
-  for (const std::string& pattern : PatternsOf(kind)) {
+  for (const std::string& source : PatternsOf(kind)) {
+    const std::string pattern = Expand(source);
     auto r = std::make_unique<Regex>();
     int err = 0;
     PCRE2_SIZE offset = 0;
