@@ -4,6 +4,7 @@
 
 #include <functional>
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
@@ -20,6 +21,9 @@ Command AddDequantCommand(CLI::App& app);
 Command AddLogitsCommand(CLI::App& app);
 Command AddTokenizeCommand(CLI::App& app);
 Command AddRunCommand(CLI::App& app);
+// `frugal bench ...`: registers the bench subcommands (each a Command) under one parent.
+void AddBenchCommands(CLI::App& app, std::vector<Command>* commands);
+void AddBenchTokenize(CLI::App& bench, std::vector<Command>* commands);
 
 // Directory holding the DeepSeek-V3 tokenizer.json: $FRUGAL_TOKENIZER_DIR, else
 // deps/tokenizer-deepseek_v3/models under the current directory or next to the executable's

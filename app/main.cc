@@ -6,7 +6,7 @@
 int main(int argc, char** argv) {
   CLI::App app{"frugal: DeepSeek-architecture (MLA + MoE) inference engine"};
   app.require_subcommand(1);
-  const std::vector<frugal::app::Command> commands = {
+  std::vector<frugal::app::Command> commands = {
       frugal::app::AddRunCommand(app),
       frugal::app::AddInspectCommand(app),
       frugal::app::AddMakeModelCommand(app),
@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
       frugal::app::AddLogitsCommand(app),
       frugal::app::AddTokenizeCommand(app),
   };
+  frugal::app::AddBenchCommands(app, &commands);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -5,7 +5,7 @@
 namespace frugal::engine {
 
 Session::Session(const model::LoadedModel& model, const SessionOptions& options, ThreadPool& pool)
-    : model_(model), options_(options), pool_(pool), transformer_(model.config, model.weights),
+    : options_(options), pool_(pool), transformer_(model.config, model.weights),
       cache_(model.config.n_layers, options.context, model.config.mla.latent_width(), options.kv_dtype) {}
 
 StatusOr<int> Session::Feed(std::span<const int32_t> tokens) {

@@ -35,7 +35,6 @@ class Session {
   size_t cache_bytes() const { return cache_.bytes(); }
 
  private:
-  const model::LoadedModel& model_;
   SessionOptions options_;
   ThreadPool& pool_;
   model::Transformer transformer_;

@@ -67,12 +67,14 @@ StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::FromGguf(const io::GgufFile& f) 
   for (size_t i = 0; i < n; ++i) {
     t->kinds_.push_back(KindOf(types[i]));
     t->token_ids_.emplace(t->tokens_[i], static_cast<int32_t>(i));  // first id wins on duplicates
-    if (t->kinds_[i] == TokenKind::kControl || t->kinds_[i] == TokenKind::kUserDefined) {
-      if (!t->tokens_[i].empty()) t->specials_.push_back(static_cast<int32_t>(i));
+    if ((t->kinds_[i] == TokenKind::kControl || t->kinds_[i] == TokenKind::kUserDefined) && !t->tokens_[i].empty()) {
+      t->specials_by_byte_[static_cast<uint8_t>(t->tokens_[i][0])].push_back(static_cast<int32_t>(i));
+      t->has_specials_ = true;
     }
   }
-  std::stable_sort(t->specials_.begin(), t->specials_.end(),
-                   [&](int32_t a, int32_t b) { return t->tokens_[a].size() > t->tokens_[b].size(); });
+  for (auto& list : t->specials_by_byte_) {
+    std::stable_sort(list.begin(), list.end(), [&](int32_t a, int32_t b) { return t->tokens_[a].size() > t->tokens_[b].size(); });
+  }
   for (int b = 0; b < 256; ++b) {
     std::string s;
     AppendUtf8(ByteToCodePoint(static_cast<uint8_t>(b)), &s);
@@ -149,7 +151,7 @@ void Tokenizer::EncodeText(std::string_view text, std::vector<int32_t>* out) con
 }
 
 int32_t Tokenizer::SpecialAt(std::string_view text, size_t pos, bool parse_control) const {
-  for (int32_t id : specials_) {  // longest first
+  for (int32_t id : specials_by_byte_[static_cast<uint8_t>(text[pos])]) {  // longest first
     if (!parse_control && kinds_[id] == TokenKind::kControl) continue;
     const std::string& s = tokens_[id];
     if (text.compare(pos, s.size(), s) == 0) return id;
@@ -163,7 +165,7 @@ std::vector<int32_t> Tokenizer::Encode(std::string_view raw, const EncodeOptions
   const std::string text = IsValidUtf8(raw) ? std::string(raw) : SanitizeUtf8(raw);
   size_t start = 0;  // beginning of the text not yet encoded
   for (size_t pos = 0; pos < text.size(); ++pos) {
-    if (specials_.empty()) break;
+    if (!has_specials_) break;
     const int32_t id = SpecialAt(text, pos, o.parse_special);
     if (id < 0) continue;
     EncodeText(std::string_view(text).substr(start, pos - start), &out);

@@ -58,7 +58,9 @@ class Tokenizer {
   std::unordered_map<std::string, int32_t> token_ids_;
   std::array<int32_t, 256> byte_token_{};  // token of each single byte
   std::unordered_map<uint64_t, std::pair<int32_t, int32_t>> merges_;  // (left, right) -> (rank, merged id)
-  std::vector<int32_t> specials_;  // CONTROL and USER_DEFINED tokens, longest text first
+  // CONTROL and USER_DEFINED tokens by their first byte, longest text first.
+  std::array<std::vector<int32_t>, 256> specials_by_byte_;
+  bool has_specials_ = false;
   std::unique_ptr<PreTokenizer> pre_;
   int32_t bos_ = -1, eos_ = -1;
   bool add_bos_ = false;
