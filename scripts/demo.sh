@@ -3,7 +3,7 @@
 #   scripts/demo.sh [MODEL.gguf]
 # installs what is missing, builds, and (when no model is given) generates the demo model
 # (`mini`: DeepSeek-V2-Lite shape, ~1.0 B parameters, q8_0, the real DeepSeek-V3 tokenizer)
-# then shows what frugal knows about it.
+# then shows what frugal knows about it and generates from a prompt (the main job).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
@@ -18,3 +18,5 @@ if [ -z "$model" ]; then
   fi
 fi
 build/app/frugal inspect "$model"
+echo
+build/app/frugal run -m "$model" -p "The three levers of frugal inference are" -n 48 --seed 1
