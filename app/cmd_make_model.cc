@@ -11,7 +11,8 @@ namespace frugal::app {
 Command AddMakeModelCommand(CLI::App& app) {
   struct Flags {
     tools::GeneratorOptions options;
-    std::string dtype, kv_b, out;
+    std::string dtype, kv_b, out, gating;
+    bool no_bias = false;
     int q_lora = -1;
     double yarn = -1;
     int threads = DefaultThreadCount();
@@ -25,6 +26,8 @@ Command AddMakeModelCommand(CLI::App& app) {
   cmd->add_option("--q-lora", f->q_lora, "query compression rank (0: none)");
   cmd->add_option("--kv-b", f->kv_b, "key/value up-projection layout: split | legacy");
   cmd->add_option("--yarn-factor", f->yarn, "YaRN factor (<= 1: off)");
+  cmd->add_option("--gating", f->gating, "router scores: softmax (V2) | sigmoid (V3)");
+  cmd->add_flag("--no-bias", f->no_bias, "no selection bias (exp_probs_b)");
   cmd->add_option("--tokenizer-dir", f->options.tokenizer_dir, "directory with the DeepSeek-V3 tokenizer.json");
   cmd->add_option("--gguf-version", f->options.gguf_version, "2 or 3")->capture_default_str();
   cmd->add_option("-t,--threads", f->threads, "threads")->capture_default_str();
@@ -47,6 +50,14 @@ Command AddMakeModelCommand(CLI::App& app) {
       }
       o.kv_b_layout = f->kv_b == "split" ? model::KvBLayout::kSplit : model::KvBLayout::kLegacy;
     }
+    if (!f->gating.empty()) {
+      if (f->gating != "softmax" && f->gating != "sigmoid") {
+        LogError("--gating must be softmax or sigmoid, not '{}'", f->gating);
+        return 2;
+      }
+      o.gating = f->gating == "softmax" ? model::GatingFunction::kSoftmax : model::GatingFunction::kSigmoid;
+    }
+    if (f->no_bias) o.selection_bias = false;
     if (o.gguf_version != 2 && o.gguf_version != 3) {
       LogError("--gguf-version must be 2 or 3");
       return 2;

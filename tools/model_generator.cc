@@ -63,6 +63,8 @@ StatusOr<ModelPlan> PlanModel(const GeneratorOptions& o) {
       c.context_length = static_cast<int>(c.rope.original_context_length * *o.yarn_factor);
     }
   }
+  if (o.gating) c.moe.gating = *o.gating;
+  if (o.selection_bias) c.moe.has_bias = *o.selection_bias;
   if (preset.vocab == VocabSource::kSynthetic) c.vocab_size = static_cast<int>(MakeSyntheticVocab().tokens.size());
   FRUGAL_RETURN_IF_ERROR(model::ValidateModelConfig(c));
   const GgmlType dtype = o.dtype.value_or(preset.default_dtype);

@@ -23,6 +23,8 @@ struct GeneratorOptions {
   std::optional<int> q_lora_rank = std::nullopt;               // 0: no query compression
   std::optional<model::KvBLayout> kv_b_layout = std::nullopt;  // split attn_k_b/attn_v_b or legacy attn_kv_b
   std::optional<double> yarn_factor = std::nullopt;            // 0 or 1: YaRN off
+  std::optional<model::GatingFunction> gating = std::nullopt;  // softmax (V2) or sigmoid (V3) scores
+  std::optional<bool> selection_bias = std::nullopt;           // exp_probs_b present
   std::string tokenizer_dir = {};                             // holds tokenizer.json for the V3 tokenizer
   uint32_t gguf_version = 3;
 };

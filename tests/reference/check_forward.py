@@ -34,6 +34,8 @@ VARIANTS = [
     ("tiny-q8_0", ["--preset", "tiny", "--dtype", "q8_0"]),
     ("v3-shaped-skew", ["--preset", "v3-shaped", "--skew"]),
     ("v3-shaped-legacy-noyarn", ["--preset", "v3-shaped", "--kv-b", "legacy", "--yarn-factor", "0"]),
+    # V2-236B-style routing: softmax scores, groups scored by their best expert, no bias.
+    ("v2-groups", ["--preset", "v3-shaped", "--gating", "softmax", "--no-bias"]),
 ]
 RUNS = [("naive", ["--attention", "naive"]), ("absorbed", ["--attention", "absorbed"]),
         ("chunked", ["--attention", "auto", "--chunk", "7"]), ("decode", ["--attention", "absorbed", "--chunk", "1"])]
