@@ -50,12 +50,7 @@ void AddBenchTokenize(CLI::App& bench, std::vector<Command>* commands) {
   cmd->add_option("-f,--file", f->files, "text files")->required();
   cmd->add_option("-r,--repetitions", f->repetitions, "runs per file")->capture_default_str();
   commands->push_back({cmd, [f]() -> int {
-    Status s = Run(*f);
-    if (!s.ok()) {
-      LogError("{}", s.ToString());
-      return 1;
-    }
-    return 0;
+    return ExitStatus(Run(*f));
   }});
 }
 

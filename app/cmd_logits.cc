@@ -104,12 +104,7 @@ Command AddLogitsCommand(CLI::App& app) {
   cmd->add_option("-c,--ctx-size", f->ctx, "context size (default: ids + gen)");
   cmd->add_option("-t,--threads", f->threads, "threads")->capture_default_str();
   return {cmd, [f]() -> int {
-    Status s = Run(*f);
-    if (!s.ok()) {
-      LogError("{}", s.ToString());
-      return 1;
-    }
-    return 0;
+    return ExitStatus(Run(*f));
   }};
 }
 

@@ -153,12 +153,7 @@ Command AddRunCommand(CLI::App& app) {
       LogError("give a prompt (-p TEXT) or --chat");
       return 2;
     }
-    Status s = Run(*f);
-    if (!s.ok()) {
-      LogError("{}", s.ToString());
-      return 1;
-    }
-    return 0;
+    return ExitStatus(Run(*f));
   }};
 }
 

@@ -8,6 +8,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include "util/status.h"
+
 namespace frugal::app {
 
 struct Command {
@@ -24,6 +26,9 @@ Command AddRunCommand(CLI::App& app);
 // `frugal bench ...`: registers the bench subcommands (each a Command) under one parent.
 void AddBenchCommands(CLI::App& app, std::vector<Command>* commands);
 void AddBenchTokenize(CLI::App& bench, std::vector<Command>* commands);
+
+// Exit status of a command: 0, or 1 after printing the error to stderr.
+int ExitStatus(const Status& status);
 
 // Directory holding the DeepSeek-V3 tokenizer.json: $FRUGAL_TOKENIZER_DIR, else
 // deps/tokenizer-deepseek_v3/models under the current directory or next to the executable's

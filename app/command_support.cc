@@ -4,8 +4,15 @@
 #include <filesystem>
 
 #include "app/commands.h"
+#include "util/log.h"
 
 namespace frugal::app {
+
+int ExitStatus(const Status& status) {
+  if (status.ok()) return 0;
+  LogError("{}", status.ToString());
+  return 1;
+}
 
 std::string DefaultTokenizerDir() {
   namespace fs = std::filesystem;
