@@ -4,7 +4,7 @@ namespace frugal::app {
 
 void AddBenchCommands(CLI::App& app, std::vector<Command>* commands) {
   CLI::App* bench = app.add_subcommand("bench", "benchmarks (see docs/BENCHMARKS.md)");
-  bench->require_subcommand(1);
+  AddBenchModel(*bench, commands);     // the parent first: main runs the deepest parsed command
   AddBenchTokenize(*bench, commands);
 }
 

@@ -41,6 +41,7 @@ StatusOr<model::AttentionPath> ParsePath(const std::string& s) {
 struct Flags {
   std::string model, ids, out, attention = "auto", kv_type = "f32", dump;
   int gen = 0, chunk = 0, threads = DefaultThreadCount(), ctx = 0;
+  bool exact = false;
 };
 
 Status Run(const Flags& f) {
@@ -59,7 +60,7 @@ Status Run(const Flags& f) {
   std::vector<float> all, logits;
   for (int pos = 0; pos < n; pos += chunk) {
     const int len = std::min(chunk, n - pos);
-    model::ForwardOptions o{.attention = path, .all_logits = true, .sink = sink.get()};
+    model::ForwardOptions o{.attention = path, .all_logits = true, .exact = f.exact, .sink = sink.get()};
     FRUGAL_RETURN_IF_ERROR(tf.Forward(std::span(ids).subspan(pos, len), pos, cache, o, pool, &logits));
     all.insert(all.end(), logits.begin(), logits.end());
   }
@@ -76,7 +77,7 @@ Status Run(const Flags& f) {
   for (int i = 0; i < f.gen; ++i) {
     generated.push_back(next);
     if (i + 1 == f.gen) break;
-    model::ForwardOptions o{.attention = path};
+    model::ForwardOptions o{.attention = path, .exact = f.exact};
     FRUGAL_RETURN_IF_ERROR(tf.Forward(std::span(&next, 1), n + i, cache, o, pool, &logits));
     next = static_cast<int32_t>(std::max_element(logits.begin(), logits.end()) - logits.begin());
   }
@@ -103,6 +104,7 @@ Command AddLogitsCommand(CLI::App& app) {
   cmd->add_option("--dump-tensors", f->dump, "write every intermediate tensor as DIR/<name>.npy");
   cmd->add_option("-c,--ctx-size", f->ctx, "context size (default: ids + gen)");
   cmd->add_option("-t,--threads", f->threads, "threads")->capture_default_str();
+  cmd->add_flag("--exact", f->exact, "exact float kernels (no 8-bit activation rounding)");
   return {cmd, [f]() -> int {
     return ExitStatus(Run(*f));
   }};

@@ -22,7 +22,7 @@ using Clock = std::chrono::steady_clock;
 
 struct Flags {
   std::string model, prompt, system, kv_type = "f16";
-  bool chat = false, no_display_prompt = false;
+  bool chat = false, no_display_prompt = false, exact = false;
   int n_predict = 128, ctx = 4096, threads = DefaultThreadCount(), batch = 512;
   engine::SamplingParams sampling;
 };
@@ -110,7 +110,7 @@ Status Run(const Flags& f) {
   FRUGAL_ASSIGN_OR_RETURN(auto tok, tokenizer::Tokenizer::FromGguf(m->file));
   if (f.ctx < 1) return InvalidArgument("-c must be positive");
   ThreadPool pool(f.threads);
-  engine::Session session(*m, {.context = f.ctx, .kv_dtype = kv, .prefill_chunk = f.batch}, pool);
+  engine::Session session(*m, {.context = f.ctx, .kv_dtype = kv, .prefill_chunk = f.batch, .exact = f.exact}, pool);
   engine::Sampler sampler(f.sampling);
   if (f.chat) return Chat(f, session, *tok, m->file, sampler);
   const auto ids = tok->Encode(f.prompt);
@@ -148,6 +148,7 @@ Command AddRunCommand(CLI::App& app) {
   cmd->add_option("--frequency-penalty", f->sampling.frequency_penalty, "frequency penalty")->capture_default_str();
   cmd->add_option("-s,--seed", f->sampling.seed, "random seed")->capture_default_str();
   cmd->add_flag("--no-display-prompt", f->no_display_prompt, "do not echo the prompt");
+  cmd->add_flag("--exact", f->exact, "exact float kernels (no 8-bit activation rounding)");
   return {cmd, [f]() -> int {
     if (!f->chat && f->prompt.empty()) {
       LogError("give a prompt (-p TEXT) or --chat");

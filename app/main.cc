@@ -20,8 +20,9 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   }
-  for (const frugal::app::Command& c : commands) {
-    if (c.cli->parsed()) return c.run();
+  // Nested subcommands (bench tokenize) come after their parent: run the deepest parsed one.
+  for (auto it = commands.rbegin(); it != commands.rend(); ++it) {
+    if (it->cli->parsed()) return it->run();
   }
   return 1;
 }

@@ -21,7 +21,7 @@ StatusOr<int> Session::Feed(std::span<const int32_t> tokens) {
   const int chunk = std::max(1, options_.prefill_chunk);
   for (size_t pos = common; pos < tokens.size(); pos += static_cast<size_t>(chunk)) {
     const size_t len = std::min(static_cast<size_t>(chunk), tokens.size() - pos);
-    const model::ForwardOptions o{.attention = options_.attention};
+    const model::ForwardOptions o{.attention = options_.attention, .exact = options_.exact};
     FRUGAL_RETURN_IF_ERROR(transformer_.Forward(tokens.subspan(pos, len), static_cast<int>(pos), cache_, o, pool_, &logits_));
     tokens_.insert(tokens_.end(), tokens.begin() + static_cast<long>(pos), tokens.begin() + static_cast<long>(pos + len));
   }
@@ -32,7 +32,7 @@ Status Session::Append(int32_t token) {
   if (tokens_.size() >= static_cast<size_t>(cache_.capacity())) {
     return OutOfRange("context limit of {} tokens reached; raise -c", cache_.capacity());
   }
-  const model::ForwardOptions o{.attention = options_.attention};
+  const model::ForwardOptions o{.attention = options_.attention, .exact = options_.exact};
   FRUGAL_RETURN_IF_ERROR(transformer_.Forward(std::span(&token, 1), static_cast<int>(tokens_.size()), cache_, o, pool_, &logits_));
   tokens_.push_back(token);
   return OkStatus();

@@ -1,8 +1,10 @@
 #include "kernels/matmul.h"
 
+#include <functional>
 #include <vector>
 
 #include "kernels/dequantize.h"
+#include "kernels/act_quant.h"
 #include "util/check.h"
 
 namespace frugal::kernels {
@@ -26,22 +28,50 @@ float Dot(const float* a, const float* b, int64_t n) {
   return s;
 }
 
+namespace {
+
+void ForRows(int64_t n_rows, ThreadPool* pool, const std::function<void(int64_t, int64_t, int)>& work) {
+  if (pool == nullptr || n_rows < 2 * pool->size()) {
+    work(0, n_rows, 0);
+  } else {
+    pool->ParallelFor(n_rows, work);
+  }
+}
+
+// Q8_0 weights × activations quantized (16-bit, act_quant.h) once per call.
+void MatMulQ8(const WeightRows& w, const float* x, float* y, const MatMulParams& p, ThreadPool* pool) {
+  const int64_t xs = p.x_stride ? p.x_stride : w.cols;
+  const int64_t ys = p.y_stride ? p.y_stride : w.n_rows;
+  const int64_t nb = w.cols / 32;
+  std::vector<BlockQ16Act> xq(static_cast<size_t>(p.n_tokens * nb));
+  for (int64_t t = 0; t < p.n_tokens; ++t) QuantizeActivations(x + t * xs, w.cols, xq.data() + t * nb);
+  const DotQ8Fn dot = DotQ8_0For(DetectedIsa());
+  const uint64_t rb = w.row_bytes();
+  ForRows(w.n_rows, pool, [&](int64_t begin, int64_t end, int) {
+    for (int64_t r = begin; r < end; ++r) {
+      const std::byte* row = w.data + static_cast<uint64_t>(r) * rb;
+      for (int64_t t = 0; t < p.n_tokens; ++t) y[t * ys + r] = dot(row, xq.data() + t * nb, w.cols);
+    }
+  });
+}
+
+}  // namespace
+
 void MatMul(const WeightRows& w, const float* x, float* y, const MatMulParams& p, ThreadPool* pool) {
+  if (!p.exact && w.type == GgmlType::kQ8_0) {
+    MatMulQ8(w, x, y, p, pool);
+    return;
+  }
   const int64_t xs = p.x_stride ? p.x_stride : w.cols;
   const int64_t ys = p.y_stride ? p.y_stride : w.n_rows;
   const uint64_t rb = w.row_bytes();
-  auto work = [&](int64_t begin, int64_t end, int) {
+  ForRows(w.n_rows, pool, [&](int64_t begin, int64_t end, int) {
     std::vector<float> row(static_cast<size_t>(w.cols));
     for (int64_t r = begin; r < end; ++r) {
       DequantizeRow(w.type, w.data + static_cast<uint64_t>(r) * rb, row.data(), w.cols);
       for (int64_t t = 0; t < p.n_tokens; ++t) y[t * ys + r] = Dot(row.data(), x + t * xs, w.cols);
     }
-  };
-  if (pool == nullptr || w.n_rows < 2 * pool->size()) {
-    work(0, w.n_rows, 0);
-  } else {
-    pool->ParallelFor(w.n_rows, work);
-  }
+  });
 }
 
 void MatMulTransposed(const WeightRows& w, const float* x, float* y, const MatMulParams& p) {

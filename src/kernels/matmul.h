@@ -32,6 +32,10 @@ struct MatMulParams {
   int64_t n_tokens = 1;
   int64_t x_stride = 0;  // 0: cols
   int64_t y_stride = 0;  // 0: n_rows
+  // false: Q8_0 weights multiply quantized activations (16-bit, act_quant.h) in integer
+  // arithmetic (SIMD, run-time dispatched); true: the exact float path (dequantized rows, f32
+  // dot products).
+  bool exact = false;
 };
 void MatMul(const WeightRows& w, const float* x, float* y, const MatMulParams& p, ThreadPool* pool);
 

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include "kernels/act_quant.h"
 #include "kernels/dequantize.h"
 #include "kernels/matmul.h"
 #include "kernels/ops.h"
@@ -101,6 +102,45 @@ TEST(OpsTest, RmsNormSoftmaxSiluRope) {
   EXPECT_NEAR(r[1], 1.0f, 1e-7);
   EXPECT_NEAR(r[2], std::cos(1.0) - 2 * std::sin(1.0), 1e-6);
   EXPECT_NEAR(r[3], std::sin(1.0) + 2 * std::cos(1.0), 1e-6);
+}
+
+}  // namespace
+}  // namespace frugal::kernels
+
+namespace frugal::kernels {
+namespace {
+
+// Every ISA variant of the Q8_0 × quantized-activation dot product against the scalar reference.
+TEST(ActQuantTest, DotVariantsMatchTheScalarReference) {
+  for (int64_t n : {32, 64, 96, 1024, 4096}) {
+    const Matrix m = MakeMatrix(GgmlType::kQ8_0, 1, n, static_cast<uint64_t>(n));
+    Rng rng(3);
+    std::vector<float> x(static_cast<size_t>(n));
+    for (float& v : x) v = static_cast<float>(rng.Gaussian());
+    x[5] = 40.0f;  // an outlier in the first block
+    std::vector<BlockQ16Act> xq(static_cast<size_t>(n / 32));
+    QuantizeActivations(x.data(), n, xq.data());
+    const float ref = DotQ8_0Ref(m.bytes.data(), xq.data(), n);
+    double exact = 0;
+    for (int64_t k = 0; k < n; ++k) exact += static_cast<double>(m.dense[static_cast<size_t>(k)]) * x[static_cast<size_t>(k)];
+    EXPECT_NEAR(ref, exact, 1e-3 * (1 + std::fabs(exact))) << n;  // 16-bit activations: near exact
+    for (IsaLevel level : {IsaLevel::kAvx2, IsaLevel::kAvx512Vnni}) {
+      if (static_cast<int>(DetectedIsa()) < static_cast<int>(level)) continue;  // CPU lacks it
+      EXPECT_NEAR(DotQ8_0For(level)(m.bytes.data(), xq.data(), n), ref, 1e-4 * (1 + std::fabs(ref)))
+          << IsaName(level) << " n=" << n;
+    }
+  }
+}
+
+TEST(ActQuantTest, FastMatMulStaysCloseToExact) {
+  const Matrix m = MakeMatrix(GgmlType::kQ8_0, 33, 256, 11);
+  Rng rng(4);
+  std::vector<float> x(3 * 256), fast(3 * 33), exact(3 * 33);
+  for (float& v : x) v = static_cast<float>(rng.Gaussian());
+  ThreadPool pool(2);
+  MatMul(m.rows, x.data(), fast.data(), {.n_tokens = 3}, &pool);
+  MatMul(m.rows, x.data(), exact.data(), {.n_tokens = 3, .exact = true}, &pool);
+  for (size_t i = 0; i < fast.size(); ++i) EXPECT_NEAR(fast[i], exact[i], 2e-3) << i;
 }
 
 }  // namespace

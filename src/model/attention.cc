@@ -39,14 +39,14 @@ void ComputeQueries(const AttentionInput& in, const float* xn, ThreadPool& pool,
   q->resize(static_cast<size_t>(T) * m.n_heads * m.qk_head_dim());
   if (m.q_lora_rank > 0) {
     std::vector<float> qa(static_cast<size_t>(T) * m.q_lora_rank);  // [T, q_lora]
-    MatMul(kernels::AllRows(in.weights.q_a), xn, qa.data(), {.n_tokens = T}, &pool);
+    MatMul(kernels::AllRows(in.weights.q_a), xn, qa.data(), {.n_tokens = T, .exact = in.exact}, &pool);
     for (int t = 0; t < T; ++t) {
       float* row = qa.data() + static_cast<size_t>(t) * m.q_lora_rank;
       kernels::RmsNorm(row, in.weights.q_a_norm.data(), m.q_lora_rank, static_cast<float>(in.config.rms_eps), row);
     }
-    MatMul(kernels::AllRows(in.weights.q_b), qa.data(), q->data(), {.n_tokens = T}, &pool);
+    MatMul(kernels::AllRows(in.weights.q_b), qa.data(), q->data(), {.n_tokens = T, .exact = in.exact}, &pool);
   } else {
-    MatMul(kernels::AllRows(in.weights.q), xn, q->data(), {.n_tokens = T}, &pool);
+    MatMul(kernels::AllRows(in.weights.q), xn, q->data(), {.n_tokens = T, .exact = in.exact}, &pool);
   }
   for (int t = 0; t < T; ++t) {
     for (int h = 0; h < m.n_heads; ++h) {
@@ -61,7 +61,7 @@ void StoreLatents(const AttentionInput& in, const float* xn, LatentCache& cache,
   const MlaConfig& m = in.config.mla;
   const int T = in.n_tokens, width = m.latent_width();
   std::vector<float> kva(static_cast<size_t>(T) * width);  // [T, kv_lora + rope]
-  MatMul(kernels::AllRows(in.weights.kv_a_mqa), xn, kva.data(), {.n_tokens = T}, &pool);
+  MatMul(kernels::AllRows(in.weights.kv_a_mqa), xn, kva.data(), {.n_tokens = T, .exact = in.exact}, &pool);
   for (int t = 0; t < T; ++t) {
     float* row = kva.data() + static_cast<size_t>(t) * width;
     kernels::RmsNorm(row, in.weights.kv_a_norm.data(), m.kv_lora_rank, static_cast<float>(in.config.rms_eps), row);
@@ -91,7 +91,7 @@ void HeadNaive(const AttentionInput& in, const HeadProjections& p, const float* 
   const int qk = m.qk_head_dim(), width = m.latent_width(), qs = m.n_heads * qk;
   std::vector<float> k_nope(static_cast<size_t>(n_ctx) * m.qk_nope_head_dim);  // [n_ctx, nope]
   std::vector<float> v(static_cast<size_t>(n_ctx) * m.v_head_dim);              // [n_ctx, v]
-  const MatMulParams over_ctx{.n_tokens = n_ctx, .x_stride = width};
+  const MatMulParams over_ctx{.n_tokens = n_ctx, .x_stride = width, .exact = in.exact};
   if (p.k_rows_are_latent) {
     MatMulTransposed(p.k, ctx, k_nope.data(), over_ctx);
   } else {
@@ -119,7 +119,7 @@ void HeadAbsorbed(const AttentionInput& in, const HeadProjections& p, const floa
                   int n_ctx, int h, float* o) {
   const MlaConfig& m = in.config.mla;
   const int T = in.n_tokens, qk = m.qk_head_dim(), width = m.latent_width(), kv = m.kv_lora_rank;
-  const MatMulParams over_q{.n_tokens = T, .x_stride = m.n_heads * qk};
+  const MatMulParams over_q{.n_tokens = T, .x_stride = m.n_heads * qk, .exact = in.exact};
   std::vector<float> q_abs(static_cast<size_t>(T) * kv);  // [T, kv_lora]: W_UKᵀ q_nope
   if (p.k_rows_are_latent) {
     MatMul(p.k, q + static_cast<size_t>(h) * qk, q_abs.data(), over_q, nullptr);
@@ -139,7 +139,7 @@ void HeadAbsorbed(const AttentionInput& in, const HeadProjections& p, const floa
     std::fill(o_lat.begin(), o_lat.end(), 0.0f);
     for (int j = 0; j < n_visible; ++j) kernels::Axpy(scores[j], ctx + static_cast<size_t>(j) * width, o_lat.data(), kv);
     float* ot = o + static_cast<size_t>(t) * m.n_heads * m.v_head_dim + static_cast<size_t>(h) * m.v_head_dim;
-    MatMul(p.v, o_lat.data(), ot, {.n_tokens = 1}, nullptr);  // W_UV on the latent result
+    MatMul(p.v, o_lat.data(), ot, {.n_tokens = 1, .exact = in.exact}, nullptr);  // W_UV on the latent result
   }
 }
 
@@ -166,7 +166,7 @@ void MlaAttention(const AttentionInput& in, const float* xn, LatentCache& cache,
       }
     }
   });
-  MatMul(kernels::AllRows(in.weights.attn_output), o.data(), out, {.n_tokens = T}, &pool);
+  MatMul(kernels::AllRows(in.weights.attn_output), o.data(), out, {.n_tokens = T, .exact = in.exact}, &pool);
 }
 
 }  // namespace frugal::model

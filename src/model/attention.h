@@ -29,6 +29,7 @@ struct AttentionInput {
   int n_tokens;  // chunk length
   AttentionPath path;  // kAuto is resolved by the caller
   TensorSink* sink;
+  bool exact;  // exact float kernels only
 };
 
 // xn: [n_tokens, hidden] (normed input); out: [n_tokens, hidden]. Writes the chunk's latents

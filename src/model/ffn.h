@@ -12,10 +12,11 @@ namespace frugal::model {
 
 // out[t] = down · (silu(gate · x[t]) ⊙ up · x[t]) for t < n_tokens; x, out: [n_tokens, hidden].
 void DenseFfn(const ConstTensorView& gate, const ConstTensorView& up, const ConstTensorView& down,
-              const float* x, int n_tokens, ThreadPool& pool, float* out);
+              const float* x, int n_tokens, bool exact, ThreadPool& pool, float* out);
 
 // Routed experts (+ shared experts) for n_tokens normed inputs; out: [n_tokens, hidden].
-void MoeFfn(const ModelConfig& config, const LayerWeights& w, int layer, const float* xn, int n_tokens,
+// The router always runs in f32 (exact); `exact` selects the experts' kernels.
+void MoeFfn(const ModelConfig& config, const LayerWeights& w, int layer, const float* xn, int n_tokens, bool exact,
             ThreadPool& pool, TensorSink* sink, float* out);
 
 }  // namespace frugal::model

@@ -26,16 +26,16 @@ void Transformer::Layer(int l, int pos0, int n, float* x, LatentCache& cache, co
   if (sink) sink->Put(fmt::format("blk.{}.attn_norm", l), xn.data(), {n, h});
   AttentionPath path = o.attention;
   if (path == AttentionPath::kAuto) path = n >= o.naive_min_tokens ? AttentionPath::kNaive : AttentionPath::kAbsorbed;
-  const AttentionInput in{config_, w, rope_freqs_, attention_scale_, l, pos0, n, path, sink};
+  const AttentionInput in{config_, w, rope_freqs_, attention_scale_, l, pos0, n, path, sink, o.exact};
   MlaAttention(in, xn.data(), cache, pool, y.data());
   if (sink) sink->Put(fmt::format("blk.{}.attn_out", l), y.data(), {n, h});
   for (size_t i = 0; i < size; ++i) x[i] += y[i];
   for (int t = 0; t < n; ++t) kernels::RmsNorm(x + static_cast<size_t>(t) * h, w.ffn_norm.data(), h, eps, xn.data() + static_cast<size_t>(t) * h);
   if (sink) sink->Put(fmt::format("blk.{}.ffn_norm", l), xn.data(), {n, h});
   if (config_.IsMoeLayer(l)) {
-    MoeFfn(config_, w, l, xn.data(), n, pool, sink, y.data());
+    MoeFfn(config_, w, l, xn.data(), n, o.exact, pool, sink, y.data());
   } else {
-    DenseFfn(w.ffn_gate, w.ffn_up, w.ffn_down, xn.data(), n, pool, y.data());
+    DenseFfn(w.ffn_gate, w.ffn_up, w.ffn_down, xn.data(), n, o.exact, pool, y.data());
   }
   if (sink) sink->Put(fmt::format("blk.{}.ffn_out", l), y.data(), {n, h});
   for (size_t i = 0; i < size; ++i) x[i] += y[i];
@@ -66,7 +66,7 @@ Status Transformer::Forward(std::span<const int32_t> tokens, int pos0, LatentCac
   }
   if (o.sink) o.sink->Put("result_norm", xn.data(), {rows, h});
   logits->resize(static_cast<size_t>(rows) * v);
-  kernels::MatMul(kernels::AllRows(weights_.output), xn.data(), logits->data(), {.n_tokens = rows}, &pool);
+  kernels::MatMul(kernels::AllRows(weights_.output), xn.data(), logits->data(), {.n_tokens = rows, .exact = o.exact}, &pool);
   if (o.sink) o.sink->Put("logits", logits->data(), {rows, v});
   return OkStatus();
 }

@@ -21,6 +21,9 @@ struct ForwardOptions {
   // absorbed one.
   int naive_min_tokens = 16;
   bool all_logits = false;      // logits of every position, else of the last only
+  // Exact float kernels only. Otherwise quantized weights may multiply 8-bit-rounded activations
+  // (held to max 0.05 / mean 0.01 of the exact logits, the tolerance llama.cpp itself has).
+  bool exact = false;
   TensorSink* sink = nullptr;   // receives named intermediates when set
 };
 

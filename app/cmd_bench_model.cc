@@ -1,0 +1,125 @@
+// `frugal bench -m MODEL`: llama-bench's definitions — ppN = prefill of N tokens from an empty
+// cache, tgN = N decoded tokens one at a time from an empty cache — median and spread over runs,
+// a markdown table and --json; --roofline adds measured read bandwidth and decode's share of the
+// bandwidth roofline (bandwidth ÷ bytes each decoded token reads).
+#include <chrono>
+#include <cstdio>
+
+#include <nlohmann/json.hpp>
+
+#include "app/bench_common.h"
+#include "app/commands.h"
+#include "engine/session.h"
+#include "model/footprint.h"
+#include "model/loaded_model.h"
+#include "util/memory_bandwidth.h"
+#include "util/rng.h"
+
+namespace frugal::app {
+namespace {
+
+struct Flags {
+  std::string model, kv_type = "f16";
+  int prompt = 512, gen = 128, repetitions = 5, threads = DefaultThreadCount();
+  bool json = false, roofline = false, exact = false;
+};
+
+using Clock = std::chrono::steady_clock;
+
+std::vector<int32_t> RandomIds(int n, int vocab, uint64_t seed) {
+  Rng rng(seed);
+  std::vector<int32_t> ids(static_cast<size_t>(n));
+  for (int32_t& id : ids) id = static_cast<int32_t>(rng.Next() % static_cast<uint64_t>(vocab));
+  return ids;
+}
+
+StatusOr<double> TimePrefill(const model::LoadedModel& m, const engine::SessionOptions& o, ThreadPool& pool, int n, int rep) {
+  engine::Session s(m, o, pool);
+  const auto ids = RandomIds(n, m.config.vocab_size, 1000 + static_cast<uint64_t>(rep));
+  const auto t0 = Clock::now();
+  FRUGAL_ASSIGN_OR_RETURN(int computed, s.Feed(ids));
+  return computed / std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+StatusOr<double> TimeDecode(const model::LoadedModel& m, const engine::SessionOptions& o, ThreadPool& pool, int n, int rep) {
+  engine::Session s(m, o, pool);
+  const auto ids = RandomIds(n, m.config.vocab_size, 2000 + static_cast<uint64_t>(rep));
+  const auto t0 = Clock::now();
+  for (int32_t id : ids) FRUGAL_RETURN_IF_ERROR(s.Append(id));
+  return n / std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+Status Run(const Flags& f) {
+  FRUGAL_ASSIGN_OR_RETURN(model::KvDtype kv, model::KvDtypeFromName(f.kv_type));
+  FRUGAL_ASSIGN_OR_RETURN(auto m, model::LoadModel(f.model));
+  ThreadPool pool(f.threads);
+  const engine::SessionOptions o{.context = std::max(f.prompt, f.gen) + 1, .kv_dtype = kv,
+                                 .prefill_chunk = std::max(1, f.prompt), .exact = f.exact};
+  const model::Footprint fp = model::ComputeFootprint(m->config, model::TensorEntriesOf(m->file));
+  nlohmann::json out = {{"model", f.model}, {"file_bytes", m->file.file_size()}, {"params", fp.total_params},
+                        {"threads", f.threads}, {"kv_type", f.kv_type}, {"exact", f.exact}, {"tests", nlohmann::json::array()}};
+  std::vector<std::pair<std::string, Spread>> rows;
+  for (const auto& [name, n, prefill] : {std::tuple{"pp", f.prompt, true}, std::tuple{"tg", f.gen, false}}) {
+    if (n <= 0) continue;
+    std::vector<double> rates;
+    for (int r = 0; r < f.repetitions; ++r) {
+      FRUGAL_ASSIGN_OR_RETURN(double rate, prefill ? TimePrefill(*m, o, pool, n, r) : TimeDecode(*m, o, pool, n, r));
+      rates.push_back(rate);
+    }
+    const Spread s = SpreadOf(rates);
+    const std::string test = name + std::to_string(n);
+    rows.push_back({test, s});
+    out["tests"].push_back({{"test", test}, {"tokens_per_s", rates}, {"median", s.median}, {"min", s.min}, {"max", s.max}});
+  }
+  out["peak_rss_bytes"] = PeakResidentBytes();
+  if (f.roofline) {
+    const double bw = MeasureReadBandwidth(pool, size_t{1} << 30, 5);
+    // A decode step reads every active weight byte once (and a little KV): the ceiling is bw / bytes.
+    const double bytes = static_cast<double>(fp.active_bytes_per_token);
+    out["roofline"] = {{"read_bandwidth_bytes_per_s", bw}, {"bytes_per_decoded_token", fp.active_bytes_per_token},
+                       {"decode_roofline_tokens_per_s", bw / bytes}};
+  }
+  if (f.json) {
+    std::printf("%s\n", out.dump(2).c_str());
+    return OkStatus();
+  }
+  std::printf("| model | size | params | threads | kv | test | t/s (median) | min..max |\n|---|---|---|---|---|---|---|---|\n");
+  for (const auto& [test, s] : rows) {
+    std::printf("| %s | %.2f GiB | %.2f B | %d | %s | %s | %.2f | %.2f..%.2f |\n", f.model.c_str(),
+                static_cast<double>(m->file.file_size()) / (1 << 30), static_cast<double>(fp.total_params) / 1e9, f.threads,
+                f.kv_type.c_str(), test.c_str(), s.median, s.min, s.max);
+  }
+  std::printf("\npeak RSS %.0f MiB (file %.0f MiB)\n", static_cast<double>(out["peak_rss_bytes"].get<size_t>()) / (1 << 20),
+              static_cast<double>(m->file.file_size()) / (1 << 20));
+  if (f.roofline) {
+    const double bw = out["roofline"]["read_bandwidth_bytes_per_s"], roof = out["roofline"]["decode_roofline_tokens_per_s"];
+    std::printf("read bandwidth %.1f GB/s; decode reads %.1f MiB/token; roofline %.1f tokens/s", bw / 1e9,
+                static_cast<double>(fp.active_bytes_per_token) / (1 << 20), roof);
+    for (const auto& [test, s] : rows) {
+      if (test.rfind("tg", 0) == 0) std::printf("; %s at %.0f%% of it", test.c_str(), 100.0 * s.median / roof);
+    }
+    std::printf("\n");
+  }
+  return OkStatus();
+}
+
+}  // namespace
+
+void AddBenchModel(CLI::App& bench, std::vector<Command>* commands) {
+  auto f = std::make_shared<Flags>();
+  bench.add_option("-m,--model", f->model, "GGUF file");
+  bench.add_option("-p,--n-prompt", f->prompt, "prefill test length (0: skip)")->capture_default_str();
+  bench.add_option("-n,--n-gen", f->gen, "decode test length (0: skip)")->capture_default_str();
+  bench.add_option("-r,--repetitions", f->repetitions, "runs per test")->capture_default_str();
+  bench.add_option("-t,--threads", f->threads, "threads")->capture_default_str();
+  bench.add_option("--kv-type", f->kv_type, "latent cache type")->capture_default_str();
+  bench.add_flag("--json", f->json, "JSON on stdout");
+  bench.add_flag("--roofline", f->roofline, "measure read bandwidth and decode's share of the roofline");
+  bench.add_flag("--exact", f->exact, "exact float kernels (no 8-bit activations)");
+  commands->push_back({&bench, [f]() -> int {
+    if (f->model.empty()) return ExitStatus(InvalidArgument("bench needs -m MODEL (or a subcommand: tokenize)"));
+    return ExitStatus(Run(*f));
+  }});
+}
+
+}  // namespace frugal::app
