@@ -8,26 +8,48 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
 #include "kernels/cpu_features.h"
 
 namespace frugal::kernels {
 
-struct BlockQ16Act {
-  float d;          // x ≈ d · q
-  int16_t qs[32];
+// A row of quantized activations: values in blocks of 32 (block b at qs + 32·b; 64-byte aligned
+// blocks when qs is, so one vector load never splits a cache line) and one scale per block.
+struct Q16Row {
+  const int16_t* qs;
+  const float* d;
 };
-static_assert(sizeof(BlockQ16Act) == 68);
 
-// n must be a multiple of 32.
-void QuantizeActivations(const float* x, int64_t n, BlockQ16Act* out);
+// n must be a multiple of 32; qs receives n values, d n/32 scales (x ≈ d · q).
+void QuantizeActivations(const float* x, int64_t n, int16_t* qs, float* d);
+
+// Quantized activations of several rows, in 64-byte-aligned storage. Thread-compatible.
+class Q16Rows {
+ public:
+  Q16Rows(const float* x, int64_t n_rows, int64_t cols, int64_t x_stride);
+  Q16Row row(int64_t i) const { return {qs_ + i * cols_, d_.data() + i * (cols_ / 32)}; }
+
+ private:
+  int64_t cols_;
+  std::vector<int16_t> storage_;  // over-allocated so that qs_ can be aligned
+  int16_t* qs_;
+  std::vector<float> d_;
+};
 
 // Σ_k w[k]·x[k] for a Q8_0 weight row (n/32 blocks) and quantized activations.
-float DotQ8_0Ref(const std::byte* w, const BlockQ16Act* x, int64_t n);
-float DotQ8_0Avx2(const std::byte* w, const BlockQ16Act* x, int64_t n);
-float DotQ8_0Avx512Vnni(const std::byte* w, const BlockQ16Act* x, int64_t n);
+float DotQ8_0Ref(const std::byte* w, Q16Row x, int64_t n);
+float DotQ8_0Avx2(const std::byte* w, Q16Row x, int64_t n);
+float DotQ8_0Avx512Vnni(const std::byte* w, Q16Row x, int64_t n);
 
-using DotQ8Fn = float (*)(const std::byte*, const BlockQ16Act*, int64_t);
+using DotQ8Fn = float (*)(const std::byte*, Q16Row, int64_t);
 DotQ8Fn DotQ8_0For(IsaLevel level);
+
+// One weight row against four activation rows: out[i] = Σ w·x[i]. The weight block is loaded
+// and widened once for the four (prefill).
+void DotQ8_0x4Ref(const std::byte* w, const Q16Row* x, int64_t n, float* out);
+void DotQ8_0x4Avx512Vnni(const std::byte* w, const Q16Row* x, int64_t n, float* out);
+using DotQ8x4Fn = void (*)(const std::byte*, const Q16Row*, int64_t, float*);
+DotQ8x4Fn DotQ8_0x4For(IsaLevel level);
 
 }  // namespace frugal::kernels

@@ -1,5 +1,6 @@
 #include "kernels/matmul.h"
 
+#include <algorithm>
 #include <functional>
 #include <vector>
 
@@ -17,6 +18,7 @@ WeightRows RowsOf(const ConstTensorView& t, int64_t first, int64_t n) {
 
 WeightRows AllRows(const ConstTensorView& t) { return RowsOf(t, 0, static_cast<int64_t>(t.shape.rows())); }
 
+__attribute__((target_clones("avx512f", "avx2", "default")))
 float Dot(const float* a, const float* b, int64_t n) {
   float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
   int64_t i = 0;
@@ -42,15 +44,27 @@ void ForRows(int64_t n_rows, ThreadPool* pool, const std::function<void(int64_t,
 void MatMulQ8(const WeightRows& w, const float* x, float* y, const MatMulParams& p, ThreadPool* pool) {
   const int64_t xs = p.x_stride ? p.x_stride : w.cols;
   const int64_t ys = p.y_stride ? p.y_stride : w.n_rows;
-  const int64_t nb = w.cols / 32;
-  std::vector<BlockQ16Act> xq(static_cast<size_t>(p.n_tokens * nb));
-  for (int64_t t = 0; t < p.n_tokens; ++t) QuantizeActivations(x + t * xs, w.cols, xq.data() + t * nb);
+  const Q16Rows xq(x, p.n_tokens, w.cols, xs);
   const DotQ8Fn dot = DotQ8_0For(DetectedIsa());
+  const DotQ8x4Fn dot4 = DotQ8_0x4For(DetectedIsa());
   const uint64_t rb = w.row_bytes();
+  // Tokens in tiles whose activations stay in cache while every row of the thread's range
+  // passes over them; within a tile, four tokens share each weight block.
+  constexpr int64_t kTokenTile = 32;
   ForRows(w.n_rows, pool, [&](int64_t begin, int64_t end, int) {
-    for (int64_t r = begin; r < end; ++r) {
-      const std::byte* row = w.data + static_cast<uint64_t>(r) * rb;
-      for (int64_t t = 0; t < p.n_tokens; ++t) y[t * ys + r] = dot(row, xq.data() + t * nb, w.cols);
+    for (int64_t t0 = 0; t0 < p.n_tokens; t0 += kTokenTile) {
+      const int64_t t1 = std::min(p.n_tokens, t0 + kTokenTile);
+      for (int64_t r = begin; r < end; ++r) {
+        const std::byte* row = w.data + static_cast<uint64_t>(r) * rb;
+        int64_t t = t0;
+        for (; t + 4 <= t1; t += 4) {
+          const Q16Row rows4[4] = {xq.row(t), xq.row(t + 1), xq.row(t + 2), xq.row(t + 3)};
+          float out[4];
+          dot4(row, rows4, w.cols, out);
+          for (int i = 0; i < 4; ++i) y[(t + i) * ys + r] = out[i];
+        }
+        for (; t < t1; ++t) y[t * ys + r] = dot(row, xq.row(t), w.cols);
+      }
     }
   });
 }
@@ -74,6 +88,13 @@ void MatMul(const WeightRows& w, const float* x, float* y, const MatMulParams& p
   });
 }
 
+namespace {
+__attribute__((target_clones("avx512f", "avx2", "default")))
+void AxpyRow(float a, const float* x, float* y, int64_t n) {
+  for (int64_t k = 0; k < n; ++k) y[k] += a * x[k];
+}
+}  // namespace
+
 void MatMulTransposed(const WeightRows& w, const float* x, float* y, const MatMulParams& p) {
   const int64_t xs = p.x_stride ? p.x_stride : w.n_rows;
   const int64_t ys = p.y_stride ? p.y_stride : w.cols;
@@ -86,8 +107,7 @@ void MatMulTransposed(const WeightRows& w, const float* x, float* y, const MatMu
     DequantizeRow(w.type, w.data + static_cast<uint64_t>(r) * rb, row.data(), w.cols);
     for (int64_t t = 0; t < p.n_tokens; ++t) {
       const float xr = x[t * xs + r];
-      float* yt = y + t * ys;
-      for (int64_t k = 0; k < w.cols; ++k) yt[k] += xr * row[static_cast<size_t>(k)];
+      AxpyRow(xr, row.data(), y + t * ys, w.cols);
     }
   }
 }

@@ -118,16 +118,27 @@ TEST(ActQuantTest, DotVariantsMatchTheScalarReference) {
     std::vector<float> x(static_cast<size_t>(n));
     for (float& v : x) v = static_cast<float>(rng.Gaussian());
     x[5] = 40.0f;  // an outlier in the first block
-    std::vector<BlockQ16Act> xq(static_cast<size_t>(n / 32));
-    QuantizeActivations(x.data(), n, xq.data());
-    const float ref = DotQ8_0Ref(m.bytes.data(), xq.data(), n);
+    const Q16Rows xq(x.data(), 1, n, n);
+    const float ref = DotQ8_0Ref(m.bytes.data(), xq.row(0), n);
     double exact = 0;
     for (int64_t k = 0; k < n; ++k) exact += static_cast<double>(m.dense[static_cast<size_t>(k)]) * x[static_cast<size_t>(k)];
     EXPECT_NEAR(ref, exact, 1e-3 * (1 + std::fabs(exact))) << n;  // 16-bit activations: near exact
     for (IsaLevel level : {IsaLevel::kAvx2, IsaLevel::kAvx512Vnni}) {
       if (static_cast<int>(DetectedIsa()) < static_cast<int>(level)) continue;  // CPU lacks it
-      EXPECT_NEAR(DotQ8_0For(level)(m.bytes.data(), xq.data(), n), ref, 1e-4 * (1 + std::fabs(ref)))
+      EXPECT_NEAR(DotQ8_0For(level)(m.bytes.data(), xq.row(0), n), ref, 1e-4 * (1 + std::fabs(ref)))
           << IsaName(level) << " n=" << n;
+    }
+    // The 4-token kernel against four single dots.
+    const Q16Rows four(x.data(), 4, n / 4 / 32 * 32, n / 4);
+    const int64_t m4 = n / 4 / 32 * 32;
+    if (m4 == 0) continue;
+    const Matrix w4 = MakeMatrix(GgmlType::kQ8_0, 1, m4, 5);
+    const Q16Row rows[4] = {four.row(0), four.row(1), four.row(2), four.row(3)};
+    float out[4];
+    DotQ8_0x4For(DetectedIsa())(w4.bytes.data(), rows, m4, out);
+    for (int i = 0; i < 4; ++i) {
+      const float single = DotQ8_0Ref(w4.bytes.data(), rows[i], m4);
+      EXPECT_NEAR(out[i], single, 1e-4 * (1 + std::fabs(single))) << i;
     }
   }
 }

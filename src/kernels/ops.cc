@@ -42,6 +42,7 @@ void RopeAdjacentPairs(float* x, int64_t n, const float* freqs, float position) 
   }
 }
 
+__attribute__((target_clones("avx512f", "avx2", "default")))
 void Axpy(float a, const float* x, float* y, int64_t n) {
   for (int64_t i = 0; i < n; ++i) y[i] += a * x[i];
 }

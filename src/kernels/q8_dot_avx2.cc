@@ -7,17 +7,17 @@
 
 namespace frugal::kernels {
 
-float DotQ8_0Avx2(const std::byte* w, const BlockQ16Act* x, int64_t n) {
+float DotQ8_0Avx2(const std::byte* w, Q16Row x, int64_t n) {
   const auto* blocks = reinterpret_cast<const BlockQ8_0*>(w);
   __m256 acc = _mm256_setzero_ps();
   for (int64_t b = 0; b < n / 32; ++b) {
     const __m128i w_lo = _mm_loadu_si128(reinterpret_cast<const __m128i*>(blocks[b].qs));
     const __m128i w_hi = _mm_loadu_si128(reinterpret_cast<const __m128i*>(blocks[b].qs + 16));
-    const __m256i x_lo = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[b].qs));
-    const __m256i x_hi = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[b].qs + 16));
+    const __m256i x_lo = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x.qs + 32 * b));
+    const __m256i x_hi = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x.qs + 32 * b + 16));
     const __m256i s = _mm256_add_epi32(_mm256_madd_epi16(_mm256_cvtepi8_epi16(w_lo), x_lo),
                                        _mm256_madd_epi16(_mm256_cvtepi8_epi16(w_hi), x_hi));
-    acc = _mm256_fmadd_ps(_mm256_set1_ps(_cvtsh_ss(blocks[b].d) * x[b].d), _mm256_cvtepi32_ps(s), acc);
+    acc = _mm256_fmadd_ps(_mm256_set1_ps(_cvtsh_ss(blocks[b].d) * x.d[b]), _mm256_cvtepi32_ps(s), acc);
   }
   const __m128 s = _mm_add_ps(_mm256_castps256_ps128(acc), _mm256_extractf128_ps(acc, 1));
   const __m128 s2 = _mm_add_ps(s, _mm_movehl_ps(s, s));

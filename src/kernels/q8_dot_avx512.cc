@@ -8,29 +8,52 @@
 
 namespace frugal::kernels {
 
-float DotQ8_0Avx512Vnni(const std::byte* w, const BlockQ16Act* x, int64_t n) {
+namespace {
+inline __m512 Block(const BlockQ8_0& w, const int16_t* xq, float xd, __m512 acc) {
+  const __m512i wv = _mm512_cvtepi8_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(w.qs)));
+  const __m512i s = _mm512_dpwssd_epi32(_mm512_setzero_si512(), wv, _mm512_loadu_si512(xq));
+  return _mm512_fmadd_ps(_mm512_set1_ps(_cvtsh_ss(w.d) * xd), _mm512_cvtepi32_ps(s), acc);
+}
+}  // namespace
+
+float DotQ8_0Avx512Vnni(const std::byte* w, Q16Row x, int64_t n) {
   const auto* blocks = reinterpret_cast<const BlockQ8_0*>(w);
-  __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
+  // Four independent accumulation chains hide the dpwssd → cvt → fma latencies.
+  __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps(), acc2 = _mm512_setzero_ps(), acc3 = _mm512_setzero_ps();
   const int64_t nb = n / 32;
   int64_t b = 0;
-  for (; b + 2 <= nb; b += 2) {  // two independent chains hide the latencies
-    const __m512i w0 = _mm512_cvtepi8_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(blocks[b].qs)));
-    const __m512i w1 = _mm512_cvtepi8_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(blocks[b + 1].qs)));
-    const __m512i s0 = _mm512_dpwssd_epi32(_mm512_setzero_si512(), w0, _mm512_loadu_si512(x[b].qs));
-    const __m512i s1 = _mm512_dpwssd_epi32(_mm512_setzero_si512(), w1, _mm512_loadu_si512(x[b + 1].qs));
-    acc0 = _mm512_fmadd_ps(_mm512_set1_ps(_cvtsh_ss(blocks[b].d) * x[b].d), _mm512_cvtepi32_ps(s0), acc0);
-    acc1 = _mm512_fmadd_ps(_mm512_set1_ps(_cvtsh_ss(blocks[b + 1].d) * x[b + 1].d), _mm512_cvtepi32_ps(s1), acc1);
+  for (; b + 4 <= nb; b += 4) {
+    acc0 = Block(blocks[b], x.qs + 32 * (b), x.d[b], acc0);
+    acc1 = Block(blocks[b + 1], x.qs + 32 * (b + 1), x.d[b + 1], acc1);
+    acc2 = Block(blocks[b + 2], x.qs + 32 * (b + 2), x.d[b + 2], acc2);
+    acc3 = Block(blocks[b + 3], x.qs + 32 * (b + 3), x.d[b + 3], acc3);
   }
-  for (; b < nb; ++b) {
-    const __m512i wv = _mm512_cvtepi8_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(blocks[b].qs)));
-    const __m512i s = _mm512_dpwssd_epi32(_mm512_setzero_si512(), wv, _mm512_loadu_si512(x[b].qs));
-    acc0 = _mm512_fmadd_ps(_mm512_set1_ps(_cvtsh_ss(blocks[b].d) * x[b].d), _mm512_cvtepi32_ps(s), acc0);
-  }
+  for (; b < nb; ++b) acc0 = Block(blocks[b], x.qs + 32 * (b), x.d[b], acc0);
   alignas(64) float lanes[16];  // (GCC 12's _mm512_reduce_add_ps trips -Wuninitialized)
-  _mm512_store_ps(lanes, _mm512_add_ps(acc0, acc1));
+  _mm512_store_ps(lanes, _mm512_add_ps(_mm512_add_ps(acc0, acc1), _mm512_add_ps(acc2, acc3)));
   float sum = 0;
   for (float v : lanes) sum += v;
   return sum;
+}
+
+void DotQ8_0x4Avx512Vnni(const std::byte* w, const Q16Row* x, int64_t n, float* out) {
+  const auto* blocks = reinterpret_cast<const BlockQ8_0*>(w);
+  __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
+  for (int64_t b = 0; b < n / 32; ++b) {
+    const __m512i wv = _mm512_cvtepi8_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(blocks[b].qs)));
+    const float dw = _cvtsh_ss(blocks[b].d);
+    for (int i = 0; i < 4; ++i) {
+      const __m512i s = _mm512_dpwssd_epi32(_mm512_setzero_si512(), wv, _mm512_load_si512(x[i].qs + 32 * b));
+      acc[i] = _mm512_fmadd_ps(_mm512_set1_ps(dw * x[i].d[b]), _mm512_cvtepi32_ps(s), acc[i]);
+    }
+  }
+  for (int i = 0; i < 4; ++i) {
+    alignas(64) float lanes[16];
+    _mm512_store_ps(lanes, acc[i]);
+    float sum = 0;
+    for (float v : lanes) sum += v;
+    out[i] = sum;
+  }
 }
 
 }  // namespace frugal::kernels

@@ -3,6 +3,19 @@
 #include <algorithm>
 
 namespace frugal {
+namespace {
+
+// About 50 µs of spinning before a worker sleeps: long enough to cover the gap between the
+// kernels of one layer, short enough not to burn a core when the engine is idle.
+constexpr int kSpinsBeforeSleep = 20000;
+
+inline void CpuRelax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#endif
+}
+
+}  // namespace
 
 int DefaultThreadCount() {
   const unsigned n = std::thread::hardware_concurrency();
@@ -14,11 +27,9 @@ ThreadPool::ThreadPool(int n_threads) : n_threads_(std::max(1, n_threads)) {
 }
 
 ThreadPool::~ThreadPool() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    stop_ = true;
-  }
-  start_cv_.notify_all();
+  stop_.store(true);
+  generation_.fetch_add(1);
+  generation_.notify_all();
   for (std::thread& t : workers_) t.join();
 }
 
@@ -31,17 +42,24 @@ void ThreadPool::RunShare(int index) {
 void ThreadPool::WorkerLoop(int index) {
   uint64_t seen = 0;
   for (;;) {
-    {
-      std::unique_lock<std::mutex> lock(mu_);
-      start_cv_.wait(lock, [&] { return stop_ || generation_ != seen; });
-      if (stop_) return;
-      seen = generation_;
+    uint64_t g;
+    int spins = 0;
+    while ((g = generation_.load()) == seen) {
+      if (++spins < kSpinsBeforeSleep) {
+        CpuRelax();
+        continue;
+      }
+      // Dekker-style with ParallelFor: sleepers_ is raised before the wait, and wait(seen)
+      // returns at once if the generation has already moved, so no wake-up is lost.
+      sleepers_.fetch_add(1);
+      generation_.wait(seen);
+      sleepers_.fetch_sub(1);
+      spins = 0;
     }
+    seen = g;
+    if (stop_.load()) return;
     RunShare(index);
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (--pending_ == 0) done_cv_.notify_one();
-    }
+    pending_.fetch_sub(1);
   }
 }
 
@@ -51,17 +69,13 @@ void ThreadPool::ParallelFor(int64_t n, const std::function<void(int64_t, int64_
     fn(0, n, 0);
     return;
   }
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    job_n_ = n;
-    job_fn_ = &fn;
-    pending_ = n_threads_ - 1;
-    ++generation_;
-  }
-  start_cv_.notify_all();
+  job_n_ = n;
+  job_fn_ = &fn;
+  pending_.store(n_threads_ - 1);
+  generation_.fetch_add(1);
+  if (sleepers_.load() > 0) generation_.notify_all();
   RunShare(0);
-  std::unique_lock<std::mutex> lock(mu_);
-  done_cv_.wait(lock, [&] { return pending_ == 0; });
+  while (pending_.load() != 0) CpuRelax();
   job_fn_ = nullptr;
 }
 

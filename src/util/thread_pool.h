@@ -1,11 +1,12 @@
-// A fixed set of worker threads that run one parallel-for at a time.
-// ParallelFor is called from one owner thread (thread-compatible); the workers are internal.
+// A fixed set of worker threads that run one parallel-for at a time, with few microseconds per
+// synchronization: idle workers spin briefly on an atomic generation counter before sleeping on
+// it (C++20 atomic wait), and the caller spins until the shares are done. ParallelFor is called
+// from one owner thread (thread-compatible); the workers are internal.
 #pragma once
 
-#include <condition_variable>
+#include <atomic>
 #include <cstdint>
 #include <functional>
-#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -30,13 +31,11 @@ class ThreadPool {
 
   int n_threads_;
   std::vector<std::thread> workers_;
-  std::mutex mu_;
-  std::condition_variable start_cv_;
-  std::condition_variable done_cv_;
-  uint64_t generation_ = 0;  // bumped per job, guarded by mu_
-  int pending_ = 0;          // workers still running the current job, guarded by mu_
-  bool stop_ = false;
-  int64_t job_n_ = 0;
+  std::atomic<uint64_t> generation_{0};  // bumped once per job (and at shutdown)
+  std::atomic<int> pending_{0};          // workers still running the current job
+  std::atomic<int> sleepers_{0};         // workers blocked in generation_.wait
+  std::atomic<bool> stop_{false};
+  int64_t job_n_ = 0;                    // written before generation_ is bumped
   const std::function<void(int64_t, int64_t, int)>* job_fn_ = nullptr;
 };
 
