@@ -21,10 +21,16 @@ void QuantizeActivations(const float* x, int64_t n, int16_t* qs, float* d) {
 }
 
 Q16Rows::Q16Rows(const float* x, int64_t n_rows, int64_t cols, int64_t x_stride)
-    : cols_(cols), storage_(static_cast<size_t>(n_rows * cols + 32)), d_(static_cast<size_t>(n_rows * (cols / 32))) {
+    : cols_(cols), storage_(static_cast<size_t>(n_rows * cols + 32)), d_(static_cast<size_t>(n_rows * (cols / 32))),
+      sums_(d_.size()) {
   auto addr = reinterpret_cast<uintptr_t>(storage_.data());
   qs_ = storage_.data() + ((64 - addr % 64) % 64) / sizeof(int16_t);
   for (int64_t i = 0; i < n_rows; ++i) QuantizeActivations(x + i * x_stride, cols, qs_ + i * cols, d_.data() + i * (cols / 32));
+  for (size_t b = 0; b < sums_.size(); ++b) {
+    int32_t s = 0;
+    for (int j = 0; j < 32; ++j) s += qs_[32 * b + static_cast<size_t>(j)];
+    sums_[b] = s;
+  }
 }
 
 float DotQ8_0Ref(const std::byte* w, Q16Row x, int64_t n) {
@@ -41,6 +47,28 @@ float DotQ8_0Ref(const std::byte* w, Q16Row x, int64_t n) {
 void DotQ8_0x4Ref(const std::byte* w, const Q16Row* x, int64_t n, float* out) {
   for (int i = 0; i < 4; ++i) out[i] = DotQ8_0Ref(w, x[i], n);
 }
+
+float DotQ4_KRef(const std::byte* w, Q16Row x, int64_t n) {
+  const auto* blocks = reinterpret_cast<const BlockQ4_K*>(w);
+  float sum = 0;
+  for (int64_t i = 0; i < n / 256; ++i) {
+    const BlockQ4_K& b = blocks[i];
+    const float d = F16ToF32(b.d), dmin = F16ToF32(b.dmin);
+    for (int s = 0; s < 8; ++s) {
+      uint8_t sc, mn;
+      UnpackScaleMinK4(b.scales, s, &sc, &mn);
+      const uint8_t* q = b.qs + 32 * (s / 2);
+      const int16_t* xq = x.qs + 256 * i + 32 * s;
+      int32_t isum = 0;
+      for (int l = 0; l < 32; ++l) isum += ((s % 2 ? q[l] >> 4 : q[l] & 15)) * xq[l];
+      const int64_t blk = 8 * i + s;
+      sum += x.d[blk] * (d * sc * static_cast<float>(isum) - dmin * mn * static_cast<float>(x.sum[blk]));
+    }
+  }
+  return sum;
+}
+
+DotQ8Fn DotQ4_KFor(IsaLevel level) { return level == IsaLevel::kAvx512Vnni ? DotQ4_KAvx512Vnni : DotQ4_KRef; }
 
 DotQ8x4Fn DotQ8_0x4For(IsaLevel level) {
   return level == IsaLevel::kAvx512Vnni ? DotQ8_0x4Avx512Vnni : DotQ8_0x4Ref;

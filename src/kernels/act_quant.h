@@ -19,6 +19,7 @@ namespace frugal::kernels {
 struct Q16Row {
   const int16_t* qs;
   const float* d;
+  const int32_t* sum;  // Σ of each block's 32 integers (for formats with a per-block minimum)
 };
 
 // n must be a multiple of 32; qs receives n values, d n/32 scales (x ≈ d · q).
@@ -28,13 +29,16 @@ void QuantizeActivations(const float* x, int64_t n, int16_t* qs, float* d);
 class Q16Rows {
  public:
   Q16Rows(const float* x, int64_t n_rows, int64_t cols, int64_t x_stride);
-  Q16Row row(int64_t i) const { return {qs_ + i * cols_, d_.data() + i * (cols_ / 32)}; }
+  Q16Row row(int64_t i) const {
+    return {qs_ + i * cols_, d_.data() + i * (cols_ / 32), sums_.data() + i * (cols_ / 32)};
+  }
 
  private:
   int64_t cols_;
   std::vector<int16_t> storage_;  // over-allocated so that qs_ can be aligned
   int16_t* qs_;
   std::vector<float> d_;
+  std::vector<int32_t> sums_;
 };
 
 // Σ_k w[k]·x[k] for a Q8_0 weight row (n/32 blocks) and quantized activations.
@@ -51,5 +55,11 @@ void DotQ8_0x4Ref(const std::byte* w, const Q16Row* x, int64_t n, float* out);
 void DotQ8_0x4Avx512Vnni(const std::byte* w, const Q16Row* x, int64_t n, float* out);
 using DotQ8x4Fn = void (*)(const std::byte*, const Q16Row*, int64_t, float*);
 DotQ8x4Fn DotQ8_0x4For(IsaLevel level);
+
+// Q4_K weight row (n/256 super-blocks) × quantized activations:
+// Σ_s x.d[s]·(d·sc_s·Σ q·x − dmin·mn_s·x.sum[s]) over the 32-value sub-blocks s.
+float DotQ4_KRef(const std::byte* w, Q16Row x, int64_t n);
+float DotQ4_KAvx512Vnni(const std::byte* w, Q16Row x, int64_t n);
+DotQ8Fn DotQ4_KFor(IsaLevel level);
 
 }  // namespace frugal::kernels

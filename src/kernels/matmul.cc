@@ -40,13 +40,13 @@ void ForRows(int64_t n_rows, ThreadPool* pool, const std::function<void(int64_t,
   }
 }
 
-// Q8_0 weights × activations quantized (16-bit, act_quant.h) once per call.
-void MatMulQ8(const WeightRows& w, const float* x, float* y, const MatMulParams& p, ThreadPool* pool) {
+// Quantized weights × activations quantized (16-bit, act_quant.h) once per call. dot4 (four
+// tokens per weight row) may be null.
+void MatMulQuantized(const WeightRows& w, DotQ8Fn dot, DotQ8x4Fn dot4, const float* x, float* y,
+                     const MatMulParams& p, ThreadPool* pool) {
   const int64_t xs = p.x_stride ? p.x_stride : w.cols;
   const int64_t ys = p.y_stride ? p.y_stride : w.n_rows;
   const Q16Rows xq(x, p.n_tokens, w.cols, xs);
-  const DotQ8Fn dot = DotQ8_0For(DetectedIsa());
-  const DotQ8x4Fn dot4 = DotQ8_0x4For(DetectedIsa());
   const uint64_t rb = w.row_bytes();
   // Tokens in tiles whose activations stay in cache while every row of the thread's range
   // passes over them; within a tile, four tokens share each weight block.
@@ -57,7 +57,7 @@ void MatMulQ8(const WeightRows& w, const float* x, float* y, const MatMulParams&
       for (int64_t r = begin; r < end; ++r) {
         const std::byte* row = w.data + static_cast<uint64_t>(r) * rb;
         int64_t t = t0;
-        for (; t + 4 <= t1; t += 4) {
+        for (; dot4 != nullptr && t + 4 <= t1; t += 4) {
           const Q16Row rows4[4] = {xq.row(t), xq.row(t + 1), xq.row(t + 2), xq.row(t + 3)};
           float out[4];
           dot4(row, rows4, w.cols, out);
@@ -73,7 +73,11 @@ void MatMulQ8(const WeightRows& w, const float* x, float* y, const MatMulParams&
 
 void MatMul(const WeightRows& w, const float* x, float* y, const MatMulParams& p, ThreadPool* pool) {
   if (!p.exact && w.type == GgmlType::kQ8_0) {
-    MatMulQ8(w, x, y, p, pool);
+    MatMulQuantized(w, DotQ8_0For(DetectedIsa()), DotQ8_0x4For(DetectedIsa()), x, y, p, pool);
+    return;
+  }
+  if (!p.exact && w.type == GgmlType::kQ4_K && DetectedIsa() == IsaLevel::kAvx512Vnni) {
+    MatMulQuantized(w, DotQ4_KFor(DetectedIsa()), nullptr, x, y, p, pool);
     return;
   }
   const int64_t xs = p.x_stride ? p.x_stride : w.cols;

@@ -143,6 +143,23 @@ TEST(ActQuantTest, DotVariantsMatchTheScalarReference) {
   }
 }
 
+TEST(ActQuantTest, Q4KDotMatchesTheDequantizedRow) {
+  for (int64_t n : {256, 1024}) {
+    const Matrix m = MakeMatrix(GgmlType::kQ4_K, 1, n, 21);
+    Rng rng(8);
+    std::vector<float> x(static_cast<size_t>(n));
+    for (float& v : x) v = static_cast<float>(rng.Gaussian());
+    const Q16Rows xq(x.data(), 1, n, n);
+    double exact = 0;
+    for (int64_t k = 0; k < n; ++k) exact += static_cast<double>(m.dense[static_cast<size_t>(k)]) * x[static_cast<size_t>(k)];
+    const float ref = DotQ4_KRef(m.bytes.data(), xq.row(0), n);
+    EXPECT_NEAR(ref, exact, 1e-3 * (1 + std::fabs(exact))) << n;
+    if (DetectedIsa() == IsaLevel::kAvx512Vnni) {
+      EXPECT_NEAR(DotQ4_KAvx512Vnni(m.bytes.data(), xq.row(0), n), ref, 1e-4 * (1 + std::fabs(ref))) << n;
+    }
+  }
+}
+
 TEST(ActQuantTest, FastMatMulStaysCloseToExact) {
   const Matrix m = MakeMatrix(GgmlType::kQ8_0, 33, 256, 11);
   Rng rng(4);

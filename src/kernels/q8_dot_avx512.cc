@@ -56,4 +56,34 @@ void DotQ8_0x4Avx512Vnni(const std::byte* w, const Q16Row* x, int64_t n, float* 
   }
 }
 
+float DotQ4_KAvx512Vnni(const std::byte* w, Q16Row x, int64_t n) {
+  const auto* blocks = reinterpret_cast<const BlockQ4_K*>(w);
+  const __m256i low4 = _mm256_set1_epi8(0x0f);
+  __m512 acc = _mm512_setzero_ps();
+  float minus = 0;  // Σ dmin·mn·x.d·x.sum, subtracted at the end
+  for (int64_t i = 0; i < n / 256; ++i) {
+    const BlockQ4_K& b = blocks[i];
+    const float d = _cvtsh_ss(b.d), dmin = _cvtsh_ss(b.dmin);
+    for (int c = 0; c < 4; ++c) {  // chunk c: sub-blocks 2c (low nibbles) and 2c+1 (high)
+      const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b.qs + 32 * c));
+      const __m512i lo = _mm512_cvtepu8_epi16(_mm256_and_si256(q, low4));
+      const __m512i hi = _mm512_cvtepu8_epi16(_mm256_and_si256(_mm256_srli_epi16(q, 4), low4));
+      const int64_t b0 = 8 * i + 2 * c, b1 = b0 + 1;
+      const __m512i s0 = _mm512_dpwssd_epi32(_mm512_setzero_si512(), lo, _mm512_load_si512(x.qs + 32 * b0));
+      const __m512i s1 = _mm512_dpwssd_epi32(_mm512_setzero_si512(), hi, _mm512_load_si512(x.qs + 32 * b1));
+      uint8_t sc0, mn0, sc1, mn1;
+      UnpackScaleMinK4(b.scales, 2 * c, &sc0, &mn0);
+      UnpackScaleMinK4(b.scales, 2 * c + 1, &sc1, &mn1);
+      acc = _mm512_fmadd_ps(_mm512_set1_ps(d * sc0 * x.d[b0]), _mm512_cvtepi32_ps(s0), acc);
+      acc = _mm512_fmadd_ps(_mm512_set1_ps(d * sc1 * x.d[b1]), _mm512_cvtepi32_ps(s1), acc);
+      minus += dmin * (mn0 * x.d[b0] * static_cast<float>(x.sum[b0]) + mn1 * x.d[b1] * static_cast<float>(x.sum[b1]));
+    }
+  }
+  alignas(64) float lanes[16];
+  _mm512_store_ps(lanes, acc);
+  float sum = 0;
+  for (float v : lanes) sum += v;
+  return sum - minus;
+}
+
 }  // namespace frugal::kernels

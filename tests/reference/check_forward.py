@@ -34,6 +34,7 @@ VARIANTS = [
     ("tiny-yarn", ["--preset", "tiny", "--yarn-factor", "8"]),
     ("tiny-q8_0", ["--preset", "tiny", "--dtype", "q8_0"]),
     ("v3-shaped-q8_0", ["--preset", "v3-shaped", "--dtype", "q8_0", "--skew"]),
+    ("tiny-q4_K", ["--preset", "tiny", "--dtype", "q4_K"]),
     ("v3-shaped-skew", ["--preset", "v3-shaped", "--skew"]),
     ("v3-shaped-legacy-noyarn", ["--preset", "v3-shaped", "--kv-b", "legacy", "--yarn-factor", "0"]),
     # V2-236B-style routing: softmax scores, groups scored by their best expert, no bias.
