@@ -84,29 +84,30 @@ void StoreLatents(const AttentionInput& in, const float* xn, LatentCache& cache,
 // Causal softmax-weighted sum for query t: scores[j] for j < n_visible.
 void SoftmaxRow(float* scores, int n_visible) { kernels::Softmax(scores, n_visible); }
 
-// One head, naive path: K_nope and V for every cached position, then standard attention.
+// One head, naive path: K (= [W_UK·c | k_rope]) and V for every cached position, then standard
+// attention.
 void HeadNaive(const AttentionInput& in, const HeadProjections& p, const float* q, const float* ctx,
                int n_ctx, int h, float* o) {
   const MlaConfig& m = in.config.mla;
-  const int qk = m.qk_head_dim(), width = m.latent_width(), qs = m.n_heads * qk;
-  std::vector<float> k_nope(static_cast<size_t>(n_ctx) * m.qk_nope_head_dim);  // [n_ctx, nope]
-  std::vector<float> v(static_cast<size_t>(n_ctx) * m.v_head_dim);              // [n_ctx, v]
-  const MatMulParams over_ctx{.n_tokens = n_ctx, .x_stride = width, .exact = in.exact};
+  const int qk = m.qk_head_dim(), width = m.latent_width(), qs = m.n_heads * qk, nope = m.qk_nope_head_dim;
+  std::vector<float> k(static_cast<size_t>(n_ctx) * qk);            // [n_ctx, nope + rope]
+  std::vector<float> v(static_cast<size_t>(n_ctx) * m.v_head_dim);  // [n_ctx, v]
+  const MatMulParams k_nope{.n_tokens = n_ctx, .x_stride = width, .y_stride = qk, .exact = in.exact};
   if (p.k_rows_are_latent) {
-    MatMulTransposed(p.k, ctx, k_nope.data(), over_ctx);
+    MatMulTransposed(p.k, ctx, k.data(), k_nope);
   } else {
-    MatMul(p.k, ctx, k_nope.data(), over_ctx, nullptr);
+    MatMul(p.k, ctx, k.data(), k_nope, nullptr);
   }
-  MatMul(p.v, ctx, v.data(), over_ctx, nullptr);
+  for (int j = 0; j < n_ctx; ++j) {  // the shared rope key completes each row
+    std::copy_n(ctx + static_cast<size_t>(j) * width + m.kv_lora_rank, m.qk_rope_head_dim,
+                k.data() + static_cast<size_t>(j) * qk + nope);
+  }
+  MatMul(p.v, ctx, v.data(), {.n_tokens = n_ctx, .x_stride = width, .exact = in.exact}, nullptr);
   std::vector<float> scores(static_cast<size_t>(n_ctx));
   for (int t = 0; t < in.n_tokens; ++t) {
     const float* qt = q + static_cast<size_t>(t) * qs + static_cast<size_t>(h) * qk;
     const int n_visible = in.pos0 + t + 1;
-    for (int j = 0; j < n_visible; ++j) {
-      const float* kr = ctx + static_cast<size_t>(j) * width + m.kv_lora_rank;
-      scores[j] = (kernels::Dot(qt, k_nope.data() + static_cast<size_t>(j) * m.qk_nope_head_dim, m.qk_nope_head_dim) +
-                   kernels::Dot(qt + m.qk_nope_head_dim, kr, m.qk_rope_head_dim)) * in.scale;
-    }
+    for (int j = 0; j < n_visible; ++j) scores[j] = kernels::Dot(qt, k.data() + static_cast<size_t>(j) * qk, qk) * in.scale;
     SoftmaxRow(scores.data(), n_visible);
     float* ot = o + static_cast<size_t>(t) * m.n_heads * m.v_head_dim + static_cast<size_t>(h) * m.v_head_dim;
     std::fill(ot, ot + m.v_head_dim, 0.0f);
@@ -114,27 +115,28 @@ void HeadNaive(const AttentionInput& in, const HeadProjections& p, const float* 
   }
 }
 
-// One head, absorbed path: MQA over the cached rows in latent space.
+// One head, absorbed path: MQA over the cached rows in latent space; the query row is
+// [W_UKᵀ·q_nope | q_rope], as wide as a cached row (kv_lora + rope).
 void HeadAbsorbed(const AttentionInput& in, const HeadProjections& p, const float* q, const float* ctx,
                   int n_ctx, int h, float* o) {
   const MlaConfig& m = in.config.mla;
   const int T = in.n_tokens, qk = m.qk_head_dim(), width = m.latent_width(), kv = m.kv_lora_rank;
-  const MatMulParams over_q{.n_tokens = T, .x_stride = m.n_heads * qk, .exact = in.exact};
-  std::vector<float> q_abs(static_cast<size_t>(T) * kv);  // [T, kv_lora]: W_UKᵀ q_nope
+  const MatMulParams over_q{.n_tokens = T, .x_stride = m.n_heads * qk, .y_stride = width, .exact = in.exact};
+  std::vector<float> q_abs(static_cast<size_t>(T) * width);  // [T, kv_lora + rope]
   if (p.k_rows_are_latent) {
     MatMul(p.k, q + static_cast<size_t>(h) * qk, q_abs.data(), over_q, nullptr);
   } else {
     MatMulTransposed(p.k, q + static_cast<size_t>(h) * qk, q_abs.data(), over_q);
   }
+  for (int t = 0; t < T; ++t) {
+    std::copy_n(q + static_cast<size_t>(t) * m.n_heads * qk + static_cast<size_t>(h) * qk + m.qk_nope_head_dim,
+                m.qk_rope_head_dim, q_abs.data() + static_cast<size_t>(t) * width + kv);
+  }
   std::vector<float> scores(static_cast<size_t>(n_ctx)), o_lat(static_cast<size_t>(kv));
   for (int t = 0; t < T; ++t) {
-    const float* qa = q_abs.data() + static_cast<size_t>(t) * kv;
-    const float* qr = q + static_cast<size_t>(t) * m.n_heads * qk + static_cast<size_t>(h) * qk + m.qk_nope_head_dim;
+    const float* qa = q_abs.data() + static_cast<size_t>(t) * width;
     const int n_visible = in.pos0 + t + 1;
-    for (int j = 0; j < n_visible; ++j) {
-      const float* row = ctx + static_cast<size_t>(j) * width;
-      scores[j] = (kernels::Dot(qa, row, kv) + kernels::Dot(qr, row + kv, m.qk_rope_head_dim)) * in.scale;
-    }
+    for (int j = 0; j < n_visible; ++j) scores[j] = kernels::Dot(qa, ctx + static_cast<size_t>(j) * width, width) * in.scale;
     SoftmaxRow(scores.data(), n_visible);
     std::fill(o_lat.begin(), o_lat.end(), 0.0f);
     for (int j = 0; j < n_visible; ++j) kernels::Axpy(scores[j], ctx + static_cast<size_t>(j) * width, o_lat.data(), kv);
