@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <functional>
+#include <memory>
 #include <vector>
 
 #include "kernels/dequantize.h"
+#include "kernels/ops.h"
 #include "kernels/act_quant.h"
 #include "util/check.h"
 
@@ -40,54 +42,86 @@ void ForRows(int64_t n_rows, ThreadPool* pool, const std::function<void(int64_t,
   }
 }
 
-// Quantized weights × activations quantized (16-bit, act_quant.h) once per call. dot4 (four
-// tokens per weight row) may be null.
-void MatMulQuantized(const WeightRows& w, DotQ8Fn dot, DotQ8x4Fn dot4, const float* x, float* y,
-                     const MatMulParams& p, ThreadPool* pool) {
-  const int64_t xs = p.x_stride ? p.x_stride : w.cols;
-  const int64_t ys = p.y_stride ? p.y_stride : w.n_rows;
-  const Q16Rows xq(x, p.n_tokens, w.cols, xs);
-  const uint64_t rb = w.row_bytes();
-  // Tokens in tiles whose activations stay in cache while every row of the thread's range
-  // passes over them; within a tile, four tokens share each weight block.
-  constexpr int64_t kTokenTile = 32;
-  ForRows(w.n_rows, pool, [&](int64_t begin, int64_t end, int) {
-    for (int64_t t0 = 0; t0 < p.n_tokens; t0 += kTokenTile) {
-      const int64_t t1 = std::min(p.n_tokens, t0 + kTokenTile);
+// One weight matrix times a set of activation rows, prepared once per call (activations
+// quantized when the fast path applies), then evaluated for any range of weight rows.
+class RowProduct {
+ public:
+  RowProduct(const WeightRows& w, const float* x, const MatMulParams& p) : w_(w), x_(x), p_(p) {
+    xs_ = p.x_stride ? p.x_stride : w.cols;
+    const IsaLevel isa = DetectedIsa();
+    if (!p.exact && w.type == GgmlType::kQ8_0) {
+      dot_ = DotQ8_0For(isa);
+      dot4_ = DotQ8_0x4For(isa);
+    } else if (!p.exact && w.type == GgmlType::kQ4_K && isa == IsaLevel::kAvx512Vnni) {
+      dot_ = DotQ4_KFor(isa);
+    }
+    if (dot_ != nullptr) xq_ = std::make_unique<Q16Rows>(x, p.n_tokens, w.cols, xs_);
+  }
+
+  // y[t·ys + r] for r in [begin, end) and every token.
+  void Rows(int64_t begin, int64_t end, float* y, int64_t ys) const {
+    if (dot_ != nullptr) {
+      QuantizedRows(begin, end, y, ys);
+      return;
+    }
+    std::vector<float> row(static_cast<size_t>(w_.cols));  // the exact float path
+    for (int64_t r = begin; r < end; ++r) {
+      DequantizeRow(w_.type, w_.data + static_cast<uint64_t>(r) * w_.row_bytes(), row.data(), w_.cols);
+      for (int64_t t = 0; t < p_.n_tokens; ++t) y[t * ys + r] = Dot(row.data(), x_ + t * xs_, w_.cols);
+    }
+  }
+
+ private:
+  // Tokens in tiles whose activations stay in cache while every row of the range passes over
+  // them; within a tile, four tokens share each weight block when a 4-token kernel exists.
+  void QuantizedRows(int64_t begin, int64_t end, float* y, int64_t ys) const {
+    constexpr int64_t kTokenTile = 32;
+    const uint64_t rb = w_.row_bytes();
+    for (int64_t t0 = 0; t0 < p_.n_tokens; t0 += kTokenTile) {
+      const int64_t t1 = std::min(p_.n_tokens, t0 + kTokenTile);
       for (int64_t r = begin; r < end; ++r) {
-        const std::byte* row = w.data + static_cast<uint64_t>(r) * rb;
+        const std::byte* row = w_.data + static_cast<uint64_t>(r) * rb;
         int64_t t = t0;
-        for (; dot4 != nullptr && t + 4 <= t1; t += 4) {
-          const Q16Row rows4[4] = {xq.row(t), xq.row(t + 1), xq.row(t + 2), xq.row(t + 3)};
+        for (; dot4_ != nullptr && t + 4 <= t1; t += 4) {
+          const Q16Row rows4[4] = {xq_->row(t), xq_->row(t + 1), xq_->row(t + 2), xq_->row(t + 3)};
           float out[4];
-          dot4(row, rows4, w.cols, out);
+          dot4_(row, rows4, w_.cols, out);
           for (int i = 0; i < 4; ++i) y[(t + i) * ys + r] = out[i];
         }
-        for (; t < t1; ++t) y[t * ys + r] = dot(row, xq.row(t), w.cols);
+        for (; t < t1; ++t) y[t * ys + r] = dot_(row, xq_->row(t), w_.cols);
       }
     }
-  });
-}
+  }
+
+  const WeightRows& w_;
+  const float* x_;
+  const MatMulParams& p_;
+  int64_t xs_;
+  DotQ8Fn dot_ = nullptr;
+  DotQ8x4Fn dot4_ = nullptr;
+  std::unique_ptr<Q16Rows> xq_;
+};
 
 }  // namespace
 
 void MatMul(const WeightRows& w, const float* x, float* y, const MatMulParams& p, ThreadPool* pool) {
-  if (!p.exact && w.type == GgmlType::kQ8_0) {
-    MatMulQuantized(w, DotQ8_0For(DetectedIsa()), DotQ8_0x4For(DetectedIsa()), x, y, p, pool);
-    return;
-  }
-  if (!p.exact && w.type == GgmlType::kQ4_K && DetectedIsa() == IsaLevel::kAvx512Vnni) {
-    MatMulQuantized(w, DotQ4_KFor(DetectedIsa()), nullptr, x, y, p, pool);
-    return;
-  }
-  const int64_t xs = p.x_stride ? p.x_stride : w.cols;
+  const RowProduct product(w, x, p);
   const int64_t ys = p.y_stride ? p.y_stride : w.n_rows;
-  const uint64_t rb = w.row_bytes();
-  ForRows(w.n_rows, pool, [&](int64_t begin, int64_t end, int) {
-    std::vector<float> row(static_cast<size_t>(w.cols));
-    for (int64_t r = begin; r < end; ++r) {
-      DequantizeRow(w.type, w.data + static_cast<uint64_t>(r) * rb, row.data(), w.cols);
-      for (int64_t t = 0; t < p.n_tokens; ++t) y[t * ys + r] = Dot(row.data(), x + t * xs, w.cols);
+  ForRows(w.n_rows, pool, [&](int64_t begin, int64_t end, int) { product.Rows(begin, end, y, ys); });
+}
+
+void MatMulSwiGlu(const WeightRows& gate, const WeightRows& up, const float* x, float* out, const MatMulParams& p,
+                  ThreadPool* pool) {
+  FRUGAL_CHECK_EQ(gate.n_rows, up.n_rows);
+  FRUGAL_CHECK_EQ(gate.cols, up.cols);
+  const RowProduct g(gate, x, p), u(up, x, p);
+  const int64_t ff = gate.n_rows;
+  std::vector<float> up_values(static_cast<size_t>(p.n_tokens * ff));  // [T, ff]
+  ForRows(ff, pool, [&](int64_t begin, int64_t end, int) {
+    g.Rows(begin, end, out, ff);
+    u.Rows(begin, end, up_values.data(), ff);
+    for (int64_t t = 0; t < p.n_tokens; ++t) {
+      SiluMul(out + t * ff + begin, up_values.data() + t * ff + begin, end - begin);
     }
   });
 }

@@ -39,6 +39,11 @@ struct MatMulParams {
 };
 void MatMul(const WeightRows& w, const float* x, float* y, const MatMulParams& p, ThreadPool* pool);
 
+// out[t, r] = silu(gate_r · x_t) · (up_r · x_t): the gate and up products of a SwiGLU FFN in one
+// pass (activations prepared once, one parallel section). out: [n_tokens, n_rows] (no stride).
+void MatMulSwiGlu(const WeightRows& gate, const WeightRows& up, const float* x, float* out, const MatMulParams& p,
+                  ThreadPool* pool);
+
 // y[t, k] = Σ_r W[r, k] · x[t, r]: the product with the transposed matrix (x: [n_tokens, n_rows],
 // y: [n_tokens, cols]). Single-threaded: callers parallelize over heads or tokens.
 void MatMulTransposed(const WeightRows& w, const float* x, float* y, const MatMulParams& p);

@@ -160,6 +160,25 @@ TEST(ActQuantTest, Q4KDotMatchesTheDequantizedRow) {
   }
 }
 
+TEST(ActQuantTest, FusedSwiGluEqualsTheSeparateProducts) {
+  for (GgmlType type : {GgmlType::kF32, GgmlType::kQ8_0, GgmlType::kQ4_K}) {
+    const Matrix gate = MakeMatrix(type, 40, 256, 31), up = MakeMatrix(type, 40, 256, 32);
+    Rng rng(9);
+    std::vector<float> x(5 * 256);
+    for (float& v : x) v = static_cast<float>(rng.Gaussian());
+    ThreadPool pool(2);
+    for (bool exact : {true, false}) {
+      const MatMulParams p{.n_tokens = 5, .exact = exact};
+      std::vector<float> fused(5 * 40), g(5 * 40), u(5 * 40);
+      MatMulSwiGlu(gate.rows, up.rows, x.data(), fused.data(), p, &pool);
+      MatMul(gate.rows, x.data(), g.data(), p, &pool);
+      MatMul(up.rows, x.data(), u.data(), p, &pool);
+      SiluMul(g.data(), u.data(), static_cast<int64_t>(g.size()));
+      for (size_t i = 0; i < g.size(); ++i) EXPECT_FLOAT_EQ(fused[i], g[i]) << TypeName(type) << " " << i;
+    }
+  }
+}
+
 TEST(ActQuantTest, FastMatMulStaysCloseToExact) {
   const Matrix m = MakeMatrix(GgmlType::kQ8_0, 33, 256, 11);
   Rng rng(4);

@@ -14,11 +14,8 @@ namespace {
 // SwiGLU over explicit row blocks (a whole dense matrix, or one expert's slice).
 void SwiGlu(const kernels::WeightRows& gate, const kernels::WeightRows& up, const kernels::WeightRows& down,
             const float* x, int n_tokens, bool exact, ThreadPool& pool, float* out) {
-  const int64_t ff = gate.n_rows;
-  std::vector<float> g(static_cast<size_t>(n_tokens * ff)), u(static_cast<size_t>(n_tokens * ff));  // [T, ff]
-  kernels::MatMul(gate, x, g.data(), {.n_tokens = n_tokens, .exact = exact}, &pool);
-  kernels::MatMul(up, x, u.data(), {.n_tokens = n_tokens, .exact = exact}, &pool);
-  kernels::SiluMul(g.data(), u.data(), static_cast<int64_t>(g.size()));
+  std::vector<float> g(static_cast<size_t>(n_tokens * gate.n_rows));  // [T, ff]: silu(gate·x) ⊙ up·x
+  kernels::MatMulSwiGlu(gate, up, x, g.data(), {.n_tokens = n_tokens, .exact = exact}, &pool);
   kernels::MatMul(down, g.data(), out, {.n_tokens = n_tokens, .exact = exact}, &pool);
 }
 
