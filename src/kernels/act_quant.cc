@@ -70,6 +70,12 @@ float DotQ4_KRef(const std::byte* w, Q16Row x, int64_t n) {
 
 DotQ8Fn DotQ4_KFor(IsaLevel level) { return level == IsaLevel::kAvx512Vnni ? DotQ4_KAvx512Vnni : DotQ4_KRef; }
 
+void DotQ4_Kx4Ref(const std::byte* w, const Q16Row* x, int64_t n, float* out) {
+  for (int i = 0; i < 4; ++i) out[i] = DotQ4_KRef(w, x[i], n);
+}
+
+DotQ8x4Fn DotQ4_Kx4For(IsaLevel level) { return level == IsaLevel::kAvx512Vnni ? DotQ4_Kx4Avx512Vnni : DotQ4_Kx4Ref; }
+
 DotQ8x4Fn DotQ8_0x4For(IsaLevel level) {
   return level == IsaLevel::kAvx512Vnni ? DotQ8_0x4Avx512Vnni : DotQ8_0x4Ref;
 }

@@ -54,6 +54,7 @@ class RowProduct {
       dot4_ = DotQ8_0x4For(isa);
     } else if (!p.exact && w.type == GgmlType::kQ4_K && isa == IsaLevel::kAvx512Vnni) {
       dot_ = DotQ4_KFor(isa);
+      dot4_ = DotQ4_Kx4For(isa);
     }
     if (dot_ != nullptr) xq_ = std::make_unique<Q16Rows>(x, p.n_tokens, w.cols, xs_);
   }

@@ -157,6 +157,19 @@ TEST(ActQuantTest, Q4KDotMatchesTheDequantizedRow) {
     if (DetectedIsa() == IsaLevel::kAvx512Vnni) {
       EXPECT_NEAR(DotQ4_KAvx512Vnni(m.bytes.data(), xq.row(0), n), ref, 1e-4 * (1 + std::fabs(ref))) << n;
     }
+    // The 4-token kernel: four copies of x, each scaled differently.
+    std::vector<float> x4(static_cast<size_t>(4 * n));
+    for (int t = 0; t < 4; ++t) {
+      for (int64_t k = 0; k < n; ++k) x4[static_cast<size_t>(t * n + k)] = x[static_cast<size_t>(k)] * static_cast<float>(t + 1);
+    }
+    const Q16Rows xq4(x4.data(), 4, n, n);
+    const Q16Row rows[4] = {xq4.row(0), xq4.row(1), xq4.row(2), xq4.row(3)};
+    float out[4];
+    DotQ4_Kx4For(DetectedIsa())(m.bytes.data(), rows, n, out);
+    for (int t = 0; t < 4; ++t) {
+      const float single = DotQ4_KRef(m.bytes.data(), rows[t], n);
+      EXPECT_NEAR(out[t], single, 1e-4 * (1 + std::fabs(single))) << t;
+    }
   }
 }
 

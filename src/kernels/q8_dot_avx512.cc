@@ -56,34 +56,80 @@ void DotQ8_0x4Avx512Vnni(const std::byte* w, const Q16Row* x, int64_t n, float* 
   }
 }
 
+namespace {
+
+// The 8 sub-block scales (d·sc) and minimum factors (dmin·mn) of a Q4_K super-block.
+inline void ScalesQ4K(const BlockQ4_K& b, float* scale, float* min) {
+  const float d = _cvtsh_ss(b.d), dmin = _cvtsh_ss(b.dmin);
+  for (int s = 0; s < 8; ++s) {
+    uint8_t sc, mn;
+    UnpackScaleMinK4(b.scales, s, &sc, &mn);
+    scale[s] = d * sc;
+    min[s] = dmin * mn;
+  }
+}
+
+// The 32 4-bit values of sub-blocks 2c (low nibbles) and 2c+1 (high), widened to int16.
+inline void NibblesQ4K(const BlockQ4_K& b, int c, __m512i* lo, __m512i* hi) {
+  const __m256i low4 = _mm256_set1_epi8(0x0f);
+  const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b.qs + 32 * c));
+  *lo = _mm512_cvtepu8_epi16(_mm256_and_si256(q, low4));
+  *hi = _mm512_cvtepu8_epi16(_mm256_and_si256(_mm256_srli_epi16(q, 4), low4));
+}
+
+inline float Sum16(__m512 v) {
+  alignas(64) float lanes[16];  // (GCC 12's _mm512_reduce_add_ps trips -Wuninitialized)
+  _mm512_store_ps(lanes, v);
+  float sum = 0;
+  for (float x : lanes) sum += x;
+  return sum;
+}
+
+}  // namespace
+
 float DotQ4_KAvx512Vnni(const std::byte* w, Q16Row x, int64_t n) {
   const auto* blocks = reinterpret_cast<const BlockQ4_K*>(w);
-  const __m256i low4 = _mm256_set1_epi8(0x0f);
-  __m512 acc = _mm512_setzero_ps();
+  __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
   float minus = 0;  // Σ dmin·mn·x.d·x.sum, subtracted at the end
   for (int64_t i = 0; i < n / 256; ++i) {
-    const BlockQ4_K& b = blocks[i];
-    const float d = _cvtsh_ss(b.d), dmin = _cvtsh_ss(b.dmin);
-    for (int c = 0; c < 4; ++c) {  // chunk c: sub-blocks 2c (low nibbles) and 2c+1 (high)
-      const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b.qs + 32 * c));
-      const __m512i lo = _mm512_cvtepu8_epi16(_mm256_and_si256(q, low4));
-      const __m512i hi = _mm512_cvtepu8_epi16(_mm256_and_si256(_mm256_srli_epi16(q, 4), low4));
+    float scale[8], min[8];
+    ScalesQ4K(blocks[i], scale, min);
+    for (int c = 0; c < 4; ++c) {
+      __m512i lo, hi;
+      NibblesQ4K(blocks[i], c, &lo, &hi);
       const int64_t b0 = 8 * i + 2 * c, b1 = b0 + 1;
       const __m512i s0 = _mm512_dpwssd_epi32(_mm512_setzero_si512(), lo, _mm512_load_si512(x.qs + 32 * b0));
       const __m512i s1 = _mm512_dpwssd_epi32(_mm512_setzero_si512(), hi, _mm512_load_si512(x.qs + 32 * b1));
-      uint8_t sc0, mn0, sc1, mn1;
-      UnpackScaleMinK4(b.scales, 2 * c, &sc0, &mn0);
-      UnpackScaleMinK4(b.scales, 2 * c + 1, &sc1, &mn1);
-      acc = _mm512_fmadd_ps(_mm512_set1_ps(d * sc0 * x.d[b0]), _mm512_cvtepi32_ps(s0), acc);
-      acc = _mm512_fmadd_ps(_mm512_set1_ps(d * sc1 * x.d[b1]), _mm512_cvtepi32_ps(s1), acc);
-      minus += dmin * (mn0 * x.d[b0] * static_cast<float>(x.sum[b0]) + mn1 * x.d[b1] * static_cast<float>(x.sum[b1]));
+      acc0 = _mm512_fmadd_ps(_mm512_set1_ps(scale[2 * c] * x.d[b0]), _mm512_cvtepi32_ps(s0), acc0);
+      acc1 = _mm512_fmadd_ps(_mm512_set1_ps(scale[2 * c + 1] * x.d[b1]), _mm512_cvtepi32_ps(s1), acc1);
+      minus += min[2 * c] * x.d[b0] * static_cast<float>(x.sum[b0]) + min[2 * c + 1] * x.d[b1] * static_cast<float>(x.sum[b1]);
     }
   }
-  alignas(64) float lanes[16];
-  _mm512_store_ps(lanes, acc);
-  float sum = 0;
-  for (float v : lanes) sum += v;
-  return sum - minus;
+  return Sum16(_mm512_add_ps(acc0, acc1)) - minus;
+}
+
+void DotQ4_Kx4Avx512Vnni(const std::byte* w, const Q16Row* x, int64_t n, float* out) {
+  const auto* blocks = reinterpret_cast<const BlockQ4_K*>(w);
+  __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
+  float minus[4] = {0, 0, 0, 0};
+  for (int64_t i = 0; i < n / 256; ++i) {
+    float scale[8], min[8];
+    ScalesQ4K(blocks[i], scale, min);
+    for (int c = 0; c < 4; ++c) {
+      __m512i lo, hi;
+      NibblesQ4K(blocks[i], c, &lo, &hi);  // unpacked once for four tokens
+      const int64_t b0 = 8 * i + 2 * c, b1 = b0 + 1;
+      for (int t = 0; t < 4; ++t) {
+        const __m512i s0 = _mm512_dpwssd_epi32(_mm512_setzero_si512(), lo, _mm512_load_si512(x[t].qs + 32 * b0));
+        const __m512i h1 = _mm512_dpwssd_epi32(_mm512_setzero_si512(), hi, _mm512_load_si512(x[t].qs + 32 * b1));
+        acc[t] = _mm512_fmadd_ps(_mm512_set1_ps(scale[2 * c] * x[t].d[b0]), _mm512_cvtepi32_ps(s0), acc[t]);
+        acc[t] = _mm512_fmadd_ps(_mm512_set1_ps(scale[2 * c + 1] * x[t].d[b1]), _mm512_cvtepi32_ps(h1), acc[t]);
+        minus[t] += min[2 * c] * x[t].d[b0] * static_cast<float>(x[t].sum[b0]) +
+                    min[2 * c + 1] * x[t].d[b1] * static_cast<float>(x[t].sum[b1]);
+      }
+    }
+  }
+  for (int t = 0; t < 4; ++t) out[t] = Sum16(acc[t]) - minus[t];
 }
 
 }  // namespace frugal::kernels
