@@ -75,6 +75,24 @@ INSTANTIATE_TEST_SUITE_P(Kernels, MatMulTypes,
                                            GgmlType::kQ4_0, GgmlType::kQ5_1, GgmlType::kQ4_K, GgmlType::kQ6_K),
                          [](const auto& p) { return std::string(TypeName(p.param)); });
 
+TEST(OpsTest, DotManyMatchesDoubleLoop) {
+  for (int64_t dim : {1, 16, 37, 192, 576}) {
+    for (int64_t n_keys : {1, 3, 4, 9}) {
+      Rng rng(static_cast<uint64_t>(dim * 100 + n_keys));
+      const int64_t stride = dim + 5;
+      std::vector<float> q(static_cast<size_t>(dim)), keys(static_cast<size_t>(n_keys * stride)), out(static_cast<size_t>(n_keys));
+      for (float& v : q) v = static_cast<float>(rng.Gaussian());
+      for (float& v : keys) v = static_cast<float>(rng.Gaussian());
+      DotMany(q.data(), keys.data(), stride, n_keys, dim, 0.5f, out.data());
+      for (int64_t j = 0; j < n_keys; ++j) {
+        double ref = 0;
+        for (int64_t d = 0; d < dim; ++d) ref += static_cast<double>(q[static_cast<size_t>(d)]) * keys[static_cast<size_t>(j * stride + d)];
+        EXPECT_NEAR(out[static_cast<size_t>(j)], 0.5 * ref, 1e-4 * std::sqrt(static_cast<double>(dim))) << dim << "/" << j;
+      }
+    }
+  }
+}
+
 TEST(OpsTest, RmsNormSoftmaxSiluRope) {
   const float x[4] = {1, 2, 3, 4}, w[4] = {1, 1, 2, 0.5f};
   float out[4];

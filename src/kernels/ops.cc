@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
 namespace frugal::kernels {
 
@@ -45,6 +46,59 @@ void RopeAdjacentPairs(float* x, int64_t n, const float* freqs, float position) 
 __attribute__((target_clones("avx512f", "avx2", "default")))
 void Axpy(float a, const float* x, float* y, int64_t n) {
   for (int64_t i = 0; i < n; ++i) y[i] += a * x[i];
+}
+
+namespace {
+typedef float V16 __attribute__((vector_size(64)));  // lowered to the clone's widest vectors
+
+inline V16 Load16(const float* p) {
+  V16 v;
+  std::memcpy(&v, p, sizeof(v));
+  return v;
+}
+
+inline float Sum16(V16 v) {
+  float s = 0;
+  for (int i = 0; i < 16; ++i) s += v[i];
+  return s;
+}
+}  // namespace
+
+__attribute__((target_clones("avx512f", "avx2", "default")))
+void DotMany(const float* q, const float* keys, int64_t key_stride, int64_t n_keys, int64_t dim, float scale,
+             float* out) {
+  const int64_t vec = dim / 16 * 16;
+  int64_t j = 0;
+  for (; j + 4 <= n_keys; j += 4) {
+    const float* k0 = keys + j * key_stride;
+    const float* k1 = k0 + key_stride;
+    const float* k2 = k1 + key_stride;
+    const float* k3 = k2 + key_stride;
+    V16 a0 = {}, a1 = {}, a2 = {}, a3 = {};
+    for (int64_t d = 0; d < vec; d += 16) {
+      const V16 qv = Load16(q + d);
+      a0 += qv * Load16(k0 + d);
+      a1 += qv * Load16(k1 + d);
+      a2 += qv * Load16(k2 + d);
+      a3 += qv * Load16(k3 + d);
+    }
+    float s[4] = {Sum16(a0), Sum16(a1), Sum16(a2), Sum16(a3)};
+    for (int64_t d = vec; d < dim; ++d) {
+      s[0] += q[d] * k0[d];
+      s[1] += q[d] * k1[d];
+      s[2] += q[d] * k2[d];
+      s[3] += q[d] * k3[d];
+    }
+    for (int i = 0; i < 4; ++i) out[j + i] = s[i] * scale;
+  }
+  for (; j < n_keys; ++j) {
+    const float* k = keys + j * key_stride;
+    V16 a = {};
+    for (int64_t d = 0; d < vec; d += 16) a += Load16(q + d) * Load16(k + d);
+    float s = Sum16(a);
+    for (int64_t d = vec; d < dim; ++d) s += q[d] * k[d];
+    out[j] = s * scale;
+  }
 }
 
 }  // namespace frugal::kernels

@@ -15,5 +15,9 @@ void Softmax(float* x, int64_t n);
 void RopeAdjacentPairs(float* x, int64_t n, const float* freqs, float position);
 // y[i] += a · x[i]
 void Axpy(float a, const float* x, float* y, int64_t n);
+// out[j] = scale · Σ_d q[d]·keys[j·key_stride + d] for j < n_keys: one query against many key
+// rows (attention scores), four keys per pass so each query load serves four products.
+void DotMany(const float* q, const float* keys, int64_t key_stride, int64_t n_keys, int64_t dim, float scale,
+             float* out);
 
 }  // namespace frugal::kernels

@@ -107,7 +107,7 @@ void HeadNaive(const AttentionInput& in, const HeadProjections& p, const float* 
   for (int t = 0; t < in.n_tokens; ++t) {
     const float* qt = q + static_cast<size_t>(t) * qs + static_cast<size_t>(h) * qk;
     const int n_visible = in.pos0 + t + 1;
-    for (int j = 0; j < n_visible; ++j) scores[j] = kernels::Dot(qt, k.data() + static_cast<size_t>(j) * qk, qk) * in.scale;
+    kernels::DotMany(qt, k.data(), qk, n_visible, qk, in.scale, scores.data());
     SoftmaxRow(scores.data(), n_visible);
     float* ot = o + static_cast<size_t>(t) * m.n_heads * m.v_head_dim + static_cast<size_t>(h) * m.v_head_dim;
     std::fill(ot, ot + m.v_head_dim, 0.0f);
@@ -136,7 +136,7 @@ void HeadAbsorbed(const AttentionInput& in, const HeadProjections& p, const floa
   for (int t = 0; t < T; ++t) {
     const float* qa = q_abs.data() + static_cast<size_t>(t) * width;
     const int n_visible = in.pos0 + t + 1;
-    for (int j = 0; j < n_visible; ++j) scores[j] = kernels::Dot(qa, ctx + static_cast<size_t>(j) * width, width) * in.scale;
+    kernels::DotMany(qa, ctx, width, n_visible, width, in.scale, scores.data());
     SoftmaxRow(scores.data(), n_visible);
     std::fill(o_lat.begin(), o_lat.end(), 0.0f);
     for (int j = 0; j < n_visible; ++j) kernels::Axpy(scores[j], ctx + static_cast<size_t>(j) * width, o_lat.data(), kv);
