@@ -74,6 +74,35 @@ float DotQ4_KRef(const std::byte* w, Q16Row x, int64_t n) {
 
 DotQ8Fn DotQ4_KFor(IsaLevel level) { return level == IsaLevel::kAvx512Vnni ? DotQ4_KAvx512Vnni : DotQ4_KRef; }
 
+// Value l (0..31) of group g (0..3) in half h of a Q6_K super-block, minus 32.
+static inline int Q6Value(const BlockQ6_K& b, int h, int g, int l) {
+  const uint8_t ql = b.ql[64 * h + l + 32 * (g & 1)];
+  const int low = g < 2 ? ql & 15 : ql >> 4;
+  const int high = (b.qh[32 * h + l] >> (2 * g)) & 3;
+  return (low | (high << 4)) - 32;
+}
+
+float DotQ6_KRef(const std::byte* w, Q16Row x, int64_t n) {
+  const auto* blocks = reinterpret_cast<const BlockQ6_K*>(w);
+  float sum = 0;
+  for (int64_t i = 0; i < n / 256; ++i) {
+    const BlockQ6_K& b = blocks[i];
+    const float d = F16ToF32(b.d);
+    for (int k = 0; k < 8; ++k) {  // activation block k of the super-block: half k/4, group k%4
+      const int h = k / 4, g = k % 4;
+      const int16_t* xq = x.qs + 256 * i + 32 * k;
+      int32_t lo = 0, hi = 0;  // elements 0..15 and 16..31 have their own scales
+      for (int l = 0; l < 16; ++l) lo += Q6Value(b, h, g, l) * xq[l];
+      for (int l = 16; l < 32; ++l) hi += Q6Value(b, h, g, l) * xq[l];
+      const int8_t* sc = b.scales + 8 * h + 2 * g;
+      sum += d * x.d[8 * i + k] * (static_cast<float>(sc[0]) * static_cast<float>(lo) + static_cast<float>(sc[1]) * static_cast<float>(hi));
+    }
+  }
+  return sum;
+}
+
+DotQ8Fn DotQ6_KFor(IsaLevel level) { return level == IsaLevel::kAvx512Vnni ? DotQ6_KAvx512Vnni : DotQ6_KRef; }
+
 void DotQ4_Kx4Ref(const std::byte* w, const Q16Row* x, int64_t n, float* out) {
   for (int i = 0; i < 4; ++i) out[i] = DotQ4_KRef(w, x[i], n);
 }

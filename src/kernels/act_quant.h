@@ -61,6 +61,10 @@ DotQ8x4Fn DotQ8_0x4For(IsaLevel level);
 float DotQ4_KRef(const std::byte* w, Q16Row x, int64_t n);
 float DotQ4_KAvx512Vnni(const std::byte* w, Q16Row x, int64_t n);
 DotQ8Fn DotQ4_KFor(IsaLevel level);
+// Q6_K weight row (n/256 super-blocks) × quantized activations.
+float DotQ6_KRef(const std::byte* w, Q16Row x, int64_t n);
+float DotQ6_KAvx512Vnni(const std::byte* w, Q16Row x, int64_t n);
+DotQ8Fn DotQ6_KFor(IsaLevel level);
 void DotQ4_Kx4Ref(const std::byte* w, const Q16Row* x, int64_t n, float* out);
 void DotQ4_Kx4Avx512Vnni(const std::byte* w, const Q16Row* x, int64_t n, float* out);
 DotQ8x4Fn DotQ4_Kx4For(IsaLevel level);

@@ -55,6 +55,8 @@ class RowProduct {
     } else if (!p.exact && w.type == GgmlType::kQ4_K && isa == IsaLevel::kAvx512Vnni) {
       dot_ = DotQ4_KFor(isa);
       dot4_ = DotQ4_Kx4For(isa);
+    } else if (!p.exact && w.type == GgmlType::kQ6_K && isa == IsaLevel::kAvx512Vnni) {
+      dot_ = DotQ6_KFor(isa);
     }
     if (dot_ != nullptr) xq_ = std::make_unique<Q16Rows>(x, p.n_tokens, w.cols, xs_);
   }

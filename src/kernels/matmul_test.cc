@@ -191,8 +191,25 @@ TEST(ActQuantTest, Q4KDotMatchesTheDequantizedRow) {
   }
 }
 
+TEST(ActQuantTest, Q6KDotMatchesTheDequantizedRow) {
+  for (int64_t n : {256, 1024}) {
+    const Matrix m = MakeMatrix(GgmlType::kQ6_K, 1, n, 41);
+    Rng rng(12);
+    std::vector<float> x(static_cast<size_t>(n));
+    for (float& v : x) v = static_cast<float>(rng.Gaussian());
+    const Q16Rows xq(x.data(), 1, n, n);
+    double exact = 0;
+    for (int64_t k = 0; k < n; ++k) exact += static_cast<double>(m.dense[static_cast<size_t>(k)]) * x[static_cast<size_t>(k)];
+    const float ref = DotQ6_KRef(m.bytes.data(), xq.row(0), n);
+    EXPECT_NEAR(ref, exact, 1e-3 * (1 + std::fabs(exact))) << n;
+    if (DetectedIsa() == IsaLevel::kAvx512Vnni) {
+      EXPECT_NEAR(DotQ6_KAvx512Vnni(m.bytes.data(), xq.row(0), n), ref, 1e-4 * (1 + std::fabs(ref))) << n;
+    }
+  }
+}
+
 TEST(ActQuantTest, FusedSwiGluEqualsTheSeparateProducts) {
-  for (GgmlType type : {GgmlType::kF32, GgmlType::kQ8_0, GgmlType::kQ4_K}) {
+  for (GgmlType type : {GgmlType::kF32, GgmlType::kQ8_0, GgmlType::kQ4_K, GgmlType::kQ6_K}) {
     const Matrix gate = MakeMatrix(type, 40, 256, 31), up = MakeMatrix(type, 40, 256, 32);
     Rng rng(9);
     std::vector<float> x(5 * 256);
