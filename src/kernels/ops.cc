@@ -48,57 +48,40 @@ void Axpy(float a, const float* x, float* y, int64_t n) {
   for (int64_t i = 0; i < n; ++i) y[i] += a * x[i];
 }
 
-namespace {
-typedef float V16 __attribute__((vector_size(64)));  // lowered to the clone's widest vectors
+// 64-byte GCC vector type, lowered to each clone's widest vectors. Values of it never cross a
+// function boundary (no helpers taking or returning it): a clone and a default-target helper
+// would disagree on how to pass it, which unoptimized builds do not paper over.
+typedef float V16 __attribute__((vector_size(64)));
 
-inline V16 Load16(const float* p) {
-  V16 v;
-  std::memcpy(&v, p, sizeof(v));
-  return v;
-}
-
-inline float Sum16(V16 v) {
-  float s = 0;
-  for (int i = 0; i < 16; ++i) s += v[i];
-  return s;
-}
-}  // namespace
+#define FRUGAL_LOAD16(dst, ptr) std::memcpy(&(dst), (ptr), sizeof(V16))
 
 __attribute__((target_clones("avx512f", "avx2", "default")))
 void DotMany(const float* q, const float* keys, int64_t key_stride, int64_t n_keys, int64_t dim, float scale,
              float* out) {
   const int64_t vec = dim / 16 * 16;
   int64_t j = 0;
-  for (; j + 4 <= n_keys; j += 4) {
-    const float* k0 = keys + j * key_stride;
-    const float* k1 = k0 + key_stride;
-    const float* k2 = k1 + key_stride;
-    const float* k3 = k2 + key_stride;
-    V16 a0 = {}, a1 = {}, a2 = {}, a3 = {};
+  for (; j < n_keys; j += 4) {
+    const int64_t n = std::min<int64_t>(4, n_keys - j);  // keys in this pass
+    const float* k[4];
+    for (int64_t i = 0; i < 4; ++i) k[i] = keys + (j + std::min(i, n - 1)) * key_stride;
+    V16 acc[4] = {};
     for (int64_t d = 0; d < vec; d += 16) {
-      const V16 qv = Load16(q + d);
-      a0 += qv * Load16(k0 + d);
-      a1 += qv * Load16(k1 + d);
-      a2 += qv * Load16(k2 + d);
-      a3 += qv * Load16(k3 + d);
+      V16 qv, kv;
+      FRUGAL_LOAD16(qv, q + d);
+      for (int i = 0; i < 4; ++i) {
+        FRUGAL_LOAD16(kv, k[i] + d);
+        acc[i] += qv * kv;
+      }
     }
-    float s[4] = {Sum16(a0), Sum16(a1), Sum16(a2), Sum16(a3)};
-    for (int64_t d = vec; d < dim; ++d) {
-      s[0] += q[d] * k0[d];
-      s[1] += q[d] * k1[d];
-      s[2] += q[d] * k2[d];
-      s[3] += q[d] * k3[d];
+    for (int64_t i = 0; i < n; ++i) {
+      float s = 0;
+      for (int l = 0; l < 16; ++l) s += acc[i][l];
+      for (int64_t d = vec; d < dim; ++d) s += q[d] * k[i][d];
+      out[j + i] = s * scale;
     }
-    for (int i = 0; i < 4; ++i) out[j + i] = s[i] * scale;
-  }
-  for (; j < n_keys; ++j) {
-    const float* k = keys + j * key_stride;
-    V16 a = {};
-    for (int64_t d = 0; d < vec; d += 16) a += Load16(q + d) * Load16(k + d);
-    float s = Sum16(a);
-    for (int64_t d = vec; d < dim; ++d) s += q[d] * k[d];
-    out[j] = s * scale;
   }
 }
+
+#undef FRUGAL_LOAD16
 
 }  // namespace frugal::kernels
