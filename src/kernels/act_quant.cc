@@ -72,7 +72,9 @@ float DotQ4_KRef(const std::byte* w, Q16Row x, int64_t n) {
   return sum;
 }
 
-DotQ8Fn DotQ4_KFor(IsaLevel level) { return level == IsaLevel::kAvx512Vnni ? DotQ4_KAvx512Vnni : DotQ4_KRef; }
+DotQ8Fn DotQ4_KFor(IsaLevel level) {
+  return level == IsaLevel::kAvx512Vnni ? DotQ4_KAvx512Vnni : level == IsaLevel::kAvx2 ? DotQ4_KAvx2 : DotQ4_KRef;
+}
 
 // Value l (0..31) of group g (0..3) in half h of a Q6_K super-block, minus 32.
 static inline int Q6Value(const BlockQ6_K& b, int h, int g, int l) {
@@ -101,16 +103,18 @@ float DotQ6_KRef(const std::byte* w, Q16Row x, int64_t n) {
   return sum;
 }
 
-DotQ8Fn DotQ6_KFor(IsaLevel level) { return level == IsaLevel::kAvx512Vnni ? DotQ6_KAvx512Vnni : DotQ6_KRef; }
+DotQ8Fn DotQ6_KFor(IsaLevel level) {
+  return level == IsaLevel::kAvx512Vnni ? DotQ6_KAvx512Vnni : level == IsaLevel::kAvx2 ? DotQ6_KAvx2 : DotQ6_KRef;
+}
 
 void DotQ4_Kx4Ref(const std::byte* w, const Q16Row* x, int64_t n, float* out) {
   for (int i = 0; i < 4; ++i) out[i] = DotQ4_KRef(w, x[i], n);
 }
 
-DotQ8x4Fn DotQ4_Kx4For(IsaLevel level) { return level == IsaLevel::kAvx512Vnni ? DotQ4_Kx4Avx512Vnni : DotQ4_Kx4Ref; }
+DotQ8x4Fn DotQ4_Kx4For(IsaLevel level) { return level == IsaLevel::kAvx512Vnni ? DotQ4_Kx4Avx512Vnni : nullptr; }
 
 DotQ8x4Fn DotQ8_0x4For(IsaLevel level) {
-  return level == IsaLevel::kAvx512Vnni ? DotQ8_0x4Avx512Vnni : DotQ8_0x4Ref;
+  return level == IsaLevel::kAvx512Vnni ? DotQ8_0x4Avx512Vnni : nullptr;
 }
 
 DotQ8Fn DotQ8_0For(IsaLevel level) {

@@ -54,16 +54,19 @@ DotQ8Fn DotQ8_0For(IsaLevel level);
 void DotQ8_0x4Ref(const std::byte* w, const Q16Row* x, int64_t n, float* out);
 void DotQ8_0x4Avx512Vnni(const std::byte* w, const Q16Row* x, int64_t n, float* out);
 using DotQ8x4Fn = void (*)(const std::byte*, const Q16Row*, int64_t, float*);
+// The 4-token kernels exist for AVX-512 VNNI; other levels get nullptr (use the 1-token kernel).
 DotQ8x4Fn DotQ8_0x4For(IsaLevel level);
 
 // Q4_K weight row (n/256 super-blocks) × quantized activations:
 // Σ_s x.d[s]·(d·sc_s·Σ q·x − dmin·mn_s·x.sum[s]) over the 32-value sub-blocks s.
 float DotQ4_KRef(const std::byte* w, Q16Row x, int64_t n);
 float DotQ4_KAvx512Vnni(const std::byte* w, Q16Row x, int64_t n);
+float DotQ4_KAvx2(const std::byte* w, Q16Row x, int64_t n);
 DotQ8Fn DotQ4_KFor(IsaLevel level);
 // Q6_K weight row (n/256 super-blocks) × quantized activations.
 float DotQ6_KRef(const std::byte* w, Q16Row x, int64_t n);
 float DotQ6_KAvx512Vnni(const std::byte* w, Q16Row x, int64_t n);
+float DotQ6_KAvx2(const std::byte* w, Q16Row x, int64_t n);
 DotQ8Fn DotQ6_KFor(IsaLevel level);
 void DotQ4_Kx4Ref(const std::byte* w, const Q16Row* x, int64_t n, float* out);
 void DotQ4_Kx4Avx512Vnni(const std::byte* w, const Q16Row* x, int64_t n, float* out);

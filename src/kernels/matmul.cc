@@ -52,10 +52,10 @@ class RowProduct {
     if (!p.exact && w.type == GgmlType::kQ8_0) {
       dot_ = DotQ8_0For(isa);
       dot4_ = DotQ8_0x4For(isa);
-    } else if (!p.exact && w.type == GgmlType::kQ4_K && isa == IsaLevel::kAvx512Vnni) {
+    } else if (!p.exact && w.type == GgmlType::kQ4_K && isa != IsaLevel::kScalar) {
       dot_ = DotQ4_KFor(isa);
       dot4_ = DotQ4_Kx4For(isa);
-    } else if (!p.exact && w.type == GgmlType::kQ6_K && isa == IsaLevel::kAvx512Vnni) {
+    } else if (!p.exact && w.type == GgmlType::kQ6_K && isa != IsaLevel::kScalar) {
       dot_ = DotQ6_KFor(isa);
     }
     if (dot_ != nullptr) xq_ = std::make_unique<Q16Rows>(x, p.n_tokens, w.cols, xs_);

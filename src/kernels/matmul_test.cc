@@ -153,7 +153,9 @@ TEST(ActQuantTest, DotVariantsMatchTheScalarReference) {
     const Matrix w4 = MakeMatrix(GgmlType::kQ8_0, 1, m4, 5);
     const Q16Row rows[4] = {four.row(0), four.row(1), four.row(2), four.row(3)};
     float out[4];
-    DotQ8_0x4For(DetectedIsa())(w4.bytes.data(), rows, m4, out);
+    DotQ8x4Fn four_kernel = DotQ8_0x4For(DetectedIsa());
+    if (four_kernel == nullptr) four_kernel = DotQ8_0x4Ref;
+    four_kernel(w4.bytes.data(), rows, m4, out);
     for (int i = 0; i < 4; ++i) {
       const float single = DotQ8_0Ref(w4.bytes.data(), rows[i], m4);
       EXPECT_NEAR(out[i], single, 1e-4 * (1 + std::fabs(single))) << i;
@@ -172,8 +174,9 @@ TEST(ActQuantTest, Q4KDotMatchesTheDequantizedRow) {
     for (int64_t k = 0; k < n; ++k) exact += static_cast<double>(m.dense[static_cast<size_t>(k)]) * x[static_cast<size_t>(k)];
     const float ref = DotQ4_KRef(m.bytes.data(), xq.row(0), n);
     EXPECT_NEAR(ref, exact, 1e-3 * (1 + std::fabs(exact))) << n;
-    if (DetectedIsa() == IsaLevel::kAvx512Vnni) {
-      EXPECT_NEAR(DotQ4_KAvx512Vnni(m.bytes.data(), xq.row(0), n), ref, 1e-4 * (1 + std::fabs(ref))) << n;
+    for (IsaLevel level : {IsaLevel::kAvx2, IsaLevel::kAvx512Vnni}) {
+      if (static_cast<int>(DetectedIsa()) < static_cast<int>(level)) continue;
+      EXPECT_NEAR(DotQ4_KFor(level)(m.bytes.data(), xq.row(0), n), ref, 1e-4 * (1 + std::fabs(ref))) << IsaName(level);
     }
     // The 4-token kernel: four copies of x, each scaled differently.
     std::vector<float> x4(static_cast<size_t>(4 * n));
@@ -183,7 +186,9 @@ TEST(ActQuantTest, Q4KDotMatchesTheDequantizedRow) {
     const Q16Rows xq4(x4.data(), 4, n, n);
     const Q16Row rows[4] = {xq4.row(0), xq4.row(1), xq4.row(2), xq4.row(3)};
     float out[4];
-    DotQ4_Kx4For(DetectedIsa())(m.bytes.data(), rows, n, out);
+    DotQ8x4Fn four_kernel = DotQ4_Kx4For(DetectedIsa());
+    if (four_kernel == nullptr) four_kernel = DotQ4_Kx4Ref;
+    four_kernel(m.bytes.data(), rows, n, out);
     for (int t = 0; t < 4; ++t) {
       const float single = DotQ4_KRef(m.bytes.data(), rows[t], n);
       EXPECT_NEAR(out[t], single, 1e-4 * (1 + std::fabs(single))) << t;
@@ -202,8 +207,9 @@ TEST(ActQuantTest, Q6KDotMatchesTheDequantizedRow) {
     for (int64_t k = 0; k < n; ++k) exact += static_cast<double>(m.dense[static_cast<size_t>(k)]) * x[static_cast<size_t>(k)];
     const float ref = DotQ6_KRef(m.bytes.data(), xq.row(0), n);
     EXPECT_NEAR(ref, exact, 1e-3 * (1 + std::fabs(exact))) << n;
-    if (DetectedIsa() == IsaLevel::kAvx512Vnni) {
-      EXPECT_NEAR(DotQ6_KAvx512Vnni(m.bytes.data(), xq.row(0), n), ref, 1e-4 * (1 + std::fabs(ref))) << n;
+    for (IsaLevel level : {IsaLevel::kAvx2, IsaLevel::kAvx512Vnni}) {
+      if (static_cast<int>(DetectedIsa()) < static_cast<int>(level)) continue;
+      EXPECT_NEAR(DotQ6_KFor(level)(m.bytes.data(), xq.row(0), n), ref, 1e-4 * (1 + std::fabs(ref))) << IsaName(level);
     }
   }
 }
