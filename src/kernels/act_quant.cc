@@ -76,6 +76,24 @@ DotQ8Fn DotQ4_KFor(IsaLevel level) {
   return level == IsaLevel::kAvx512Vnni ? DotQ4_KAvx512Vnni : level == IsaLevel::kAvx2 ? DotQ4_KAvx2 : DotQ4_KRef;
 }
 
+float DotQ4_0Ref(const std::byte* w, Q16Row x, int64_t n) {
+  const auto* blocks = reinterpret_cast<const BlockQ4_0*>(w);
+  float sum = 0;
+  for (int64_t b = 0; b < n / 32; ++b) {
+    int32_t s = 0;
+    for (int j = 0; j < 16; ++j) {
+      s += ((blocks[b].qs[j] & 15) - 8) * x.qs[32 * b + j];
+      s += ((blocks[b].qs[j] >> 4) - 8) * x.qs[32 * b + j + 16];
+    }
+    sum += F16ToF32(blocks[b].d) * x.d[b] * static_cast<float>(s);
+  }
+  return sum;
+}
+
+DotQ8Fn DotQ4_0For(IsaLevel level) {
+  return level == IsaLevel::kAvx512Vnni ? DotQ4_0Avx512Vnni : level == IsaLevel::kAvx2 ? DotQ4_0Avx2 : DotQ4_0Ref;
+}
+
 // Value l (0..31) of group g (0..3) in half h of a Q6_K super-block, minus 32.
 static inline int Q6Value(const BlockQ6_K& b, int h, int g, int l) {
   const uint8_t ql = b.ql[64 * h + l + 32 * (g & 1)];

@@ -63,6 +63,12 @@ float DotQ4_KRef(const std::byte* w, Q16Row x, int64_t n);
 float DotQ4_KAvx512Vnni(const std::byte* w, Q16Row x, int64_t n);
 float DotQ4_KAvx2(const std::byte* w, Q16Row x, int64_t n);
 DotQ8Fn DotQ4_KFor(IsaLevel level);
+// Q4_0 weight row (n/32 blocks) × quantized activations.
+float DotQ4_0Ref(const std::byte* w, Q16Row x, int64_t n);
+float DotQ4_0Avx2(const std::byte* w, Q16Row x, int64_t n);
+float DotQ4_0Avx512Vnni(const std::byte* w, Q16Row x, int64_t n);
+DotQ8Fn DotQ4_0For(IsaLevel level);
+
 // Q6_K weight row (n/256 super-blocks) × quantized activations.
 float DotQ6_KRef(const std::byte* w, Q16Row x, int64_t n);
 float DotQ6_KAvx512Vnni(const std::byte* w, Q16Row x, int64_t n);

@@ -55,6 +55,8 @@ class RowProduct {
     } else if (!p.exact && w.type == GgmlType::kQ4_K && isa != IsaLevel::kScalar) {
       dot_ = DotQ4_KFor(isa);
       dot4_ = DotQ4_Kx4For(isa);
+    } else if (!p.exact && w.type == GgmlType::kQ4_0) {
+      dot_ = DotQ4_0For(isa);
     } else if (!p.exact && w.type == GgmlType::kQ6_K && isa != IsaLevel::kScalar) {
       dot_ = DotQ6_KFor(isa);
     }

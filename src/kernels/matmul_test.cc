@@ -196,6 +196,24 @@ TEST(ActQuantTest, Q4KDotMatchesTheDequantizedRow) {
   }
 }
 
+TEST(ActQuantTest, Q4_0DotMatchesTheDequantizedRow) {
+  for (int64_t n : {32, 96, 1024}) {
+    const Matrix m = MakeMatrix(GgmlType::kQ4_0, 1, n, 51);
+    Rng rng(13);
+    std::vector<float> x(static_cast<size_t>(n));
+    for (float& v : x) v = static_cast<float>(rng.Gaussian());
+    const Q16Rows xq(x.data(), 1, n, n);
+    double exact = 0;
+    for (int64_t k = 0; k < n; ++k) exact += static_cast<double>(m.dense[static_cast<size_t>(k)]) * x[static_cast<size_t>(k)];
+    const float ref = DotQ4_0Ref(m.bytes.data(), xq.row(0), n);
+    EXPECT_NEAR(ref, exact, 1e-3 * (1 + std::fabs(exact))) << n;
+    for (IsaLevel level : {IsaLevel::kAvx2, IsaLevel::kAvx512Vnni}) {
+      if (static_cast<int>(DetectedIsa()) < static_cast<int>(level)) continue;
+      EXPECT_NEAR(DotQ4_0For(level)(m.bytes.data(), xq.row(0), n), ref, 1e-4 * (1 + std::fabs(ref))) << IsaName(level);
+    }
+  }
+}
+
 TEST(ActQuantTest, Q6KDotMatchesTheDequantizedRow) {
   for (int64_t n : {256, 1024}) {
     const Matrix m = MakeMatrix(GgmlType::kQ6_K, 1, n, 41);

@@ -42,6 +42,24 @@ inline float Sum8(__m256 v) {
 
 }  // namespace
 
+float DotQ4_0Avx2(const std::byte* w, Q16Row x, int64_t n) {
+  const auto* blocks = reinterpret_cast<const BlockQ4_0*>(w);
+  const __m128i low4 = _mm_set1_epi8(0x0f);
+  const __m256i eight = _mm256_set1_epi16(8);
+  __m256 acc = _mm256_setzero_ps();
+  for (int64_t b = 0; b < n / 32; ++b) {
+    const __m128i q = _mm_loadu_si128(reinterpret_cast<const __m128i*>(blocks[b].qs));
+    // Elements 0..15 are the low nibbles, 16..31 the high ones; each minus 8.
+    const __m256i lo = _mm256_sub_epi16(_mm256_cvtepu8_epi16(_mm_and_si128(q, low4)), eight);
+    const __m256i hi = _mm256_sub_epi16(_mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(q, 4), low4)), eight);
+    const __m256i s = _mm256_add_epi32(
+        _mm256_madd_epi16(lo, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x.qs + 32 * b))),
+        _mm256_madd_epi16(hi, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x.qs + 32 * b + 16))));
+    acc = _mm256_fmadd_ps(_mm256_set1_ps(_cvtsh_ss(blocks[b].d) * x.d[b]), _mm256_cvtepi32_ps(s), acc);
+  }
+  return Sum8(acc);
+}
+
 float DotQ4_KAvx2(const std::byte* w, Q16Row x, int64_t n) {
   const auto* blocks = reinterpret_cast<const BlockQ4_K*>(w);
   const __m256i low4 = _mm256_set1_epi8(0x0f);

@@ -132,6 +132,28 @@ void DotQ4_Kx4Avx512Vnni(const std::byte* w, const Q16Row* x, int64_t n, float* 
   for (int t = 0; t < 4; ++t) out[t] = Sum16(acc[t]) - minus[t];
 }
 
+float DotQ4_0Avx512Vnni(const std::byte* w, Q16Row x, int64_t n) {
+  const auto* blocks = reinterpret_cast<const BlockQ4_0*>(w);
+  const __m128i low4 = _mm_set1_epi8(0x0f);
+  const __m512i eight = _mm512_set1_epi16(8);
+  __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
+  const int64_t nb = n / 32;
+  for (int64_t b = 0; b < nb; ++b) {
+    const __m128i q = _mm_loadu_si128(reinterpret_cast<const __m128i*>(blocks[b].qs));
+    // Elements 0..15 are the low nibbles, 16..31 the high ones; each minus 8.
+    const __m256i bytes = _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(q, 4), low4), _mm_and_si128(q, low4));
+    const __m512i v = _mm512_sub_epi16(_mm512_cvtepu8_epi16(bytes), eight);
+    const __m512i s = _mm512_dpwssd_epi32(_mm512_setzero_si512(), v, _mm512_load_si512(x.qs + 32 * b));
+    const __m512 term = _mm512_mul_ps(_mm512_set1_ps(_cvtsh_ss(blocks[b].d) * x.d[b]), _mm512_cvtepi32_ps(s));
+    if (b & 1) {
+      acc1 = _mm512_add_ps(acc1, term);
+    } else {
+      acc0 = _mm512_add_ps(acc0, term);
+    }
+  }
+  return Sum16(_mm512_add_ps(acc0, acc1));
+}
+
 float DotQ6_KAvx512Vnni(const std::byte* w, Q16Row x, int64_t n) {
   const auto* blocks = reinterpret_cast<const BlockQ6_K*>(w);
   const __m256i low4 = _mm256_set1_epi8(0x0f), low2 = _mm256_set1_epi8(0x03);
