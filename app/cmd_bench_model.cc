@@ -50,6 +50,10 @@ StatusOr<double> TimeDecode(const model::LoadedModel& m, const engine::SessionOp
 }
 
 Status Run(const Flags& f) {
+  if (f.prompt < 0 || f.gen < 0 || f.prompt > 1 << 20 || f.gen > 1 << 20) {
+    return InvalidArgument("-p and -n must be in 0..{}", 1 << 20);
+  }
+  if (f.repetitions < 1 || f.threads < 1) return InvalidArgument("-r and -t must be at least 1");
   FRUGAL_ASSIGN_OR_RETURN(model::KvDtype kv, model::KvDtypeFromName(f.kv_type));
   FRUGAL_ASSIGN_OR_RETURN(auto m, model::LoadModel(f.model));
   ThreadPool pool(f.threads);

@@ -9,6 +9,14 @@
 namespace frugal::kernels {
 
 namespace {
+inline float Sum16(__m512 v) {
+  alignas(64) float lanes[16];  // (GCC 12's _mm512_reduce_add_ps trips -Wuninitialized)
+  _mm512_store_ps(lanes, v);
+  float sum = 0;
+  for (float x : lanes) sum += x;
+  return sum;
+}
+
 inline __m512 Block(const BlockQ8_0& w, const int16_t* xq, float xd, __m512 acc) {
   const __m512i wv = _mm512_cvtepi8_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(w.qs)));
   const __m512i s = _mm512_dpwssd_epi32(_mm512_setzero_si512(), wv, _mm512_loadu_si512(xq));
@@ -29,11 +37,7 @@ float DotQ8_0Avx512Vnni(const std::byte* w, Q16Row x, int64_t n) {
     acc3 = Block(blocks[b + 3], x.qs + 32 * (b + 3), x.d[b + 3], acc3);
   }
   for (; b < nb; ++b) acc0 = Block(blocks[b], x.qs + 32 * (b), x.d[b], acc0);
-  alignas(64) float lanes[16];  // (GCC 12's _mm512_reduce_add_ps trips -Wuninitialized)
-  _mm512_store_ps(lanes, _mm512_add_ps(_mm512_add_ps(acc0, acc1), _mm512_add_ps(acc2, acc3)));
-  float sum = 0;
-  for (float v : lanes) sum += v;
-  return sum;
+  return Sum16(_mm512_add_ps(_mm512_add_ps(acc0, acc1), _mm512_add_ps(acc2, acc3)));
 }
 
 void DotQ8_0x4Avx512Vnni(const std::byte* w, const Q16Row* x, int64_t n, float* out) {
@@ -47,13 +51,7 @@ void DotQ8_0x4Avx512Vnni(const std::byte* w, const Q16Row* x, int64_t n, float* 
       acc[i] = _mm512_fmadd_ps(_mm512_set1_ps(dw * x[i].d[b]), _mm512_cvtepi32_ps(s), acc[i]);
     }
   }
-  for (int i = 0; i < 4; ++i) {
-    alignas(64) float lanes[16];
-    _mm512_store_ps(lanes, acc[i]);
-    float sum = 0;
-    for (float v : lanes) sum += v;
-    out[i] = sum;
-  }
+  for (int i = 0; i < 4; ++i) out[i] = Sum16(acc[i]);
 }
 
 namespace {
@@ -77,13 +75,6 @@ inline void NibblesQ4K(const BlockQ4_K& b, int c, __m512i* lo, __m512i* hi) {
   *hi = _mm512_cvtepu8_epi16(_mm256_and_si256(_mm256_srli_epi16(q, 4), low4));
 }
 
-inline float Sum16(__m512 v) {
-  alignas(64) float lanes[16];  // (GCC 12's _mm512_reduce_add_ps trips -Wuninitialized)
-  _mm512_store_ps(lanes, v);
-  float sum = 0;
-  for (float x : lanes) sum += x;
-  return sum;
-}
 
 }  // namespace
 
