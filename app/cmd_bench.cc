@@ -6,6 +6,7 @@ void AddBenchCommands(CLI::App& app, std::vector<Command>* commands) {
   CLI::App* bench = app.add_subcommand("bench", "benchmarks (see docs/BENCHMARKS.md)");
   AddBenchModel(*bench, commands);     // the parent first: main runs the deepest parsed command
   AddBenchTokenize(*bench, commands);
+  AddBenchMatMul(*bench, commands);
 }
 
 }  // namespace frugal::app

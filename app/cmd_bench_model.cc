@@ -119,7 +119,7 @@ void AddBenchModel(CLI::App& bench, std::vector<Command>* commands) {
   bench.add_option("--kv-type", f->kv_type, "latent cache type")->capture_default_str();
   bench.add_flag("--json", f->json, "JSON on stdout");
   bench.add_flag("--roofline", f->roofline, "measure read bandwidth and decode's share of the roofline");
-  bench.add_flag("--exact", f->exact, "exact float kernels (no 8-bit activations)");
+  bench.add_flag("--exact", f->exact, "exact float kernels (no activation rounding)");
   commands->push_back({&bench, [f]() -> int {
     if (f->model.empty()) return ExitStatus(InvalidArgument("bench needs -m MODEL (or a subcommand: tokenize)"));
     return ExitStatus(Run(*f));

@@ -1,7 +1,14 @@
 #include "kernels/cpu_features.h"
 
+#include <cpuid.h>
+
 #include <cstdlib>
 #include <cstring>
+
+#if defined(__linux__)
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
 
 namespace frugal::kernels {
 namespace {
@@ -25,7 +32,33 @@ IsaLevel Detect() {
   return level;
 }
 
+bool CappedBelowAmx() {
+  const char* cap = std::getenv("FRUGAL_ISA");
+  return cap != nullptr && std::strcmp(cap, "amx") != 0;
+}
+
+bool DetectAmx() {
+  if (DetectedIsa() != IsaLevel::kAvx512Vnni || CappedBelowAmx()) return false;
+  unsigned a = 0, b = 0, c = 0, d = 0;
+  if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return false;
+  const bool amx_bf16 = (d >> 22) & 1, amx_tile = (d >> 24) & 1;
+  if (!__get_cpuid_count(7, 1, &a, &b, &c, &d)) return false;
+  const bool avx512_bf16 = (a >> 5) & 1;
+  if (!amx_bf16 || !amx_tile || !avx512_bf16) return false;
+#if defined(__linux__)
+  constexpr int kArchReqXcompPerm = 0x1023, kXfeatureXtiledata = 18;
+  return syscall(SYS_arch_prctl, kArchReqXcompPerm, kXfeatureXtiledata) == 0;
+#else
+  return false;
+#endif
+}
+
 }  // namespace
+
+bool AmxUsable() {
+  static const bool usable = DetectAmx();  // the permission is per process; asked once
+  return usable;
+}
 
 IsaLevel DetectedIsa() {
   static const IsaLevel level = Detect();  // immutable after the first call

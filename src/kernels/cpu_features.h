@@ -1,6 +1,6 @@
 // What the CPU can do, detected once; the kernels pick their code path from it.
-// The environment variable FRUGAL_ISA=scalar|avx2|avx512 caps the level (for tests and
-// comparisons). Thread-safe.
+// The environment variable FRUGAL_ISA=scalar|avx2|avx512|amx caps the level (for tests and
+// comparisons; avx512 turns AMX off). Thread-safe.
 #pragma once
 
 namespace frugal::kernels {
@@ -11,5 +11,10 @@ enum class IsaLevel { kScalar = 0, kAvx2 = 1, kAvx512Vnni = 2 };
 // Computed once per process (the CPU does not change under us).
 IsaLevel DetectedIsa();
 const char* IsaName(IsaLevel level);
+
+// True when the AMX prefill kernels (amx_matmul.h) may run: the CPU has AMX-TILE, AMX-BF16 and
+// AVX512-BF16 on top of the AVX-512 VNNI level, the OS granted this process the tile state
+// (Linux arch_prctl), and FRUGAL_ISA does not cap below amx. Computed once per process.
+bool AmxUsable();
 
 }  // namespace frugal::kernels

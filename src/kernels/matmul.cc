@@ -8,6 +8,7 @@
 #include "kernels/dequantize.h"
 #include "kernels/ops.h"
 #include "kernels/act_quant.h"
+#include "kernels/amx_matmul.h"
 #include "util/check.h"
 
 namespace frugal::kernels {
@@ -34,13 +35,32 @@ float Dot(const float* a, const float* b, int64_t n) {
 
 namespace {
 
-void ForRows(int64_t n_rows, ThreadPool* pool, const std::function<void(int64_t, int64_t, int)>& work) {
-  if (pool == nullptr || n_rows < 2 * pool->size()) {
+// How a product's rows are shared among threads: in whole granules (the last may be partial),
+// and, when chunk > 0, taken dynamically `chunk` granules at a time.
+struct RowSplit {
+  int64_t granule = 1;
+  int64_t chunk = 0;
+};
+
+void ForRows(int64_t n_rows, RowSplit split, ThreadPool* pool, const std::function<void(int64_t, int64_t, int)>& work) {
+  const int64_t g = split.granule;
+  const int64_t n_granules = (n_rows + g - 1) / g;
+  if (pool == nullptr || n_granules < 2 * pool->size()) {
     work(0, n_rows, 0);
+    return;
+  }
+  auto rows = [&](int64_t begin, int64_t end, int thread) { work(begin * g, std::min(n_rows, end * g), thread); };
+  if (split.chunk > 0) {
+    // At least four chunks a thread, so that the faster threads can take more.
+    const int64_t chunk = std::clamp<int64_t>(n_granules / (4 * pool->size()), 1, split.chunk);
+    pool->ParallelForDynamic(n_granules, chunk, rows);
   } else {
-    pool->ParallelFor(n_rows, work);
+    pool->ParallelFor(n_granules, rows);
   }
 }
+
+// From this many tokens on, a product runs on AMX tiles (when the CPU has them).
+constexpr int64_t kAmxMinTokens = 8;
 
 // One weight matrix times a set of activation rows, prepared once per call (activations
 // quantized when the fast path applies), then evaluated for any range of weight rows.
@@ -48,6 +68,10 @@ class RowProduct {
  public:
   RowProduct(const WeightRows& w, const float* x, const MatMulParams& p) : w_(w), x_(x), p_(p) {
     xs_ = p.x_stride ? p.x_stride : w.cols;
+    if (!p.exact && p.n_tokens >= kAmxMinTokens && CanDequantize(w.type) && AmxUsable()) {
+      amx_ = std::make_unique<AmxActivations>(x, p.n_tokens, w.cols, xs_);
+      return;
+    }
     const IsaLevel isa = DetectedIsa();
     if (!p.exact && w.type == GgmlType::kQ8_0) {
       dot_ = DotQ8_0For(isa);
@@ -63,8 +87,16 @@ class RowProduct {
     if (dot_ != nullptr) xq_ = std::make_unique<Q16Rows>(x, p.n_tokens, w.cols, xs_);
   }
 
+  // AMX computes 16 rows at a time, best a panel at a time; AMX units shared with other tenants
+  // run at uneven speeds, so its rows are taken dynamically.
+  RowSplit split() const { return amx_ != nullptr ? RowSplit{16, AmxPanelRows(*amx_) / 16} : RowSplit{}; }
+
   // y[t·ys + r] for r in [begin, end) and every token.
   void Rows(int64_t begin, int64_t end, float* y, int64_t ys) const {
+    if (amx_ != nullptr) {
+      AmxRows(w_, *amx_, begin, end, y, ys);
+      return;
+    }
     if (dot_ != nullptr) {
       QuantizedRows(begin, end, y, ys);
       return;
@@ -105,6 +137,7 @@ class RowProduct {
   DotQ8Fn dot_ = nullptr;
   DotQ8x4Fn dot4_ = nullptr;
   std::unique_ptr<Q16Rows> xq_;
+  std::unique_ptr<AmxActivations> amx_;
 };
 
 }  // namespace
@@ -112,7 +145,7 @@ class RowProduct {
 void MatMul(const WeightRows& w, const float* x, float* y, const MatMulParams& p, ThreadPool* pool) {
   const RowProduct product(w, x, p);
   const int64_t ys = p.y_stride ? p.y_stride : w.n_rows;
-  ForRows(w.n_rows, pool, [&](int64_t begin, int64_t end, int) { product.Rows(begin, end, y, ys); });
+  ForRows(w.n_rows, product.split(), pool, [&](int64_t begin, int64_t end, int) { product.Rows(begin, end, y, ys); });
 }
 
 void MatMulSwiGlu(const WeightRows& gate, const WeightRows& up, const float* x, float* out, const MatMulParams& p,
@@ -122,7 +155,7 @@ void MatMulSwiGlu(const WeightRows& gate, const WeightRows& up, const float* x, 
   const RowProduct g(gate, x, p), u(up, x, p);
   const int64_t ff = gate.n_rows;
   std::vector<float> up_values(static_cast<size_t>(p.n_tokens * ff));  // [T, ff]
-  ForRows(ff, pool, [&](int64_t begin, int64_t end, int) {
+  ForRows(ff, g.split(), pool, [&](int64_t begin, int64_t end, int) {
     g.Rows(begin, end, out, ff);
     u.Rows(begin, end, up_values.data(), ff);
     for (int64_t t = 0; t < p.n_tokens; ++t) {

@@ -34,6 +34,12 @@ ThreadPool::~ThreadPool() {
 }
 
 void ThreadPool::RunShare(int index) {
+  if (job_chunk_ > 0) {
+    for (int64_t begin; (begin = next_.fetch_add(job_chunk_)) < job_n_;) {
+      (*job_fn_)(begin, std::min(job_n_, begin + job_chunk_), index);
+    }
+    return;
+  }
   const int64_t begin = job_n_ * index / n_threads_;
   const int64_t end = job_n_ * (index + 1) / n_threads_;
   if (begin < end) (*job_fn_)(begin, end, index);
@@ -64,12 +70,23 @@ void ThreadPool::WorkerLoop(int index) {
 }
 
 void ThreadPool::ParallelFor(int64_t n, const std::function<void(int64_t, int64_t, int)>& fn) {
+  Run(n, 0, fn);
+}
+
+void ThreadPool::ParallelForDynamic(int64_t n, int64_t chunk, const std::function<void(int64_t, int64_t, int)>& fn) {
+  Run(n, std::max<int64_t>(1, chunk), fn);
+}
+
+void ThreadPool::Run(int64_t n, int64_t chunk, const std::function<void(int64_t, int64_t, int)>& fn) {
   if (n <= 0) return;
   if (n_threads_ == 1) {
-    fn(0, n, 0);
+    if (chunk == 0) chunk = n;
+    for (int64_t begin = 0; begin < n; begin += chunk) fn(begin, std::min(n, begin + chunk), 0);
     return;
   }
   job_n_ = n;
+  job_chunk_ = chunk;
+  next_.store(0);
   job_fn_ = &fn;
   pending_.store(n_threads_ - 1);
   generation_.fetch_add(1);

@@ -24,10 +24,15 @@ class ThreadPool {
   // Splits [0, n) into contiguous ranges, one per thread, and calls fn(begin, end, thread_index)
   // on each; returns when all are done.
   void ParallelFor(int64_t n, const std::function<void(int64_t, int64_t, int)>& fn);
+  // Like ParallelFor, but threads take ranges of `chunk` items from a shared counter until none
+  // are left, so a thread on a faster (or less shared) core does more of the work. fn may be
+  // called several times per thread.
+  void ParallelForDynamic(int64_t n, int64_t chunk, const std::function<void(int64_t, int64_t, int)>& fn);
 
  private:
   void WorkerLoop(int index);
   void RunShare(int index);
+  void Run(int64_t n, int64_t chunk, const std::function<void(int64_t, int64_t, int)>& fn);
 
   int n_threads_;
   std::vector<std::thread> workers_;
@@ -36,6 +41,8 @@ class ThreadPool {
   std::atomic<int> sleepers_{0};         // workers blocked in generation_.wait
   std::atomic<bool> stop_{false};
   int64_t job_n_ = 0;                    // written before generation_ is bumped
+  int64_t job_chunk_ = 0;                // 0: static shares; else the dynamic chunk
+  std::atomic<int64_t> next_{0};         // next unclaimed item of a dynamic job
   const std::function<void(int64_t, int64_t, int)>* job_fn_ = nullptr;
 };
 

@@ -116,5 +116,29 @@ TEST(ThreadPoolTest, CoversEveryIndexOnce) {
   }
 }
 
+TEST(ThreadPoolTest, DynamicCoversEveryIndexOnceInChunks) {
+  for (int threads : {1, 2, 3}) {
+    ThreadPool pool(threads);
+    for (int64_t n : {0, 1, 5, 1000}) {
+      for (int64_t chunk : {1, 7, 2000}) {
+        std::vector<std::atomic<int>> hits(static_cast<size_t>(n));
+        std::atomic<bool> oversized{false};
+        pool.ParallelForDynamic(n, chunk, [&](int64_t b, int64_t e, int thread) {
+          if (e - b > chunk || thread < 0 || thread >= threads) oversized = true;
+          for (int64_t i = b; i < e; ++i) hits[static_cast<size_t>(i)]++;
+        });
+        for (auto& h : hits) EXPECT_EQ(h.load(), 1);
+        EXPECT_FALSE(oversized.load());
+      }
+      // A static job after a dynamic one still splits statically.
+      std::vector<std::atomic<int>> hits(static_cast<size_t>(n));
+      pool.ParallelFor(n, [&](int64_t b, int64_t e, int) {
+        for (int64_t i = b; i < e; ++i) hits[static_cast<size_t>(i)]++;
+      });
+      for (auto& h : hits) EXPECT_EQ(h.load(), 1);
+    }
+  }
+}
+
 }  // namespace
 }  // namespace frugal
