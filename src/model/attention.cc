@@ -5,6 +5,7 @@
 #include <cmath>
 #include <limits>
 
+#include "kernels/dequantize.h"
 #include "kernels/matmul.h"
 #include "kernels/ops.h"
 
@@ -81,37 +82,59 @@ void StoreLatents(const AttentionInput& in, const float* xn, LatentCache& cache,
   }
 }
 
+// A row-major f32 matrix as product weights.
+WeightRows F32Rows(const float* data, int64_t rows, int64_t cols) {
+  return {reinterpret_cast<const std::byte*>(data), GgmlType::kF32, cols, rows};
+}
+
 // Causal softmax-weighted sum for query t: scores[j] for j < n_visible.
 void SoftmaxRow(float* scores, int n_visible) { kernels::Softmax(scores, n_visible); }
 
 // One head, naive path: K (= [W_UK·c | k_rope]) and V for every cached position, then standard
-// attention.
+// attention as matrix products (scores = Q·Kᵀ, out = P·V, causal rows masked after the product),
+// so prefill runs on the fast product kernels; queries go in blocks to bound the score matrix.
 void HeadNaive(const AttentionInput& in, const HeadProjections& p, const float* q, const float* ctx,
                int n_ctx, int h, float* o) {
   const MlaConfig& m = in.config.mla;
-  const int qk = m.qk_head_dim(), width = m.latent_width(), qs = m.n_heads * qk, nope = m.qk_nope_head_dim;
-  std::vector<float> k(static_cast<size_t>(n_ctx) * qk);            // [n_ctx, nope + rope]
-  std::vector<float> v(static_cast<size_t>(n_ctx) * m.v_head_dim);  // [n_ctx, v]
+  const int T = in.n_tokens, qk = m.qk_head_dim(), width = m.latent_width(), qs = m.n_heads * qk;
+  const int nope = m.qk_nope_head_dim, kv = m.kv_lora_rank, vd = m.v_head_dim;
+  std::vector<float> k(static_cast<size_t>(n_ctx) * qk);  // [n_ctx, nope + rope]
   const MatMulParams k_nope{.n_tokens = n_ctx, .x_stride = width, .y_stride = qk, .exact = in.exact};
   if (p.k_rows_are_latent) {
-    MatMulTransposed(p.k, ctx, k.data(), k_nope);
+    // Stored as [kv_lora, nope]: its transpose in f32 makes K a plain product.
+    std::vector<float> row(static_cast<size_t>(nope)), wt(static_cast<size_t>(nope) * kv);
+    for (int r = 0; r < kv; ++r) {
+      kernels::DequantizeRow(p.k.type, p.k.data + static_cast<uint64_t>(r) * p.k.row_bytes(), row.data(), nope);
+      for (int c = 0; c < nope; ++c) wt[static_cast<size_t>(c) * kv + r] = row[static_cast<size_t>(c)];
+    }
+    MatMul(F32Rows(wt.data(), nope, kv), ctx, k.data(), k_nope, nullptr);
   } else {
     MatMul(p.k, ctx, k.data(), k_nope, nullptr);
   }
   for (int j = 0; j < n_ctx; ++j) {  // the shared rope key completes each row
-    std::copy_n(ctx + static_cast<size_t>(j) * width + m.kv_lora_rank, m.qk_rope_head_dim,
-                k.data() + static_cast<size_t>(j) * qk + nope);
+    std::copy_n(ctx + static_cast<size_t>(j) * width + kv, m.qk_rope_head_dim, k.data() + static_cast<size_t>(j) * qk + nope);
   }
+  std::vector<float> v(static_cast<size_t>(n_ctx) * vd), vt(v.size());  // [n_ctx, v] and [v, n_ctx]
   MatMul(p.v, ctx, v.data(), {.n_tokens = n_ctx, .x_stride = width, .exact = in.exact}, nullptr);
-  std::vector<float> scores(static_cast<size_t>(n_ctx));
-  for (int t = 0; t < in.n_tokens; ++t) {
-    const float* qt = q + static_cast<size_t>(t) * qs + static_cast<size_t>(h) * qk;
-    const int n_visible = in.pos0 + t + 1;
-    kernels::DotMany(qt, k.data(), qk, n_visible, qk, in.scale, scores.data());
-    SoftmaxRow(scores.data(), n_visible);
-    float* ot = o + static_cast<size_t>(t) * m.n_heads * m.v_head_dim + static_cast<size_t>(h) * m.v_head_dim;
-    std::fill(ot, ot + m.v_head_dim, 0.0f);
-    for (int j = 0; j < n_visible; ++j) kernels::Axpy(scores[j], v.data() + static_cast<size_t>(j) * m.v_head_dim, ot, m.v_head_dim);
+  for (int j = 0; j < n_ctx; ++j) {
+    for (int d = 0; d < vd; ++d) vt[static_cast<size_t>(d) * n_ctx + j] = v[static_cast<size_t>(j) * vd + d];
+  }
+  constexpr int kQueryBlock = 64;
+  std::vector<float> scores(static_cast<size_t>(std::min(T, kQueryBlock)) * n_ctx);  // [block, n_ctx]
+  for (int t0 = 0; t0 < T; t0 += kQueryBlock) {
+    const int nt = std::min(kQueryBlock, T - t0);
+    MatMul(F32Rows(k.data(), n_ctx, qk), q + (static_cast<size_t>(t0) * qs + static_cast<size_t>(h) * qk), scores.data(),
+           {.n_tokens = nt, .x_stride = qs, .y_stride = n_ctx, .exact = in.exact}, nullptr);
+    for (int i = 0; i < nt; ++i) {
+      float* row = scores.data() + static_cast<size_t>(i) * n_ctx;
+      const int n_visible = in.pos0 + t0 + i + 1;
+      for (int j = 0; j < n_visible; ++j) row[j] *= in.scale;
+      SoftmaxRow(row, n_visible);
+      std::fill(row + n_visible, row + n_ctx, 0.0f);  // future positions
+    }
+    MatMul(F32Rows(vt.data(), vd, n_ctx), scores.data(),
+           o + (static_cast<size_t>(t0) * m.n_heads * vd + static_cast<size_t>(h) * vd),
+           {.n_tokens = nt, .x_stride = n_ctx, .y_stride = m.n_heads * vd, .exact = in.exact}, nullptr);
   }
 }
 
@@ -158,7 +181,7 @@ void MlaAttention(const AttentionInput& in, const float* xn, LatentCache& cache,
   std::vector<float> ctx(static_cast<size_t>(n_ctx) * m.latent_width());
   cache.Read(in.layer, 0, n_ctx, ctx.data());
   std::vector<float> o(static_cast<size_t>(T) * m.n_heads * m.v_head_dim);  // [T, n_heads·v]
-  pool.ParallelFor(m.n_heads, [&](int64_t begin, int64_t end, int) {
+  pool.ParallelForDynamic(m.n_heads, 1, [&](int64_t begin, int64_t end, int) {
     for (int64_t h = begin; h < end; ++h) {
       const HeadProjections p = ProjectionsOf(m, in.weights, static_cast<int>(h));
       if (in.path == AttentionPath::kNaive) {
