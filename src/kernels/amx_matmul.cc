@@ -24,15 +24,43 @@ constexpr int64_t kTileRows = 16;  // rows of an A tile (weight rows), tokens of
 constexpr int64_t kStep = 32;      // bf16 values along k in one tile row
 constexpr int64_t kTileValues = 512;
 
-// Heads and tails of 32 floats, in order.
-inline void Split32(const float* src, uint16_t* hi, uint16_t* lo) {
-  const __m512 a = _mm512_loadu_ps(src), b = _mm512_loadu_ps(src + 16);
+// Heads and tails of the 32 floats a (first 16) and b: 32 bf16 each, in order.
+inline void SplitVectors(__m512 a, __m512 b, __m512i* hi, __m512i* lo) {
   const auto h = std::bit_cast<__m512i>(_mm512_cvtne2ps_pbh(b, a));
   const __m512 ha = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm512_castsi512_si256(h)), 16));
   const __m512 hb = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm512_extracti64x4_epi64(h, 1)), 16));
-  const auto l = std::bit_cast<__m512i>(_mm512_cvtne2ps_pbh(_mm512_sub_ps(b, hb), _mm512_sub_ps(a, ha)));
+  *hi = h;
+  *lo = std::bit_cast<__m512i>(_mm512_cvtne2ps_pbh(_mm512_sub_ps(b, hb), _mm512_sub_ps(a, ha)));
+}
+
+inline void Split32(const float* src, uint16_t* hi, uint16_t* lo) {
+  __m512i h, l;
+  SplitVectors(_mm512_loadu_ps(src), _mm512_loadu_ps(src + 16), &h, &l);
   _mm512_storeu_si512(hi, h);
   _mm512_storeu_si512(lo, l);
+}
+
+// r[i] holds 16 dwords; afterwards r[j] holds dword j of every former r[i] (a 16 × 16 transpose).
+inline void Transpose16x16(__m512i* r) {
+  __m512i t[16], u[16];
+  for (int i = 0; i < 16; i += 2) {
+    t[i] = _mm512_unpacklo_epi32(r[i], r[i + 1]);
+    t[i + 1] = _mm512_unpackhi_epi32(r[i], r[i + 1]);
+  }
+  for (int g = 0; g < 16; g += 4) {  // u[g + c], 128-bit lane L: dword 4L + c of rows g..g+3
+    u[g] = _mm512_unpacklo_epi64(t[g], t[g + 2]);
+    u[g + 1] = _mm512_unpackhi_epi64(t[g], t[g + 2]);
+    u[g + 2] = _mm512_unpacklo_epi64(t[g + 1], t[g + 3]);
+    u[g + 3] = _mm512_unpackhi_epi64(t[g + 1], t[g + 3]);
+  }
+  for (int c = 0; c < 4; ++c) {  // a 4 × 4 transpose of 128-bit lanes over u[c], u[4 + c], u[8 + c], u[12 + c]
+    const __m512i v0 = _mm512_shuffle_i32x4(u[c], u[4 + c], 0x44), v1 = _mm512_shuffle_i32x4(u[c], u[4 + c], 0xEE);
+    const __m512i v2 = _mm512_shuffle_i32x4(u[8 + c], u[12 + c], 0x44), v3 = _mm512_shuffle_i32x4(u[8 + c], u[12 + c], 0xEE);
+    r[c] = _mm512_shuffle_i32x4(v0, v2, 0x88);
+    r[4 + c] = _mm512_shuffle_i32x4(v0, v2, 0xDD);
+    r[8 + c] = _mm512_shuffle_i32x4(v1, v3, 0x88);
+    r[12 + c] = _mm512_shuffle_i32x4(v1, v3, 0xDD);
+  }
 }
 
 // The AMX palette-1 configuration: eight tiles of 16 rows × 64 bytes.
@@ -84,19 +112,30 @@ AmxActivations::AmxActivations(const float* x, int64_t n_tokens, int64_t cols, i
     : n_tokens_(n_tokens),
       token_tiles_((n_tokens + kTileRows - 1) / kTileRows),
       k_steps_((cols + kStep - 1) / kStep),
-      storage_(static_cast<size_t>(token_tiles_ * k_steps_ * 2 * kTileValues)) {
-  std::vector<float> row(static_cast<size_t>(k_steps_ * kStep), 0.0f);
-  alignas(64) uint16_t hi[kStep], lo[kStep];
-  for (int64_t t = 0; t < n_tokens; ++t) {
-    std::copy_n(x + t * x_stride, cols, row.begin());
-    const int64_t tt = t / kTileRows, n = t % kTileRows;
+      storage_(static_cast<size_t>(token_tiles_ * k_steps_ * 2 * kTileValues), /*zeroed=*/false) {
+  // Per tile: split 16 tokens' 32 values (padding read as zeros), then transpose so that row j
+  // holds pair j of every token.
+  for (int64_t tt = 0; tt < token_tiles_; ++tt) {
     for (int64_t s = 0; s < k_steps_; ++s) {
-      Split32(row.data() + s * kStep, hi, lo);
+      const int64_t left = std::min<int64_t>(kStep, cols - s * kStep);
+      const __mmask16 m0 = static_cast<__mmask16>(left >= 16 ? 0xffff : (1u << left) - 1);
+      const __mmask16 m1 = static_cast<__mmask16>(left >= 32 ? 0xffff : left > 16 ? (1u << (left - 16)) - 1 : 0);
+      __m512i hi[kTileRows], lo[kTileRows];
+      for (int64_t n = 0; n < kTileRows; ++n) {
+        const int64_t t = tt * kTileRows + n;
+        if (t >= n_tokens) {
+          hi[n] = lo[n] = _mm512_setzero_si512();
+          continue;
+        }
+        const float* src = x + t * x_stride + s * kStep;
+        SplitVectors(_mm512_maskz_loadu_ps(m0, src), _mm512_maskz_loadu_ps(m1, src + 16), &hi[n], &lo[n]);
+      }
+      Transpose16x16(hi);
+      Transpose16x16(lo);
       uint16_t* th = storage_.data() + ((tt * k_steps_ + s) * 2) * kTileValues;
-      uint16_t* tl = th + kTileValues;
-      for (int64_t j = 0; j < kTileRows; ++j) {  // pair j of this token → row j, column pair n
-        std::memcpy(th + j * kStep + 2 * n, hi + 2 * j, 4);
-        std::memcpy(tl + j * kStep + 2 * n, lo + 2 * j, 4);
+      for (int64_t j = 0; j < kTileRows; ++j) {
+        _mm512_store_si512(th + j * kStep, hi[j]);
+        _mm512_store_si512(th + kTileValues + j * kStep, lo[j]);
       }
     }
   }
