@@ -62,29 +62,29 @@ void ForRows(int64_t n_rows, RowSplit split, ThreadPool* pool, const std::functi
 // From this many tokens on, a product runs on AMX tiles (when the CPU has them).
 constexpr int64_t kAmxMinTokens = 8;
 
-// One weight matrix times a set of activation rows, prepared once per call (activations
-// quantized when the fast path applies), then evaluated for any range of weight rows.
+// One weight matrix times prepared activations, evaluated for any range of weight rows.
 class RowProduct {
  public:
-  RowProduct(const WeightRows& w, const float* x, const MatMulParams& p) : w_(w), x_(x), p_(p) {
-    xs_ = p.x_stride ? p.x_stride : w.cols;
-    if (!p.exact && p.n_tokens >= kAmxMinTokens && CanDequantize(w.type) && AmxUsable()) {
-      amx_ = std::make_unique<AmxActivations>(x, p.n_tokens, w.cols, xs_);
+  RowProduct(const WeightRows& w, const PreparedInput& x) : w_(w), x_(x) {
+    FRUGAL_CHECK_EQ(w.cols, x.cols());
+    if (x.exact()) return;
+    if (x.amx() != nullptr && CanDequantize(w.type)) {
+      amx_ = x.amx();
       return;
     }
+    if (x.q16() == nullptr) return;
     const IsaLevel isa = DetectedIsa();
-    if (!p.exact && w.type == GgmlType::kQ8_0) {
+    if (w.type == GgmlType::kQ8_0) {
       dot_ = DotQ8_0For(isa);
       dot4_ = DotQ8_0x4For(isa);
-    } else if (!p.exact && w.type == GgmlType::kQ4_K && isa != IsaLevel::kScalar) {
+    } else if (w.type == GgmlType::kQ4_K && isa != IsaLevel::kScalar) {
       dot_ = DotQ4_KFor(isa);
       dot4_ = DotQ4_Kx4For(isa);
-    } else if (!p.exact && w.type == GgmlType::kQ4_0) {
+    } else if (w.type == GgmlType::kQ4_0) {
       dot_ = DotQ4_0For(isa);
-    } else if (!p.exact && w.type == GgmlType::kQ6_K && isa != IsaLevel::kScalar) {
+    } else if (w.type == GgmlType::kQ6_K && isa != IsaLevel::kScalar) {
       dot_ = DotQ6_KFor(isa);
     }
-    if (dot_ != nullptr) xq_ = std::make_unique<Q16Rows>(x, p.n_tokens, w.cols, xs_);
   }
 
   // AMX computes 16 rows at a time, best a panel at a time; AMX units shared with other tenants
@@ -95,16 +95,10 @@ class RowProduct {
   void Rows(int64_t begin, int64_t end, float* y, int64_t ys) const {
     if (amx_ != nullptr) {
       AmxRows(w_, *amx_, begin, end, y, ys);
-      return;
-    }
-    if (dot_ != nullptr) {
+    } else if (dot_ != nullptr) {
       QuantizedRows(begin, end, y, ys);
-      return;
-    }
-    std::vector<float> row(static_cast<size_t>(w_.cols));  // the exact float path
-    for (int64_t r = begin; r < end; ++r) {
-      DequantizeRow(w_.type, w_.data + static_cast<uint64_t>(r) * w_.row_bytes(), row.data(), w_.cols);
-      for (int64_t t = 0; t < p_.n_tokens; ++t) y[t * ys + r] = Dot(row.data(), x_ + t * xs_, w_.cols);
+    } else {
+      ExactRows(begin, end, y, ys);
     }
   }
 
@@ -114,45 +108,82 @@ class RowProduct {
   void QuantizedRows(int64_t begin, int64_t end, float* y, int64_t ys) const {
     constexpr int64_t kTokenTile = 32;
     const uint64_t rb = w_.row_bytes();
-    for (int64_t t0 = 0; t0 < p_.n_tokens; t0 += kTokenTile) {
-      const int64_t t1 = std::min(p_.n_tokens, t0 + kTokenTile);
+    const Q16Rows& xq = *x_.q16();
+    for (int64_t t0 = 0; t0 < x_.n_tokens(); t0 += kTokenTile) {
+      const int64_t t1 = std::min(x_.n_tokens(), t0 + kTokenTile);
       for (int64_t r = begin; r < end; ++r) {
         const std::byte* row = w_.data + static_cast<uint64_t>(r) * rb;
         int64_t t = t0;
         for (; dot4_ != nullptr && t + 4 <= t1; t += 4) {
-          const Q16Row rows4[4] = {xq_->row(t), xq_->row(t + 1), xq_->row(t + 2), xq_->row(t + 3)};
+          const Q16Row rows4[4] = {xq.row(t), xq.row(t + 1), xq.row(t + 2), xq.row(t + 3)};
           float out[4];
           dot4_(row, rows4, w_.cols, out);
           for (int i = 0; i < 4; ++i) y[(t + i) * ys + r] = out[i];
         }
-        for (; t < t1; ++t) y[t * ys + r] = dot_(row, xq_->row(t), w_.cols);
+        for (; t < t1; ++t) y[t * ys + r] = dot_(row, xq.row(t), w_.cols);
+      }
+    }
+  }
+
+  // The exact float path: each row dequantized once (f32 rows read in place), f32 dot products;
+  // tokens in tiles so that their activations stay in cache across the rows.
+  void ExactRows(int64_t begin, int64_t end, float* y, int64_t ys) const {
+    constexpr int64_t kTokenTile = 64;
+    const int64_t n = x_.n_tokens(), xs = x_.x_stride(), cols = w_.cols;
+    const bool in_place = w_.type == GgmlType::kF32;
+    std::vector<float> row(in_place ? 0 : static_cast<size_t>(cols));
+    for (int64_t t0 = 0; t0 < n; t0 += kTokenTile) {
+      const int64_t t1 = std::min(n, t0 + kTokenTile);
+      for (int64_t r = begin; r < end; ++r) {
+        const std::byte* src = w_.data + static_cast<uint64_t>(r) * w_.row_bytes();
+        const float* wr = reinterpret_cast<const float*>(src);
+        if (!in_place) {
+          DequantizeRow(w_.type, src, row.data(), cols);
+          wr = row.data();
+        }
+        for (int64_t t = t0; t < t1; ++t) y[t * ys + r] = Dot(wr, x_.x() + t * xs, cols);
       }
     }
   }
 
   const WeightRows& w_;
-  const float* x_;
-  const MatMulParams& p_;
-  int64_t xs_;
+  const PreparedInput& x_;
   DotQ8Fn dot_ = nullptr;
   DotQ8x4Fn dot4_ = nullptr;
-  std::unique_ptr<Q16Rows> xq_;
-  std::unique_ptr<AmxActivations> amx_;
+  const AmxActivations* amx_ = nullptr;
 };
 
 }  // namespace
 
-void MatMul(const WeightRows& w, const float* x, float* y, const MatMulParams& p, ThreadPool* pool) {
-  const RowProduct product(w, x, p);
-  const int64_t ys = p.y_stride ? p.y_stride : w.n_rows;
+PreparedInput::PreparedInput(const float* x, int64_t cols, const MatMulParams& p)
+    : x_(x), cols_(cols), n_tokens_(p.n_tokens), x_stride_(p.x_stride ? p.x_stride : cols), exact_(p.exact) {
+  if (exact_) return;
+  if (n_tokens_ >= kAmxMinTokens && AmxUsable()) {
+    amx_ = std::make_unique<AmxActivations>(x, n_tokens_, cols, x_stride_);
+  } else if (cols % 32 == 0) {
+    q16_ = std::make_unique<Q16Rows>(x, n_tokens_, cols, x_stride_);
+  }
+}
+
+PreparedInput::~PreparedInput() = default;
+
+void MatMul(const WeightRows& w, const PreparedInput& x, float* y, int64_t y_stride, ThreadPool* pool) {
+  const RowProduct product(w, x);
+  const int64_t ys = y_stride ? y_stride : w.n_rows;
   ForRows(w.n_rows, product.split(), pool, [&](int64_t begin, int64_t end, int) { product.Rows(begin, end, y, ys); });
+}
+
+void MatMul(const WeightRows& w, const float* x, float* y, const MatMulParams& p, ThreadPool* pool) {
+  const PreparedInput input(x, w.cols, p);
+  MatMul(w, input, y, p.y_stride, pool);
 }
 
 void MatMulSwiGlu(const WeightRows& gate, const WeightRows& up, const float* x, float* out, const MatMulParams& p,
                   ThreadPool* pool) {
   FRUGAL_CHECK_EQ(gate.n_rows, up.n_rows);
   FRUGAL_CHECK_EQ(gate.cols, up.cols);
-  const RowProduct g(gate, x, p), u(up, x, p);
+  const PreparedInput input(x, gate.cols, p);
+  const RowProduct g(gate, input), u(up, input);
   const int64_t ff = gate.n_rows;
   std::vector<float> up_values(static_cast<size_t>(p.n_tokens * ff));  // [T, ff]
   ForRows(ff, g.split(), pool, [&](int64_t begin, int64_t end, int) {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 
 #include "util/tensor_view.h"
 #include "util/thread_pool.h"
@@ -38,6 +39,39 @@ struct MatMulParams {
   bool exact = false;
 };
 void MatMul(const WeightRows& w, const float* x, float* y, const MatMulParams& p, ThreadPool* pool);
+
+class AmxActivations;
+class Q16Rows;
+
+// Activations prepared once for any number of products with matrices of `cols` columns (gate
+// and up of one FFN; every head's projections of the same cached rows): split for AMX tiles or
+// quantized to 16 bits, as the path for this many tokens wants. Read-only once built.
+class PreparedInput {
+ public:
+  // p.y_stride is ignored (each product gives its own).
+  PreparedInput(const float* x, int64_t cols, const MatMulParams& p);
+  ~PreparedInput();
+  PreparedInput(const PreparedInput&) = delete;
+  PreparedInput& operator=(const PreparedInput&) = delete;
+
+  const float* x() const { return x_; }
+  int64_t cols() const { return cols_; }
+  int64_t n_tokens() const { return n_tokens_; }
+  int64_t x_stride() const { return x_stride_; }
+  bool exact() const { return exact_; }
+  const AmxActivations* amx() const { return amx_.get(); }  // null unless the AMX path applies
+  const Q16Rows* q16() const { return q16_.get(); }        // null on the exact and AMX paths
+
+ private:
+  const float* x_;
+  int64_t cols_, n_tokens_, x_stride_;
+  bool exact_;
+  std::unique_ptr<AmxActivations> amx_;
+  std::unique_ptr<Q16Rows> q16_;
+};
+
+// y[t·y_stride + r] for every token of x (0: y_stride = n_rows); w.cols must equal x.cols().
+void MatMul(const WeightRows& w, const PreparedInput& x, float* y, int64_t y_stride, ThreadPool* pool);
 
 // out[t, r] = silu(gate_r · x_t) · (up_r · x_t): the gate and up products of a SwiGLU FFN in one
 // pass (activations prepared once, one parallel section). out: [n_tokens, n_rows] (no stride).

@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <limits>
+#include <memory>
 
 #include "kernels/dequantize.h"
 #include "kernels/matmul.h"
@@ -94,12 +95,11 @@ void SoftmaxRow(float* scores, int n_visible) { kernels::Softmax(scores, n_visib
 // attention as matrix products (scores = Q·Kᵀ, out = P·V, causal rows masked after the product),
 // so prefill runs on the fast product kernels; queries go in blocks to bound the score matrix.
 void HeadNaive(const AttentionInput& in, const HeadProjections& p, const float* q, const float* ctx,
-               int n_ctx, int h, float* o) {
+               const kernels::PreparedInput& latents, int n_ctx, int h, float* o) {
   const MlaConfig& m = in.config.mla;
   const int T = in.n_tokens, qk = m.qk_head_dim(), width = m.latent_width(), qs = m.n_heads * qk;
   const int nope = m.qk_nope_head_dim, kv = m.kv_lora_rank, vd = m.v_head_dim;
   std::vector<float> k(static_cast<size_t>(n_ctx) * qk);  // [n_ctx, nope + rope]
-  const MatMulParams k_nope{.n_tokens = n_ctx, .x_stride = width, .y_stride = qk, .exact = in.exact};
   if (p.k_rows_are_latent) {
     // Stored as [kv_lora, nope]: its transpose in f32 makes K a plain product.
     std::vector<float> row(static_cast<size_t>(nope)), wt(static_cast<size_t>(nope) * kv);
@@ -107,15 +107,15 @@ void HeadNaive(const AttentionInput& in, const HeadProjections& p, const float* 
       kernels::DequantizeRow(p.k.type, p.k.data + static_cast<uint64_t>(r) * p.k.row_bytes(), row.data(), nope);
       for (int c = 0; c < nope; ++c) wt[static_cast<size_t>(c) * kv + r] = row[static_cast<size_t>(c)];
     }
-    MatMul(F32Rows(wt.data(), nope, kv), ctx, k.data(), k_nope, nullptr);
+    MatMul(F32Rows(wt.data(), nope, kv), latents, k.data(), qk, nullptr);
   } else {
-    MatMul(p.k, ctx, k.data(), k_nope, nullptr);
+    MatMul(p.k, latents, k.data(), qk, nullptr);
   }
   for (int j = 0; j < n_ctx; ++j) {  // the shared rope key completes each row
     std::copy_n(ctx + static_cast<size_t>(j) * width + kv, m.qk_rope_head_dim, k.data() + static_cast<size_t>(j) * qk + nope);
   }
   std::vector<float> v(static_cast<size_t>(n_ctx) * vd), vt(v.size());  // [n_ctx, v] and [v, n_ctx]
-  MatMul(p.v, ctx, v.data(), {.n_tokens = n_ctx, .x_stride = width, .exact = in.exact}, nullptr);
+  MatMul(p.v, latents, v.data(), vd, nullptr);
   for (int j = 0; j < n_ctx; ++j) {
     for (int d = 0; d < vd; ++d) vt[static_cast<size_t>(d) * n_ctx + j] = v[static_cast<size_t>(j) * vd + d];
   }
@@ -181,11 +181,17 @@ void MlaAttention(const AttentionInput& in, const float* xn, LatentCache& cache,
   std::vector<float> ctx(static_cast<size_t>(n_ctx) * m.latent_width());
   cache.Read(in.layer, 0, n_ctx, ctx.data());
   std::vector<float> o(static_cast<size_t>(T) * m.n_heads * m.v_head_dim);  // [T, n_heads·v]
+  // The naive path multiplies the same latent rows by every head's projections: prepared once.
+  std::unique_ptr<kernels::PreparedInput> latents;
+  if (in.path == AttentionPath::kNaive) {
+    latents = std::make_unique<kernels::PreparedInput>(
+        ctx.data(), m.kv_lora_rank, MatMulParams{.n_tokens = n_ctx, .x_stride = m.latent_width(), .exact = in.exact});
+  }
   pool.ParallelForDynamic(m.n_heads, 1, [&](int64_t begin, int64_t end, int) {
     for (int64_t h = begin; h < end; ++h) {
       const HeadProjections p = ProjectionsOf(m, in.weights, static_cast<int>(h));
       if (in.path == AttentionPath::kNaive) {
-        HeadNaive(in, p, q.data(), ctx.data(), n_ctx, static_cast<int>(h), o.data());
+        HeadNaive(in, p, q.data(), ctx.data(), *latents, n_ctx, static_cast<int>(h), o.data());
       } else {
         HeadAbsorbed(in, p, q.data(), ctx.data(), n_ctx, static_cast<int>(h), o.data());
       }
