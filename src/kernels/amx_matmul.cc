@@ -147,7 +147,7 @@ namespace {
 // for k step s, the 16 × 32 heads at out + 1024·s and the tails 512 values further (1 KiB
 // loads with no cache-set conflicts). `rows`: scratch of 16 × kp floats.
 void PrepareWeightTile(const WeightRows& w, int64_t r0, int64_t end, int64_t kp, float* rows, uint16_t* out) {
-  const uint64_t rb = w.row_bytes();
+  const uint64_t rb = w.row_stride();
   const int64_t nr = std::min(kTileRows, end - r0);
   for (int64_t i = 0; i < kTileRows; ++i) {
     float* dst = rows + i * kp;

@@ -19,7 +19,10 @@ struct WeightRows {
   GgmlType type = GgmlType::kF32;
   int64_t cols = 0;
   int64_t n_rows = 0;
+  uint64_t stride_bytes = 0;  // from one row to the next; 0: rows are contiguous (row_bytes())
   uint64_t row_bytes() const { return RowBytes(type, static_cast<uint64_t>(cols)); }
+  uint64_t row_stride() const { return stride_bytes ? stride_bytes : row_bytes(); }
+  const std::byte* row(int64_t r) const { return data + static_cast<uint64_t>(r) * row_stride(); }
 };
 
 // Rows [first, first + n) of a 2-D (or flattened higher) tensor.

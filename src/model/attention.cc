@@ -104,7 +104,7 @@ void HeadNaive(const AttentionInput& in, const HeadProjections& p, const float* 
     // Stored as [kv_lora, nope]: its transpose in f32 makes K a plain product.
     std::vector<float> row(static_cast<size_t>(nope)), wt(static_cast<size_t>(nope) * kv);
     for (int r = 0; r < kv; ++r) {
-      kernels::DequantizeRow(p.k.type, p.k.data + static_cast<uint64_t>(r) * p.k.row_bytes(), row.data(), nope);
+      kernels::DequantizeRow(p.k.type, p.k.row(r), row.data(), nope);
       for (int c = 0; c < nope; ++c) wt[static_cast<size_t>(c) * kv + r] = row[static_cast<size_t>(c)];
     }
     MatMul(F32Rows(wt.data(), nope, kv), latents, k.data(), qk, nullptr);
@@ -119,22 +119,24 @@ void HeadNaive(const AttentionInput& in, const HeadProjections& p, const float* 
   for (int j = 0; j < n_ctx; ++j) {
     for (int d = 0; d < vd; ++d) vt[static_cast<size_t>(d) * n_ctx + j] = v[static_cast<size_t>(j) * vd + d];
   }
+  // Query blocks: a block sees keys up to its last token's position, so the products stop there.
   constexpr int kQueryBlock = 64;
   std::vector<float> scores(static_cast<size_t>(std::min(T, kQueryBlock)) * n_ctx);  // [block, n_ctx]
   for (int t0 = 0; t0 < T; t0 += kQueryBlock) {
-    const int nt = std::min(kQueryBlock, T - t0);
-    MatMul(F32Rows(k.data(), n_ctx, qk), q + (static_cast<size_t>(t0) * qs + static_cast<size_t>(h) * qk), scores.data(),
-           {.n_tokens = nt, .x_stride = qs, .y_stride = n_ctx, .exact = in.exact}, nullptr);
+    const int nt = std::min(kQueryBlock, T - t0), n_keys = in.pos0 + t0 + nt;
+    MatMul(F32Rows(k.data(), n_keys, qk), q + (static_cast<size_t>(t0) * qs + static_cast<size_t>(h) * qk), scores.data(),
+           {.n_tokens = nt, .x_stride = qs, .y_stride = n_keys, .exact = in.exact}, nullptr);
     for (int i = 0; i < nt; ++i) {
-      float* row = scores.data() + static_cast<size_t>(i) * n_ctx;
+      float* row = scores.data() + static_cast<size_t>(i) * n_keys;
       const int n_visible = in.pos0 + t0 + i + 1;
       for (int j = 0; j < n_visible; ++j) row[j] *= in.scale;
       SoftmaxRow(row, n_visible);
-      std::fill(row + n_visible, row + n_ctx, 0.0f);  // future positions
+      std::fill(row + n_visible, row + n_keys, 0.0f);  // positions after this token's
     }
-    MatMul(F32Rows(vt.data(), vd, n_ctx), scores.data(),
-           o + (static_cast<size_t>(t0) * m.n_heads * vd + static_cast<size_t>(h) * vd),
-           {.n_tokens = nt, .x_stride = n_ctx, .y_stride = m.n_heads * vd, .exact = in.exact}, nullptr);
+    WeightRows v_keys = F32Rows(vt.data(), vd, n_keys);  // the first n_keys columns of Vᵀ
+    v_keys.stride_bytes = static_cast<uint64_t>(n_ctx) * sizeof(float);
+    MatMul(v_keys, scores.data(), o + (static_cast<size_t>(t0) * m.n_heads * vd + static_cast<size_t>(h) * vd),
+           {.n_tokens = nt, .x_stride = n_keys, .y_stride = m.n_heads * vd, .exact = in.exact}, nullptr);
   }
 }
 
