@@ -184,20 +184,98 @@ void MatMul(const WeightRows& w, const float* x, float* y, const MatMulParams& p
   MatMul(w, input, y, p.y_stride, pool);
 }
 
+namespace {
+
+// A unit of grouped work: rows [begin, end) of group g.
+struct RowUnit {
+  size_t group;
+  int64_t begin, end;
+};
+
+// Cuts each group's rows into units of whole granules, about `target` rows each.
+template <typename Products>
+std::vector<RowUnit> UnitsOf(const Products& products, const std::vector<int64_t>& rows, int64_t target) {
+  std::vector<RowUnit> units;
+  for (size_t g = 0; g < products.size(); ++g) {
+    const RowSplit split = products[g].split();
+    const int64_t step = std::max(split.granule, (target + split.granule - 1) / split.granule * split.granule);
+    for (int64_t r = 0; r < rows[g]; r += step) units.push_back({g, r, std::min(rows[g], r + step)});
+  }
+  return units;
+}
+
+// Rows a unit of grouped work gets: weights of ~64 KiB in decode (enough for the prefetcher,
+// small enough for balance), whole AMX panels in prefill.
+int64_t UnitRows(const RowProduct& p, const WeightRows& w) {
+  const RowSplit split = p.split();
+  if (split.chunk > 0) return split.chunk * split.granule;
+  return std::max<int64_t>(16, static_cast<int64_t>((64 << 10) / std::max<uint64_t>(1, w.row_bytes())));
+}
+
+void ForUnits(const std::vector<RowUnit>& units, ThreadPool* pool, const std::function<void(const RowUnit&)>& work) {
+  if (pool == nullptr || units.size() < 2) {
+    for (const RowUnit& u : units) work(u);
+    return;
+  }
+  pool->ParallelForDynamic(static_cast<int64_t>(units.size()), 1, [&](int64_t begin, int64_t end, int) {
+    for (int64_t i = begin; i < end; ++i) work(units[static_cast<size_t>(i)]);
+  });
+}
+
+// silu(gate) ⊙ up over rows [begin, end) of every token: out and up are [T, ff].
+void SwiGluRows(const RowProduct& g, const RowProduct& u, int64_t n_tokens, int64_t ff, int64_t begin, int64_t end,
+                float* out, float* up_values) {
+  g.Rows(begin, end, out, ff);
+  u.Rows(begin, end, up_values, ff);
+  for (int64_t t = 0; t < n_tokens; ++t) SiluMul(out + t * ff + begin, up_values + t * ff + begin, end - begin);
+}
+
+}  // namespace
+
 void MatMulSwiGlu(const WeightRows& gate, const WeightRows& up, const float* x, float* out, const MatMulParams& p,
                   ThreadPool* pool) {
-  FRUGAL_CHECK_EQ(gate.n_rows, up.n_rows);
-  FRUGAL_CHECK_EQ(gate.cols, up.cols);
   const PreparedInput input(x, gate.cols, p);
-  const RowProduct g(gate, input), u(up, input);
-  const int64_t ff = gate.n_rows;
-  std::vector<float> up_values(static_cast<size_t>(p.n_tokens * ff));  // [T, ff]
-  ForRows(ff, g.split(), pool, [&](int64_t begin, int64_t end, int) {
-    g.Rows(begin, end, out, ff);
-    u.Rows(begin, end, up_values.data(), ff);
-    for (int64_t t = 0; t < p.n_tokens; ++t) {
-      SiluMul(out + t * ff + begin, up_values.data() + t * ff + begin, end - begin);
-    }
+  MatMulSwiGluGrouped({{gate, up, &input, out}}, pool);
+}
+
+void MatMulGrouped(const std::vector<ProductGroup>& groups, ThreadPool* pool) {
+  std::vector<RowProduct> products;
+  std::vector<int64_t> rows;
+  products.reserve(groups.size());
+  int64_t target = 0;
+  for (const ProductGroup& g : groups) {
+    products.emplace_back(g.w, *g.x);
+    rows.push_back(g.w.n_rows);
+    target = std::max(target, UnitRows(products.back(), g.w));
+  }
+  const std::vector<RowUnit> units = UnitsOf(products, rows, target);
+  ForUnits(units, pool, [&](const RowUnit& u) {
+    products[u.group].Rows(u.begin, u.end, groups[u.group].y, groups[u.group].w.n_rows);
+  });
+}
+
+void MatMulSwiGluGrouped(const std::vector<SwiGluGroup>& groups, ThreadPool* pool) {
+  std::vector<RowProduct> gates, ups;
+  std::vector<int64_t> rows;
+  std::vector<std::vector<float>> up_values(groups.size());  // [T, ff] per group
+  gates.reserve(groups.size());
+  ups.reserve(groups.size());
+  int64_t target = 0;
+  for (size_t i = 0; i < groups.size(); ++i) {
+    const SwiGluGroup& g = groups[i];
+    FRUGAL_CHECK_EQ(g.gate.n_rows, g.up.n_rows);
+    FRUGAL_CHECK_EQ(g.gate.cols, g.up.cols);
+    gates.emplace_back(g.gate, *g.x);
+    ups.emplace_back(g.up, *g.x);
+    rows.push_back(g.gate.n_rows);
+    up_values[i].resize(static_cast<size_t>(g.x->n_tokens() * g.gate.n_rows));
+    target = std::max(target, UnitRows(gates.back(), g.gate));
+  }
+  const std::vector<RowUnit> units = UnitsOf(gates, rows, target);
+  ForUnits(units, pool, [&](const RowUnit& u) {
+    const SwiGluGroup& g = groups[u.group];
+    SwiGluRows(gates[u.group], ups[u.group], g.x->n_tokens(), g.gate.n_rows, u.begin, u.end, g.out,
+               up_values[u.group].data());
   });
 }
 

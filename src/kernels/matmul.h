@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <vector>
 
 #include "util/tensor_view.h"
 #include "util/thread_pool.h"
@@ -75,6 +76,24 @@ class PreparedInput {
 
 // y[t·y_stride + r] for every token of x (0: y_stride = n_rows); w.cols must equal x.cols().
 void MatMul(const WeightRows& w, const PreparedInput& x, float* y, int64_t y_stride, ThreadPool* pool);
+
+// Grouped products: several independent products (one per expert, each with its own tokens) in
+// one parallel section whose rows the threads take dynamically — one synchronization for all of
+// a layer's experts instead of one per expert and matrix.
+struct ProductGroup {
+  WeightRows w;
+  const PreparedInput* x = nullptr;
+  float* y = nullptr;  // [x.n_tokens, n_rows]
+};
+void MatMulGrouped(const std::vector<ProductGroup>& groups, ThreadPool* pool);
+
+// out = silu(gate·x) ⊙ (up·x) per group, [x.n_tokens, n_rows] (gate and up have equal shapes).
+struct SwiGluGroup {
+  WeightRows gate, up;
+  const PreparedInput* x = nullptr;
+  float* out = nullptr;
+};
+void MatMulSwiGluGrouped(const std::vector<SwiGluGroup>& groups, ThreadPool* pool);
 
 // out[t, r] = silu(gate_r · x_t) · (up_r · x_t): the gate and up products of a SwiGLU FFN in one
 // pass (activations prepared once, one parallel section). out: [n_tokens, n_rows] (no stride).

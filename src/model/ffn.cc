@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <memory>
 #include <vector>
 
 #include "kernels/matmul.h"
@@ -45,25 +46,68 @@ void MoeFfn(const ModelConfig& c, const LayerWeights& w, int layer, const float*
     }
   }
   if (sink) sink->Put(fmt::format("blk.{}.router_weights", layer), dense_weights.data(), {n_tokens, n_exp});
-  std::fill(out, out + static_cast<size_t>(n_tokens) * h, 0.0f);
-  std::vector<float> xs, ys;
+  // All routed experts with tokens, and the shared experts (every token, weight 1), as one
+  // grouped gate/up product and one grouped down product.
+  struct Active {
+    kernels::WeightRows gate, up, down;
+    const std::vector<std::pair<int, float>>* tokens;  // null: the shared experts, all tokens
+    int n;
+    std::vector<float> x;  // gathered inputs [n, H] (empty for the shared experts: xn itself)
+  };
+  std::vector<Active> active;
   for (int e = 0; e < n_exp; ++e) {
-    const auto& tokens = assigned[e];
+    const auto& tokens = assigned[static_cast<size_t>(e)];
     if (tokens.empty()) continue;
-    const int n = static_cast<int>(tokens.size());
-    xs.resize(static_cast<size_t>(n) * h);  // [n, H]: the tokens routed to expert e, gathered
-    ys.resize(static_cast<size_t>(n) * h);
-    for (int i = 0; i < n; ++i) std::copy_n(xn + static_cast<size_t>(tokens[i].first) * h, h, xs.begin() + static_cast<long>(i) * h);
-    SwiGlu(kernels::RowsOf(w.gate_exps, int64_t{e} * ff, ff), kernels::RowsOf(w.up_exps, int64_t{e} * ff, ff),
-           kernels::RowsOf(w.down_exps, int64_t{e} * h, h), xs.data(), n, exact, pool, ys.data());
-    for (int i = 0; i < n; ++i) {
-      kernels::Axpy(tokens[i].second, ys.data() + static_cast<size_t>(i) * h, out + static_cast<size_t>(tokens[i].first) * h, h);
+    Active a{kernels::RowsOf(w.gate_exps, int64_t{e} * ff, ff), kernels::RowsOf(w.up_exps, int64_t{e} * ff, ff),
+             kernels::RowsOf(w.down_exps, int64_t{e} * h, h), &tokens, static_cast<int>(tokens.size()), {}};
+    a.x.resize(static_cast<size_t>(a.n) * h);
+    for (int i = 0; i < a.n; ++i) {
+      std::copy_n(xn + static_cast<size_t>(tokens[static_cast<size_t>(i)].first) * h, h, a.x.begin() + static_cast<long>(i) * h);
     }
+    active.push_back(std::move(a));
   }
   if (c.moe.n_shared > 0) {
-    std::vector<float> shared(static_cast<size_t>(n_tokens) * h);
-    DenseFfn(w.gate_shexp, w.up_shexp, w.down_shexp, xn, n_tokens, exact, pool, shared.data());
-    for (size_t i = 0; i < shared.size(); ++i) out[i] += shared[i];
+    active.push_back({kernels::AllRows(w.gate_shexp), kernels::AllRows(w.up_shexp), kernels::AllRows(w.down_shexp), nullptr,
+                      n_tokens, {}});
+  }
+  const size_t n_active = active.size();
+  std::vector<std::unique_ptr<kernels::PreparedInput>> inputs(n_active), mids(n_active);
+  std::vector<std::vector<float>> g(n_active), y(n_active);  // [n, ff_e] and [n, H]
+  // Inputs prepared in parallel (prefill prepares thousands of rows), then the products.
+  pool.ParallelForDynamic(static_cast<int64_t>(n_active), 1, [&](int64_t begin, int64_t end, int) {
+    for (int64_t i = begin; i < end; ++i) {
+      const Active& a = active[static_cast<size_t>(i)];
+      inputs[static_cast<size_t>(i)] = std::make_unique<kernels::PreparedInput>(
+          a.tokens ? a.x.data() : xn, h, kernels::MatMulParams{.n_tokens = a.n, .exact = exact});
+    }
+  });
+  std::vector<kernels::SwiGluGroup> swiglu;
+  for (size_t i = 0; i < n_active; ++i) {
+    g[i].resize(static_cast<size_t>(active[i].n) * active[i].gate.n_rows);
+    swiglu.push_back({active[i].gate, active[i].up, inputs[i].get(), g[i].data()});
+  }
+  kernels::MatMulSwiGluGrouped(swiglu, &pool);
+  pool.ParallelForDynamic(static_cast<int64_t>(n_active), 1, [&](int64_t begin, int64_t end, int) {
+    for (int64_t i = begin; i < end; ++i) {
+      const Active& a = active[static_cast<size_t>(i)];
+      mids[static_cast<size_t>(i)] = std::make_unique<kernels::PreparedInput>(
+          g[static_cast<size_t>(i)].data(), a.gate.n_rows, kernels::MatMulParams{.n_tokens = a.n, .exact = exact});
+    }
+  });
+  std::vector<kernels::ProductGroup> down;
+  for (size_t i = 0; i < n_active; ++i) {
+    y[i].resize(static_cast<size_t>(active[i].n) * h);
+    down.push_back({active[i].down, mids[i].get(), y[i].data()});
+  }
+  kernels::MatMulGrouped(down, &pool);
+  std::fill(out, out + static_cast<size_t>(n_tokens) * h, 0.0f);
+  for (size_t i = 0; i < n_active; ++i) {
+    const Active& a = active[i];
+    for (int j = 0; j < a.n; ++j) {
+      const int t = a.tokens ? (*a.tokens)[static_cast<size_t>(j)].first : j;
+      const float weight = a.tokens ? (*a.tokens)[static_cast<size_t>(j)].second : 1.0f;
+      kernels::Axpy(weight, y[i].data() + static_cast<size_t>(j) * h, out + static_cast<size_t>(t) * h, h);
+    }
   }
 }
 
