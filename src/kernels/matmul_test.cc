@@ -1,5 +1,6 @@
 // MatMul / MatMulTransposed against a double-precision loop over dequantized rows, with
 // strides, odd sizes and every stored type; ops against hand-computed values.
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -90,6 +91,30 @@ TEST(OpsTest, DotManyMatchesDoubleLoop) {
         EXPECT_NEAR(out[static_cast<size_t>(j)], 0.5 * ref, 1e-4 * std::sqrt(static_cast<double>(dim))) << dim << "/" << j;
       }
     }
+  }
+}
+
+TEST(OpsTest, FastExpMatchesLibm) {
+  for (double x = -87.0; x <= 88.0; x += 0.00731) {
+    const float xf = static_cast<float>(x);
+    const double ref = std::exp(static_cast<double>(xf));
+    EXPECT_NEAR(FastExp(xf), ref, 3e-7 * ref) << x;
+  }
+  EXPECT_GT(FastExp(-1000.0f), 0.0f);
+  EXPECT_TRUE(std::isfinite(FastExp(1000.0f)));
+}
+
+TEST(OpsTest, SoftmaxMatchesDoubleLoopAtEveryLength) {
+  for (int64_t n : {1, 15, 16, 17, 100, 1000}) {
+    Rng rng(static_cast<uint64_t>(n));
+    std::vector<float> x(static_cast<size_t>(n));
+    for (float& v : x) v = static_cast<float>(rng.Gaussian() * 4);
+    std::vector<double> ref(x.begin(), x.end());
+    const double mx = *std::max_element(ref.begin(), ref.end());
+    double sum = 0;
+    for (double& v : ref) sum += (v = std::exp(v - mx));
+    Softmax(x.data(), n);
+    for (int64_t i = 0; i < n; ++i) EXPECT_NEAR(x[static_cast<size_t>(i)], ref[static_cast<size_t>(i)] / sum, 1e-6) << n << "/" << i;
   }
 }
 

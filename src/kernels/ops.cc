@@ -1,6 +1,8 @@
 #include "kernels/ops.h"
 
 #include <algorithm>
+#include <bit>
+#include <cstdint>
 #include <cmath>
 #include <cstring>
 
@@ -13,23 +15,61 @@ void RmsNorm(const float* x, const float* w, int64_t n, float eps, float* out) {
   for (int64_t i = 0; i < n; ++i) out[i] = x[i] * scale * w[i];
 }
 
+namespace {
+
+// e^x to ~2e-7 relative (Cephes expf: Cody–Waite reduction by ln 2, degree-6 polynomial),
+// written so that loops calling it vectorize; x is clamped to [-87, 88] (finite results).
+inline float Exp(float x) {
+  x = std::min(std::max(x, -87.0f), 88.0f);
+  const float k = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f;  // nearest integer
+  const float r = (x - k * 0.693359375f) + k * 2.12194440e-4f;
+  float p = 1.9875691500e-4f;
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  const float e = p * r * r + r + 1.0f;
+  return e * std::bit_cast<float>((static_cast<int32_t>(k) + 127) << 23);
+}
+
+constexpr int kLanes = 16;  // independent partial results, so reductions vectorize
+
+}  // namespace
+
+float FastExp(float x) { return Exp(x); }
+
+__attribute__((target_clones("avx512f", "avx2", "default")))
 void SiluMul(float* gate, const float* up, int64_t n) {
   for (int64_t i = 0; i < n; ++i) {
     const float g = gate[i];
-    gate[i] = g / (1.0f + std::exp(-g)) * up[i];
+    gate[i] = g / (1.0f + Exp(-g)) * up[i];
   }
 }
 
+__attribute__((target_clones("avx512f", "avx2", "default")))
 void Softmax(float* x, int64_t n) {
   if (n <= 0) return;
-  const float mx = *std::max_element(x, x + n);
-  double sum = 0;
-  for (int64_t i = 0; i < n; ++i) {
-    x[i] = std::exp(x[i] - mx);
-    sum += x[i];
+  float lanes[kLanes];
+  for (float& l : lanes) l = x[0];
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) {
+    for (int l = 0; l < kLanes; ++l) lanes[l] = std::max(lanes[l], x[i + l]);
   }
+  float mx = lanes[0];
+  for (float l : lanes) mx = std::max(mx, l);
+  for (; i < n; ++i) mx = std::max(mx, x[i]);
+  for (int64_t j = 0; j < n; ++j) x[j] = Exp(x[j] - mx);
+  for (float& l : lanes) l = 0.0f;
+  i = 0;
+  for (; i + kLanes <= n; i += kLanes) {
+    for (int l = 0; l < kLanes; ++l) lanes[l] += x[i + l];
+  }
+  double sum = 0;
+  for (float l : lanes) sum += l;
+  for (; i < n; ++i) sum += x[i];
   const float inv = static_cast<float>(1.0 / sum);
-  for (int64_t i = 0; i < n; ++i) x[i] *= inv;
+  for (int64_t j = 0; j < n; ++j) x[j] *= inv;
 }
 
 void RopeAdjacentPairs(float* x, int64_t n, const float* freqs, float position) {

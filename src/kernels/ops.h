@@ -7,9 +7,12 @@ namespace frugal::kernels {
 
 // out[i] = x[i] / sqrt(mean(x²) + eps) · w[i]   (out may alias x)
 void RmsNorm(const float* x, const float* w, int64_t n, float eps, float* out);
+// e^x as SiluMul and Softmax compute it (vectorized polynomial, ≤ 2e-7 relative; x clamped to
+// [-87, 88], so the result is finite and nonzero).
+float FastExp(float x);
 // gate[i] = silu(gate[i]) · up[i]
 void SiluMul(float* gate, const float* up, int64_t n);
-// In-place softmax over n values (max-subtracted, f32 with a double sum).
+// In-place softmax over n values (max-subtracted; partial sums in f32 lanes, total in double).
 void Softmax(float* x, int64_t n);
 // Rotates adjacent pairs (x[2i], x[2i+1]) by angle position·freqs[i], i < n/2.
 void RopeAdjacentPairs(float* x, int64_t n, const float* freqs, float position);

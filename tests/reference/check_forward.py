@@ -4,7 +4,10 @@ models of every variant, and on llama.cpp's fixture:
 
 - exact float kernels (--exact): max |Δlogit| ≤ 1e-3 at every position of a 64-token input, for
   the naive and the absorbed attention path, chunked prefill (chunks of 7) and one-token decode;
-- default kernels (8-bit activations for quantized weights): max 0.05 / mean 0.01;
+- default kernels (16-bit activations for decode, AMX bf16 head+tail products for prefill): max
+  0.05 / mean 0.01, except that the max skips positions whose expert choice in the reference is
+  a near-tie (selection scores within NEAR_TIE): a rounding fast path may pick the other expert
+  there, which is not an error (the positions are counted and reported; the mean keeps them);
 - every dumped intermediate (--dump-tensors) within 1e-3 of the reference's;
 - the fixture: ≤ 1e-3 from the reference, and max 0.05 / mean 0.01 from llama.cpp's logits.
 
@@ -27,6 +30,9 @@ import forward  # noqa: E402
 SHARED = os.path.join(HERE, "..", "..", "..", "shared", "fixtures")
 TOKENIZER = os.path.join(HERE, "..", "..", "deps", "tokenizer-deepseek_v3", "models", "tokenizer.json")
 TOL = 1e-3
+# Expert choices decided by less than this (in selection-score units) may flip under activation
+# rounding of ~3e-5 relative.
+NEAR_TIE = 1e-5
 
 VARIANTS = [
     ("tiny", ["--preset", "tiny"]),
@@ -71,6 +77,8 @@ def compare_dumps(frugal, path, model, ids, workdir):
     forward.forward(model, ids, dump=ref)
     worst = ("", 0.0)
     for name, value in ref.items():
+        if name.startswith("ref."):  # reference-only diagnostics
+            continue
         f = os.path.join(d, name + ".npy")
         if not os.path.exists(f):
             return f"missing dump {name}"
@@ -85,15 +93,23 @@ def compare_dumps(frugal, path, model, ids, workdir):
 
 def check_model(frugal, name, path, ids, workdir, results):
     model = forward.load_model(path)
-    ref = forward.forward(model, ids)
+    diagnostics = {}
+    ref = forward.forward(model, ids, dump=diagnostics)
+    margins = [v for k, v in diagnostics.items() if k.startswith("ref.") and k.endswith("routing_margin")]
+    near_tie = np.min(np.stack(margins), axis=0) < NEAR_TIE if margins else np.zeros(len(ids), dtype=bool)
     for run_name, flags in RUNS:
         ours = engine_logits(frugal, path, ids, flags, workdir)
         diff = float(np.max(np.abs(ours - ref)))
         results.append((f"{name} {run_name}", diff <= TOL, f"max |Δ| {diff:.2e}"))
     for run_name, flags in FAST_RUNS:
         ours = engine_logits(frugal, path, ids, flags, workdir)
-        d_max, d_mean = float(np.max(np.abs(ours - ref))), float(np.mean(np.abs(ours - ref)))
-        results.append((f"{name} {run_name}", d_max <= 0.05 and d_mean <= 0.01, f"max {d_max:.4f} mean {d_mean:.5f}"))
+        per_position = np.max(np.abs(ours - ref), axis=1)
+        d_max = float(np.max(per_position[~near_tie])) if np.any(~near_tie) else 0.0
+        d_mean = float(np.mean(np.abs(ours - ref)))
+        detail = f"max {d_max:.4f} mean {d_mean:.5f}"
+        if np.any(near_tie):
+            detail += f" (near-tie positions {np.nonzero(near_tie)[0].tolist()}: max {float(np.max(per_position[near_tie])):.4f})"
+        results.append((f"{name} {run_name}", d_max <= 0.05 and d_mean <= 0.01, detail))
     err = compare_dumps(frugal, path, model, ids, workdir)
     results.append((f"{name} dumps", err is None, err or f"all within {TOL}"))
 

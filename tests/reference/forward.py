@@ -380,6 +380,15 @@ def route(cfg, router_logits, bias=None):
     w = w * cfg.weights_scale
     weights = np.zeros(E)
     weights[chosen] = w
+    # How far the choice is from flipping: the last chosen expert's selection score over the best
+    # one left out (and likewise for the groups). Rounding fast paths may flip choices closer
+    # than their rounding; check_forward.py uses this to tell such flips from errors.
+    rest = [select[i] for i in range(E) if i not in chosen and np.isfinite(select[i])]
+    margin = float(select[chosen[-1]] - max(rest)) if rest else np.inf
+    if cfg.n_groups > 1 and cfg.n_groups_used < cfg.n_groups:
+        order = sorted(group_scores, reverse=True)
+        margin = min(margin, float(order[cfg.n_groups_used - 1] - order[cfg.n_groups_used]))
+    route.last_margin = margin
     return weights, chosen
 
 
@@ -391,9 +400,11 @@ def moe(model, layer, X, dump):
     bias = model.w(p + "exp_probs_b.bias") if model.has(p + "exp_probs_b.bias") else None
     weights = np.zeros((T, cfg.n_experts))
     selected = np.zeros((T, cfg.n_experts), dtype=bool)
+    margins = np.zeros(T)
     for t in range(T):
         weights[t], chosen = route(cfg, router_logits[t], bias)
         selected[t, chosen] = True
+        margins[t] = route.last_margin
 
     # Routed experts, one expert at a time over the tokens that selected it.
     # ffn_{gate,up}_exps ggml {H, F, E} -> numpy [E, F, H]; ffn_down_exps {F, H, E} -> [E, H, F].
@@ -415,6 +426,7 @@ def moe(model, layer, X, dump):
         out = out + dense_ffn(model, p, "_shexp", X)
     if dump is not None:
         dump[p + "router_weights"] = weights
+        dump["ref." + p + "routing_margin"] = margins   # reference-only (not an engine dump)
     return out
 
 
@@ -469,6 +481,8 @@ def greedy(model, ids, n):
 def write_dump(dump, directory):
     os.makedirs(directory, exist_ok=True)
     for name, value in dump.items():
+        if name.startswith("ref."):  # diagnostics of the reference only, not engine tensors
+            continue
         np.save(os.path.join(directory, name + ".npy"), np.asarray(value, dtype=np.float32))
 
 

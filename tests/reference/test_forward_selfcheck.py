@@ -240,6 +240,21 @@ def test_gate_softmax_known_answers():
     close(w, [4 / 11, 1 / 11, 0, 0], 1e-15, "softmax groups by max")
     w, chosen = F.route(cfg, np.zeros(4))          # tied groups -> group 0
     assert chosen == [0, 1], chosen
+    assert F.route.last_margin == 0.0, F.route.last_margin
+
+
+@test
+def test_routing_margin_known_answers():
+    cfg = small_config(n_experts=4, n_used=2, n_groups=1, n_groups_used=1, gating="softmax",
+                       weights_scale=1.0, weights_norm=False)
+    # p = [1, 2, 3, 1] / 7: the last chosen (2/7) beats the best left out (1/7) by 1/7.
+    F.route(cfg, np.log([1.0, 2.0, 3.0, 1.0]))
+    close(F.route.last_margin, 1 / 7, 1e-15, "expert margin")
+    # Groups {0,1} {2,3} by their best expert: p = [4, 1, 3, 3.5] / 11.5 -> group 0 wins by 0.5/11.5,
+    # and within it nothing is left out, so the group margin decides.
+    cfg.n_groups, cfg.n_groups_used = 2, 1
+    F.route(cfg, np.log([4.0, 1.0, 3.0, 3.5]))
+    close(F.route.last_margin, 0.5 / 11.5, 1e-15, "group margin")
 
 
 @test
