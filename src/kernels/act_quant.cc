@@ -26,7 +26,7 @@ void QuantizeActivations(const float* x, int64_t n, int16_t* qs, float* d) {
 
 Q16Rows::Q16Rows(const float* x, int64_t n_rows, int64_t cols, int64_t x_stride)
     : cols_(cols), storage_(static_cast<size_t>(n_rows * cols + 32)), d_(static_cast<size_t>(n_rows * (cols / 32))),
-      sums_(d_.size()) {
+      sums_(d_.size()), dsums_(d_.size()) {
   auto addr = reinterpret_cast<uintptr_t>(storage_.data());
   qs_ = storage_.data() + ((64 - addr % 64) % 64) / sizeof(int16_t);
   for (int64_t i = 0; i < n_rows; ++i) QuantizeActivations(x + i * x_stride, cols, qs_ + i * cols, d_.data() + i * (cols / 32));
@@ -34,6 +34,7 @@ Q16Rows::Q16Rows(const float* x, int64_t n_rows, int64_t cols, int64_t x_stride)
     int32_t s = 0;
     for (int j = 0; j < 32; ++j) s += qs_[32 * b + static_cast<size_t>(j)];
     sums_[b] = s;
+    dsums_[b] = d_[b] * static_cast<float>(s);
   }
 }
 

@@ -20,6 +20,7 @@ struct Q16Row {
   const int16_t* qs;
   const float* d;
   const int32_t* sum;  // Σ of each block's 32 integers (for formats with a per-block minimum)
+  const float* dsum;   // d·sum of each block, as f32 (the same, ready for vector code)
 };
 
 // n must be a multiple of 32; qs receives n values, d n/32 scales (x ≈ d · q).
@@ -30,7 +31,8 @@ class Q16Rows {
  public:
   Q16Rows(const float* x, int64_t n_rows, int64_t cols, int64_t x_stride);
   Q16Row row(int64_t i) const {
-    return {qs_ + i * cols_, d_.data() + i * (cols_ / 32), sums_.data() + i * (cols_ / 32)};
+    const int64_t b = i * (cols_ / 32);
+    return {qs_ + i * cols_, d_.data() + b, sums_.data() + b, dsums_.data() + b};
   }
 
  private:
@@ -39,6 +41,7 @@ class Q16Rows {
   int16_t* qs_;
   std::vector<float> d_;
   std::vector<int32_t> sums_;
+  std::vector<float> dsums_;
 };
 
 // Σ_k w[k]·x[k] for a Q8_0 weight row (n/32 blocks) and quantized activations.

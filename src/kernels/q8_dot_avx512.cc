@@ -3,6 +3,8 @@
 // Compiled with AVX-512 F/BW/VL/VNNI flags; called only when the CPU has them.
 #include <immintrin.h>
 
+#include <cstring>
+
 #include "kernels/act_quant.h"
 #include "kernels/quant_blocks.h"
 
@@ -73,15 +75,32 @@ void DotQ8_0x4Avx512Vnni(const std::byte* w, const Q16Row* x, int64_t n, float* 
 
 namespace {
 
-// The 8 sub-block scales (d·sc) and minimum factors (dmin·mn) of a Q4_K super-block.
-inline void ScalesQ4K(const BlockQ4_K& b, float* scale, float* min) {
-  const float d = _cvtsh_ss(b.d), dmin = _cvtsh_ss(b.dmin);
-  for (int s = 0; s < 8; ++s) {
-    uint8_t sc, mn;
-    UnpackScaleMinK4(b.scales, s, &sc, &mn);
-    scale[s] = d * sc;
-    min[s] = dmin * mn;
-  }
+// The 6-bit scales (bytes 0..7) and minimums (8..15) of a Q4_K super-block's 8 sub-blocks,
+// unpacked four at a time in 32-bit words (the layout of UnpackScaleMinK4).
+inline __m128i ScaleMinBytesQ4K(const uint8_t* packed) {
+  uint32_t u[3];
+  std::memcpy(u, packed, 12);
+  const uint32_t sc_lo = u[0] & 0x3f3f3f3fu, mn_lo = u[1] & 0x3f3f3f3fu;
+  const uint32_t sc_hi = (u[2] & 0x0f0f0f0fu) | (((u[0] >> 6) & 0x03030303u) << 4);
+  const uint32_t mn_hi = ((u[2] >> 4) & 0x0f0f0f0fu) | (((u[1] >> 6) & 0x03030303u) << 4);
+  return _mm_set_epi32(static_cast<int>(mn_hi), static_cast<int>(mn_lo), static_cast<int>(sc_hi), static_cast<int>(sc_lo));
+}
+
+// Per super-block i of a Q4_K row against one activation row: the 8 combined scales
+// d·sc_s·x.d[s] (stored for broadcast loads) and the minimum term Σ dmin·mn_s·x.d[s]·x.sum[s]
+// accumulated into *minus.
+inline void ScalesQ4K(const BlockQ4_K& b, const Q16Row& x, int64_t i, float* scale, __m256* minus) {
+  const __m128i bytes = ScaleMinBytesQ4K(b.scales);
+  const __m256 sc = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(bytes));
+  const __m256 mn = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_srli_si128(bytes, 8)));
+  _mm256_storeu_ps(scale, _mm256_mul_ps(_mm256_mul_ps(sc, _mm256_set1_ps(_cvtsh_ss(b.d))), _mm256_loadu_ps(x.d + 8 * i)));
+  *minus = _mm256_fmadd_ps(_mm256_mul_ps(mn, _mm256_set1_ps(_cvtsh_ss(b.dmin))), _mm256_loadu_ps(x.dsum + 8 * i), *minus);
+}
+
+inline float Sum8(__m256 v) {
+  const __m128 x = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  const __m128 h2 = _mm_add_ps(x, _mm_movehl_ps(x, x));
+  return _mm_cvtss_f32(_mm_add_ss(h2, _mm_movehdup_ps(h2)));
 }
 
 // The 32 4-bit values of sub-blocks 2c (low nibbles) and 2c+1 (high), widened to int16.
@@ -92,38 +111,36 @@ inline void NibblesQ4K(const BlockQ4_K& b, int c, __m512i* lo, __m512i* hi) {
   *hi = _mm512_cvtepu8_epi16(_mm256_and_si256(_mm256_srli_epi16(q, 4), low4));
 }
 
-
 }  // namespace
 
 float DotQ4_KAvx512Vnni(const std::byte* w, Q16Row x, int64_t n) {
   const auto* blocks = reinterpret_cast<const BlockQ4_K*>(w);
   __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
-  float minus = 0;  // Σ dmin·mn·x.d·x.sum, subtracted at the end
+  __m256 minus = _mm256_setzero_ps();  // Σ dmin·mn·x.d·x.sum, subtracted at the end
+  alignas(32) float scale[8];
   for (int64_t i = 0; i < n / 256; ++i) {
     PrefetchAhead(blocks + i, sizeof(BlockQ4_K));
-    float scale[8], min[8];
-    ScalesQ4K(blocks[i], scale, min);
+    ScalesQ4K(blocks[i], x, i, scale, &minus);
     for (int c = 0; c < 4; ++c) {
       __m512i lo, hi;
       NibblesQ4K(blocks[i], c, &lo, &hi);
       const int64_t b0 = 8 * i + 2 * c, b1 = b0 + 1;
       const __m512i s0 = _mm512_dpwssd_epi32(_mm512_setzero_si512(), lo, _mm512_load_si512(x.qs + 32 * b0));
       const __m512i s1 = _mm512_dpwssd_epi32(_mm512_setzero_si512(), hi, _mm512_load_si512(x.qs + 32 * b1));
-      acc0 = _mm512_fmadd_ps(_mm512_set1_ps(scale[2 * c] * x.d[b0]), _mm512_cvtepi32_ps(s0), acc0);
-      acc1 = _mm512_fmadd_ps(_mm512_set1_ps(scale[2 * c + 1] * x.d[b1]), _mm512_cvtepi32_ps(s1), acc1);
-      minus += min[2 * c] * x.d[b0] * static_cast<float>(x.sum[b0]) + min[2 * c + 1] * x.d[b1] * static_cast<float>(x.sum[b1]);
+      acc0 = _mm512_fmadd_ps(_mm512_set1_ps(scale[2 * c]), _mm512_cvtepi32_ps(s0), acc0);
+      acc1 = _mm512_fmadd_ps(_mm512_set1_ps(scale[2 * c + 1]), _mm512_cvtepi32_ps(s1), acc1);
     }
   }
-  return Sum16(_mm512_add_ps(acc0, acc1)) - minus;
+  return Sum16(_mm512_add_ps(acc0, acc1)) - Sum8(minus);
 }
 
 void DotQ4_Kx4Avx512Vnni(const std::byte* w, const Q16Row* x, int64_t n, float* out) {
   const auto* blocks = reinterpret_cast<const BlockQ4_K*>(w);
   __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
-  float minus[4] = {0, 0, 0, 0};
+  __m256 minus[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+  alignas(32) float scale[4][8];
   for (int64_t i = 0; i < n / 256; ++i) {
-    float scale[8], min[8];
-    ScalesQ4K(blocks[i], scale, min);
+    for (int t = 0; t < 4; ++t) ScalesQ4K(blocks[i], x[t], i, scale[t], &minus[t]);
     for (int c = 0; c < 4; ++c) {
       __m512i lo, hi;
       NibblesQ4K(blocks[i], c, &lo, &hi);  // unpacked once for four tokens
@@ -131,14 +148,12 @@ void DotQ4_Kx4Avx512Vnni(const std::byte* w, const Q16Row* x, int64_t n, float* 
       for (int t = 0; t < 4; ++t) {
         const __m512i s0 = _mm512_dpwssd_epi32(_mm512_setzero_si512(), lo, _mm512_load_si512(x[t].qs + 32 * b0));
         const __m512i h1 = _mm512_dpwssd_epi32(_mm512_setzero_si512(), hi, _mm512_load_si512(x[t].qs + 32 * b1));
-        acc[t] = _mm512_fmadd_ps(_mm512_set1_ps(scale[2 * c] * x[t].d[b0]), _mm512_cvtepi32_ps(s0), acc[t]);
-        acc[t] = _mm512_fmadd_ps(_mm512_set1_ps(scale[2 * c + 1] * x[t].d[b1]), _mm512_cvtepi32_ps(h1), acc[t]);
-        minus[t] += min[2 * c] * x[t].d[b0] * static_cast<float>(x[t].sum[b0]) +
-                    min[2 * c + 1] * x[t].d[b1] * static_cast<float>(x[t].sum[b1]);
+        acc[t] = _mm512_fmadd_ps(_mm512_set1_ps(scale[t][2 * c]), _mm512_cvtepi32_ps(s0), acc[t]);
+        acc[t] = _mm512_fmadd_ps(_mm512_set1_ps(scale[t][2 * c + 1]), _mm512_cvtepi32_ps(h1), acc[t]);
       }
     }
   }
-  for (int t = 0; t < 4; ++t) out[t] = Sum16(acc[t]) - minus[t];
+  for (int t = 0; t < 4; ++t) out[t] = Sum16(acc[t]) - Sum8(minus[t]);
 }
 
 float DotQ4_0Avx512Vnni(const std::byte* w, Q16Row x, int64_t n) {
