@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "kernels/dequantize.h"
+#include "kernels/float_dot.h"
 #include "kernels/ops.h"
 #include "kernels/act_quant.h"
 #include "kernels/amx_matmul.h"
@@ -137,11 +138,19 @@ class RowProduct {
     constexpr int64_t kTokenTile = 64;
     const int64_t n = x_.n_tokens(), xs = x_.x_stride(), cols = w_.cols;
     const bool in_place = w_.type == GgmlType::kF32;
-    std::vector<float> row(in_place ? 0 : static_cast<size_t>(cols));
+    // f16/bf16 rows convert on the fly (exactly): no copy, 2 bytes a weight read.
+    const FloatDotFn half_dot = w_.type == GgmlType::kF16    ? DotF16For(DetectedIsa())
+                                : w_.type == GgmlType::kBF16 ? DotBF16For(DetectedIsa())
+                                                             : nullptr;
+    std::vector<float> row(in_place || half_dot ? 0 : static_cast<size_t>(cols));
     for (int64_t t0 = 0; t0 < n; t0 += kTokenTile) {
       const int64_t t1 = std::min(n, t0 + kTokenTile);
       for (int64_t r = begin; r < end; ++r) {
         const std::byte* src = w_.row(r);
+        if (half_dot != nullptr) {
+          for (int64_t t = t0; t < t1; ++t) y[t * ys + r] = half_dot(src, x_.x() + t * xs, cols);
+          continue;
+        }
         const float* wr = reinterpret_cast<const float*>(src);
         if (!in_place) {
           DequantizeRow(w_.type, src, row.data(), cols);

@@ -8,6 +8,7 @@
 
 #include "kernels/act_quant.h"
 #include "kernels/dequantize.h"
+#include "kernels/float_dot.h"
 #include "kernels/matmul.h"
 #include "kernels/ops.h"
 #include "kernels/quantize.h"
@@ -285,6 +286,33 @@ TEST(ActQuantTest, FastMatMulStaysCloseToExact) {
   MatMul(m.rows, x.data(), fast.data(), {.n_tokens = 3}, &pool);
   MatMul(m.rows, x.data(), exact.data(), {.n_tokens = 3, .exact = true}, &pool);
   for (size_t i = 0; i < fast.size(); ++i) EXPECT_NEAR(fast[i], exact[i], 2e-3) << i;
+}
+
+}  // namespace
+}  // namespace frugal::kernels
+
+namespace frugal::kernels {
+namespace {
+
+TEST(FloatDotTest, HalfPrecisionVariantsMatchTheDequantizedDot) {
+  for (GgmlType type : {GgmlType::kF16, GgmlType::kBF16}) {
+    for (int64_t n : {1, 7, 16, 64, 100, 1024, 1031}) {
+      const Matrix m = MakeMatrix(type, 1, n, static_cast<uint64_t>(n) + 17);
+      Rng rng(9);
+      std::vector<float> x(static_cast<size_t>(n));
+      for (float& v : x) v = static_cast<float>(rng.Gaussian());
+      double exact = 0, magnitude = 0;
+      for (int64_t i = 0; i < n; ++i) {
+        exact += static_cast<double>(m.dense[static_cast<size_t>(i)]) * x[static_cast<size_t>(i)];
+        magnitude += std::abs(static_cast<double>(m.dense[static_cast<size_t>(i)]) * x[static_cast<size_t>(i)]);
+      }
+      for (IsaLevel level : {IsaLevel::kScalar, IsaLevel::kAvx2, IsaLevel::kAvx512Vnni}) {
+        if (static_cast<int>(level) > static_cast<int>(DetectedIsa())) continue;
+        const FloatDotFn dot = type == GgmlType::kF16 ? DotF16For(level) : DotBF16For(level);
+        EXPECT_NEAR(dot(m.bytes.data(), x.data(), n), exact, 1e-6 * magnitude + 1e-6) << TypeName(type) << " " << n << " " << IsaName(level);
+      }
+    }
+  }
 }
 
 }  // namespace
