@@ -94,9 +94,13 @@ class RowProduct {
     }
   }
 
-  // AMX computes 16 rows at a time, best a panel at a time; AMX units shared with other tenants
-  // run at uneven speeds, so its rows are taken dynamically.
-  RowSplit split() const { return amx_ != nullptr ? RowSplit{16, AmxPanelRows(*amx_) / 16} : RowSplit{}; }
+  // Cores shared with other tenants run at uneven speeds, so rows are taken dynamically: AMX a
+  // panel at a time (16-row tiles), the other paths ~64 KiB of weights at a time (long enough
+  // runs for the prefetcher).
+  RowSplit split() const {
+    if (amx_ != nullptr) return RowSplit{16, AmxPanelRows(*amx_) / 16};
+    return RowSplit{1, std::max<int64_t>(16, static_cast<int64_t>((64 << 10) / std::max<uint64_t>(1, w_.row_bytes())))};
+  }
 
   // y[t·ys + r] for r in [begin, end) and every token.
   void Rows(int64_t begin, int64_t end, float* y, int64_t ys) const {
@@ -215,10 +219,9 @@ std::vector<RowUnit> UnitsOf(const Products& products, const std::vector<int64_t
 
 // Rows a unit of grouped work gets: weights of ~64 KiB in decode (enough for the prefetcher,
 // small enough for balance), whole AMX panels in prefill.
-int64_t UnitRows(const RowProduct& p, const WeightRows& w) {
+int64_t UnitRows(const RowProduct& p) {
   const RowSplit split = p.split();
-  if (split.chunk > 0) return split.chunk * split.granule;
-  return std::max<int64_t>(16, static_cast<int64_t>((64 << 10) / std::max<uint64_t>(1, w.row_bytes())));
+  return split.chunk * split.granule;
 }
 
 void ForUnits(const std::vector<RowUnit>& units, ThreadPool* pool, const std::function<void(const RowUnit&)>& work) {
@@ -255,7 +258,7 @@ void MatMulGrouped(const std::vector<ProductGroup>& groups, ThreadPool* pool) {
   for (const ProductGroup& g : groups) {
     products.emplace_back(g.w, *g.x);
     rows.push_back(g.w.n_rows);
-    target = std::max(target, UnitRows(products.back(), g.w));
+    target = std::max(target, UnitRows(products.back()));
   }
   const std::vector<RowUnit> units = UnitsOf(products, rows, target);
   ForUnits(units, pool, [&](const RowUnit& u) {
@@ -278,7 +281,7 @@ void MatMulSwiGluGrouped(const std::vector<SwiGluGroup>& groups, ThreadPool* poo
     ups.emplace_back(g.up, *g.x);
     rows.push_back(g.gate.n_rows);
     up_values[i].resize(static_cast<size_t>(g.x->n_tokens() * g.gate.n_rows));
-    target = std::max(target, UnitRows(gates.back(), g.gate));
+    target = std::max(target, UnitRows(gates.back()));
   }
   const std::vector<RowUnit> units = UnitsOf(gates, rows, target);
   ForUnits(units, pool, [&](const RowUnit& u) {
