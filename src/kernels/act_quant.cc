@@ -77,6 +77,33 @@ DotQ8Fn DotQ4_KFor(IsaLevel level) {
   return level == IsaLevel::kAvx512Vnni ? DotQ4_KAvx512Vnni : level == IsaLevel::kAvx2 ? DotQ4_KAvx2 : DotQ4_KRef;
 }
 
+float DotQ5_KRef(const std::byte* w, Q16Row x, int64_t n) {
+  const auto* blocks = reinterpret_cast<const BlockQ5_K*>(w);
+  float sum = 0;
+  for (int64_t i = 0; i < n / 256; ++i) {
+    const BlockQ5_K& b = blocks[i];
+    const float d = F16ToF32(b.d), dmin = F16ToF32(b.dmin);
+    for (int s = 0; s < 8; ++s) {
+      uint8_t sc, mn;
+      UnpackScaleMinK4(b.scales, s, &sc, &mn);
+      const uint8_t* q = b.qs + 32 * (s / 2);
+      const int16_t* xq = x.qs + 256 * i + 32 * s;
+      int32_t isum = 0;
+      for (int l = 0; l < 32; ++l) {
+        const int v = (s % 2 ? q[l] >> 4 : q[l] & 15) + (((b.qh[l] >> s) & 1) << 4);
+        isum += v * xq[l];
+      }
+      const int64_t blk = 8 * i + s;
+      sum += x.d[blk] * (d * sc * static_cast<float>(isum) - dmin * mn * static_cast<float>(x.sum[blk]));
+    }
+  }
+  return sum;
+}
+
+DotQ8Fn DotQ5_KFor(IsaLevel level) {
+  return level == IsaLevel::kAvx512Vnni ? DotQ5_KAvx512Vnni : level == IsaLevel::kAvx2 ? DotQ5_KAvx2 : DotQ5_KRef;
+}
+
 float DotQ4_0Ref(const std::byte* w, Q16Row x, int64_t n) {
   const auto* blocks = reinterpret_cast<const BlockQ4_0*>(w);
   float sum = 0;

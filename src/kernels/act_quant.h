@@ -72,6 +72,13 @@ float DotQ4_0Avx2(const std::byte* w, Q16Row x, int64_t n);
 float DotQ4_0Avx512Vnni(const std::byte* w, Q16Row x, int64_t n);
 DotQ8Fn DotQ4_0For(IsaLevel level);
 
+// Q5_K weight row (n/256 super-blocks) × quantized activations: Q4_K's scales and minimums, the
+// fifth bit of sub-block s in bit s of qh.
+float DotQ5_KRef(const std::byte* w, Q16Row x, int64_t n);
+float DotQ5_KAvx512Vnni(const std::byte* w, Q16Row x, int64_t n);
+float DotQ5_KAvx2(const std::byte* w, Q16Row x, int64_t n);
+DotQ8Fn DotQ5_KFor(IsaLevel level);
+
 // Q6_K weight row (n/256 super-blocks) × quantized activations.
 float DotQ6_KRef(const std::byte* w, Q16Row x, int64_t n);
 float DotQ6_KAvx512Vnni(const std::byte* w, Q16Row x, int64_t n);

@@ -91,6 +91,8 @@ class RowProduct {
       dot_ = DotQ4_0For(isa);
     } else if (w.type == GgmlType::kQ6_K && isa != IsaLevel::kScalar) {
       dot_ = DotQ6_KFor(isa);
+    } else if (w.type == GgmlType::kQ5_K && isa != IsaLevel::kScalar) {
+      dot_ = DotQ5_KFor(isa);
     }
   }
 

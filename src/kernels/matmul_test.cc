@@ -74,7 +74,7 @@ TEST_P(MatMulTypes, MatchesDoubleLoop) {
 
 INSTANTIATE_TEST_SUITE_P(Kernels, MatMulTypes,
                          ::testing::Values(GgmlType::kF32, GgmlType::kF16, GgmlType::kBF16, GgmlType::kQ8_0,
-                                           GgmlType::kQ4_0, GgmlType::kQ5_1, GgmlType::kQ4_K, GgmlType::kQ6_K),
+                                           GgmlType::kQ4_0, GgmlType::kQ5_1, GgmlType::kQ4_K, GgmlType::kQ5_K, GgmlType::kQ6_K),
                          [](const auto& p) { return std::string(TypeName(p.param)); });
 
 TEST(OpsTest, DotManyMatchesDoubleLoop) {
@@ -254,6 +254,25 @@ TEST(ActQuantTest, Q6KDotMatchesTheDequantizedRow) {
     for (IsaLevel level : {IsaLevel::kAvx2, IsaLevel::kAvx512Vnni}) {
       if (static_cast<int>(DetectedIsa()) < static_cast<int>(level)) continue;
       EXPECT_NEAR(DotQ6_KFor(level)(m.bytes.data(), xq.row(0), n), ref, 1e-4 * (1 + std::fabs(ref))) << IsaName(level);
+    }
+  }
+}
+
+TEST(ActQuantTest, Q5KDotMatchesTheDequantizedRow) {
+  for (int64_t n : {256, 1024, 2048}) {
+    const Matrix m = MakeMatrix(GgmlType::kQ5_K, 1, n, 43 + static_cast<uint64_t>(n));
+    Rng rng(13);
+    std::vector<float> x(static_cast<size_t>(n));
+    for (float& v : x) v = static_cast<float>(rng.Gaussian());
+    x[3] = -30.0f;  // an outlier
+    const Q16Rows xq(x.data(), 1, n, n);
+    double exact = 0;
+    for (int64_t k = 0; k < n; ++k) exact += static_cast<double>(m.dense[static_cast<size_t>(k)]) * x[static_cast<size_t>(k)];
+    const float ref = DotQ5_KRef(m.bytes.data(), xq.row(0), n);
+    EXPECT_NEAR(ref, exact, 1e-3 * (1 + std::fabs(exact))) << n;
+    for (IsaLevel level : {IsaLevel::kAvx2, IsaLevel::kAvx512Vnni}) {
+      if (static_cast<int>(DetectedIsa()) < static_cast<int>(level)) continue;
+      EXPECT_NEAR(DotQ5_KFor(level)(m.bytes.data(), xq.row(0), n), ref, 1e-4 * (1 + std::fabs(ref))) << IsaName(level);
     }
   }
 }

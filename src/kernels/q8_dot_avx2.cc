@@ -84,6 +84,33 @@ float DotQ4_KAvx2(const std::byte* w, Q16Row x, int64_t n) {
   return Sum8(acc) - minus;
 }
 
+float DotQ5_KAvx2(const std::byte* w, Q16Row x, int64_t n) {
+  const auto* blocks = reinterpret_cast<const BlockQ5_K*>(w);
+  const __m256i low4 = _mm256_set1_epi8(0x0f), one = _mm256_set1_epi8(1);
+  __m256 acc = _mm256_setzero_ps();
+  float minus = 0;
+  for (int64_t i = 0; i < n / 256; ++i) {
+    const BlockQ5_K& b = blocks[i];
+    const float d = _cvtsh_ss(b.d), dmin = _cvtsh_ss(b.dmin);
+    const __m256i qh = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b.qh));
+    for (int c = 0; c < 4; ++c) {
+      const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b.qs + 32 * c));
+      const __m256i h0 = _mm256_slli_epi16(_mm256_and_si256(_mm256_srl_epi16(qh, _mm_cvtsi32_si128(2 * c)), one), 4);
+      const __m256i h1 = _mm256_slli_epi16(_mm256_and_si256(_mm256_srl_epi16(qh, _mm_cvtsi32_si128(2 * c + 1)), one), 4);
+      const int64_t b0 = 8 * i + 2 * c, b1 = b0 + 1;
+      const __m256i s0 = DotU8x16(_mm256_or_si256(_mm256_and_si256(q, low4), h0), x.qs + 32 * b0);
+      const __m256i s1 = DotU8x16(_mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q, 4), low4), h1), x.qs + 32 * b1);
+      uint8_t sc0, mn0, sc1, mn1;
+      UnpackScaleMinK4(b.scales, 2 * c, &sc0, &mn0);
+      UnpackScaleMinK4(b.scales, 2 * c + 1, &sc1, &mn1);
+      acc = _mm256_fmadd_ps(_mm256_set1_ps(d * sc0 * x.d[b0]), _mm256_cvtepi32_ps(s0), acc);
+      acc = _mm256_fmadd_ps(_mm256_set1_ps(d * sc1 * x.d[b1]), _mm256_cvtepi32_ps(s1), acc);
+      minus += dmin * (mn0 * x.d[b0] * static_cast<float>(x.sum[b0]) + mn1 * x.d[b1] * static_cast<float>(x.sum[b1]));
+    }
+  }
+  return Sum8(acc) - minus;
+}
+
 float DotQ6_KAvx2(const std::byte* w, Q16Row x, int64_t n) {
   const auto* blocks = reinterpret_cast<const BlockQ6_K*>(w);
   const __m256i low4 = _mm256_set1_epi8(0x0f), low2 = _mm256_set1_epi8(0x03);

@@ -89,7 +89,8 @@ inline __m128i ScaleMinBytesQ4K(const uint8_t* packed) {
 // Per super-block i of a Q4_K row against one activation row: the 8 combined scales
 // d·sc_s·x.d[s] (stored for broadcast loads) and the minimum term Σ dmin·mn_s·x.d[s]·x.sum[s]
 // accumulated into *minus.
-inline void ScalesQ4K(const BlockQ4_K& b, const Q16Row& x, int64_t i, float* scale, __m256* minus) {
+template <typename Block>  // Q4_K or Q5_K: the same d, dmin and scale packing
+inline void ScalesQ4K(const Block& b, const Q16Row& x, int64_t i, float* scale, __m256* minus) {
   const __m128i bytes = ScaleMinBytesQ4K(b.scales);
   const __m256 sc = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(bytes));
   const __m256 mn = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_srli_si128(bytes, 8)));
@@ -154,6 +155,34 @@ void DotQ4_Kx4Avx512Vnni(const std::byte* w, const Q16Row* x, int64_t n, float* 
     }
   }
   for (int t = 0; t < 4; ++t) out[t] = Sum16(acc[t]) - Sum8(minus[t]);
+}
+
+float DotQ5_KAvx512Vnni(const std::byte* w, Q16Row x, int64_t n) {
+  const auto* blocks = reinterpret_cast<const BlockQ5_K*>(w);
+  const __m256i low4 = _mm256_set1_epi8(0x0f), one = _mm256_set1_epi8(1);
+  __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
+  __m256 minus = _mm256_setzero_ps();
+  alignas(32) float scale[8];
+  for (int64_t i = 0; i < n / 256; ++i) {
+    const BlockQ5_K& b = blocks[i];
+    PrefetchAhead(&b, sizeof(BlockQ5_K));
+    ScalesQ4K(b, x, i, scale, &minus);
+    const __m256i qh = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b.qh));
+    for (int c = 0; c < 4; ++c) {
+      const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b.qs + 32 * c));
+      // Fifth bits: bit 2c of qh for the low nibbles, bit 2c+1 for the high ones, moved to bit 4.
+      const __m256i h0 = _mm256_slli_epi16(_mm256_and_si256(_mm256_srl_epi16(qh, _mm_cvtsi32_si128(2 * c)), one), 4);
+      const __m256i h1 = _mm256_slli_epi16(_mm256_and_si256(_mm256_srl_epi16(qh, _mm_cvtsi32_si128(2 * c + 1)), one), 4);
+      const __m512i lo = _mm512_cvtepu8_epi16(_mm256_or_si256(_mm256_and_si256(q, low4), h0));
+      const __m512i hi = _mm512_cvtepu8_epi16(_mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q, 4), low4), h1));
+      const int64_t b0 = 8 * i + 2 * c, b1 = b0 + 1;
+      const __m512i s0 = _mm512_dpwssd_epi32(_mm512_setzero_si512(), lo, _mm512_load_si512(x.qs + 32 * b0));
+      const __m512i s1 = _mm512_dpwssd_epi32(_mm512_setzero_si512(), hi, _mm512_load_si512(x.qs + 32 * b1));
+      acc0 = _mm512_fmadd_ps(_mm512_set1_ps(scale[2 * c]), _mm512_cvtepi32_ps(s0), acc0);
+      acc1 = _mm512_fmadd_ps(_mm512_set1_ps(scale[2 * c + 1]), _mm512_cvtepi32_ps(s1), acc1);
+    }
+  }
+  return Sum16(_mm512_add_ps(acc0, acc1)) - Sum8(minus);
 }
 
 float DotQ4_0Avx512Vnni(const std::byte* w, Q16Row x, int64_t n) {

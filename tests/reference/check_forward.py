@@ -42,6 +42,7 @@ VARIANTS = [
     ("v3-shaped-q8_0", ["--preset", "v3-shaped", "--dtype", "q8_0", "--skew"]),
     ("tiny-q4_K", ["--preset", "tiny", "--dtype", "q4_K"]),
     ("tiny-q6_K", ["--preset", "tiny", "--dtype", "q6_K"]),
+    ("tiny-q5_K", ["--preset", "tiny", "--dtype", "q5_K"]),
     ("tiny-q4_0", ["--preset", "tiny", "--dtype", "q4_0"]),
     ("v3-shaped-skew", ["--preset", "v3-shaped", "--skew"]),
     ("v3-shaped-legacy-noyarn", ["--preset", "v3-shaped", "--kv-b", "legacy", "--yarn-factor", "0"]),
