@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "kernels/dequantize.h"
+#include "kernels/quant_blocks.h"
 #include "util/half.h"
 
 namespace frugal::kernels {
@@ -143,6 +144,46 @@ AmxActivations::AmxActivations(const float* x, int64_t n_tokens, int64_t cols, i
 
 namespace {
 
+// One stored row to f32, as DequantizeRow computes it (bit for bit: the same products and
+// differences), vectorized for the common prefill types; others go to DequantizeRow.
+void DequantizeRowFast(GgmlType type, const std::byte* src, float* dst, int64_t n) {
+  if (type == GgmlType::kQ8_0) {
+    const auto* blocks = reinterpret_cast<const BlockQ8_0*>(src);
+    for (int64_t b = 0; b < n / 32; ++b) {
+      const __m512 d = _mm512_set1_ps(_cvtsh_ss(blocks[b].d));
+      const __m128i* q = reinterpret_cast<const __m128i*>(blocks[b].qs);
+      _mm512_storeu_ps(dst + 32 * b, _mm512_mul_ps(d, _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128(q)))));
+      _mm512_storeu_ps(dst + 32 * b + 16, _mm512_mul_ps(d, _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128(q + 1)))));
+    }
+    return;
+  }
+  if (type == GgmlType::kQ4_K) {
+    const auto* blocks = reinterpret_cast<const BlockQ4_K*>(src);
+    const __m128i low4 = _mm_set1_epi8(0x0f);
+    for (int64_t i = 0; i < n / 256; ++i) {
+      const BlockQ4_K& b = blocks[i];
+      const float d = _cvtsh_ss(b.d), dmin = _cvtsh_ss(b.dmin);
+      for (int c = 0; c < 4; ++c) {
+        uint8_t sc0, mn0, sc1, mn1;
+        UnpackScaleMinK4(b.scales, 2 * c, &sc0, &mn0);
+        UnpackScaleMinK4(b.scales, 2 * c + 1, &sc1, &mn1);
+        const __m512 d0 = _mm512_set1_ps(d * sc0), m0 = _mm512_set1_ps(dmin * mn0);
+        const __m512 d1 = _mm512_set1_ps(d * sc1), m1 = _mm512_set1_ps(dmin * mn1);
+        float* y = dst + 256 * i + 64 * c;
+        for (int h = 0; h < 2; ++h) {  // 16 bytes: values 16h.. of both sub-blocks
+          const __m128i q = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b.qs + 32 * c + 16 * h));
+          const __m512 lo = _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_and_si128(q, low4)));
+          const __m512 hi = _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_and_si128(_mm_srli_epi16(q, 4), low4)));
+          _mm512_storeu_ps(y + 16 * h, _mm512_sub_ps(_mm512_mul_ps(d0, lo), m0));
+          _mm512_storeu_ps(y + 32 + 16 * h, _mm512_sub_ps(_mm512_mul_ps(d1, hi), m1));
+        }
+      }
+    }
+    return;
+  }
+  DequantizeRow(type, src, dst, n);
+}
+
 // Weight rows [r0, r0 + 16) dequantized (rows past `end` zero) and split into heads and tails:
 // for k step s, the 16 × 32 heads at out + 1024·s and the tails 512 values further (1 KiB
 // loads with no cache-set conflicts). `rows`: scratch of 16 × kp floats.
@@ -152,7 +193,7 @@ void PrepareWeightTile(const WeightRows& w, int64_t r0, int64_t end, int64_t kp,
   for (int64_t i = 0; i < kTileRows; ++i) {
     float* dst = rows + i * kp;
     if (i < nr) {
-      DequantizeRow(w.type, w.data + static_cast<uint64_t>(r0 + i) * rb, dst, w.cols);
+      DequantizeRowFast(w.type, w.data + static_cast<uint64_t>(r0 + i) * rb, dst, w.cols);
     } else {
       std::fill(dst, dst + kp, 0.0f);
     }
