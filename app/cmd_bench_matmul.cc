@@ -2,6 +2,7 @@
 // activations, on the kernels the forward pass would pick (or the exact float path): median
 // GFLOP/s (2·rows·cols·tokens per product) and weight GB/s over runs. For kernel work; the
 // model-level figures come from `frugal bench -m`.
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <vector>
@@ -29,8 +30,14 @@ Status Run(const Flags& f) {
   const std::optional<GgmlType> type = TypeFromName(f.type);
   if (!type || !kernels::CanQuantize(*type)) return InvalidArgument("--type: '{}' is not a writable type", f.type);
   if (f.rows < 1 || f.rows > (1 << 20) || f.tokens < 1 || f.tokens > 8192 || f.cols < 1 || f.cols > (1 << 16) ||
-      f.cols % TraitsOf(*type).block_elems != 0 || f.repetitions < 1 || f.threads < 1 || f.threads > 256) {
-    return InvalidArgument("bad sizes: rows 1..2^20, tokens 1..8192, cols 1..65536 in whole blocks, -r ≥ 1, -t 1..256");
+      f.cols % TraitsOf(*type).block_elems != 0 || f.repetitions < 1 || f.repetitions > 10000 || f.threads < 1 ||
+      f.threads > 256) {
+    return InvalidArgument("bad sizes: rows 1..2^20, tokens 1..8192, cols 1..65536 in whole blocks, -r 1..10000, -t 1..256");
+  }
+  constexpr double kMaxBytes = 8.0 * (1 << 30);  // each of: the weights, the activations, the outputs
+  const double weight_bytes = static_cast<double>(f.rows) * static_cast<double>(RowBytes(*type, static_cast<uint64_t>(f.cols)));
+  if (weight_bytes > kMaxBytes || 4.0 * static_cast<double>(f.tokens) * static_cast<double>(std::max(f.rows, f.cols)) > kMaxBytes) {
+    return InvalidArgument("--rows × --cols × --tokens need more than 8 GiB for one of weights, activations, outputs");
   }
   Rng rng(7);
   std::vector<float> row(static_cast<size_t>(f.cols)), x(static_cast<size_t>(f.tokens * f.cols));
