@@ -53,24 +53,39 @@ void DotQ8_0x4Ref(const std::byte* w, const Q16Row* x, int64_t n, float* out) {
   for (int i = 0; i < 4; ++i) out[i] = DotQ8_0Ref(w, x[i], n);
 }
 
-float DotQ4_KRef(const std::byte* w, Q16Row x, int64_t n) {
-  const auto* blocks = reinterpret_cast<const BlockQ4_K*>(w);
+namespace {
+
+// Q4_K and Q5_K share d, dmin and the 6-bit scale/minimum packing; value(b, s, l) is element l
+// of sub-block s as an unsigned integer.
+template <typename Block, typename Value>
+float DotK4Ref(const std::byte* w, Q16Row x, int64_t n, Value value) {
+  const auto* blocks = reinterpret_cast<const Block*>(w);
   float sum = 0;
   for (int64_t i = 0; i < n / 256; ++i) {
-    const BlockQ4_K& b = blocks[i];
+    const Block& b = blocks[i];
     const float d = F16ToF32(b.d), dmin = F16ToF32(b.dmin);
     for (int s = 0; s < 8; ++s) {
       uint8_t sc, mn;
       UnpackScaleMinK4(b.scales, s, &sc, &mn);
-      const uint8_t* q = b.qs + 32 * (s / 2);
       const int16_t* xq = x.qs + 256 * i + 32 * s;
       int32_t isum = 0;
-      for (int l = 0; l < 32; ++l) isum += ((s % 2 ? q[l] >> 4 : q[l] & 15)) * xq[l];
+      for (int l = 0; l < 32; ++l) isum += value(b, s, l) * xq[l];
       const int64_t blk = 8 * i + s;
       sum += x.d[blk] * (d * sc * static_cast<float>(isum) - dmin * mn * static_cast<float>(x.sum[blk]));
     }
   }
   return sum;
+}
+
+inline int NibbleK4(const uint8_t* qs, int s, int l) {
+  const uint8_t q = qs[32 * (s / 2) + l];
+  return s % 2 ? q >> 4 : q & 15;
+}
+
+}  // namespace
+
+float DotQ4_KRef(const std::byte* w, Q16Row x, int64_t n) {
+  return DotK4Ref<BlockQ4_K>(w, x, n, [](const BlockQ4_K& b, int s, int l) { return NibbleK4(b.qs, s, l); });
 }
 
 DotQ8Fn DotQ4_KFor(IsaLevel level) {
@@ -78,26 +93,9 @@ DotQ8Fn DotQ4_KFor(IsaLevel level) {
 }
 
 float DotQ5_KRef(const std::byte* w, Q16Row x, int64_t n) {
-  const auto* blocks = reinterpret_cast<const BlockQ5_K*>(w);
-  float sum = 0;
-  for (int64_t i = 0; i < n / 256; ++i) {
-    const BlockQ5_K& b = blocks[i];
-    const float d = F16ToF32(b.d), dmin = F16ToF32(b.dmin);
-    for (int s = 0; s < 8; ++s) {
-      uint8_t sc, mn;
-      UnpackScaleMinK4(b.scales, s, &sc, &mn);
-      const uint8_t* q = b.qs + 32 * (s / 2);
-      const int16_t* xq = x.qs + 256 * i + 32 * s;
-      int32_t isum = 0;
-      for (int l = 0; l < 32; ++l) {
-        const int v = (s % 2 ? q[l] >> 4 : q[l] & 15) + (((b.qh[l] >> s) & 1) << 4);
-        isum += v * xq[l];
-      }
-      const int64_t blk = 8 * i + s;
-      sum += x.d[blk] * (d * sc * static_cast<float>(isum) - dmin * mn * static_cast<float>(x.sum[blk]));
-    }
-  }
-  return sum;
+  return DotK4Ref<BlockQ5_K>(w, x, n, [](const BlockQ5_K& b, int s, int l) {
+    return NibbleK4(b.qs, s, l) + (((b.qh[l] >> s) & 1) << 4);
+  });
 }
 
 DotQ8Fn DotQ5_KFor(IsaLevel level) {

@@ -6,25 +6,23 @@
 
 namespace frugal::kernels {
 
-float DotF16Ref(const std::byte* w, const float* x, int64_t n) {
+namespace {
+
+template <float (*Convert)(uint16_t)>
+float DotHalfRef(const std::byte* w, const float* x, int64_t n) {
   double s = 0;
   for (int64_t i = 0; i < n; ++i) {
     uint16_t h;
     std::memcpy(&h, w + 2 * i, 2);
-    s += static_cast<double>(F16ToF32(h)) * x[i];
+    s += static_cast<double>(Convert(h)) * x[i];
   }
   return static_cast<float>(s);
 }
 
-float DotBF16Ref(const std::byte* w, const float* x, int64_t n) {
-  double s = 0;
-  for (int64_t i = 0; i < n; ++i) {
-    uint16_t h;
-    std::memcpy(&h, w + 2 * i, 2);
-    s += static_cast<double>(Bf16ToF32(h)) * x[i];
-  }
-  return static_cast<float>(s);
-}
+}  // namespace
+
+float DotF16Ref(const std::byte* w, const float* x, int64_t n) { return DotHalfRef<F16ToF32>(w, x, n); }
+float DotBF16Ref(const std::byte* w, const float* x, int64_t n) { return DotHalfRef<Bf16ToF32>(w, x, n); }
 
 FloatDotFn DotF16For(IsaLevel level) {
   return level == IsaLevel::kAvx512Vnni ? DotF16Avx512 : level == IsaLevel::kAvx2 ? DotF16Avx2 : DotF16Ref;

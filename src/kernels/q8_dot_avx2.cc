@@ -60,6 +60,23 @@ float DotQ4_0Avx2(const std::byte* w, Q16Row x, int64_t n) {
   return Sum8(acc);
 }
 
+namespace {
+
+// Q4_K/Q5_K: the integer sums s0, s1 of sub-blocks 2c and 2c+1 (activation blocks b0, b0 + 1)
+// scaled into acc, their minimum terms into minus.
+inline void ScaleSubBlockPair(__m256i s0, __m256i s1, const uint8_t* scales, int c, float d, float dmin, const Q16Row& x,
+                              int64_t b0, __m256* acc, float* minus) {
+  const int64_t b1 = b0 + 1;
+  uint8_t sc0, mn0, sc1, mn1;
+  UnpackScaleMinK4(scales, 2 * c, &sc0, &mn0);
+  UnpackScaleMinK4(scales, 2 * c + 1, &sc1, &mn1);
+  *acc = _mm256_fmadd_ps(_mm256_set1_ps(d * sc0 * x.d[b0]), _mm256_cvtepi32_ps(s0), *acc);
+  *acc = _mm256_fmadd_ps(_mm256_set1_ps(d * sc1 * x.d[b1]), _mm256_cvtepi32_ps(s1), *acc);
+  *minus += dmin * (mn0 * x.d[b0] * static_cast<float>(x.sum[b0]) + mn1 * x.d[b1] * static_cast<float>(x.sum[b1]));
+}
+
+}  // namespace
+
 float DotQ4_KAvx2(const std::byte* w, Q16Row x, int64_t n) {
   const auto* blocks = reinterpret_cast<const BlockQ4_K*>(w);
   const __m256i low4 = _mm256_set1_epi8(0x0f);
@@ -73,12 +90,7 @@ float DotQ4_KAvx2(const std::byte* w, Q16Row x, int64_t n) {
       const int64_t b0 = 8 * i + 2 * c, b1 = b0 + 1;
       const __m256i s0 = DotU8x16(_mm256_and_si256(q, low4), x.qs + 32 * b0);
       const __m256i s1 = DotU8x16(_mm256_and_si256(_mm256_srli_epi16(q, 4), low4), x.qs + 32 * b1);
-      uint8_t sc0, mn0, sc1, mn1;
-      UnpackScaleMinK4(b.scales, 2 * c, &sc0, &mn0);
-      UnpackScaleMinK4(b.scales, 2 * c + 1, &sc1, &mn1);
-      acc = _mm256_fmadd_ps(_mm256_set1_ps(d * sc0 * x.d[b0]), _mm256_cvtepi32_ps(s0), acc);
-      acc = _mm256_fmadd_ps(_mm256_set1_ps(d * sc1 * x.d[b1]), _mm256_cvtepi32_ps(s1), acc);
-      minus += dmin * (mn0 * x.d[b0] * static_cast<float>(x.sum[b0]) + mn1 * x.d[b1] * static_cast<float>(x.sum[b1]));
+      ScaleSubBlockPair(s0, s1, b.scales, c, d, dmin, x, b0, &acc, &minus);
     }
   }
   return Sum8(acc) - minus;
@@ -100,12 +112,7 @@ float DotQ5_KAvx2(const std::byte* w, Q16Row x, int64_t n) {
       const int64_t b0 = 8 * i + 2 * c, b1 = b0 + 1;
       const __m256i s0 = DotU8x16(_mm256_or_si256(_mm256_and_si256(q, low4), h0), x.qs + 32 * b0);
       const __m256i s1 = DotU8x16(_mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q, 4), low4), h1), x.qs + 32 * b1);
-      uint8_t sc0, mn0, sc1, mn1;
-      UnpackScaleMinK4(b.scales, 2 * c, &sc0, &mn0);
-      UnpackScaleMinK4(b.scales, 2 * c + 1, &sc1, &mn1);
-      acc = _mm256_fmadd_ps(_mm256_set1_ps(d * sc0 * x.d[b0]), _mm256_cvtepi32_ps(s0), acc);
-      acc = _mm256_fmadd_ps(_mm256_set1_ps(d * sc1 * x.d[b1]), _mm256_cvtepi32_ps(s1), acc);
-      minus += dmin * (mn0 * x.d[b0] * static_cast<float>(x.sum[b0]) + mn1 * x.d[b1] * static_cast<float>(x.sum[b1]));
+      ScaleSubBlockPair(s0, s1, b.scales, c, d, dmin, x, b0, &acc, &minus);
     }
   }
   return Sum8(acc) - minus;

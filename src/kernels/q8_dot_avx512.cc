@@ -112,6 +112,16 @@ inline void NibblesQ4K(const BlockQ4_K& b, int c, __m512i* lo, __m512i* hi) {
   *hi = _mm512_cvtepu8_epi16(_mm256_and_si256(_mm256_srli_epi16(q, 4), low4));
 }
 
+// Sub-blocks b0 and b0 + 1 (widened values lo, hi) against the activations, scaled by
+// scale[0], scale[1] into two accumulators.
+inline void SubBlockPair(__m512i lo, __m512i hi, const Q16Row& x, int64_t b0, const float* scale, __m512* acc0,
+                         __m512* acc1) {
+  const __m512i s0 = _mm512_dpwssd_epi32(_mm512_setzero_si512(), lo, _mm512_load_si512(x.qs + 32 * b0));
+  const __m512i s1 = _mm512_dpwssd_epi32(_mm512_setzero_si512(), hi, _mm512_load_si512(x.qs + 32 * (b0 + 1)));
+  *acc0 = _mm512_fmadd_ps(_mm512_set1_ps(scale[0]), _mm512_cvtepi32_ps(s0), *acc0);
+  *acc1 = _mm512_fmadd_ps(_mm512_set1_ps(scale[1]), _mm512_cvtepi32_ps(s1), *acc1);
+}
+
 }  // namespace
 
 float DotQ4_KAvx512Vnni(const std::byte* w, Q16Row x, int64_t n) {
@@ -125,11 +135,7 @@ float DotQ4_KAvx512Vnni(const std::byte* w, Q16Row x, int64_t n) {
     for (int c = 0; c < 4; ++c) {
       __m512i lo, hi;
       NibblesQ4K(blocks[i], c, &lo, &hi);
-      const int64_t b0 = 8 * i + 2 * c, b1 = b0 + 1;
-      const __m512i s0 = _mm512_dpwssd_epi32(_mm512_setzero_si512(), lo, _mm512_load_si512(x.qs + 32 * b0));
-      const __m512i s1 = _mm512_dpwssd_epi32(_mm512_setzero_si512(), hi, _mm512_load_si512(x.qs + 32 * b1));
-      acc0 = _mm512_fmadd_ps(_mm512_set1_ps(scale[2 * c]), _mm512_cvtepi32_ps(s0), acc0);
-      acc1 = _mm512_fmadd_ps(_mm512_set1_ps(scale[2 * c + 1]), _mm512_cvtepi32_ps(s1), acc1);
+      SubBlockPair(lo, hi, x, 8 * i + 2 * c, scale + 2 * c, &acc0, &acc1);
     }
   }
   return Sum16(_mm512_add_ps(acc0, acc1)) - Sum8(minus);
@@ -175,11 +181,7 @@ float DotQ5_KAvx512Vnni(const std::byte* w, Q16Row x, int64_t n) {
       const __m256i h1 = _mm256_slli_epi16(_mm256_and_si256(_mm256_srl_epi16(qh, _mm_cvtsi32_si128(2 * c + 1)), one), 4);
       const __m512i lo = _mm512_cvtepu8_epi16(_mm256_or_si256(_mm256_and_si256(q, low4), h0));
       const __m512i hi = _mm512_cvtepu8_epi16(_mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q, 4), low4), h1));
-      const int64_t b0 = 8 * i + 2 * c, b1 = b0 + 1;
-      const __m512i s0 = _mm512_dpwssd_epi32(_mm512_setzero_si512(), lo, _mm512_load_si512(x.qs + 32 * b0));
-      const __m512i s1 = _mm512_dpwssd_epi32(_mm512_setzero_si512(), hi, _mm512_load_si512(x.qs + 32 * b1));
-      acc0 = _mm512_fmadd_ps(_mm512_set1_ps(scale[2 * c]), _mm512_cvtepi32_ps(s0), acc0);
-      acc1 = _mm512_fmadd_ps(_mm512_set1_ps(scale[2 * c + 1]), _mm512_cvtepi32_ps(s1), acc1);
+      SubBlockPair(lo, hi, x, 8 * i + 2 * c, scale + 2 * c, &acc0, &acc1);
     }
   }
   return Sum16(_mm512_add_ps(acc0, acc1)) - Sum8(minus);
