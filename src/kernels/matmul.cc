@@ -122,18 +122,19 @@ class RowProduct {
     constexpr int64_t kTokenTile = 32;
     const uint64_t rb = w_.row_stride();
     const Q16Rows& xq = *x_.q16();
+    Q16Row tile[kTokenTile];  // built once per tile: rebuilt per row, the 32-byte argument stalled on store forwarding
     for (int64_t t0 = 0; t0 < x_.n_tokens(); t0 += kTokenTile) {
       const int64_t t1 = std::min(x_.n_tokens(), t0 + kTokenTile);
+      for (int64_t t = t0; t < t1; ++t) tile[t - t0] = xq.row(t);
       for (int64_t r = begin; r < end; ++r) {
         const std::byte* row = w_.data + static_cast<uint64_t>(r) * rb;
         int64_t t = t0;
         for (; dot4_ != nullptr && t + 4 <= t1; t += 4) {
-          const Q16Row rows4[4] = {xq.row(t), xq.row(t + 1), xq.row(t + 2), xq.row(t + 3)};
           float out[4];
-          dot4_(row, rows4, w_.cols, out);
+          dot4_(row, tile + (t - t0), w_.cols, out);
           for (int i = 0; i < 4; ++i) y[(t + i) * ys + r] = out[i];
         }
-        for (; t < t1; ++t) y[t * ys + r] = dot_(row, xq.row(t), w_.cols);
+        for (; t < t1; ++t) y[t * ys + r] = dot_(row, tile[t - t0], w_.cols);
       }
     }
   }
