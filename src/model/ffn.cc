@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -73,8 +74,18 @@ void MoeFfn(const ModelConfig& c, const LayerWeights& w, int layer, const float*
   const size_t n_active = active.size();
   std::vector<std::unique_ptr<kernels::PreparedInput>> inputs(n_active), mids(n_active);
   std::vector<std::vector<float>> g(n_active), y(n_active);  // [n, ff_e] and [n, H]
-  // Inputs prepared in parallel (prefill prepares thousands of rows), then the products.
-  pool.ParallelForDynamic(static_cast<int64_t>(n_active), 1, [&](int64_t begin, int64_t end, int) {
+  // Inputs prepared in parallel when there are many rows (prefill), inline for decode (a
+  // synchronization would cost more than the work), then the products.
+  int64_t routed_rows = 0;
+  for (const Active& a : active) routed_rows += a.n;
+  auto for_each_active = [&](const std::function<void(int64_t, int64_t, int)>& fn) {
+    if (routed_rows < 64) {
+      fn(0, static_cast<int64_t>(n_active), 0);
+    } else {
+      pool.ParallelForDynamic(static_cast<int64_t>(n_active), 1, fn);
+    }
+  };
+  for_each_active([&](int64_t begin, int64_t end, int) {
     for (int64_t i = begin; i < end; ++i) {
       const Active& a = active[static_cast<size_t>(i)];
       inputs[static_cast<size_t>(i)] = std::make_unique<kernels::PreparedInput>(
@@ -87,7 +98,7 @@ void MoeFfn(const ModelConfig& c, const LayerWeights& w, int layer, const float*
     swiglu.push_back({active[i].gate, active[i].up, inputs[i].get(), g[i].data()});
   }
   kernels::MatMulSwiGluGrouped(swiglu, &pool);
-  pool.ParallelForDynamic(static_cast<int64_t>(n_active), 1, [&](int64_t begin, int64_t end, int) {
+  for_each_active([&](int64_t begin, int64_t end, int) {
     for (int64_t i = begin; i < end; ++i) {
       const Active& a = active[static_cast<size_t>(i)];
       mids[static_cast<size_t>(i)] = std::make_unique<kernels::PreparedInput>(
