@@ -98,6 +98,10 @@ float DotQ5_KRef(const std::byte* w, Q16Row x, int64_t n) {
   });
 }
 
+DotRows4Fn DotQ4_KRows4For(IsaLevel level) {
+  return level == IsaLevel::kAvx512Vnni ? DotQ4_KRows4Avx512Vnni : nullptr;
+}
+
 DotQ8Fn DotQ5_KFor(IsaLevel level) {
   return level == IsaLevel::kAvx512Vnni ? DotQ5_KAvx512Vnni : level == IsaLevel::kAvx2 ? DotQ5_KAvx2 : DotQ5_KRef;
 }

@@ -88,4 +88,10 @@ void DotQ4_Kx4Ref(const std::byte* w, const Q16Row* x, int64_t n, float* out);
 void DotQ4_Kx4Avx512Vnni(const std::byte* w, const Q16Row* x, int64_t n, float* out);
 DotQ8x4Fn DotQ4_Kx4For(IsaLevel level);
 
+// Four weight rows (at w + j·row_stride) against one activation row: out[j] (decode; the
+// activation loads and the per-row fixed costs are shared). AVX-512 VNNI only.
+void DotQ4_KRows4Avx512Vnni(const std::byte* w, uint64_t row_stride, Q16Row x, int64_t n, float* out);
+using DotRows4Fn = void (*)(const std::byte*, uint64_t, Q16Row, int64_t, float*);
+DotRows4Fn DotQ4_KRows4For(IsaLevel level);  // nullptr where no such kernel exists
+
 }  // namespace frugal::kernels

@@ -87,6 +87,7 @@ class RowProduct {
     } else if (w.type == GgmlType::kQ4_K && isa != IsaLevel::kScalar) {
       dot_ = DotQ4_KFor(isa);
       dot4_ = DotQ4_Kx4For(isa);
+      rows4_ = DotQ4_KRows4For(isa);
     } else if (w.type == GgmlType::kQ4_0) {
       dot_ = DotQ4_0For(isa);
     } else if (w.type == GgmlType::kQ6_K && isa != IsaLevel::kScalar) {
@@ -126,7 +127,17 @@ class RowProduct {
     for (int64_t t0 = 0; t0 < x_.n_tokens(); t0 += kTokenTile) {
       const int64_t t1 = std::min(x_.n_tokens(), t0 + kTokenTile);
       for (int64_t t = t0; t < t1; ++t) tile[t - t0] = xq.row(t);
-      for (int64_t r = begin; r < end; ++r) {
+      int64_t r = begin;
+      if (rows4_ != nullptr && (dot4_ == nullptr || t1 - t0 < 4)) {  // decode: four rows a call
+        for (; r + 4 <= end; r += 4) {
+          for (int64_t t = t0; t < t1; ++t) {
+            float out[4];
+            rows4_(w_.data + static_cast<uint64_t>(r) * rb, rb, tile[t - t0], w_.cols, out);
+            for (int i = 0; i < 4; ++i) y[t * ys + r + i] = out[i];
+          }
+        }
+      }
+      for (; r < end; ++r) {
         const std::byte* row = w_.data + static_cast<uint64_t>(r) * rb;
         int64_t t = t0;
         for (; dot4_ != nullptr && t + 4 <= t1; t += 4) {
@@ -172,6 +183,7 @@ class RowProduct {
   const PreparedInput& x_;
   DotQ8Fn dot_ = nullptr;
   DotQ8x4Fn dot4_ = nullptr;
+  DotRows4Fn rows4_ = nullptr;
   const AmxActivations* amx_ = nullptr;
 };
 

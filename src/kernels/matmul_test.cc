@@ -258,6 +258,24 @@ TEST(ActQuantTest, Q6KDotMatchesTheDequantizedRow) {
   }
 }
 
+TEST(ActQuantTest, Q4KFourRowKernelMatchesTheOneRowKernel) {
+  if (DotQ4_KRows4For(DetectedIsa()) == nullptr) GTEST_SKIP() << "no four-row Q4_K kernel at this ISA level";
+  for (int64_t n : {256, 1024}) {
+    const Matrix m = MakeMatrix(GgmlType::kQ4_K, 4, n, 51 + static_cast<uint64_t>(n));
+    Rng rng(14);
+    std::vector<float> x(static_cast<size_t>(n));
+    for (float& v : x) v = static_cast<float>(rng.Gaussian());
+    const Q16Rows xq(x.data(), 1, n, n);
+    const uint64_t rb = m.rows.row_bytes();
+    float out[4];
+    DotQ4_KRows4For(DetectedIsa())(m.bytes.data(), rb, xq.row(0), n, out);
+    for (int j = 0; j < 4; ++j) {
+      const float ref = DotQ4_KRef(m.bytes.data() + j * rb, xq.row(0), n);
+      EXPECT_NEAR(out[j], ref, 1e-4 * (1 + std::fabs(ref))) << n << "/" << j;
+    }
+  }
+}
+
 TEST(ActQuantTest, Q5KDotMatchesTheDequantizedRow) {
   for (int64_t n : {256, 1024, 2048}) {
     const Matrix m = MakeMatrix(GgmlType::kQ5_K, 1, n, 43 + static_cast<uint64_t>(n));

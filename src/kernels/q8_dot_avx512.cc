@@ -163,6 +163,33 @@ void DotQ4_Kx4Avx512Vnni(const std::byte* w, const Q16Row* x, int64_t n, float* 
   for (int t = 0; t < 4; ++t) out[t] = Sum16(acc[t]) - Sum8(minus[t]);
 }
 
+void DotQ4_KRows4Avx512Vnni(const std::byte* w, uint64_t row_stride, Q16Row x, int64_t n, float* out) {
+  const BlockQ4_K* rows[4];
+  for (int j = 0; j < 4; ++j) rows[j] = reinterpret_cast<const BlockQ4_K*>(w + j * row_stride);
+  __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
+  __m256 minus[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+  alignas(32) float scale[4][8];
+  for (int64_t i = 0; i < n / 256; ++i) {
+    for (int j = 0; j < 4; ++j) {
+      PrefetchAhead(rows[j] + i, sizeof(BlockQ4_K));
+      ScalesQ4K(rows[j][i], x, i, scale[j], &minus[j]);
+    }
+    for (int c = 0; c < 4; ++c) {
+      const int64_t b0 = 8 * i + 2 * c;
+      const __m512i x0 = _mm512_load_si512(x.qs + 32 * b0), x1 = _mm512_load_si512(x.qs + 32 * (b0 + 1));
+      for (int j = 0; j < 4; ++j) {
+        __m512i lo, hi;
+        NibblesQ4K(rows[j][i], c, &lo, &hi);
+        const __m512i s0 = _mm512_dpwssd_epi32(_mm512_setzero_si512(), lo, x0);
+        const __m512i s1 = _mm512_dpwssd_epi32(_mm512_setzero_si512(), hi, x1);
+        acc[j] = _mm512_fmadd_ps(_mm512_set1_ps(scale[j][2 * c]), _mm512_cvtepi32_ps(s0), acc[j]);
+        acc[j] = _mm512_fmadd_ps(_mm512_set1_ps(scale[j][2 * c + 1]), _mm512_cvtepi32_ps(s1), acc[j]);
+      }
+    }
+  }
+  for (int j = 0; j < 4; ++j) out[j] = Sum16(acc[j]) - Sum8(minus[j]);
+}
+
 float DotQ5_KAvx512Vnni(const std::byte* w, Q16Row x, int64_t n) {
   const auto* blocks = reinterpret_cast<const BlockQ5_K*>(w);
   const __m256i low4 = _mm256_set1_epi8(0x0f), one = _mm256_set1_epi8(1);
