@@ -162,7 +162,7 @@ void DotQ4_Kx4Ref(const std::byte* w, const Q16Row* x, int64_t n, float* out) {
 DotQ8x4Fn DotQ4_Kx4For(IsaLevel level) { return level == IsaLevel::kAvx512Vnni ? DotQ4_Kx4Avx512Vnni : nullptr; }
 
 DotQ8x4Fn DotQ8_0x4For(IsaLevel level) {
-  return level == IsaLevel::kAvx512Vnni ? DotQ8_0x4Avx512Vnni : nullptr;
+  return level == IsaLevel::kAvx512Vnni ? DotQ8_0x4Avx512Vnni : level == IsaLevel::kAvx2 ? DotQ8_0x4Avx2 : nullptr;
 }
 
 DotQ8Fn DotQ8_0For(IsaLevel level) {

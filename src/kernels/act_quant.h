@@ -56,8 +56,10 @@ DotQ8Fn DotQ8_0For(IsaLevel level);
 // and widened once for the four (prefill).
 void DotQ8_0x4Ref(const std::byte* w, const Q16Row* x, int64_t n, float* out);
 void DotQ8_0x4Avx512Vnni(const std::byte* w, const Q16Row* x, int64_t n, float* out);
+void DotQ8_0x4Avx2(const std::byte* w, const Q16Row* x, int64_t n, float* out);
 using DotQ8x4Fn = void (*)(const std::byte*, const Q16Row*, int64_t, float*);
-// The 4-token kernels exist for AVX-512 VNNI; other levels get nullptr (use the 1-token kernel).
+// The 4-token kernels exist for AVX-512 VNNI (Q8_0, Q4_K) and AVX2 (Q8_0); other levels and
+// types get nullptr (use the 1-token kernel).
 DotQ8x4Fn DotQ8_0x4For(IsaLevel level);
 
 // Q4_K weight row (n/256 super-blocks) × quantized activations:

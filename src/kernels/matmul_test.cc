@@ -178,13 +178,16 @@ TEST(ActQuantTest, DotVariantsMatchTheScalarReference) {
     if (m4 == 0) continue;
     const Matrix w4 = MakeMatrix(GgmlType::kQ8_0, 1, m4, 5);
     const Q16Row rows[4] = {four.row(0), four.row(1), four.row(2), four.row(3)};
-    float out[4];
-    DotQ8x4Fn four_kernel = DotQ8_0x4For(DetectedIsa());
-    if (four_kernel == nullptr) four_kernel = DotQ8_0x4Ref;
-    four_kernel(w4.bytes.data(), rows, m4, out);
-    for (int i = 0; i < 4; ++i) {
-      const float single = DotQ8_0Ref(w4.bytes.data(), rows[i], m4);
-      EXPECT_NEAR(out[i], single, 1e-4 * (1 + std::fabs(single))) << i;
+    for (IsaLevel level : {IsaLevel::kScalar, IsaLevel::kAvx2, IsaLevel::kAvx512Vnni}) {
+      if (static_cast<int>(DetectedIsa()) < static_cast<int>(level)) continue;
+      DotQ8x4Fn four_kernel = DotQ8_0x4For(level);
+      if (four_kernel == nullptr) four_kernel = DotQ8_0x4Ref;
+      float out[4];
+      four_kernel(w4.bytes.data(), rows, m4, out);
+      for (int i = 0; i < 4; ++i) {
+        const float single = DotQ8_0Ref(w4.bytes.data(), rows[i], m4);
+        EXPECT_NEAR(out[i], single, 1e-4 * (1 + std::fabs(single))) << i << " " << IsaName(level);
+      }
     }
   }
 }

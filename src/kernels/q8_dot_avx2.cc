@@ -24,6 +24,28 @@ float DotQ8_0Avx2(const std::byte* w, Q16Row x, int64_t n) {
   return _mm_cvtss_f32(_mm_add_ss(s2, _mm_shuffle_ps(s2, s2, 1)));
 }
 
+void DotQ8_0x4Avx2(const std::byte* w, const Q16Row* x, int64_t n, float* out) {
+  const auto* blocks = reinterpret_cast<const BlockQ8_0*>(w);
+  __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+  for (int64_t b = 0; b < n / 32; ++b) {
+    // The block widened once for the four tokens.
+    const __m256i w_lo = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blocks[b].qs)));
+    const __m256i w_hi = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blocks[b].qs + 16)));
+    const float dw = _cvtsh_ss(blocks[b].d);
+    for (int t = 0; t < 4; ++t) {
+      const int16_t* xq = x[t].qs + 32 * b;
+      const __m256i s = _mm256_add_epi32(_mm256_madd_epi16(w_lo, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xq))),
+                                         _mm256_madd_epi16(w_hi, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xq + 16))));
+      acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(dw * x[t].d[b]), _mm256_cvtepi32_ps(s), acc[t]);
+    }
+  }
+  for (int t = 0; t < 4; ++t) {
+    const __m128 s = _mm_add_ps(_mm256_castps256_ps128(acc[t]), _mm256_extractf128_ps(acc[t], 1));
+    const __m128 s2 = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    out[t] = _mm_cvtss_f32(_mm_add_ss(s2, _mm_shuffle_ps(s2, s2, 1)));
+  }
+}
+
 namespace {
 
 // Σ over 32 values: 32 unsigned bytes (as int16) × 32 int16 activations → 8 int32 lanes.
