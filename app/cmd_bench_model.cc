@@ -1,7 +1,9 @@
 // `frugal bench -m MODEL`: llama-bench's definitions — ppN = prefill of N tokens from an empty
-// cache, tgN = N decoded tokens one at a time from an empty cache — median and spread over runs,
+// cache, tgN = N decoded tokens one at a time from an empty cache (with -d D: after D tokens
+// already in the cache, untimed, as llama-bench's "@ dD") — median and spread over runs,
 // a markdown table and --json; --roofline adds measured read bandwidth and decode's share of the
 // bandwidth roofline (bandwidth ÷ bytes each decoded token reads).
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 
@@ -20,7 +22,7 @@ namespace {
 
 struct Flags {
   std::string model, kv_type = "f16";
-  int prompt = 512, gen = 128, repetitions = 5, threads = DefaultThreadCount();
+  int prompt = 512, gen = 128, depth = 0, repetitions = 5, threads = DefaultThreadCount();
   bool json = false, roofline = false, exact = false;
 };
 
@@ -33,16 +35,21 @@ std::vector<int32_t> RandomIds(int n, int vocab, uint64_t seed) {
   return ids;
 }
 
-StatusOr<double> TimePrefill(const model::LoadedModel& m, const engine::SessionOptions& o, ThreadPool& pool, int n, int rep) {
+// The first `depth` ids fill the cache untimed; the rest are the test.
+StatusOr<double> TimePrefill(const model::LoadedModel& m, const engine::SessionOptions& o, ThreadPool& pool, int n, int depth,
+                             int rep) {
   engine::Session s(m, o, pool);
-  const auto ids = RandomIds(n, m.config.vocab_size, 1000 + static_cast<uint64_t>(rep));
+  const auto ids = RandomIds(depth + n, m.config.vocab_size, 1000 + static_cast<uint64_t>(rep));
+  if (depth > 0) FRUGAL_RETURN_IF_ERROR(s.Feed({ids.begin(), ids.begin() + depth}).status());
   const auto t0 = Clock::now();
-  FRUGAL_ASSIGN_OR_RETURN(int computed, s.Feed(ids));
+  FRUGAL_ASSIGN_OR_RETURN(int computed, s.Feed(ids));  // reuses the depth prefix
   return computed / std::chrono::duration<double>(Clock::now() - t0).count();
 }
 
-StatusOr<double> TimeDecode(const model::LoadedModel& m, const engine::SessionOptions& o, ThreadPool& pool, int n, int rep) {
+StatusOr<double> TimeDecode(const model::LoadedModel& m, const engine::SessionOptions& o, ThreadPool& pool, int n, int depth,
+                            int rep) {
   engine::Session s(m, o, pool);
+  if (depth > 0) FRUGAL_RETURN_IF_ERROR(s.Feed(RandomIds(depth, m.config.vocab_size, 3000 + static_cast<uint64_t>(rep))).status());
   const auto ids = RandomIds(n, m.config.vocab_size, 2000 + static_cast<uint64_t>(rep));
   const auto t0 = Clock::now();
   for (int32_t id : ids) FRUGAL_RETURN_IF_ERROR(s.Append(id));
@@ -50,15 +57,15 @@ StatusOr<double> TimeDecode(const model::LoadedModel& m, const engine::SessionOp
 }
 
 Status Run(const Flags& f) {
-  if (f.prompt < 0 || f.gen < 0 || f.prompt > 1 << 20 || f.gen > 1 << 20) {
-    return InvalidArgument("-p and -n must be in 0..{}", 1 << 20);
+  if (f.prompt < 0 || f.gen < 0 || f.depth < 0 || f.prompt > 1 << 20 || f.gen > 1 << 20 || f.depth > 1 << 20) {
+    return InvalidArgument("-p, -n and -d must be in 0..{}", 1 << 20);
   }
   if (f.repetitions < 1 || f.threads < 1) return InvalidArgument("-r and -t must be at least 1");
   FRUGAL_ASSIGN_OR_RETURN(model::KvDtype kv, model::KvDtypeFromName(f.kv_type));
   FRUGAL_ASSIGN_OR_RETURN(auto m, model::LoadModel(f.model));
   ThreadPool pool(f.threads);
-  const engine::SessionOptions o{.context = std::max(f.prompt, f.gen) + 1, .kv_dtype = kv,
-                                 .prefill_chunk = std::max(1, f.prompt), .exact = f.exact};
+  const engine::SessionOptions o{.context = f.depth + std::max(f.prompt, f.gen) + 1, .kv_dtype = kv,
+                                 .prefill_chunk = std::max({1, f.prompt, std::min(f.depth, 512)}), .exact = f.exact};
   const model::Footprint fp = model::ComputeFootprint(m->config, model::TensorEntriesOf(m->file));
   nlohmann::json out = {{"model", f.model}, {"file_bytes", m->file.file_size()}, {"params", fp.total_params},
                         {"threads", f.threads}, {"kv_type", f.kv_type}, {"exact", f.exact}, {"tests", nlohmann::json::array()}};
@@ -67,11 +74,12 @@ Status Run(const Flags& f) {
     if (n <= 0) continue;
     std::vector<double> rates;
     for (int r = 0; r < f.repetitions; ++r) {
-      FRUGAL_ASSIGN_OR_RETURN(double rate, prefill ? TimePrefill(*m, o, pool, n, r) : TimeDecode(*m, o, pool, n, r));
+      FRUGAL_ASSIGN_OR_RETURN(double rate,
+                              prefill ? TimePrefill(*m, o, pool, n, f.depth, r) : TimeDecode(*m, o, pool, n, f.depth, r));
       rates.push_back(rate);
     }
     const Spread s = SpreadOf(rates);
-    const std::string test = name + std::to_string(n);
+    const std::string test = name + std::to_string(n) + (f.depth > 0 ? " @ d" + std::to_string(f.depth) : "");
     rows.push_back({test, s});
     out["tests"].push_back({{"test", test}, {"tokens_per_s", rates}, {"median", s.median}, {"min", s.min}, {"max", s.max}});
   }
@@ -114,6 +122,7 @@ void AddBenchModel(CLI::App& bench, std::vector<Command>* commands) {
   bench.add_option("-m,--model", f->model, "GGUF file");
   bench.add_option("-p,--n-prompt", f->prompt, "prefill test length (0: skip)")->capture_default_str();
   bench.add_option("-n,--n-gen", f->gen, "decode test length (0: skip)")->capture_default_str();
+  bench.add_option("-d,--n-depth", f->depth, "tokens already in the cache before each test (untimed)")->capture_default_str();
   bench.add_option("-r,--repetitions", f->repetitions, "runs per test")->capture_default_str();
   bench.add_option("-t,--threads", f->threads, "threads")->capture_default_str();
   bench.add_option("--kv-type", f->kv_type, "latent cache type")->capture_default_str();

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "kernels/dequantize.h"
+#include "kernels/float_dot.h"
 #include "kernels/quant_blocks.h"
 #include "util/half.h"
 
@@ -179,6 +180,10 @@ void DequantizeRowFast(GgmlType type, const std::byte* src, float* dst, int64_t 
         }
       }
     }
+    return;
+  }
+  if (type == GgmlType::kF16 || type == GgmlType::kBF16) {  // e.g. the latent cache as weights
+    HalfToFloatFor(type, IsaLevel::kAvx512Vnni)(src, dst, n);
     return;
   }
   DequantizeRow(type, src, dst, n);

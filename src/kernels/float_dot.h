@@ -8,6 +8,7 @@
 #include <cstdint>
 
 #include "kernels/cpu_features.h"
+#include "util/ggml_type.h"
 
 namespace frugal::kernels {
 
@@ -22,5 +23,16 @@ float DotBF16Avx512(const std::byte* w, const float* x, int64_t n);
 
 FloatDotFn DotF16For(IsaLevel level);
 FloatDotFn DotBF16For(IsaLevel level);
+
+// dst[i] = the f32 value of src's i-th f16 (or bf16) value, exactly; per ISA like the dots.
+using HalfToFloatFn = void (*)(const std::byte* src, float* dst, int64_t n);
+void F16ToF32Ref(const std::byte* src, float* dst, int64_t n);
+void F16ToF32Avx2(const std::byte* src, float* dst, int64_t n);
+void F16ToF32Avx512(const std::byte* src, float* dst, int64_t n);
+void BF16ToF32Ref(const std::byte* src, float* dst, int64_t n);
+void BF16ToF32Avx2(const std::byte* src, float* dst, int64_t n);
+void BF16ToF32Avx512(const std::byte* src, float* dst, int64_t n);
+// The converter for f16 or bf16 at this level (nullptr for other types).
+HalfToFloatFn HalfToFloatFor(GgmlType type, IsaLevel level);
 
 }  // namespace frugal::kernels

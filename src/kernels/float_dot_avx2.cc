@@ -30,6 +30,18 @@ float DotHalf(const std::byte* w, const float* x, int64_t n, float (*tail)(const
 
 }  // namespace
 
+void F16ToF32Avx2(const std::byte* src, float* dst, int64_t n) {
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) _mm256_storeu_ps(dst + i, LoadF16(src + 2 * i));
+  if (i < n) F16ToF32Ref(src + 2 * i, dst + i, n - i);
+}
+
+void BF16ToF32Avx2(const std::byte* src, float* dst, int64_t n) {
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) _mm256_storeu_ps(dst + i, LoadBF16(src + 2 * i));
+  if (i < n) BF16ToF32Ref(src + 2 * i, dst + i, n - i);
+}
+
 float DotF16Avx2(const std::byte* w, const float* x, int64_t n) { return DotHalf<LoadF16>(w, x, n, DotF16Ref); }
 float DotBF16Avx2(const std::byte* w, const float* x, int64_t n) { return DotHalf<LoadBF16>(w, x, n, DotBF16Ref); }
 

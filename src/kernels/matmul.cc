@@ -321,8 +321,13 @@ void MatMulTransposed(const WeightRows& w, const float* x, float* y, const MatMu
     for (int64_t k = 0; k < w.cols; ++k) y[t * ys + k] = 0.0f;
   }
   std::vector<float> row(static_cast<size_t>(w.cols));
+  const HalfToFloatFn half = HalfToFloatFor(w.type, DetectedIsa());
   for (int64_t r = 0; r < w.n_rows; ++r) {
-    DequantizeRow(w.type, w.data + static_cast<uint64_t>(r) * rb, row.data(), w.cols);
+    if (half != nullptr) {
+      half(w.data + static_cast<uint64_t>(r) * rb, row.data(), w.cols);
+    } else {
+      DequantizeRow(w.type, w.data + static_cast<uint64_t>(r) * rb, row.data(), w.cols);
+    }
     for (int64_t t = 0; t < p.n_tokens; ++t) {
       const float xr = x[t * xs + r];
       AxpyRow(xr, row.data(), y + t * ys, w.cols);

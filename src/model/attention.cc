@@ -3,8 +3,8 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <algorithm>
 #include <limits>
-#include <memory>
 
 #include "kernels/dequantize.h"
 #include "kernels/matmul.h"
@@ -140,34 +140,59 @@ void HeadNaive(const AttentionInput& in, const HeadProjections& p, const float* 
   }
 }
 
-// One head, absorbed path: MQA over the cached rows in latent space; the query row is
-// [W_UKᵀ·q_nope | q_rope], as wide as a cached row (kv_lora + rope).
-void HeadAbsorbed(const AttentionInput& in, const HeadProjections& p, const float* q, const float* ctx,
-                  int n_ctx, int h, float* o) {
+// Absorbed path, all heads together: MQA over the cached rows in latent space. Each head's query
+// row is [W_UKᵀ·q_nope | q_rope], as wide as a cached row (kv_lora + rope); every head shares the
+// same cached rows, so the scores of all (token, head) rows are one product with the cache as the
+// weight matrix — read once per layer in its own type (f16 by default), not once per head — and so
+// is the softmax-weighted sum of latents. W_UV then maps each head's latent result to its values.
+void AbsorbedAttention(const AttentionInput& in, const float* q, const LatentCache& cache, ThreadPool& pool, float* o) {
   const MlaConfig& m = in.config.mla;
-  const int T = in.n_tokens, qk = m.qk_head_dim(), width = m.latent_width(), kv = m.kv_lora_rank;
-  const MatMulParams over_q{.n_tokens = T, .x_stride = m.n_heads * qk, .y_stride = width, .exact = in.exact};
-  std::vector<float> q_abs(static_cast<size_t>(T) * width);  // [T, kv_lora + rope]
-  if (p.k_rows_are_latent) {
-    MatMul(p.k, q + static_cast<size_t>(h) * qk, q_abs.data(), over_q, nullptr);
-  } else {
-    MatMulTransposed(p.k, q + static_cast<size_t>(h) * qk, q_abs.data(), over_q);
-  }
+  const int T = in.n_tokens, H = m.n_heads, qk = m.qk_head_dim(), width = m.latent_width(), kv = m.kv_lora_rank;
+  const int n_ctx = in.pos0 + T, rows = T * H, vd = m.v_head_dim;
+  std::vector<float> q_abs(static_cast<size_t>(rows) * width);  // [T, H, kv_lora + rope]
+  pool.ParallelForDynamic(H, 1, [&](int64_t begin, int64_t end, int) {
+    for (int64_t h = begin; h < end; ++h) {
+      const HeadProjections p = ProjectionsOf(m, in.weights, static_cast<int>(h));
+      const MatMulParams over_q{.n_tokens = T, .x_stride = H * qk, .y_stride = H * width, .exact = in.exact};
+      float* dst = q_abs.data() + static_cast<size_t>(h) * width;
+      if (p.k_rows_are_latent) {
+        MatMul(p.k, q + static_cast<size_t>(h) * qk, dst, over_q, nullptr);
+      } else {
+        MatMulTransposed(p.k, q + static_cast<size_t>(h) * qk, dst, over_q);
+      }
+      for (int t = 0; t < T; ++t) {
+        std::copy_n(q + (static_cast<size_t>(t) * H + h) * qk + m.qk_nope_head_dim, m.qk_rope_head_dim,
+                    dst + static_cast<size_t>(t) * H * width + kv);
+      }
+    }
+  });
+  // scores[t·H + h, j] over every cached position j, then causal softmax per row.
+  std::vector<float> scores(static_cast<size_t>(rows) * n_ctx);
+  MatMul(cache.Rows(in.layer, n_ctx), q_abs.data(), scores.data(), {.n_tokens = rows, .exact = in.exact}, &pool);
   for (int t = 0; t < T; ++t) {
-    std::copy_n(q + static_cast<size_t>(t) * m.n_heads * qk + static_cast<size_t>(h) * qk + m.qk_nope_head_dim,
-                m.qk_rope_head_dim, q_abs.data() + static_cast<size_t>(t) * width + kv);
-  }
-  std::vector<float> scores(static_cast<size_t>(n_ctx)), o_lat(static_cast<size_t>(kv));
-  for (int t = 0; t < T; ++t) {
-    const float* qa = q_abs.data() + static_cast<size_t>(t) * width;
     const int n_visible = in.pos0 + t + 1;
-    kernels::DotMany(qa, ctx, width, n_visible, width, in.scale, scores.data());
-    SoftmaxRow(scores.data(), n_visible);
-    std::fill(o_lat.begin(), o_lat.end(), 0.0f);
-    for (int j = 0; j < n_visible; ++j) kernels::Axpy(scores[j], ctx + static_cast<size_t>(j) * width, o_lat.data(), kv);
-    float* ot = o + static_cast<size_t>(t) * m.n_heads * m.v_head_dim + static_cast<size_t>(h) * m.v_head_dim;
-    MatMul(p.v, o_lat.data(), ot, {.n_tokens = 1, .exact = in.exact}, nullptr);  // W_UV on the latent result
+    for (int h = 0; h < H; ++h) {
+      float* row = scores.data() + (static_cast<size_t>(t) * H + h) * n_ctx;
+      for (int j = 0; j < n_visible; ++j) row[j] *= in.scale;
+      SoftmaxRow(row, n_visible);
+      std::fill(row + n_visible, row + n_ctx, 0.0f);
+    }
   }
+  // o_lat[t·H + h] = Σ_j p[j]·c_j (the latent part of each cached row), threads over (token, head) rows.
+  std::vector<float> o_lat(static_cast<size_t>(rows) * kv);
+  kernels::WeightRows latents = cache.Rows(in.layer, n_ctx);
+  latents.cols = kv;  // the first kv_lora values of each row (the stride still spans the rope part)
+  pool.ParallelForDynamic(rows, std::max(1, rows / (2 * pool.size())), [&](int64_t begin, int64_t end, int) {
+    MatMulTransposed(latents, scores.data() + static_cast<size_t>(begin) * n_ctx, o_lat.data() + static_cast<size_t>(begin) * kv,
+                     {.n_tokens = end - begin, .x_stride = n_ctx, .y_stride = kv, .exact = in.exact});
+  });
+  pool.ParallelForDynamic(H, 1, [&](int64_t begin, int64_t end, int) {
+    for (int64_t h = begin; h < end; ++h) {
+      const HeadProjections p = ProjectionsOf(m, in.weights, static_cast<int>(h));
+      MatMul(p.v, o_lat.data() + static_cast<size_t>(h) * kv, o + static_cast<size_t>(h) * vd,
+             {.n_tokens = T, .x_stride = H * kv, .y_stride = H * vd, .exact = in.exact}, nullptr);  // W_UV
+    }
+  });
 }
 
 }  // namespace
@@ -179,26 +204,23 @@ void MlaAttention(const AttentionInput& in, const float* xn, LatentCache& cache,
   ComputeQueries(in, xn, pool, &q);
   StoreLatents(in, xn, cache, pool);
   if (in.sink) in.sink->Put(fmt::format("blk.{}.q", in.layer), q.data(), {T, m.n_heads, m.qk_head_dim()});
-  // Every visible position as stored (rounded to the cache type), for either path: [n_ctx, width].
-  std::vector<float> ctx(static_cast<size_t>(n_ctx) * m.latent_width());
-  cache.Read(in.layer, 0, n_ctx, ctx.data());
   std::vector<float> o(static_cast<size_t>(T) * m.n_heads * m.v_head_dim);  // [T, n_heads·v]
-  // The naive path multiplies the same latent rows by every head's projections: prepared once.
-  std::unique_ptr<kernels::PreparedInput> latents;
   if (in.path == AttentionPath::kNaive) {
-    latents = std::make_unique<kernels::PreparedInput>(
-        ctx.data(), m.kv_lora_rank, MatMulParams{.n_tokens = n_ctx, .x_stride = m.latent_width(), .exact = in.exact});
-  }
-  pool.ParallelForDynamic(m.n_heads, 1, [&](int64_t begin, int64_t end, int) {
-    for (int64_t h = begin; h < end; ++h) {
-      const HeadProjections p = ProjectionsOf(m, in.weights, static_cast<int>(h));
-      if (in.path == AttentionPath::kNaive) {
-        HeadNaive(in, p, q.data(), ctx.data(), *latents, n_ctx, static_cast<int>(h), o.data());
-      } else {
-        HeadAbsorbed(in, p, q.data(), ctx.data(), n_ctx, static_cast<int>(h), o.data());
+    // Every visible position as stored (rounded to the cache type): [n_ctx, width]. The naive path
+    // multiplies the same latent rows by every head's projections: prepared once.
+    std::vector<float> ctx(static_cast<size_t>(n_ctx) * m.latent_width());
+    cache.Read(in.layer, 0, n_ctx, ctx.data());
+    const kernels::PreparedInput latents(ctx.data(), m.kv_lora_rank,
+                                         MatMulParams{.n_tokens = n_ctx, .x_stride = m.latent_width(), .exact = in.exact});
+    pool.ParallelForDynamic(m.n_heads, 1, [&](int64_t begin, int64_t end, int) {
+      for (int64_t h = begin; h < end; ++h) {
+        const HeadProjections p = ProjectionsOf(m, in.weights, static_cast<int>(h));
+        HeadNaive(in, p, q.data(), ctx.data(), latents, n_ctx, static_cast<int>(h), o.data());
       }
-    }
-  });
+    });
+  } else {
+    AbsorbedAttention(in, q.data(), cache, pool, o.data());
+  }
   MatMul(kernels::AllRows(in.weights.attn_output), o.data(), out, {.n_tokens = T, .exact = in.exact}, &pool);
 }
 

@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "kernels/float_dot.h"
 #include "util/check.h"
 #include "util/half.h"
 
@@ -55,11 +56,16 @@ void LatentCache::Read(int layer, int begin, int n, float* out) const {
     std::memcpy(out, src, count * 4);
     return;
   }
-  for (size_t i = 0; i < count; ++i) {
-    uint16_t h;
-    std::memcpy(&h, src + 2 * i, 2);
-    out[i] = dtype_ == KvDtype::kF16 ? F16ToF32(h) : Bf16ToF32(h);
-  }
+  kernels::HalfToFloatFor(dtype_ == KvDtype::kF16 ? GgmlType::kF16 : GgmlType::kBF16, kernels::DetectedIsa())(
+      src, out, static_cast<int64_t>(count));
+}
+
+kernels::WeightRows LatentCache::Rows(int layer, int n) const {
+  FRUGAL_CHECK_LE(n, capacity_);
+  const GgmlType type = dtype_ == KvDtype::kF32 ? GgmlType::kF32 : dtype_ == KvDtype::kF16 ? GgmlType::kF16 : GgmlType::kBF16;
+  kernels::WeightRows rows{data_.data() + Offset(layer, 0), type, width_, n};
+  rows.stride_bytes = static_cast<uint64_t>(width_) * value_bytes_;
+  return rows;
 }
 
 }  // namespace frugal::model

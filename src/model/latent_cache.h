@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "kernels/matmul.h"
 #include "util/status.h"
 
 namespace frugal::model {
@@ -30,6 +31,9 @@ class LatentCache {
   void Write(int layer, int pos, const float* row);
   // Reads positions [begin, begin + n) of a layer into out [n, width].
   void Read(int layer, int begin, int n, float* out) const;
+  // The stored rows themselves, for kernels that read the cache type directly: positions
+  // [0, n) of a layer as product weights (row stride width·bytes per value).
+  kernels::WeightRows Rows(int layer, int n) const;
 
  private:
   size_t Offset(int layer, int pos) const;
