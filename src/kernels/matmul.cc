@@ -92,6 +92,7 @@ class RowProduct {
       dot_ = DotQ4_0For(isa);
     } else if (w.type == GgmlType::kQ6_K && isa != IsaLevel::kScalar) {
       dot_ = DotQ6_KFor(isa);
+      dot4_ = DotQ6_Kx4For(isa);
     } else if (w.type == GgmlType::kQ5_K && isa != IsaLevel::kScalar) {
       dot_ = DotQ5_KFor(isa);
     }

@@ -237,33 +237,59 @@ float DotQ4_0Avx512Vnni(const std::byte* w, Q16Row x, int64_t n) {
   return Sum16(_mm512_add_ps(acc0, acc1));
 }
 
+namespace {
+
+// Activation block k of a Q6_K super-block (half k/4, group k%4; dequantize_k_ref.cc) as 32
+// signed int16 values (−32..31).
+inline __m512i ValuesQ6K(const BlockQ6_K& b, int k) {
+  const __m256i low4 = _mm256_set1_epi8(0x0f), low2 = _mm256_set1_epi8(0x03);
+  const int h = k / 4, g = k % 4;
+  const __m256i ql = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b.ql + 64 * h + 32 * (g & 1)));
+  const __m256i qh = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b.qh + 32 * h));
+  const __m256i low = g < 2 ? _mm256_and_si256(ql, low4) : _mm256_and_si256(_mm256_srli_epi16(ql, 4), low4);
+  const __m256i high = _mm256_and_si256(_mm256_srl_epi16(qh, _mm_cvtsi32_si128(2 * g)), low2);
+  const __m256i q8 = _mm256_or_si256(low, _mm256_slli_epi16(high, 4));  // 0..63 per byte
+  return _mm512_sub_epi16(_mm512_cvtepu8_epi16(q8), _mm512_set1_epi16(32));
+}
+
+// acc += the block's products with one activation row, each 16-value half with its own scale:
+// lanes 0..7 hold elements 0..15 (sc[0]), lanes 8..15 elements 16..31 (sc[1]).
+inline __m512 AccumulateQ6K(__m512i q16, const int8_t* sc, float d, const Q16Row& x, int64_t blk, __m512 acc) {
+  const __m512i s = _mm512_dpwssd_epi32(_mm512_setzero_si512(), q16, _mm512_load_si512(x.qs + 32 * blk));
+  const float dd = d * x.d[blk];
+  const __m512 scale = _mm512_mask_blend_ps(0xff00, _mm512_set1_ps(dd * sc[0]), _mm512_set1_ps(dd * sc[1]));
+  return _mm512_fmadd_ps(scale, _mm512_cvtepi32_ps(s), acc);
+}
+
+}  // namespace
+
 float DotQ6_KAvx512Vnni(const std::byte* w, Q16Row x, int64_t n) {
   const auto* blocks = reinterpret_cast<const BlockQ6_K*>(w);
-  const __m256i low4 = _mm256_set1_epi8(0x0f), low2 = _mm256_set1_epi8(0x03);
-  const __m512i bias = _mm512_set1_epi16(32);
   __m512 acc = _mm512_setzero_ps();
   for (int64_t i = 0; i < n / 256; ++i) {
     const BlockQ6_K& b = blocks[i];
     PrefetchAhead(&b, sizeof(BlockQ6_K));
     const float d = _cvtsh_ss(b.d);
-    for (int k = 0; k < 8; ++k) {  // activation block k: half k/4, group k%4 (dequantize_k_ref.cc)
-      const int h = k / 4, g = k % 4;
-      const __m256i ql = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b.ql + 64 * h + 32 * (g & 1)));
-      const __m256i qh = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b.qh + 32 * h));
-      const __m256i low = g < 2 ? _mm256_and_si256(ql, low4) : _mm256_and_si256(_mm256_srli_epi16(ql, 4), low4);
-      const __m256i high = _mm256_and_si256(_mm256_srl_epi16(qh, _mm_cvtsi32_si128(2 * g)), low2);
-      const __m256i q8 = _mm256_or_si256(low, _mm256_slli_epi16(high, 4));  // 0..63 per byte
-      const __m512i q16 = _mm512_sub_epi16(_mm512_cvtepu8_epi16(q8), bias);
-      const int64_t blk = 8 * i + k;
-      const __m512i s = _mm512_dpwssd_epi32(_mm512_setzero_si512(), q16, _mm512_load_si512(x.qs + 32 * blk));
-      // Lanes 0..7 hold elements 0..15 (scale sc[0]), lanes 8..15 elements 16..31 (sc[1]).
-      const int8_t* sc = b.scales + 8 * h + 2 * g;
-      const float dd = d * x.d[blk];
-      const __m512 scale = _mm512_mask_blend_ps(0xff00, _mm512_set1_ps(dd * sc[0]), _mm512_set1_ps(dd * sc[1]));
-      acc = _mm512_fmadd_ps(scale, _mm512_cvtepi32_ps(s), acc);
+    for (int k = 0; k < 8; ++k) {
+      acc = AccumulateQ6K(ValuesQ6K(b, k), b.scales + 8 * (k / 4) + 2 * (k % 4), d, x, 8 * i + k, acc);
     }
   }
   return Sum16(acc);
+}
+
+void DotQ6_Kx4Avx512Vnni(const std::byte* w, const Q16Row* x, int64_t n, float* out) {
+  const auto* blocks = reinterpret_cast<const BlockQ6_K*>(w);
+  __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
+  for (int64_t i = 0; i < n / 256; ++i) {
+    const BlockQ6_K& b = blocks[i];
+    const float d = _cvtsh_ss(b.d);
+    for (int k = 0; k < 8; ++k) {
+      const __m512i q16 = ValuesQ6K(b, k);  // decoded once for four tokens
+      const int8_t* sc = b.scales + 8 * (k / 4) + 2 * (k % 4);
+      for (int t = 0; t < 4; ++t) acc[t] = AccumulateQ6K(q16, sc, d, x[t], 8 * i + k, acc[t]);
+    }
+  }
+  for (int t = 0; t < 4; ++t) out[t] = Sum16(acc[t]);
 }
 
 }  // namespace frugal::kernels
