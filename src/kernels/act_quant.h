@@ -58,7 +58,7 @@ void DotQ8_0x4Ref(const std::byte* w, const Q16Row* x, int64_t n, float* out);
 void DotQ8_0x4Avx512Vnni(const std::byte* w, const Q16Row* x, int64_t n, float* out);
 void DotQ8_0x4Avx2(const std::byte* w, const Q16Row* x, int64_t n, float* out);
 using DotQ8x4Fn = void (*)(const std::byte*, const Q16Row*, int64_t, float*);
-// The 4-token kernels exist for AVX-512 VNNI (Q8_0, Q4_K, Q6_K) and AVX2 (Q8_0); other levels and
+// The 4-token kernels exist for AVX-512 VNNI (Q8_0, Q4_K, Q5_K, Q6_K) and AVX2 (Q8_0); other levels and
 // types get nullptr (use the 1-token kernel).
 DotQ8x4Fn DotQ8_0x4For(IsaLevel level);
 
@@ -80,6 +80,9 @@ float DotQ5_KRef(const std::byte* w, Q16Row x, int64_t n);
 float DotQ5_KAvx512Vnni(const std::byte* w, Q16Row x, int64_t n);
 float DotQ5_KAvx2(const std::byte* w, Q16Row x, int64_t n);
 DotQ8Fn DotQ5_KFor(IsaLevel level);
+void DotQ5_Kx4Ref(const std::byte* w, const Q16Row* x, int64_t n, float* out);
+void DotQ5_Kx4Avx512Vnni(const std::byte* w, const Q16Row* x, int64_t n, float* out);
+DotQ8x4Fn DotQ5_Kx4For(IsaLevel level);
 
 // Q6_K weight row (n/256 super-blocks) × quantized activations.
 float DotQ6_KRef(const std::byte* w, Q16Row x, int64_t n);

@@ -95,6 +95,7 @@ class RowProduct {
       dot4_ = DotQ6_Kx4For(isa);
     } else if (w.type == GgmlType::kQ5_K && isa != IsaLevel::kScalar) {
       dot_ = DotQ5_KFor(isa);
+      dot4_ = DotQ5_Kx4For(isa);
     }
   }
 

@@ -308,6 +308,18 @@ TEST(ActQuantTest, Q5KDotMatchesTheDequantizedRow) {
       if (static_cast<int>(DetectedIsa()) < static_cast<int>(level)) continue;
       EXPECT_NEAR(DotQ5_KFor(level)(m.bytes.data(), xq.row(0), n), ref, 1e-4 * (1 + std::fabs(ref))) << IsaName(level);
     }
+    std::vector<float> x4(static_cast<size_t>(4 * n));
+    for (float& v : x4) v = static_cast<float>(rng.Gaussian());
+    const Q16Rows q4(x4.data(), 4, n, n);
+    const Q16Row rows[4] = {q4.row(0), q4.row(1), q4.row(2), q4.row(3)};
+    DotQ8x4Fn four = DotQ5_Kx4For(DetectedIsa());
+    if (four == nullptr) four = DotQ5_Kx4Ref;
+    float out[4];
+    four(m.bytes.data(), rows, n, out);
+    for (int t = 0; t < 4; ++t) {
+      const float single = DotQ5_KRef(m.bytes.data(), rows[t], n);
+      EXPECT_NEAR(out[t], single, 1e-4 * (1 + std::fabs(single))) << t;
+    }
   }
 }
 

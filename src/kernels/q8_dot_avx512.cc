@@ -190,9 +190,23 @@ void DotQ4_KRows4Avx512Vnni(const std::byte* w, uint64_t row_stride, Q16Row x, i
   for (int j = 0; j < 4; ++j) out[j] = Sum16(acc[j]) - Sum8(minus[j]);
 }
 
+namespace {
+
+// Sub-blocks 2c (low nibbles + bit 2c of qh) and 2c+1 (high nibbles + bit 2c+1) of a Q5_K
+// super-block, widened to int16 (0..31).
+inline void ValuesQ5K(const BlockQ5_K& b, __m256i qh, int c, __m512i* lo, __m512i* hi) {
+  const __m256i low4 = _mm256_set1_epi8(0x0f), one = _mm256_set1_epi8(1);
+  const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b.qs + 32 * c));
+  const __m256i h0 = _mm256_slli_epi16(_mm256_and_si256(_mm256_srl_epi16(qh, _mm_cvtsi32_si128(2 * c)), one), 4);
+  const __m256i h1 = _mm256_slli_epi16(_mm256_and_si256(_mm256_srl_epi16(qh, _mm_cvtsi32_si128(2 * c + 1)), one), 4);
+  *lo = _mm512_cvtepu8_epi16(_mm256_or_si256(_mm256_and_si256(q, low4), h0));
+  *hi = _mm512_cvtepu8_epi16(_mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q, 4), low4), h1));
+}
+
+}  // namespace
+
 float DotQ5_KAvx512Vnni(const std::byte* w, Q16Row x, int64_t n) {
   const auto* blocks = reinterpret_cast<const BlockQ5_K*>(w);
-  const __m256i low4 = _mm256_set1_epi8(0x0f), one = _mm256_set1_epi8(1);
   __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
   __m256 minus = _mm256_setzero_ps();
   alignas(32) float scale[8];
@@ -202,16 +216,34 @@ float DotQ5_KAvx512Vnni(const std::byte* w, Q16Row x, int64_t n) {
     ScalesQ4K(b, x, i, scale, &minus);
     const __m256i qh = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b.qh));
     for (int c = 0; c < 4; ++c) {
-      const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b.qs + 32 * c));
-      // Fifth bits: bit 2c of qh for the low nibbles, bit 2c+1 for the high ones, moved to bit 4.
-      const __m256i h0 = _mm256_slli_epi16(_mm256_and_si256(_mm256_srl_epi16(qh, _mm_cvtsi32_si128(2 * c)), one), 4);
-      const __m256i h1 = _mm256_slli_epi16(_mm256_and_si256(_mm256_srl_epi16(qh, _mm_cvtsi32_si128(2 * c + 1)), one), 4);
-      const __m512i lo = _mm512_cvtepu8_epi16(_mm256_or_si256(_mm256_and_si256(q, low4), h0));
-      const __m512i hi = _mm512_cvtepu8_epi16(_mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q, 4), low4), h1));
+      __m512i lo, hi;
+      ValuesQ5K(b, qh, c, &lo, &hi);
       SubBlockPair(lo, hi, x, 8 * i + 2 * c, scale + 2 * c, &acc0, &acc1);
     }
   }
   return Sum16(_mm512_add_ps(acc0, acc1)) - Sum8(minus);
+}
+
+void DotQ5_Kx4Avx512Vnni(const std::byte* w, const Q16Row* x, int64_t n, float* out) {
+  const auto* blocks = reinterpret_cast<const BlockQ5_K*>(w);
+  __m512 acc0[4], acc1[4];
+  __m256 minus[4];
+  for (int t = 0; t < 4; ++t) {
+    acc0[t] = acc1[t] = _mm512_setzero_ps();
+    minus[t] = _mm256_setzero_ps();
+  }
+  alignas(32) float scale[4][8];
+  for (int64_t i = 0; i < n / 256; ++i) {
+    const BlockQ5_K& b = blocks[i];
+    for (int t = 0; t < 4; ++t) ScalesQ4K(b, x[t], i, scale[t], &minus[t]);
+    const __m256i qh = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b.qh));
+    for (int c = 0; c < 4; ++c) {
+      __m512i lo, hi;
+      ValuesQ5K(b, qh, c, &lo, &hi);  // decoded once for four tokens
+      for (int t = 0; t < 4; ++t) SubBlockPair(lo, hi, x[t], 8 * i + 2 * c, scale[t] + 2 * c, &acc0[t], &acc1[t]);
+    }
+  }
+  for (int t = 0; t < 4; ++t) out[t] = Sum16(_mm512_add_ps(acc0[t], acc1[t])) - Sum8(minus[t]);
 }
 
 float DotQ4_0Avx512Vnni(const std::byte* w, Q16Row x, int64_t n) {
