@@ -3,8 +3,6 @@
 // Compiled with AVX-512 F/BW/VL/VNNI flags; called only when the CPU has them.
 #include <immintrin.h>
 
-#include <cstring>
-
 #include "kernels/act_quant.h"
 #include "kernels/quant_blocks.h"
 
@@ -75,15 +73,16 @@ void DotQ8_0x4Avx512Vnni(const std::byte* w, const Q16Row* x, int64_t n, float* 
 
 namespace {
 
-// The 6-bit scales (bytes 0..7) and minimums (8..15) of a Q4_K super-block's 8 sub-blocks,
-// unpacked four at a time in 32-bit words (the layout of UnpackScaleMinK4).
+// The 6-bit scales (bytes 0..7) and minimums (8..15) of a Q4_K super-block's 8 sub-blocks
+// (the layout of UnpackScaleMinK4), unpacked four at a time in 32-bit lanes without leaving the
+// vector unit. Reads 16 bytes at `packed` (the 12 scale bytes are followed by the block's quants).
 inline __m128i ScaleMinBytesQ4K(const uint8_t* packed) {
-  uint32_t u[3];
-  std::memcpy(u, packed, 12);
-  const uint32_t sc_lo = u[0] & 0x3f3f3f3fu, mn_lo = u[1] & 0x3f3f3f3fu;
-  const uint32_t sc_hi = (u[2] & 0x0f0f0f0fu) | (((u[0] >> 6) & 0x03030303u) << 4);
-  const uint32_t mn_hi = ((u[2] >> 4) & 0x0f0f0f0fu) | (((u[1] >> 6) & 0x03030303u) << 4);
-  return _mm_set_epi32(static_cast<int>(mn_hi), static_cast<int>(mn_lo), static_cast<int>(sc_hi), static_cast<int>(sc_lo));
+  const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(packed));  // words u0 u1 u2 (u3 unused)
+  const __m128i lo = _mm_and_si128(v, _mm_set1_epi32(0x3f3f3f3f));            // [sc 0..3, mn 0..3]
+  const __m128i nib = _mm_and_si128(_mm_srlv_epi32(_mm_shuffle_epi32(v, 0xAA), _mm_set_epi32(0, 0, 4, 0)),
+                                    _mm_set1_epi32(0x0f0f0f0f));                 // [u2 & 15, u2 >> 4 & 15]
+  const __m128i top = _mm_slli_epi32(_mm_and_si128(_mm_srli_epi32(v, 6), _mm_set1_epi32(0x03030303)), 4);
+  return _mm_unpacklo_epi32(lo, _mm_or_si128(nib, top));  // [sc 0..3, sc 4..7, mn 0..3, mn 4..7]
 }
 
 // Per super-block i of a Q4_K row against one activation row: the 8 combined scales
