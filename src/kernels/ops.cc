@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <cmath>
 #include <cstring>
+#include <vector>
 
 namespace frugal::kernels {
 
@@ -72,15 +73,27 @@ void Softmax(float* x, int64_t n) {
   for (int64_t j = 0; j < n; ++j) x[j] *= inv;
 }
 
-void RopeAdjacentPairs(float* x, int64_t n, const float* freqs, float position) {
+void RopeAngles(const float* freqs, int64_t n, float position, float* cos, float* sin) {
   for (int64_t i = 0; i < n / 2; ++i) {
     // Angles in double: position·freq reaches 1e5 rad at long context, where f32 loses digits.
     const double theta = static_cast<double>(position) * freqs[i];
-    const float c = static_cast<float>(std::cos(theta)), s = static_cast<float>(std::sin(theta));
-    const float x0 = x[2 * i], x1 = x[2 * i + 1];
-    x[2 * i] = x0 * c - x1 * s;
-    x[2 * i + 1] = x0 * s + x1 * c;
+    cos[i] = static_cast<float>(std::cos(theta));
+    sin[i] = static_cast<float>(std::sin(theta));
   }
+}
+
+void RopeRotate(float* x, int64_t n, const float* cos, const float* sin) {
+  for (int64_t i = 0; i < n / 2; ++i) {
+    const float x0 = x[2 * i], x1 = x[2 * i + 1];
+    x[2 * i] = x0 * cos[i] - x1 * sin[i];
+    x[2 * i + 1] = x0 * sin[i] + x1 * cos[i];
+  }
+}
+
+void RopeAdjacentPairs(float* x, int64_t n, const float* freqs, float position) {
+  std::vector<float> c(static_cast<size_t>(n / 2)), s(static_cast<size_t>(n / 2));
+  RopeAngles(freqs, n, position, c.data(), s.data());
+  RopeRotate(x, n, c.data(), s.data());
 }
 
 __attribute__((target_clones("avx512f", "avx2", "default")))

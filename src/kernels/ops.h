@@ -16,6 +16,10 @@ void SiluMul(float* gate, const float* up, int64_t n);
 void Softmax(float* x, int64_t n);
 // Rotates adjacent pairs (x[2i], x[2i+1]) by angle position·freqs[i], i < n/2.
 void RopeAdjacentPairs(float* x, int64_t n, const float* freqs, float position);
+// The same in two steps, for many rows at one position: the cosines and sines of the n/2 angles
+// (computed in double), then the rotation.
+void RopeAngles(const float* freqs, int64_t n, float position, float* cos, float* sin);
+void RopeRotate(float* x, int64_t n, const float* cos, const float* sin);
 // y[i] += a · x[i]
 void Axpy(float a, const float* x, float* y, int64_t n);
 // out[j] = scale · Σ_d q[d]·keys[j·key_stride + d] for j < n_keys: one query against many key

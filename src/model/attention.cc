@@ -34,8 +34,24 @@ HeadProjections ProjectionsOf(const MlaConfig& m, const LayerWeights& w, int h) 
   return {RowsOf(w.kv_b, base, m.qk_nope_head_dim), RowsOf(w.kv_b, base + m.qk_nope_head_dim, m.v_head_dim), false};
 }
 
+// cos/sin of every rope angle of the new tokens: [T, rope/2] each, computed once per layer call
+// for all heads and the shared key.
+struct RopeTable {
+  std::vector<float> cos, sin;
+  int half;
+  RopeTable(const AttentionInput& in, int rope) : cos(static_cast<size_t>(in.n_tokens) * (rope / 2)), sin(cos.size()), half(rope / 2) {
+    for (int t = 0; t < in.n_tokens; ++t) {
+      kernels::RopeAngles(in.rope_freqs.data(), rope, static_cast<float>(in.pos0 + t), cos.data() + static_cast<size_t>(t) * half,
+                          sin.data() + static_cast<size_t>(t) * half);
+    }
+  }
+  void Rotate(float* x, int t) const {
+    kernels::RopeRotate(x, 2 * half, cos.data() + static_cast<size_t>(t) * half, sin.data() + static_cast<size_t>(t) * half);
+  }
+};
+
 // q: [T, n_heads·(nope+rope)] — queries with query compression or without.
-void ComputeQueries(const AttentionInput& in, const float* xn, ThreadPool& pool, std::vector<float>* q) {
+void ComputeQueries(const AttentionInput& in, const float* xn, const RopeTable& rope, ThreadPool& pool, std::vector<float>* q) {
   const MlaConfig& m = in.config.mla;
   const int T = in.n_tokens;
   q->resize(static_cast<size_t>(T) * m.n_heads * m.qk_head_dim());
@@ -53,13 +69,13 @@ void ComputeQueries(const AttentionInput& in, const float* xn, ThreadPool& pool,
   for (int t = 0; t < T; ++t) {
     for (int h = 0; h < m.n_heads; ++h) {
       float* q_rope = q->data() + (static_cast<size_t>(t) * m.n_heads + h) * m.qk_head_dim() + m.qk_nope_head_dim;
-      kernels::RopeAdjacentPairs(q_rope, m.qk_rope_head_dim, in.rope_freqs.data(), static_cast<float>(in.pos0 + t));
+      rope.Rotate(q_rope, t);
     }
   }
 }
 
 // Latent (normalized) and roped shared key of each new token, stored in the cache.
-void StoreLatents(const AttentionInput& in, const float* xn, LatentCache& cache, ThreadPool& pool) {
+void StoreLatents(const AttentionInput& in, const float* xn, const RopeTable& rope, LatentCache& cache, ThreadPool& pool) {
   const MlaConfig& m = in.config.mla;
   const int T = in.n_tokens, width = m.latent_width();
   std::vector<float> kva(static_cast<size_t>(T) * width);  // [T, kv_lora + rope]
@@ -67,19 +83,18 @@ void StoreLatents(const AttentionInput& in, const float* xn, LatentCache& cache,
   for (int t = 0; t < T; ++t) {
     float* row = kva.data() + static_cast<size_t>(t) * width;
     kernels::RmsNorm(row, in.weights.kv_a_norm.data(), m.kv_lora_rank, static_cast<float>(in.config.rms_eps), row);
-    kernels::RopeAdjacentPairs(row + m.kv_lora_rank, m.qk_rope_head_dim, in.rope_freqs.data(),
-                               static_cast<float>(in.pos0 + t));
+    rope.Rotate(row + m.kv_lora_rank, t);
     cache.Write(in.layer, in.pos0 + t, row);
   }
   if (in.sink) {
-    std::vector<float> lat(static_cast<size_t>(T) * m.kv_lora_rank), rope(static_cast<size_t>(T) * m.qk_rope_head_dim);
+    std::vector<float> lat(static_cast<size_t>(T) * m.kv_lora_rank), k_rope(static_cast<size_t>(T) * m.qk_rope_head_dim);
     for (int t = 0; t < T; ++t) {
       const float* row = kva.data() + static_cast<size_t>(t) * width;
       std::copy(row, row + m.kv_lora_rank, lat.begin() + static_cast<long>(t) * m.kv_lora_rank);
-      std::copy(row + m.kv_lora_rank, row + width, rope.begin() + static_cast<long>(t) * m.qk_rope_head_dim);
+      std::copy(row + m.kv_lora_rank, row + width, k_rope.begin() + static_cast<long>(t) * m.qk_rope_head_dim);
     }
     in.sink->Put(fmt::format("blk.{}.kv_latent", in.layer), lat.data(), {T, m.kv_lora_rank});
-    in.sink->Put(fmt::format("blk.{}.k_rope", in.layer), rope.data(), {T, m.qk_rope_head_dim});
+    in.sink->Put(fmt::format("blk.{}.k_rope", in.layer), k_rope.data(), {T, m.qk_rope_head_dim});
   }
 }
 
@@ -201,8 +216,9 @@ void MlaAttention(const AttentionInput& in, const float* xn, LatentCache& cache,
   const MlaConfig& m = in.config.mla;
   const int T = in.n_tokens, n_ctx = in.pos0 + T;
   std::vector<float> q;  // [T, n_heads, nope + rope]
-  ComputeQueries(in, xn, pool, &q);
-  StoreLatents(in, xn, cache, pool);
+  const RopeTable rope(in, m.qk_rope_head_dim);
+  ComputeQueries(in, xn, rope, pool, &q);
+  StoreLatents(in, xn, rope, cache, pool);
   if (in.sink) in.sink->Put(fmt::format("blk.{}.q", in.layer), q.data(), {T, m.n_heads, m.qk_head_dim()});
   std::vector<float> o(static_cast<size_t>(T) * m.n_heads * m.v_head_dim);  // [T, n_heads·v]
   if (in.path == AttentionPath::kNaive) {
