@@ -18,7 +18,7 @@ struct SessionOptions {
   model::KvDtype kv_dtype = model::KvDtype::kF16;
   int prefill_chunk = 512;  // tokens per forward call during prefill
   model::AttentionPath attention = model::AttentionPath::kAuto;
-  bool exact = false;  // exact float kernels only (no 8-bit activation rounding)
+  bool exact = false;  // exact float kernels only (no activation rounding)
 };
 
 class Session {
