@@ -1,4 +1,6 @@
 // The `frugal` command: one executable, llama.cpp-style flags, subcommands per job.
+#include <cstdio>
+#include <new>
 #include <vector>
 
 #include "app/commands.h"
@@ -22,7 +24,13 @@ int main(int argc, char** argv) {
   }
   // Nested subcommands (bench tokenize) come after their parent: run the deepest parsed one.
   for (auto it = commands.rbegin(); it != commands.rend(); ++it) {
-    if (it->cli->parsed()) return it->run();
+    if (!it->cli->parsed()) continue;
+    try {
+      return it->run();
+    } catch (const std::bad_alloc&) {  // sizes the user asked for that this machine cannot hold
+      std::fprintf(stderr, "error: ResourceExhausted: out of memory (the sizes asked for need more than this machine has)\n");
+      return 1;
+    }
   }
   return 1;
 }

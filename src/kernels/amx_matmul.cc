@@ -15,11 +15,6 @@
 
 namespace frugal::kernels {
 
-void SplitBf16(float f, uint16_t* hi, uint16_t* lo) {
-  *hi = F32ToBf16(f);
-  *lo = F32ToBf16(f - Bf16ToF32(*hi));
-}
-
 namespace {
 
 constexpr int64_t kTileRows = 16;  // rows of an A tile (weight rows), tokens of a B tile

@@ -1,9 +1,9 @@
 // Matrix products for prefill on Intel AMX: bf16 tiles, f32 accumulation. Each f32 value
 // (weight or activation) is split into a bf16 head and a bf16 tail, v ≈ hi + lo to ~2^-17
-// relative, and a tile product sums hi·hi + hi·lo + lo·hi, so the result stays within ~1e-5
-// relative of the exact f32 product while AMX does ~1 TMAC/s per core (the weights are
+// relative, and a tile product sums hi·hi + hi·lo + lo·hi, so each output is within 2^-16 of
+// Σ|w·x| of the exact f32 product (tested) while AMX does ~1 TMAC/s per core (the weights are
 // dequantized to f32 first: any dequantizable type works). Decode (one token) stays on the
-// memory-bound VNNI kernels; this pays from about a dozen tokens on.
+// memory-bound VNNI kernels; MatMul switches to this from 8 tokens on.
 // Model-agnostic. Call only when AmxUsable() (cpu_features.h). Thread-safe: every call
 // configures the calling thread's tiles.
 #pragma once
@@ -42,7 +42,8 @@ int64_t AmxPanelRows(const AmxActivations& x);
 void AmxRows(const WeightRows& w, const AmxActivations& x, int64_t begin, int64_t end, float* y, int64_t ys);
 
 // The bf16 head of f (round to nearest even) and the bf16 of the rest: the split every AMX
-// operand gets. Scalar; the kernels' vector splits are tested against it.
+// operand gets, as a scalar definition (its bound is tested; the kernels' vector splits are
+// checked through the products' bound).
 void SplitBf16(float f, uint16_t* hi, uint16_t* lo);
 
 }  // namespace frugal::kernels

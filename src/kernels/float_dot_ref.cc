@@ -1,5 +1,6 @@
 #include <cstring>
 
+#include "kernels/amx_matmul.h"
 #include "kernels/float_dot.h"
 #include "kernels/matmul.h"
 #include "util/half.h"
@@ -38,6 +39,11 @@ void BF16ToF32Ref(const std::byte* src, float* dst, int64_t n) {
     std::memcpy(&h, src + 2 * i, 2);
     dst[i] = Bf16ToF32(h);
   }
+}
+
+void SplitBf16(float f, uint16_t* hi, uint16_t* lo) {  // declared in amx_matmul.h; compiled for any CPU
+  *hi = F32ToBf16(f);
+  *lo = F32ToBf16(f - Bf16ToF32(*hi));
 }
 
 HalfToFloatFn HalfToFloatFor(GgmlType type, IsaLevel level) {

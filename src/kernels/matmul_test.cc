@@ -263,8 +263,8 @@ TEST(ActQuantTest, Q6KDotMatchesTheDequantizedRow) {
     for (float& v : x4) v = static_cast<float>(rng.Gaussian());
     const Q16Rows q4(x4.data(), 4, n, n);
     const Q16Row rows[4] = {q4.row(0), q4.row(1), q4.row(2), q4.row(3)};
-    DotQ8x4Fn four = DotQ6_Kx4For(DetectedIsa());
-    if (four == nullptr) four = DotQ6_Kx4Ref;
+    const DotQ8x4Fn four = DotQ6_Kx4For(DetectedIsa());
+    if (four == nullptr) continue;  // no 4-token kernel at this level: nothing more to compare
     float out[4];
     four(m.bytes.data(), rows, n, out);
     for (int t = 0; t < 4; ++t) {
@@ -312,8 +312,8 @@ TEST(ActQuantTest, Q5KDotMatchesTheDequantizedRow) {
     for (float& v : x4) v = static_cast<float>(rng.Gaussian());
     const Q16Rows q4(x4.data(), 4, n, n);
     const Q16Row rows[4] = {q4.row(0), q4.row(1), q4.row(2), q4.row(3)};
-    DotQ8x4Fn four = DotQ5_Kx4For(DetectedIsa());
-    if (four == nullptr) four = DotQ5_Kx4Ref;
+    const DotQ8x4Fn four = DotQ5_Kx4For(DetectedIsa());
+    if (four == nullptr) continue;  // no 4-token kernel at this level: nothing more to compare
     float out[4];
     four(m.bytes.data(), rows, n, out);
     for (int t = 0; t < 4; ++t) {
@@ -375,6 +375,95 @@ TEST(FloatDotTest, HalfPrecisionVariantsMatchTheDequantizedDot) {
         if (static_cast<int>(level) > static_cast<int>(DetectedIsa())) continue;
         const FloatDotFn dot = type == GgmlType::kF16 ? DotF16For(level) : DotBF16For(level);
         EXPECT_NEAR(dot(m.bytes.data(), x.data(), n), exact, 1e-6 * magnitude + 1e-6) << TypeName(type) << " " << n << " " << IsaName(level);
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace frugal::kernels
+
+namespace frugal::kernels {
+namespace {
+
+double DoubleDot(const float* a, const float* b, int64_t n) {
+  double s = 0;
+  for (int64_t i = 0; i < n; ++i) s += static_cast<double>(a[i]) * b[i];
+  return s;
+}
+
+// Decode shapes (1–3 tokens) take the four-row Q4_K kernel inside MatMul, with a remainder of
+// rows that are not a multiple of four.
+TEST(MatMulPathsTest, FewTokensQ4KMatchDoubleLoop) {
+  const int64_t rows = 37, cols = 512;
+  const Matrix m = MakeMatrix(GgmlType::kQ4_K, rows, cols, 61);
+  for (int64_t tokens : {1, 2, 3}) {
+    Rng rng(static_cast<uint64_t>(tokens));
+    std::vector<float> x(static_cast<size_t>(tokens * cols)), y(static_cast<size_t>(tokens * rows));
+    for (float& v : x) v = static_cast<float>(rng.Gaussian());
+    ThreadPool pool(2);
+    MatMul(m.rows, x.data(), y.data(), {.n_tokens = tokens}, &pool);
+    for (int64_t t = 0; t < tokens; ++t) {
+      for (int64_t r = 0; r < rows; ++r) {
+        const double ref = DoubleDot(m.dense.data() + r * cols, x.data() + t * cols, cols);
+        EXPECT_NEAR(y[static_cast<size_t>(t * rows + r)], ref, 1e-3 * (1 + std::fabs(ref))) << t << "," << r;
+      }
+    }
+  }
+}
+
+// Groups with different token counts (one decode-sized, one prefill-sized) in one section equal
+// the separate products.
+TEST(MatMulPathsTest, GroupedProductsEqualSeparateOnes) {
+  const Matrix a = MakeMatrix(GgmlType::kQ8_0, 70, 256, 71), b = MakeMatrix(GgmlType::kQ4_K, 40, 256, 72);
+  Rng rng(73);
+  std::vector<float> xa(256), xb(static_cast<size_t>(20 * 256));
+  for (float& v : xa) v = static_cast<float>(rng.Gaussian());
+  for (float& v : xb) v = static_cast<float>(rng.Gaussian());
+  ThreadPool pool(2);
+  const PreparedInput ia(xa.data(), 256, {.n_tokens = 1}), ib(xb.data(), 256, {.n_tokens = 20});
+  std::vector<float> ya(70), yb(20 * 40), sa(70), sb(20 * 40);
+  MatMulGrouped({{a.rows, &ia, ya.data()}, {b.rows, &ib, yb.data()}}, &pool);
+  MatMul(a.rows, ia, sa.data(), 0, &pool);
+  MatMul(b.rows, ib, sb.data(), 0, &pool);
+  EXPECT_EQ(ya, sa);
+  EXPECT_EQ(yb, sb);
+  // And against the double loop, so that "equal" is not two equal mistakes.
+  for (int64_t r = 0; r < 70; ++r) {
+    const double ref = DoubleDot(a.dense.data() + r * 256, xa.data(), 256);
+    EXPECT_NEAR(ya[static_cast<size_t>(r)], ref, 1e-3 * (1 + std::fabs(ref))) << r;
+  }
+}
+
+// The transposed product over a column window of wider rows (the latent part of cached rows,
+// stride past the rope part), f16 rows converted on the fly.
+TEST(MatMulPathsTest, TransposedProductOverAColumnWindow) {
+  const int64_t rows = 50, width = 96, cols = 64, tokens = 5;
+  const Matrix m = MakeMatrix(GgmlType::kF16, rows, width, 81);
+  Rng rng(82);
+  std::vector<float> x(static_cast<size_t>(tokens * rows)), y(static_cast<size_t>(tokens * cols));
+  for (float& v : x) v = static_cast<float>(rng.Gaussian());
+  WeightRows window{m.bytes.data() + 2 * 16, GgmlType::kF16, cols, rows};  // columns [16, 80)
+  window.stride_bytes = 2 * width;
+  MatMulTransposed(window, x.data(), y.data(), {.n_tokens = tokens});
+  for (int64_t t = 0; t < tokens; ++t) {
+    for (int64_t k = 0; k < cols; ++k) {
+      double ref = 0;
+      for (int64_t r = 0; r < rows; ++r) ref += static_cast<double>(m.dense[static_cast<size_t>(r * width + 16 + k)]) * x[static_cast<size_t>(t * rows + r)];
+      EXPECT_NEAR(y[static_cast<size_t>(t * cols + k)], ref, 1e-4 * std::sqrt(static_cast<double>(rows))) << t << "," << k;
+    }
+  }
+}
+
+TEST(FloatDotTest, HalfRowConvertersAreExact) {
+  for (GgmlType type : {GgmlType::kF16, GgmlType::kBF16}) {
+    for (int64_t n : {1, 15, 16, 17, 100}) {
+      const Matrix m = MakeMatrix(type, 1, n, 90 + static_cast<uint64_t>(n));
+      for (IsaLevel level : {IsaLevel::kScalar, IsaLevel::kAvx2, IsaLevel::kAvx512Vnni}) {
+        if (static_cast<int>(level) > static_cast<int>(DetectedIsa())) continue;
+        std::vector<float> out(static_cast<size_t>(n), -1.0f);
+        HalfToFloatFor(type, level)(m.bytes.data(), out.data(), n);
+        EXPECT_EQ(out, m.dense) << TypeName(type) << " " << n << " " << IsaName(level);
       }
     }
   }
