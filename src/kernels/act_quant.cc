@@ -102,15 +102,7 @@ DotRows4Fn DotQ4_KRows4For(IsaLevel level) {
   return level == IsaLevel::kAvx512Vnni ? DotQ4_KRows4Avx512Vnni : nullptr;
 }
 
-void DotQ6_Kx4Ref(const std::byte* w, const Q16Row* x, int64_t n, float* out) {
-  for (int i = 0; i < 4; ++i) out[i] = DotQ6_KRef(w, x[i], n);
-}
-
 DotQ8x4Fn DotQ6_Kx4For(IsaLevel level) { return level == IsaLevel::kAvx512Vnni ? DotQ6_Kx4Avx512Vnni : nullptr; }
-
-void DotQ5_Kx4Ref(const std::byte* w, const Q16Row* x, int64_t n, float* out) {
-  for (int i = 0; i < 4; ++i) out[i] = DotQ5_KRef(w, x[i], n);
-}
 
 DotQ8x4Fn DotQ5_Kx4For(IsaLevel level) { return level == IsaLevel::kAvx512Vnni ? DotQ5_Kx4Avx512Vnni : nullptr; }
 

@@ -80,7 +80,6 @@ float DotQ5_KRef(const std::byte* w, Q16Row x, int64_t n);
 float DotQ5_KAvx512Vnni(const std::byte* w, Q16Row x, int64_t n);
 float DotQ5_KAvx2(const std::byte* w, Q16Row x, int64_t n);
 DotQ8Fn DotQ5_KFor(IsaLevel level);
-void DotQ5_Kx4Ref(const std::byte* w, const Q16Row* x, int64_t n, float* out);
 void DotQ5_Kx4Avx512Vnni(const std::byte* w, const Q16Row* x, int64_t n, float* out);
 DotQ8x4Fn DotQ5_Kx4For(IsaLevel level);
 
@@ -89,7 +88,6 @@ float DotQ6_KRef(const std::byte* w, Q16Row x, int64_t n);
 float DotQ6_KAvx512Vnni(const std::byte* w, Q16Row x, int64_t n);
 float DotQ6_KAvx2(const std::byte* w, Q16Row x, int64_t n);
 DotQ8Fn DotQ6_KFor(IsaLevel level);
-void DotQ6_Kx4Ref(const std::byte* w, const Q16Row* x, int64_t n, float* out);
 void DotQ6_Kx4Avx512Vnni(const std::byte* w, const Q16Row* x, int64_t n, float* out);
 DotQ8x4Fn DotQ6_Kx4For(IsaLevel level);
 void DotQ4_Kx4Ref(const std::byte* w, const Q16Row* x, int64_t n, float* out);
