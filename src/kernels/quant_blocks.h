@@ -31,8 +31,10 @@ static_assert(sizeof(BlockQ4_K) == 144);
 static_assert(sizeof(BlockQ5_K) == 176);
 static_assert(sizeof(BlockQ6_K) == 210);
 
-// Unpacks the 6-bit scale and min of sub-block s (0..7) of Q4_K/Q5_K.
-inline void UnpackScaleMinK4(const uint8_t* scales, int s, uint8_t* sc, uint8_t* mn) {
+// Unpacks the 6-bit scale and min of sub-block s (0..7) of Q4_K/Q5_K. Static: each translation
+// unit keeps its own copy, so an unoptimized per-ISA unit cannot lend the linker one compiled
+// for instructions other CPUs lack.
+static inline void UnpackScaleMinK4(const uint8_t* scales, int s, uint8_t* sc, uint8_t* mn) {
   if (s < 4) {
     *sc = scales[s] & 63;
     *mn = scales[s + 4] & 63;

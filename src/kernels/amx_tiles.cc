@@ -1,0 +1,237 @@
+// Compiled for AMX and AVX-512 BF16 (CMakeLists.txt); see amx_tiles.h for what it must not use.
+#include "kernels/amx_tiles.h"
+
+#include <immintrin.h>
+
+#include "kernels/dequantize.h"
+#include "kernels/float_dot.h"
+#include "kernels/quant_blocks.h"
+
+namespace frugal::kernels::amx {
+namespace {
+
+int64_t Min(int64_t a, int64_t b) { return a < b ? a : b; }
+
+// Heads and tails of the 32 floats a (first 16) and b: 32 bf16 each, in order.
+inline void SplitVectors(__m512 a, __m512 b, __m512i* hi, __m512i* lo) {
+  const auto h = (__m512i)_mm512_cvtne2ps_pbh(b, a);
+  const __m512 ha = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm512_castsi512_si256(h)), 16));
+  const __m512 hb = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm512_extracti64x4_epi64(h, 1)), 16));
+  *hi = h;
+  *lo = (__m512i)_mm512_cvtne2ps_pbh(_mm512_sub_ps(b, hb), _mm512_sub_ps(a, ha));
+}
+
+inline void Split32(const float* src, uint16_t* hi, uint16_t* lo) {
+  __m512i h, l;
+  SplitVectors(_mm512_loadu_ps(src), _mm512_loadu_ps(src + 16), &h, &l);
+  _mm512_storeu_si512(hi, h);
+  _mm512_storeu_si512(lo, l);
+}
+
+// r[i] holds 16 dwords; afterwards r[j] holds dword j of every former r[i] (a 16 × 16 transpose).
+inline void Transpose16x16(__m512i* r) {
+  __m512i t[16], u[16];
+  for (int i = 0; i < 16; i += 2) {
+    t[i] = _mm512_unpacklo_epi32(r[i], r[i + 1]);
+    t[i + 1] = _mm512_unpackhi_epi32(r[i], r[i + 1]);
+  }
+  for (int g = 0; g < 16; g += 4) {  // u[g + c], 128-bit lane L: dword 4L + c of rows g..g+3
+    u[g] = _mm512_unpacklo_epi64(t[g], t[g + 2]);
+    u[g + 1] = _mm512_unpackhi_epi64(t[g], t[g + 2]);
+    u[g + 2] = _mm512_unpacklo_epi64(t[g + 1], t[g + 3]);
+    u[g + 3] = _mm512_unpackhi_epi64(t[g + 1], t[g + 3]);
+  }
+  for (int c = 0; c < 4; ++c) {  // a 4 × 4 transpose of 128-bit lanes over u[c], u[4 + c], u[8 + c], u[12 + c]
+    const __m512i v0 = _mm512_shuffle_i32x4(u[c], u[4 + c], 0x44), v1 = _mm512_shuffle_i32x4(u[c], u[4 + c], 0xEE);
+    const __m512i v2 = _mm512_shuffle_i32x4(u[8 + c], u[12 + c], 0x44), v3 = _mm512_shuffle_i32x4(u[8 + c], u[12 + c], 0xEE);
+    r[c] = _mm512_shuffle_i32x4(v0, v2, 0x88);
+    r[4 + c] = _mm512_shuffle_i32x4(v0, v2, 0xDD);
+    r[8 + c] = _mm512_shuffle_i32x4(v1, v3, 0x88);
+    r[12 + c] = _mm512_shuffle_i32x4(v1, v3, 0xDD);
+  }
+}
+
+// The AMX palette-1 configuration: eight tiles of 16 rows × 64 bytes.
+struct alignas(64) TileConfig {
+  uint8_t palette = 1;
+  uint8_t start_row = 0;
+  uint8_t reserved[14] = {};
+  uint16_t colsb[16] = {64, 64, 64, 64, 64, 64, 64, 64};
+  uint8_t rows[16] = {16, 16, 16, 16, 16, 16, 16, 16};
+};
+static_assert(sizeof(TileConfig) == 64);
+
+// One weight tile (heads at w, tails at w + 512, k step s at w + 1024·s) against one or two
+// token tiles over k steps [s0, s1), accumulating into c[0] (and c[1]) in memory. Tiles: 0, 1
+// accumulators; 2, 3 weight heads and tails; 4..7 the token tiles' heads and tails.
+inline const uint16_t* TokenTile(const RowsJob& j, int64_t tt, int64_t s, int part) {
+  return j.activations + ((tt * j.k_steps + s) * 2 + part) * kTileValues;
+}
+
+template <bool kTwo>
+void AccumulateSteps(const uint16_t* w, const RowsJob& j, int64_t tt, int64_t s0, int64_t s1, bool first, float* c0,
+                     float* c1) {
+  if (first) {
+    _tile_zero(0);
+    if constexpr (kTwo) _tile_zero(1);
+  } else {
+    _tile_loadd(0, c0, 64);
+    if constexpr (kTwo) _tile_loadd(1, c1, 64);
+  }
+  for (int64_t s = s0; s < s1; ++s) {
+    _tile_loadd(2, w + s * 2 * kTileValues, 64);
+    _tile_loadd(3, w + s * 2 * kTileValues + kTileValues, 64);
+    _tile_loadd(4, TokenTile(j, tt, s, 0), 64);
+    _tile_loadd(5, TokenTile(j, tt, s, 1), 64);
+    _tile_dpbf16ps(0, 2, 4);
+    _tile_dpbf16ps(0, 2, 5);
+    _tile_dpbf16ps(0, 3, 4);
+    if constexpr (kTwo) {
+      _tile_loadd(6, TokenTile(j, tt + 1, s, 0), 64);
+      _tile_loadd(7, TokenTile(j, tt + 1, s, 1), 64);
+      _tile_dpbf16ps(1, 2, 6);
+      _tile_dpbf16ps(1, 2, 7);
+      _tile_dpbf16ps(1, 3, 6);
+    }
+  }
+  _tile_stored(0, c0, 64);
+  if constexpr (kTwo) _tile_stored(1, c1, 64);
+}
+
+// One stored row to f32, as DequantizeRow computes it (bit for bit: the same products and
+// differences), vectorized for the common prefill types; others go to DequantizeRow.
+void DequantizeRowFast(GgmlType type, const std::byte* src, float* dst, int64_t n) {
+  if (type == GgmlType::kQ8_0) {
+    const auto* blocks = reinterpret_cast<const BlockQ8_0*>(src);
+    for (int64_t b = 0; b < n / 32; ++b) {
+      const __m512 d = _mm512_set1_ps(_cvtsh_ss(blocks[b].d));
+      const __m128i* q = reinterpret_cast<const __m128i*>(blocks[b].qs);
+      _mm512_storeu_ps(dst + 32 * b, _mm512_mul_ps(d, _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128(q)))));
+      _mm512_storeu_ps(dst + 32 * b + 16, _mm512_mul_ps(d, _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128(q + 1)))));
+    }
+    return;
+  }
+  if (type == GgmlType::kQ4_K) {
+    const auto* blocks = reinterpret_cast<const BlockQ4_K*>(src);
+    const __m128i low4 = _mm_set1_epi8(0x0f);
+    for (int64_t i = 0; i < n / 256; ++i) {
+      const BlockQ4_K& b = blocks[i];
+      const float d = _cvtsh_ss(b.d), dmin = _cvtsh_ss(b.dmin);
+      for (int c = 0; c < 4; ++c) {
+        uint8_t sc0, mn0, sc1, mn1;
+        UnpackScaleMinK4(b.scales, 2 * c, &sc0, &mn0);
+        UnpackScaleMinK4(b.scales, 2 * c + 1, &sc1, &mn1);
+        const __m512 d0 = _mm512_set1_ps(d * sc0), m0 = _mm512_set1_ps(dmin * mn0);
+        const __m512 d1 = _mm512_set1_ps(d * sc1), m1 = _mm512_set1_ps(dmin * mn1);
+        float* y = dst + 256 * i + 64 * c;
+        for (int h = 0; h < 2; ++h) {  // 16 bytes: values 16h.. of both sub-blocks
+          const __m128i q = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b.qs + 32 * c + 16 * h));
+          const __m512 lo = _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_and_si128(q, low4)));
+          const __m512 hi = _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_and_si128(_mm_srli_epi16(q, 4), low4)));
+          _mm512_storeu_ps(y + 16 * h, _mm512_sub_ps(_mm512_mul_ps(d0, lo), m0));
+          _mm512_storeu_ps(y + 32 + 16 * h, _mm512_sub_ps(_mm512_mul_ps(d1, hi), m1));
+        }
+      }
+    }
+    return;
+  }
+  if (type == GgmlType::kF16 || type == GgmlType::kBF16) {  // e.g. the latent cache as weights
+    (type == GgmlType::kF16 ? F16ToF32Avx512 : BF16ToF32Avx512)(src, dst, n);
+    return;
+  }
+  DequantizeRow(type, src, dst, n);
+}
+
+// Weight rows [r0, r0 + 16) dequantized (rows past `end` zero) and split into heads and tails:
+// for k step s, the 16 × 32 heads at out + 1024·s and the tails 512 values further (1 KiB
+// loads with no cache-set conflicts).
+void PrepareWeightTile(const RowsJob& j, int64_t r0, int64_t kp, uint16_t* out) {
+  const int64_t nr = Min(kTileRows, j.end - r0);
+  for (int64_t i = 0; i < kTileRows; ++i) {
+    float* dst = j.rows + i * kp;
+    if (i < nr) {
+      DequantizeRowFast(j.type, j.data + static_cast<uint64_t>(r0 + i) * j.row_stride, dst, j.cols);
+    } else {
+      for (int64_t k = 0; k < kp; ++k) dst[k] = 0.0f;
+    }
+    for (int64_t s = 0; s < kp / kStep; ++s) {
+      uint16_t* tile = out + s * 2 * kTileValues + i * kStep;
+      Split32(dst + s * kStep, tile, tile + kTileValues);
+    }
+  }
+}
+
+// Chunks of k steps whose token tiles (4 KiB a step for a pair) stay in L1 while every weight
+// tile of the panel streams by; partial sums wait in memory between chunks.
+constexpr int64_t kChunkSteps = 8;
+
+}  // namespace
+
+void FillActivations(const float* x, int64_t n_tokens, int64_t cols, int64_t x_stride, int64_t token_tiles,
+                     int64_t k_steps, uint16_t* storage) {
+  // Per tile: split 16 tokens' 32 values (padding read as zeros), then transpose so that row j
+  // holds pair j of every token.
+  for (int64_t tt = 0; tt < token_tiles; ++tt) {
+    for (int64_t s = 0; s < k_steps; ++s) {
+      const int64_t left = Min(kStep, cols - s * kStep);
+      const __mmask16 m0 = static_cast<__mmask16>(left >= 16 ? 0xffff : (1u << left) - 1);
+      const __mmask16 m1 = static_cast<__mmask16>(left >= 32 ? 0xffff : left > 16 ? (1u << (left - 16)) - 1 : 0);
+      __m512i hi[kTileRows], lo[kTileRows];
+      for (int64_t n = 0; n < kTileRows; ++n) {
+        const int64_t t = tt * kTileRows + n;
+        if (t >= n_tokens) {
+          hi[n] = lo[n] = _mm512_setzero_si512();
+          continue;
+        }
+        const float* src = x + t * x_stride + s * kStep;
+        SplitVectors(_mm512_maskz_loadu_ps(m0, src), _mm512_maskz_loadu_ps(m1, src + 16), &hi[n], &lo[n]);
+      }
+      Transpose16x16(hi);
+      Transpose16x16(lo);
+      uint16_t* th = storage + ((tt * k_steps + s) * 2) * kTileValues;
+      for (int64_t jj = 0; jj < kTileRows; ++jj) {
+        _mm512_store_si512(th + jj * kStep, hi[jj]);
+        _mm512_store_si512(th + kTileValues + jj * kStep, lo[jj]);
+      }
+    }
+  }
+}
+
+void Rows(const RowsJob& j) {
+  const int64_t ks = j.k_steps, kp = ks * kStep, tile_values = ks * 2 * kTileValues;
+  const TileConfig config;
+  _tile_loadconfig(&config);
+  for (int64_t p0 = j.begin; p0 < j.end; p0 += j.panel_tiles * kTileRows) {
+    const int64_t np = Min(j.panel_tiles, (j.end - p0 + kTileRows - 1) / kTileRows);
+    for (int64_t p = 0; p < np; ++p) PrepareWeightTile(j, p0 + p * kTileRows, kp, j.panel + p * tile_values);
+    for (int64_t tt = 0; tt < j.token_tiles; tt += 2) {
+      const bool two = tt + 1 < j.token_tiles;
+      for (int64_t s0 = 0; s0 < ks; s0 += kChunkSteps) {
+        const int64_t s1 = Min(ks, s0 + kChunkSteps);
+        for (int64_t p = 0; p < np; ++p) {
+          const uint16_t* wt = j.panel + p * tile_values;
+          float* c0 = j.sums + p * kTileValues;
+          if (two) {
+            AccumulateSteps<true>(wt, j, tt, s0, s1, s0 == 0, c0, c0 + kTileValues / 2);
+          } else {
+            AccumulateSteps<false>(wt, j, tt, s0, s1, s0 == 0, c0, c0 + kTileValues / 2);
+          }
+        }
+      }
+      for (int64_t p = 0; p < np; ++p) {
+        const int64_t r0 = p0 + p * kTileRows, nr = Min(kTileRows, j.end - r0);
+        for (int q = 0; q < (two ? 2 : 1); ++q) {
+          const float* c = j.sums + p * kTileValues + q * (kTileValues / 2);
+          const int64_t t0 = (tt + q) * kTileRows, nt = Min(kTileRows, j.n_tokens - t0);
+          for (int64_t n = 0; n < nt; ++n) {  // contiguous stores; the strided reads hit L1
+            float* yt = j.y + (t0 + n) * j.ys + r0;
+            for (int64_t i = 0; i < nr; ++i) yt[i] = c[i * kTileRows + n];
+          }
+        }
+      }
+    }
+  }
+  _tile_release();
+}
+
+}  // namespace frugal::kernels::amx
