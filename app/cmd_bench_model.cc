@@ -86,10 +86,15 @@ Status Run(const Flags& f) {
   out["peak_rss_bytes"] = PeakResidentBytes();
   if (f.roofline) {
     const double bw = MeasureReadBandwidth(pool, size_t{1} << 30, 5);
-    // A decode step reads every active weight byte once (and a little KV): the ceiling is bw / bytes.
-    const double bytes = static_cast<double>(fp.active_bytes_per_token);
-    out["roofline"] = {{"read_bandwidth_bytes_per_s", bw}, {"bytes_per_decoded_token", fp.active_bytes_per_token},
-                       {"decode_roofline_tokens_per_s", bw / bytes}};
+    // A decode step reads every active weight byte once, and the latent cache of the positions
+    // before it (on average depth + n/2 of them during tgN @ dD): the ceiling is bw / bytes.
+    const double kv_value_bytes = kv == model::KvDtype::kF32 ? 4.0 : 2.0;
+    const double mean_context = static_cast<double>(f.depth) + 0.5 * static_cast<double>(f.gen);
+    const double kv_bytes = mean_context * static_cast<double>(fp.kv_latent_bytes_per_token) / 2.0 * kv_value_bytes;
+    const double bytes = static_cast<double>(fp.active_bytes_per_token) + kv_bytes;
+    out["roofline"] = {{"read_bandwidth_bytes_per_s", bw}, {"bytes_per_decoded_token", bytes},
+                       {"weight_bytes_per_decoded_token", fp.active_bytes_per_token},
+                       {"kv_bytes_per_decoded_token", kv_bytes}, {"decode_roofline_tokens_per_s", bw / bytes}};
   }
   if (f.json) {
     std::printf("%s\n", out.dump(2).c_str());
@@ -105,8 +110,9 @@ Status Run(const Flags& f) {
               static_cast<double>(m->file.file_size()) / (1 << 20));
   if (f.roofline) {
     const double bw = out["roofline"]["read_bandwidth_bytes_per_s"], roof = out["roofline"]["decode_roofline_tokens_per_s"];
+    const double per_token = out["roofline"]["bytes_per_decoded_token"];
     std::printf("read bandwidth %.1f GB/s; decode reads %.1f MiB/token; roofline %.1f tokens/s", bw / 1e9,
-                static_cast<double>(fp.active_bytes_per_token) / (1 << 20), roof);
+                per_token / (1 << 20), roof);
     for (const auto& [test, s] : rows) {
       if (test.rfind("tg", 0) == 0) std::printf("; %s at %.0f%% of it", test.c_str(), 100.0 * s.median / roof);
     }
