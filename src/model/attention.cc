@@ -5,6 +5,7 @@
 #include <cmath>
 #include <algorithm>
 #include <limits>
+#include <memory>
 
 #include "kernels/dequantize.h"
 #include "kernels/matmul.h"
@@ -114,7 +115,8 @@ void HeadNaive(const AttentionInput& in, const HeadProjections& p, const float* 
   const MlaConfig& m = in.config.mla;
   const int T = in.n_tokens, qk = m.qk_head_dim(), width = m.latent_width(), qs = m.n_heads * qk;
   const int nope = m.qk_nope_head_dim, kv = m.kv_lora_rank, vd = m.v_head_dim;
-  std::vector<float> k(static_cast<size_t>(n_ctx) * qk);  // [n_ctx, nope + rope]
+  // Scratch written in full before it is read: not zero-filled (a per-head memset cost ~3% of prefill).
+  auto k = std::make_unique_for_overwrite<float[]>(static_cast<size_t>(n_ctx) * qk);  // [n_ctx, nope + rope]
   if (p.k_rows_are_latent) {
     // Stored as [kv_lora, nope]: its transpose in f32 makes K a plain product.
     std::vector<float> row(static_cast<size_t>(nope)), wt(static_cast<size_t>(nope) * kv);
@@ -122,35 +124,36 @@ void HeadNaive(const AttentionInput& in, const HeadProjections& p, const float* 
       kernels::DequantizeRow(p.k.type, p.k.row(r), row.data(), nope);
       for (int c = 0; c < nope; ++c) wt[static_cast<size_t>(c) * kv + r] = row[static_cast<size_t>(c)];
     }
-    MatMul(F32Rows(wt.data(), nope, kv), latents, k.data(), qk, nullptr);
+    MatMul(F32Rows(wt.data(), nope, kv), latents, k.get(), qk, nullptr);
   } else {
-    MatMul(p.k, latents, k.data(), qk, nullptr);
+    MatMul(p.k, latents, k.get(), qk, nullptr);
   }
   for (int j = 0; j < n_ctx; ++j) {  // the shared rope key completes each row
-    std::copy_n(ctx + static_cast<size_t>(j) * width + kv, m.qk_rope_head_dim, k.data() + static_cast<size_t>(j) * qk + nope);
+    std::copy_n(ctx + static_cast<size_t>(j) * width + kv, m.qk_rope_head_dim, k.get() + static_cast<size_t>(j) * qk + nope);
   }
-  std::vector<float> v(static_cast<size_t>(n_ctx) * vd), vt(v.size());  // [n_ctx, v] and [v, n_ctx]
-  MatMul(p.v, latents, v.data(), vd, nullptr);
+  auto v = std::make_unique_for_overwrite<float[]>(static_cast<size_t>(n_ctx) * vd);   // [n_ctx, v]
+  auto vt = std::make_unique_for_overwrite<float[]>(static_cast<size_t>(n_ctx) * vd);  // [v, n_ctx]
+  MatMul(p.v, latents, v.get(), vd, nullptr);
   for (int j = 0; j < n_ctx; ++j) {
     for (int d = 0; d < vd; ++d) vt[static_cast<size_t>(d) * n_ctx + j] = v[static_cast<size_t>(j) * vd + d];
   }
   // Query blocks: a block sees keys up to its last token's position, so the products stop there.
   constexpr int kQueryBlock = 64;
-  std::vector<float> scores(static_cast<size_t>(std::min(T, kQueryBlock)) * n_ctx);  // [block, n_ctx]
+  auto scores = std::make_unique_for_overwrite<float[]>(static_cast<size_t>(std::min(T, kQueryBlock)) * n_ctx);
   for (int t0 = 0; t0 < T; t0 += kQueryBlock) {
     const int nt = std::min(kQueryBlock, T - t0), n_keys = in.pos0 + t0 + nt;
-    MatMul(F32Rows(k.data(), n_keys, qk), q + (static_cast<size_t>(t0) * qs + static_cast<size_t>(h) * qk), scores.data(),
+    MatMul(F32Rows(k.get(), n_keys, qk), q + (static_cast<size_t>(t0) * qs + static_cast<size_t>(h) * qk), scores.get(),
            {.n_tokens = nt, .x_stride = qs, .y_stride = n_keys, .exact = in.exact}, nullptr);
     for (int i = 0; i < nt; ++i) {
-      float* row = scores.data() + static_cast<size_t>(i) * n_keys;
+      float* row = scores.get() + static_cast<size_t>(i) * n_keys;
       const int n_visible = in.pos0 + t0 + i + 1;
       for (int j = 0; j < n_visible; ++j) row[j] *= in.scale;
       SoftmaxRow(row, n_visible);
       std::fill(row + n_visible, row + n_keys, 0.0f);  // positions after this token's
     }
-    WeightRows v_keys = F32Rows(vt.data(), vd, n_keys);  // the first n_keys columns of Vᵀ
+    WeightRows v_keys = F32Rows(vt.get(), vd, n_keys);  // the first n_keys columns of Vᵀ
     v_keys.stride_bytes = static_cast<uint64_t>(n_ctx) * sizeof(float);
-    MatMul(v_keys, scores.data(), o + (static_cast<size_t>(t0) * m.n_heads * vd + static_cast<size_t>(h) * vd),
+    MatMul(v_keys, scores.get(), o + (static_cast<size_t>(t0) * m.n_heads * vd + static_cast<size_t>(h) * vd),
            {.n_tokens = nt, .x_stride = n_keys, .y_stride = m.n_heads * vd, .exact = in.exact}, nullptr);
   }
 }
