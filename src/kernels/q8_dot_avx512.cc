@@ -11,7 +11,7 @@ namespace frugal::kernels {
 namespace {
 // Decode streams weights from DRAM; the hardware prefetcher stops at 4 KiB page edges and the
 // out-of-order window holds only ~2 KiB of this loop, so each kernel asks for the bytes one page
-// ahead (measured on the 140 MB output head: 5.6 → 9.3 GB/s on one core, docs/BENCHMARKS.md).
+// ahead (the 140 MB output head: 11.0 → 16.7 GB/s on two threads, docs/BENCHMARKS.md).
 constexpr int kPrefetchAhead = 4096;
 
 // Prefetches the `bytes` bytes that lie kPrefetchAhead past p (prefetches never fault).
