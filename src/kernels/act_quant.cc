@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "kernels/quant_blocks.h"
+#include "util/check.h"
 #include "util/half.h"
 
 namespace frugal::kernels {
@@ -24,17 +25,56 @@ void QuantizeActivations(const float* x, int64_t n, int16_t* qs, float* d) {
   }
 }
 
-Q16Rows::Q16Rows(const float* x, int64_t n_rows, int64_t cols, int64_t x_stride)
+void PairOrderK(const int16_t* in, int64_t n, int16_t* out) {
+  for (int64_t s = 0; s < n; s += 256, in += 256, out += 256) {
+    for (int h = 0; h < 2; ++h) {
+      int16_t* o = out + 128 * h;
+      for (int lohi = 0; lohi < 2; ++lohi) {     // blocks 4h, 4h+2 (low nibbles), then 4h+1, 4h+3
+        for (int parity = 0; parity < 2; ++parity) {  // even elements, then odd
+          for (int half = 0; half < 2; ++half) {      // first block of the pair, then the second
+            const int16_t* block = in + 32 * (4 * h + lohi + 2 * half);
+            for (int k = 0; k < 16; ++k) *o++ = block[2 * k + parity];
+          }
+        }
+      }
+    }
+  }
+}
+
+namespace {
+int16_t* Align64(std::vector<int16_t>& v) {
+  auto addr = reinterpret_cast<uintptr_t>(v.data());
+  return v.data() + ((64 - addr % 64) % 64) / sizeof(int16_t);
+}
+}  // namespace
+
+Q16Rows::Q16Rows(const float* x, int64_t n_rows, int64_t cols, int64_t x_stride, bool pair_order)
     : cols_(cols), storage_(static_cast<size_t>(n_rows * cols + 32)), d_(static_cast<size_t>(n_rows * (cols / 32))),
       sums_(d_.size()), dsums_(d_.size()) {
-  auto addr = reinterpret_cast<uintptr_t>(storage_.data());
-  qs_ = storage_.data() + ((64 - addr % 64) % 64) / sizeof(int16_t);
+  qs_ = Align64(storage_);
   for (int64_t i = 0; i < n_rows; ++i) QuantizeActivations(x + i * x_stride, cols, qs_ + i * cols, d_.data() + i * (cols / 32));
+  if (pair_order) {
+    FRUGAL_CHECK_EQ(cols % 256, 0);
+    pair_storage_.resize(storage_.size());
+    pairs_ = Align64(pair_storage_);
+    for (int64_t i = 0; i < n_rows; ++i) PairOrderK(qs_ + i * cols, cols, pairs_ + i * cols);
+  }
   for (size_t b = 0; b < sums_.size(); ++b) {
     int32_t s = 0;
     for (int j = 0; j < 32; ++j) s += qs_[32 * b + static_cast<size_t>(j)];
     sums_[b] = s;
     dsums_[b] = d_[b] * static_cast<float>(s);
+  }
+  if (pair_order) {
+    k_scale_storage_.resize(2 * d_.size() + 16);
+    auto addr = reinterpret_cast<uintptr_t>(k_scale_storage_.data());
+    k_scales_ = k_scale_storage_.data() + ((64 - addr % 64) % 64) / sizeof(float);
+    for (size_t sb = 0; sb < d_.size() / 8; ++sb) {
+      for (size_t k = 0; k < 8; ++k) {
+        k_scales_[16 * sb + k] = d_[8 * sb + k];
+        k_scales_[16 * sb + 8 + k] = dsums_[8 * sb + k];
+      }
+    }
   }
 }
 

@@ -21,7 +21,21 @@ struct Q16Row {
   const float* d;
   const int32_t* sum;  // Σ of each block's 32 integers (for formats with a per-block minimum)
   const float* dsum;   // d·sum of each block, as f32 (the same, ready for vector code)
+  // The same integers in the K-quant pair order (PairOrderK; null unless built): the four-row
+  // Q4_K decode kernel reads two 32-value blocks per vector from it. With it, per 256-value
+  // super-block 16 floats: the 8 block scales d, then the 8 d·sum (one vector load).
+  const int16_t* qs_pairs;
+  const float* k_scales;
 };
+
+// Reorders one row of 16-bit activations (n a multiple of 256) for the four-row K-quant decode
+// kernel. Within each 256-value super-block and for each half h ∈ {0, 1} (128 values, blocks
+// 4h..4h+3), the output holds 32-value groups: the even elements of blocks 4h and 4h+2 (16 each),
+// their odd elements, then the even and odd elements of blocks 4h+1 and 4h+3. That is the order
+// in which one 64-byte load of Q4_K quants, read as 16-bit words, yields its low/high nibbles
+// after a shift and a mask (no widening shuffles), with blocks 4h and 4h+2 in the two 256-bit
+// halves of one int32 vector.
+void PairOrderK(const int16_t* in, int64_t n, int16_t* out);
 
 // n must be a multiple of 32; qs receives n values, d n/32 scales (x ≈ d · q).
 void QuantizeActivations(const float* x, int64_t n, int16_t* qs, float* d);
@@ -29,16 +43,22 @@ void QuantizeActivations(const float* x, int64_t n, int16_t* qs, float* d);
 // Quantized activations of several rows, in 64-byte-aligned storage. Thread-compatible.
 class Q16Rows {
  public:
-  Q16Rows(const float* x, int64_t n_rows, int64_t cols, int64_t x_stride);
+  // pair_order: also keep each row in PairOrderK order (cols must be a multiple of 256).
+  Q16Rows(const float* x, int64_t n_rows, int64_t cols, int64_t x_stride, bool pair_order = false);
   Q16Row row(int64_t i) const {
     const int64_t b = i * (cols_ / 32);
-    return {qs_ + i * cols_, d_.data() + b, sums_.data() + b, dsums_.data() + b};
+    if (pairs_ == nullptr) return {qs_ + i * cols_, d_.data() + b, sums_.data() + b, dsums_.data() + b, nullptr, nullptr};
+    return {qs_ + i * cols_, d_.data() + b, sums_.data() + b, dsums_.data() + b, pairs_ + i * cols_, k_scales_ + 2 * b};
   }
 
  private:
   int64_t cols_;
   std::vector<int16_t> storage_;  // over-allocated so that qs_ can be aligned
   int16_t* qs_;
+  std::vector<int16_t> pair_storage_;
+  int16_t* pairs_ = nullptr;
+  std::vector<float> k_scale_storage_;
+  float* k_scales_ = nullptr;  // 64-byte aligned
   std::vector<float> d_;
   std::vector<int32_t> sums_;
   std::vector<float> dsums_;
@@ -95,7 +115,7 @@ void DotQ4_Kx4Avx512Vnni(const std::byte* w, const Q16Row* x, int64_t n, float* 
 DotQ8x4Fn DotQ4_Kx4For(IsaLevel level);
 
 // Four weight rows (at w + j·row_stride) against one activation row: out[j] (decode; the
-// activation loads and the per-row fixed costs are shared). AVX-512 VNNI only.
+// activation loads are shared). AVX-512 VNNI only; reads x.qs_pairs, which must be built.
 void DotQ4_KRows4Avx512Vnni(const std::byte* w, uint64_t row_stride, Q16Row x, int64_t n, float* out);
 using DotRows4Fn = void (*)(const std::byte*, uint64_t, Q16Row, int64_t, float*);
 DotRows4Fn DotQ4_KRows4For(IsaLevel level);  // nullptr where no such kernel exists

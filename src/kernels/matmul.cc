@@ -130,7 +130,7 @@ class RowProduct {
       const int64_t t1 = std::min(x_.n_tokens(), t0 + kTokenTile);
       for (int64_t t = t0; t < t1; ++t) tile[t - t0] = xq.row(t);
       int64_t r = begin;
-      if (rows4_ != nullptr && (dot4_ == nullptr || t1 - t0 < 4)) {  // decode: four rows a call
+      if (rows4_ != nullptr && tile[0].qs_pairs != nullptr && (dot4_ == nullptr || t1 - t0 < 4)) {  // decode: four rows a call
         for (; r + 4 <= end; r += 4) {
           for (int64_t t = t0; t < t1; ++t) {
             float out[4];
@@ -197,7 +197,10 @@ PreparedInput::PreparedInput(const float* x, int64_t cols, const MatMulParams& p
   if (n_tokens_ >= kAmxMinTokens && AmxUsable()) {
     amx_ = std::make_unique<AmxActivations>(x, n_tokens_, cols, x_stride_);
   } else if (cols % 32 == 0) {
-    q16_ = std::make_unique<Q16Rows>(x, n_tokens_, cols, x_stride_);
+    // Decode-sized inputs also get the pair order of the four-row K-quant kernel (a reordered
+    // copy of a few KiB per token).
+    const bool pair_order = n_tokens_ < 4 && cols % 256 == 0 && DotQ4_KRows4For(DetectedIsa()) != nullptr;
+    q16_ = std::make_unique<Q16Rows>(x, n_tokens_, cols, x_stride_, pair_order);
   }
 }
 

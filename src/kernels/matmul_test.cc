@@ -274,6 +274,22 @@ TEST(ActQuantTest, Q6KDotMatchesTheDequantizedRow) {
   }
 }
 
+TEST(ActQuantTest, PairOrderKPlacesEachValueWhereTheNibbleWordsExpectIt) {
+  // Independent statement of the order: output position o of super-block s, half h = o / 128,
+  // group g = (o % 128) / 32 (low-nibble even, low odd, high even, high odd), lane k = o % 32:
+  // block 4h + (g >= 2) + 2·(k >= 16), element 2·(k % 16) + (g % 2).
+  const int64_t n = 512;
+  std::vector<int16_t> in(static_cast<size_t>(n)), out(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) in[static_cast<size_t>(i)] = static_cast<int16_t>(i);
+  PairOrderK(in.data(), n, out.data());
+  for (int64_t o = 0; o < n; ++o) {
+    const int64_t s = o / 256, r = o % 256, h = r / 128, g = (r % 128) / 32, k = r % 32;
+    const int64_t block = 4 * h + (g >= 2 ? 1 : 0) + 2 * (k >= 16 ? 1 : 0);
+    const int64_t element = 2 * (k % 16) + g % 2;
+    EXPECT_EQ(out[static_cast<size_t>(o)], 256 * s + 32 * block + element) << o;
+  }
+}
+
 TEST(ActQuantTest, Q4KFourRowKernelMatchesTheOneRowKernel) {
   if (DotQ4_KRows4For(DetectedIsa()) == nullptr) GTEST_SKIP() << "no four-row Q4_K kernel at this ISA level";
   for (int64_t n : {256, 1024}) {
@@ -281,7 +297,7 @@ TEST(ActQuantTest, Q4KFourRowKernelMatchesTheOneRowKernel) {
     Rng rng(14);
     std::vector<float> x(static_cast<size_t>(n));
     for (float& v : x) v = static_cast<float>(rng.Gaussian());
-    const Q16Rows xq(x.data(), 1, n, n);
+    const Q16Rows xq(x.data(), 1, n, n, /*pair_order=*/true);
     const uint64_t rb = m.rows.row_bytes();
     float out[4];
     DotQ4_KRows4For(DetectedIsa())(m.bytes.data(), rb, xq.row(0), n, out);

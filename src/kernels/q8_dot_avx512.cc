@@ -3,6 +3,8 @@
 // Compiled with AVX-512 F/BW/VL/VNNI flags; called only when the CPU has them.
 #include <immintrin.h>
 
+#include <cstring>
+
 #include "kernels/act_quant.h"
 #include "kernels/quant_blocks.h"
 
@@ -28,6 +30,14 @@ inline float Sum16(__m512 v) {
   const __m512 h8 = _mm512_add_ps(v, _mm512_shuffle_f32x4(v, v, 0x4E));       // + the other 256-bit half
   const __m512 h4 = _mm512_add_ps(h8, _mm512_shuffle_f32x4(h8, h8, 0xB1));  // + the neighbouring 128-bit lane
   const __m128 x = _mm512_castps512_ps128(h4);
+  const __m128 h2 = _mm_add_ps(x, _mm_movehl_ps(x, x));
+  return _mm_cvtss_f32(_mm_add_ss(h2, _mm_movehdup_ps(h2)));
+}
+
+// Σ of lanes 8..15.
+inline float SumUpper8(__m512 v) {
+  const __m256 u = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1));
+  const __m128 x = _mm_add_ps(_mm256_castps256_ps128(u), _mm256_extractf128_ps(u, 1));
   const __m128 h2 = _mm_add_ps(x, _mm_movehl_ps(x, x));
   return _mm_cvtss_f32(_mm_add_ss(h2, _mm_movehdup_ps(h2)));
 }
@@ -162,31 +172,63 @@ void DotQ4_Kx4Avx512Vnni(const std::byte* w, const Q16Row* x, int64_t n, float* 
   for (int t = 0; t < 4; ++t) out[t] = Sum16(acc[t]) - Sum8(minus[t]);
 }
 
+namespace {
+
+// Lanes 0..7 take float a of v, lanes 8..15 float b.
+inline __m512 SplitBroadcast(__m512 v, int a, int b) {
+  return _mm512_permutexvar_ps(_mm512_set_epi32(b, b, b, b, b, b, b, b, a, a, a, a, a, a, a, a), v);
+}
+
+}  // namespace
+
+// Each 64-byte load of a row's quants (blocks 4h..4h+3, h = 0, 1) is read as 32 16-bit words;
+// word k holds bytes 2k, 2k+1 and so four nibbles, which a shift and a mask leave as int16 —
+// no widening shuffle. The activations come in PairOrderK order to match, so that one vpmaddwd
+// + one vpdpwssd fill an int32 vector whose low half belongs to block 4h (or 4h+1) and high half
+// to block 4h+2 (4h+3): one conversion and one multiply-add per 64 weights, with a per-lane scale.
+// (frugal bench matmul --type q4_K --tokens 1 and docs/BENCHMARKS.md for the gain.)
 void DotQ4_KRows4Avx512Vnni(const std::byte* w, uint64_t row_stride, Q16Row x, int64_t n, float* out) {
   const BlockQ4_K* rows[4];
   for (int j = 0; j < 4; ++j) rows[j] = reinterpret_cast<const BlockQ4_K*>(w + j * row_stride);
   __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
-  __m256 minus[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
-  alignas(32) float scale[4][8];
+  __m512 minus[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};  // lanes 8..15
+  const __m512i low4 = _mm512_set1_epi16(0x000f);
+  const __m512i d_then_dmin = _mm512_set_epi32(1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0);
   for (int64_t i = 0; i < n / 256; ++i) {
+    // Row j's scales in one vector: lanes 0..7 d·sc_s·x.d[s], lanes 8..15 dmin·mn_s·x.d[s]·x.sum[s]
+    // (x.k_scales holds x.d and x.d·x.sum side by side); then, for vector k = 2h + (0: blocks
+    // 4h, 4h+2; 1: blocks 4h+1, 4h+3), the two block scales in the two halves.
+    const __m512 xk = _mm512_load_ps(x.k_scales + 16 * i);
+    __m512 s[4][4];
     for (int j = 0; j < 4; ++j) {
-      PrefetchAhead(rows[j] + i, sizeof(BlockQ4_K));
-      ScalesQ4K(rows[j][i], x, i, scale[j], &minus[j]);
+      const BlockQ4_K& b = rows[j][i];
+      PrefetchAhead(&b, sizeof(BlockQ4_K));
+      uint32_t d_dmin;
+      std::memcpy(&d_dmin, &b.d, sizeof d_dmin);  // d and dmin: adjacent f16 fields
+      const __m512 dd = _mm512_permutexvar_ps(d_then_dmin, _mm512_broadcast_f32x4(_mm_cvtph_ps(_mm_cvtsi32_si128(static_cast<int>(d_dmin)))));
+      const __m512 r = _mm512_mul_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(ScaleMinBytesQ4K(b.scales))), dd), xk);
+      minus[j] = _mm512_add_ps(minus[j], r);
+      for (int h = 0; h < 2; ++h) {
+        s[j][2 * h] = SplitBroadcast(r, 4 * h, 4 * h + 2);
+        s[j][2 * h + 1] = SplitBroadcast(r, 4 * h + 1, 4 * h + 3);
+      }
     }
-    for (int c = 0; c < 4; ++c) {
-      const int64_t b0 = 8 * i + 2 * c;
-      const __m512i x0 = _mm512_load_si512(x.qs + 32 * b0), x1 = _mm512_load_si512(x.qs + 32 * (b0 + 1));
+    for (int h = 0; h < 2; ++h) {
+      const int16_t* xp = x.qs_pairs + 256 * i + 128 * h;
+      const __m512i even_lo = _mm512_load_si512(xp), odd_lo = _mm512_load_si512(xp + 32);
+      const __m512i even_hi = _mm512_load_si512(xp + 64), odd_hi = _mm512_load_si512(xp + 96);
       for (int j = 0; j < 4; ++j) {
-        __m512i lo, hi;
-        NibblesQ4K(rows[j][i], c, &lo, &hi);
-        const __m512i s0 = _mm512_dpwssd_epi32(_mm512_setzero_si512(), lo, x0);
-        const __m512i s1 = _mm512_dpwssd_epi32(_mm512_setzero_si512(), hi, x1);
-        acc[j] = _mm512_fmadd_ps(_mm512_set1_ps(scale[j][2 * c]), _mm512_cvtepi32_ps(s0), acc[j]);
-        acc[j] = _mm512_fmadd_ps(_mm512_set1_ps(scale[j][2 * c + 1]), _mm512_cvtepi32_ps(s1), acc[j]);
+        const __m512i q = _mm512_loadu_si512(rows[j][i].qs + 64 * h);
+        const __m512i q_even_lo = _mm512_and_si512(q, low4), q_odd_lo = _mm512_and_si512(_mm512_srli_epi16(q, 8), low4);
+        const __m512i q_even_hi = _mm512_and_si512(_mm512_srli_epi16(q, 4), low4), q_odd_hi = _mm512_srli_epi16(q, 12);
+        const __m512i lo = _mm512_dpwssd_epi32(_mm512_madd_epi16(q_even_lo, even_lo), q_odd_lo, odd_lo);
+        const __m512i hi = _mm512_dpwssd_epi32(_mm512_madd_epi16(q_even_hi, even_hi), q_odd_hi, odd_hi);
+        acc[j] = _mm512_fmadd_ps(s[j][2 * h], _mm512_cvtepi32_ps(lo), acc[j]);
+        acc[j] = _mm512_fmadd_ps(s[j][2 * h + 1], _mm512_cvtepi32_ps(hi), acc[j]);
       }
     }
   }
-  for (int j = 0; j < 4; ++j) out[j] = Sum16(acc[j]) - Sum8(minus[j]);
+  for (int j = 0; j < 4; ++j) out[j] = Sum16(acc[j]) - SumUpper8(minus[j]);
 }
 
 namespace {
