@@ -22,7 +22,8 @@ int DefaultThreadCount() {
   return n == 0 ? 1 : static_cast<int>(n);
 }
 
-ThreadPool::ThreadPool(int n_threads) : n_threads_(std::max(1, n_threads)) {
+ThreadPool::ThreadPool(int n_threads)
+    : n_threads_(std::max(1, n_threads)), shares_(static_cast<size_t>(n_threads_)) {
   for (int i = 1; i < n_threads_; ++i) workers_.emplace_back([this, i] { WorkerLoop(i); });
 }
 
@@ -35,8 +36,11 @@ ThreadPool::~ThreadPool() {
 
 void ThreadPool::RunShare(int index) {
   if (job_chunk_ > 0) {
-    for (int64_t begin; (begin = next_.fetch_add(job_chunk_)) < job_n_;) {
-      (*job_fn_)(begin, std::min(job_n_, begin + job_chunk_), index);
+    for (int k = 0; k < n_threads_; ++k) {  // own share first, then the others'
+      Share& share = shares_[static_cast<size_t>((index + k) % n_threads_)];
+      for (int64_t begin; (begin = share.next.fetch_add(job_chunk_)) < share.end;) {
+        (*job_fn_)(begin, std::min(share.end, begin + job_chunk_), index);
+      }
     }
     return;
   }
@@ -86,7 +90,12 @@ void ThreadPool::Run(int64_t n, int64_t chunk, const std::function<void(int64_t,
   }
   job_n_ = n;
   job_chunk_ = chunk;
-  next_.store(0);
+  if (chunk > 0) {
+    for (int i = 0; i < n_threads_; ++i) {
+      shares_[static_cast<size_t>(i)].next.store(n * i / n_threads_);
+      shares_[static_cast<size_t>(i)].end = n * (i + 1) / n_threads_;
+    }
+  }
   job_fn_ = &fn;
   pending_.store(n_threads_ - 1);
   generation_.fetch_add(1);

@@ -24,9 +24,12 @@ class ThreadPool {
   // Splits [0, n) into contiguous ranges, one per thread, and calls fn(begin, end, thread_index)
   // on each; returns when all are done.
   void ParallelFor(int64_t n, const std::function<void(int64_t, int64_t, int)>& fn);
-  // Like ParallelFor, but threads take ranges of `chunk` items from a shared counter until none
-  // are left, so a thread on a faster (or less shared) core does more of the work. fn may be
-  // called several times per thread.
+  // Like ParallelFor, but in ranges of at most `chunk` items taken from counters: each thread
+  // first works through its own contiguous share (as ParallelFor would give it) front to back,
+  // then takes what is left of the other shares, so a thread on a faster (or less shared) core
+  // does more of the work while each thread still streams through one region of memory (the
+  // hardware prefetcher and the kernels' prefetches run ahead into the same thread's next
+  // range). fn may be called several times per thread.
   void ParallelForDynamic(int64_t n, int64_t chunk, const std::function<void(int64_t, int64_t, int)>& fn);
 
  private:
@@ -42,7 +45,11 @@ class ThreadPool {
   std::atomic<bool> stop_{false};
   int64_t job_n_ = 0;                    // written before generation_ is bumped
   int64_t job_chunk_ = 0;                // 0: static shares; else the dynamic chunk
-  std::atomic<int64_t> next_{0};         // next unclaimed item of a dynamic job
+  struct alignas(64) Share {             // one thread's part of a dynamic job
+    std::atomic<int64_t> next{0};        // its next unclaimed item
+    int64_t end = 0;
+  };
+  std::vector<Share> shares_;
   const std::function<void(int64_t, int64_t, int)>* job_fn_ = nullptr;
 };
 
