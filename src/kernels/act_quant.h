@@ -45,6 +45,7 @@ class Q16Rows {
  public:
   // pair_order: also keep each row in PairOrderK order (cols must be a multiple of 256).
   Q16Rows(const float* x, int64_t n_rows, int64_t cols, int64_t x_stride, bool pair_order = false);
+  bool has_pair_order() const { return pairs_ != nullptr; }
   Q16Row row(int64_t i) const {
     const int64_t b = i * (cols_ / 32);
     if (pairs_ == nullptr) return {qs_ + i * cols_, d_.data() + b, sums_.data() + b, dsums_.data() + b, nullptr, nullptr};

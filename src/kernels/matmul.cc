@@ -102,9 +102,12 @@ class RowProduct {
   // Cores shared with other tenants run at uneven speeds, so rows are taken dynamically: AMX a
   // panel at a time (16-row tiles), the other paths ~64 KiB of weights at a time (long enough
   // runs for the prefetcher).
+  // (In whole fours where the four-row decode kernel runs, so that no range ends in rows for
+  // the one-row kernel.)
   RowSplit split() const {
     if (amx_ != nullptr) return RowSplit{16, AmxPanelRows(*amx_) / 16};
-    return RowSplit{1, std::max<int64_t>(16, static_cast<int64_t>((64 << 10) / std::max<uint64_t>(1, w_.row_bytes())))};
+    const int64_t rows = std::max<int64_t>(16, static_cast<int64_t>((64 << 10) / std::max<uint64_t>(1, w_.row_bytes())));
+    return FourRowDecode() ? RowSplit{4, rows / 4} : RowSplit{1, rows};
   }
 
   // y[t·ys + r] for r in [begin, end) and every token.
@@ -119,6 +122,11 @@ class RowProduct {
   }
 
  private:
+  // Decode with a four-row kernel: each call reads one activation row against four weight rows.
+  bool FourRowDecode() const {
+    return rows4_ != nullptr && x_.q16()->has_pair_order() && (dot4_ == nullptr || x_.n_tokens() < 4);
+  }
+
   // Tokens in tiles whose activations stay in cache while every row of the range passes over
   // them; within a tile, four tokens share each weight block when a 4-token kernel exists.
   void QuantizedRows(int64_t begin, int64_t end, float* y, int64_t ys) const {
@@ -130,7 +138,7 @@ class RowProduct {
       const int64_t t1 = std::min(x_.n_tokens(), t0 + kTokenTile);
       for (int64_t t = t0; t < t1; ++t) tile[t - t0] = xq.row(t);
       int64_t r = begin;
-      if (rows4_ != nullptr && tile[0].qs_pairs != nullptr && (dot4_ == nullptr || t1 - t0 < 4)) {  // decode: four rows a call
+      if (FourRowDecode()) {
         for (; r + 4 <= end; r += 4) {
           for (int64_t t = t0; t < t1; ++t) {
             float out[4];

@@ -53,7 +53,7 @@ void MoeFfn(const ModelConfig& c, const LayerWeights& w, int layer, const float*
     kernels::WeightRows gate, up, down;
     const std::vector<std::pair<int, float>>* tokens;  // null: the shared experts, all tokens
     int n;
-    std::vector<float> x;  // gathered inputs [n, H] (empty for the shared experts: xn itself)
+    std::vector<float> x;  // gathered inputs [n, H] (empty when the expert takes every token: xn itself)
   };
   std::vector<Active> active;
   for (int e = 0; e < n_exp; ++e) {
@@ -61,9 +61,11 @@ void MoeFfn(const ModelConfig& c, const LayerWeights& w, int layer, const float*
     if (tokens.empty()) continue;
     Active a{kernels::RowsOf(w.gate_exps, int64_t{e} * ff, ff), kernels::RowsOf(w.up_exps, int64_t{e} * ff, ff),
              kernels::RowsOf(w.down_exps, int64_t{e} * h, h), &tokens, static_cast<int>(tokens.size()), {}};
-    a.x.resize(static_cast<size_t>(a.n) * h);
-    for (int i = 0; i < a.n; ++i) {
-      std::copy_n(xn + static_cast<size_t>(tokens[static_cast<size_t>(i)].first) * h, h, a.x.begin() + static_cast<long>(i) * h);
+    if (a.n < n_tokens) {  // else every token, in order: xn itself (always so in decode)
+      a.x.resize(static_cast<size_t>(a.n) * h);
+      for (int i = 0; i < a.n; ++i) {
+        std::copy_n(xn + static_cast<size_t>(tokens[static_cast<size_t>(i)].first) * h, h, a.x.begin() + static_cast<long>(i) * h);
+      }
     }
     active.push_back(std::move(a));
   }
@@ -72,6 +74,8 @@ void MoeFfn(const ModelConfig& c, const LayerWeights& w, int layer, const float*
                       n_tokens, {}});
   }
   const size_t n_active = active.size();
+  // Experts that take every token share one prepared copy of xn.
+  const auto all_tokens = std::make_unique<kernels::PreparedInput>(xn, h, kernels::MatMulParams{.n_tokens = n_tokens, .exact = exact});
   std::vector<std::unique_ptr<kernels::PreparedInput>> inputs(n_active), mids(n_active);
   std::vector<std::vector<float>> g(n_active), y(n_active);  // [n, ff_e] and [n, H]
   // Inputs prepared in parallel when there are many rows (prefill), inline for decode (a
@@ -88,14 +92,15 @@ void MoeFfn(const ModelConfig& c, const LayerWeights& w, int layer, const float*
   for_each_active([&](int64_t begin, int64_t end, int) {
     for (int64_t i = begin; i < end; ++i) {
       const Active& a = active[static_cast<size_t>(i)];
-      inputs[static_cast<size_t>(i)] = std::make_unique<kernels::PreparedInput>(
-          a.tokens ? a.x.data() : xn, h, kernels::MatMulParams{.n_tokens = a.n, .exact = exact});
+      if (a.x.empty()) continue;
+      inputs[static_cast<size_t>(i)] =
+          std::make_unique<kernels::PreparedInput>(a.x.data(), h, kernels::MatMulParams{.n_tokens = a.n, .exact = exact});
     }
   });
   std::vector<kernels::SwiGluGroup> swiglu;
   for (size_t i = 0; i < n_active; ++i) {
     g[i].resize(static_cast<size_t>(active[i].n) * active[i].gate.n_rows);
-    swiglu.push_back({active[i].gate, active[i].up, inputs[i].get(), g[i].data()});
+    swiglu.push_back({active[i].gate, active[i].up, active[i].x.empty() ? all_tokens.get() : inputs[i].get(), g[i].data()});
   }
   kernels::MatMulSwiGluGrouped(swiglu, &pool);
   for_each_active([&](int64_t begin, int64_t end, int) {
