@@ -142,6 +142,10 @@ DotRows4Fn DotQ4_KRows4For(IsaLevel level) {
   return level == IsaLevel::kAvx512Vnni ? DotQ4_KRows4Avx512Vnni : nullptr;
 }
 
+DotRows4Fn DotQ8_0Rows4For(IsaLevel level) {
+  return level == IsaLevel::kAvx512Vnni ? DotQ8_0Rows4Avx512Vnni : nullptr;
+}
+
 DotQ8x4Fn DotQ6_Kx4For(IsaLevel level) { return level == IsaLevel::kAvx512Vnni ? DotQ6_Kx4Avx512Vnni : nullptr; }
 
 DotQ8x4Fn DotQ5_Kx4For(IsaLevel level) { return level == IsaLevel::kAvx512Vnni ? DotQ5_Kx4Avx512Vnni : nullptr; }

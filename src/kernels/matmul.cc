@@ -84,10 +84,12 @@ class RowProduct {
     if (w.type == GgmlType::kQ8_0) {
       dot_ = DotQ8_0For(isa);
       dot4_ = DotQ8_0x4For(isa);
+      rows4_ = DotQ8_0Rows4For(isa);
     } else if (w.type == GgmlType::kQ4_K && isa != IsaLevel::kScalar) {
       dot_ = DotQ4_KFor(isa);
       dot4_ = DotQ4_Kx4For(isa);
       rows4_ = DotQ4_KRows4For(isa);
+      rows4_needs_pairs_ = true;
     } else if (w.type == GgmlType::kQ4_0) {
       dot_ = DotQ4_0For(isa);
     } else if (w.type == GgmlType::kQ6_K && isa != IsaLevel::kScalar) {
@@ -124,7 +126,8 @@ class RowProduct {
  private:
   // Decode with a four-row kernel: each call reads one activation row against four weight rows.
   bool FourRowDecode() const {
-    return rows4_ != nullptr && x_.q16()->has_pair_order() && (dot4_ == nullptr || x_.n_tokens() < 4);
+    return rows4_ != nullptr && (!rows4_needs_pairs_ || x_.q16()->has_pair_order()) &&
+           (dot4_ == nullptr || x_.n_tokens() < 4);
   }
 
   // Tokens in tiles whose activations stay in cache while every row of the range passes over
@@ -194,6 +197,7 @@ class RowProduct {
   DotQ8Fn dot_ = nullptr;
   DotQ8x4Fn dot4_ = nullptr;
   DotRows4Fn rows4_ = nullptr;
+  bool rows4_needs_pairs_ = false;  // rows4_ reads Q16Row::qs_pairs
   const AmxActivations* amx_ = nullptr;
 };
 

@@ -81,6 +81,27 @@ void DotQ8_0x4Avx512Vnni(const std::byte* w, const Q16Row* x, int64_t n, float* 
   for (int i = 0; i < 4; ++i) out[i] = Sum16(acc[i]);
 }
 
+// Four rows against one activation row (decode): each activation block is loaded once for the
+// four, and the call, loop and reduction costs are shared (short rows, e.g. the 128-column
+// per-head projections of MLA, are dominated by them).
+void DotQ8_0Rows4Avx512Vnni(const std::byte* w, uint64_t row_stride, Q16Row x, int64_t n, float* out) {
+  const BlockQ8_0* rows[4];
+  for (int j = 0; j < 4; ++j) rows[j] = reinterpret_cast<const BlockQ8_0*>(w + j * row_stride);
+  __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
+  for (int64_t b = 0; b < n / 32; ++b) {
+    const __m512i xv = _mm512_load_si512(x.qs + 32 * b);
+    const float xd = x.d[b];
+    for (int j = 0; j < 4; ++j) {
+      const BlockQ8_0& block = rows[j][b];
+      if (b % 4 == 0) PrefetchAhead(&block, 4 * sizeof(BlockQ8_0));
+      const __m512i wv = _mm512_cvtepi8_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(block.qs)));
+      const __m512i s = _mm512_dpwssd_epi32(_mm512_setzero_si512(), wv, xv);
+      acc[j] = _mm512_fmadd_ps(_mm512_set1_ps(_cvtsh_ss(block.d) * xd), _mm512_cvtepi32_ps(s), acc[j]);
+    }
+  }
+  for (int j = 0; j < 4; ++j) out[j] = Sum16(acc[j]);
+}
+
 namespace {
 
 // The 6-bit scales (bytes 0..7) and minimums (8..15) of a Q4_K super-block's 8 sub-blocks
