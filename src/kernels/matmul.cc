@@ -139,7 +139,7 @@ class RowProduct {
     Q16Row tile[kTokenTile];  // built once per tile: rebuilt per row, the 32-byte argument stalled on store forwarding
     for (int64_t t0 = 0; t0 < x_.n_tokens(); t0 += kTokenTile) {
       const int64_t t1 = std::min(x_.n_tokens(), t0 + kTokenTile);
-      for (int64_t t = t0; t < t1; ++t) tile[t - t0] = xq.row(t);
+      for (int64_t t = t0; t < t1; ++t) tile[t - t0] = xq.row(x_.q16_row(t));
       int64_t r = begin;
       if (FourRowDecode()) {
         for (; r + 4 <= end; r += 4) {
@@ -206,14 +206,23 @@ class RowProduct {
 PreparedInput::PreparedInput(const float* x, int64_t cols, const MatMulParams& p)
     : x_(x), cols_(cols), n_tokens_(p.n_tokens), x_stride_(p.x_stride ? p.x_stride : cols), exact_(p.exact) {
   if (exact_) return;
-  if (n_tokens_ >= kAmxMinTokens && AmxUsable()) {
+  if (n_tokens_ >= kAmxMinTokens && AmxUsable() && !p.row_views) {
     amx_ = std::make_unique<AmxActivations>(x, n_tokens_, cols, x_stride_);
   } else if (cols % 32 == 0) {
     // Decode-sized inputs also get the pair order of the four-row K-quant kernel (a reordered
     // copy of a few KiB per token).
-    const bool pair_order = n_tokens_ < 4 && cols % 256 == 0 && DotQ4_KRows4For(DetectedIsa()) != nullptr;
-    q16_ = std::make_unique<Q16Rows>(x, n_tokens_, cols, x_stride_, pair_order);
+    const bool pair_order =
+        (n_tokens_ < 4 || p.row_views) && cols % 256 == 0 && DotQ4_KRows4For(DetectedIsa()) != nullptr;
+    q16_owned_ = std::make_unique<Q16Rows>(x, n_tokens_, cols, x_stride_, pair_order);
+    q16_ = q16_owned_.get();
   }
+}
+
+PreparedInput::PreparedInput(const PreparedInput& all, int64_t first, int64_t step, int64_t n)
+    : x_(all.x_ + first * all.x_stride_), cols_(all.cols_), n_tokens_(n), x_stride_(all.x_stride_ * step),
+      exact_(all.exact_), q16_(all.q16_), q16_first_(all.q16_row(first)), q16_step_(all.q16_step_ * step) {
+  FRUGAL_CHECK(all.amx_ == nullptr);
+  FRUGAL_CHECK(first >= 0 && step >= 1 && n >= 1 && first + (n - 1) * step < all.n_tokens_);
 }
 
 PreparedInput::~PreparedInput() = default;

@@ -41,6 +41,9 @@ struct MatMulParams {
   // arithmetic (SIMD, run-time dispatched); true: the exact float path (dequantized rows, f32
   // dot products).
   bool exact = false;
+  // For PreparedInput row views (below): prepared as 16-bit rows in every layout the decode
+  // kernels read, never as AMX tiles, whatever the number of rows.
+  bool row_views = false;
 };
 void MatMul(const WeightRows& w, const float* x, float* y, const MatMulParams& p, ThreadPool* pool);
 
@@ -54,6 +57,11 @@ class PreparedInput {
  public:
   // p.y_stride is ignored (each product gives its own).
   PreparedInput(const float* x, int64_t cols, const MatMulParams& p);
+  // A view: rows first, first + step, …, first + (n − 1)·step of `all` as an input of their own,
+  // sharing its prepared data (no copy, no allocation). For many small products over rows of
+  // one matrix (per-head projections in decode): prepared once instead of once per product.
+  // `all` must be built with p.row_views and outlive the view.
+  PreparedInput(const PreparedInput& all, int64_t first, int64_t step, int64_t n);
   ~PreparedInput();
   PreparedInput(const PreparedInput&) = delete;
   PreparedInput& operator=(const PreparedInput&) = delete;
@@ -64,14 +72,17 @@ class PreparedInput {
   int64_t x_stride() const { return x_stride_; }
   bool exact() const { return exact_; }
   const AmxActivations* amx() const { return amx_.get(); }  // null unless the AMX path applies
-  const Q16Rows* q16() const { return q16_.get(); }        // null on the exact and AMX paths
+  const Q16Rows* q16() const { return q16_; }              // null on the exact and AMX paths
+  int64_t q16_row(int64_t t) const { return q16_first_ + t * q16_step_; }  // row of q16() for token t
 
  private:
   const float* x_;
   int64_t cols_, n_tokens_, x_stride_;
   bool exact_;
   std::unique_ptr<AmxActivations> amx_;
-  std::unique_ptr<Q16Rows> q16_;
+  std::unique_ptr<Q16Rows> q16_owned_;
+  const Q16Rows* q16_ = nullptr;  // q16_owned_, or the viewed input's
+  int64_t q16_first_ = 0, q16_step_ = 1;
 };
 
 // y[t·y_stride + r] for every token of x (0: y_stride = n_rows); w.cols must equal x.cols().

@@ -469,6 +469,39 @@ TEST(MatMulPathsTest, GroupedProductsEqualSeparateOnes) {
   }
 }
 
+// A row view of an input prepared once equals an input prepared from those rows alone, on the
+// four-row decode kernels (Q4_K with its pair order, Q8_0), the one-row kernel (Q6_K) and the
+// exact path, for one and two tokens per view.
+TEST(MatMulPathsTest, RowViewsEqualInputsPreparedFromTheRows) {
+  constexpr int64_t kHeads = 5, kCols = 512;
+  Rng rng(81);
+  std::vector<float> all(static_cast<size_t>(2 * kHeads * kCols));  // [token, head, cols]
+  for (float& v : all) v = static_cast<float>(rng.Gaussian());
+  for (GgmlType type : {GgmlType::kQ4_K, GgmlType::kQ8_0, GgmlType::kQ6_K}) {
+    const Matrix w = MakeMatrix(type, 12, kCols, 82);
+    for (bool exact : {false, true}) {
+      for (int64_t nt : {1, 2}) {
+        const PreparedInput prepared(all.data(), kCols, {.n_tokens = nt * kHeads, .exact = exact, .row_views = true});
+        for (int64_t h = 0; h < kHeads; ++h) {
+          std::vector<float> rows(static_cast<size_t>(nt * kCols));
+          for (int64_t t = 0; t < nt; ++t) {
+            std::copy_n(all.data() + (t * kHeads + h) * kCols, kCols, rows.data() + t * kCols);
+          }
+          const PreparedInput alone(rows.data(), kCols, {.n_tokens = nt, .exact = exact});
+          std::vector<float> from_view(static_cast<size_t>(nt * 12)), from_rows(from_view.size());
+          MatMul(w.rows, PreparedInput(prepared, h, kHeads, nt), from_view.data(), 0, nullptr);
+          MatMul(w.rows, alone, from_rows.data(), 0, nullptr);
+          EXPECT_EQ(from_view, from_rows) << TypeName(type) << " exact " << exact << " nt " << nt << " head " << h;
+          for (int64_t t = 0; t < nt; ++t) {  // and near the double loop
+            const double ref = DoubleDot(w.dense.data(), rows.data() + t * kCols, kCols);
+            EXPECT_NEAR(from_view[static_cast<size_t>(t * 12)], ref, 1e-3 * (1 + std::fabs(ref)));
+          }
+        }
+      }
+    }
+  }
+}
+
 // The transposed product over a column window of wider rows (the latent part of cached rows,
 // stride past the rope part), f16 rows converted on the fly.
 TEST(MatMulPathsTest, TransposedProductOverAColumnWindow) {

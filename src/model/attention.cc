@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <limits>
 #include <memory>
+#include <optional>
 
 #include "kernels/dequantize.h"
 #include "kernels/matmul.h"
@@ -16,6 +17,7 @@ namespace {
 
 using kernels::MatMul;
 using kernels::MatMulParams;
+using kernels::PreparedInput;
 using kernels::MatMulTransposed;
 using kernels::RowsOf;
 using kernels::WeightRows;
@@ -174,12 +176,21 @@ void AbsorbedAttention(const AttentionInput& in, const float* q, const LatentCac
     const int nt = std::min(block, T - t0), rows = nt * H, n_keys = in.pos0 + t0 + nt;
     const float* qb = q + static_cast<size_t>(t0) * H * qk;
     std::vector<float> q_abs(static_cast<size_t>(rows) * width);  // [nt, H, kv_lora + rope]
+    // In decode every head's product is small: its inputs (q_nope here, the latent sums below)
+    // are prepared once for all heads, each head reading its rows through a view.
+    const bool few_tokens = nt < 4;
+    std::optional<PreparedInput> all_q_nope;
+    if (few_tokens && ProjectionsOf(m, in.weights, 0).k_rows_are_latent) {
+      all_q_nope.emplace(qb, m.qk_nope_head_dim, MatMulParams{.n_tokens = rows, .x_stride = qk, .exact = in.exact, .row_views = true});
+    }
     pool.ParallelForDynamic(H, 1, [&](int64_t begin, int64_t end, int) {
       for (int64_t h = begin; h < end; ++h) {
         const HeadProjections p = ProjectionsOf(m, in.weights, static_cast<int>(h));
         const MatMulParams over_q{.n_tokens = nt, .x_stride = H * qk, .y_stride = H * width, .exact = in.exact};
         float* dst = q_abs.data() + static_cast<size_t>(h) * width;
-        if (p.k_rows_are_latent) {
+        if (p.k_rows_are_latent && all_q_nope) {
+          MatMul(p.k, PreparedInput(*all_q_nope, h, H, nt), dst, H * width, nullptr);
+        } else if (p.k_rows_are_latent) {
           MatMul(p.k, qb + static_cast<size_t>(h) * qk, dst, over_q, nullptr);
         } else {
           MatMulTransposed(p.k, qb + static_cast<size_t>(h) * qk, dst, over_q);
@@ -214,11 +225,18 @@ void AbsorbedAttention(const AttentionInput& in, const float* q, const LatentCac
                        {.n_tokens = end - begin, .x_stride = n_keys, .y_stride = kv, .exact = in.exact});
     });
     float* ob = o + static_cast<size_t>(t0) * H * vd;
+    std::optional<PreparedInput> all_o_lat;
+    if (few_tokens) all_o_lat.emplace(o_lat.data(), kv, MatMulParams{.n_tokens = rows, .exact = in.exact, .row_views = true});
     pool.ParallelForDynamic(H, 1, [&](int64_t begin, int64_t end, int) {
       for (int64_t h = begin; h < end; ++h) {
         const HeadProjections p = ProjectionsOf(m, in.weights, static_cast<int>(h));
-        MatMul(p.v, o_lat.data() + static_cast<size_t>(h) * kv, ob + static_cast<size_t>(h) * vd,
-               {.n_tokens = nt, .x_stride = H * kv, .y_stride = H * vd, .exact = in.exact}, nullptr);  // W_UV
+        float* dst = ob + static_cast<size_t>(h) * vd;
+        if (few_tokens) {
+          MatMul(p.v, PreparedInput(*all_o_lat, h, H, nt), dst, H * vd, nullptr);  // W_UV
+        } else {
+          MatMul(p.v, o_lat.data() + static_cast<size_t>(h) * kv, dst,
+                 {.n_tokens = nt, .x_stride = H * kv, .y_stride = H * vd, .exact = in.exact}, nullptr);  // W_UV
+        }
       }
     });
   }
