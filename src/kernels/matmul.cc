@@ -310,7 +310,7 @@ void MatMulGrouped(const std::vector<ProductGroup>& groups, ThreadPool* pool) {
 void MatMulSwiGluGrouped(const std::vector<SwiGluGroup>& groups, ThreadPool* pool) {
   std::vector<RowProduct> gates, ups;
   std::vector<int64_t> rows;
-  std::vector<std::vector<float>> up_values(groups.size());  // [T, ff] per group
+  std::vector<std::unique_ptr<float[]>> up_values(groups.size());  // [T, ff] per group (written before read)
   gates.reserve(groups.size());
   ups.reserve(groups.size());
   int64_t target = 0;
@@ -321,14 +321,14 @@ void MatMulSwiGluGrouped(const std::vector<SwiGluGroup>& groups, ThreadPool* poo
     gates.emplace_back(g.gate, *g.x);
     ups.emplace_back(g.up, *g.x);
     rows.push_back(g.gate.n_rows);
-    up_values[i].resize(static_cast<size_t>(g.x->n_tokens() * g.gate.n_rows));
+    up_values[i].reset(new float[static_cast<size_t>(g.x->n_tokens() * g.gate.n_rows)]);
     target = std::max(target, UnitRows(gates.back()));
   }
   const std::vector<RowUnit> units = UnitsOf(gates, rows, target);
   ForUnits(units, pool, [&](const RowUnit& u) {
     const SwiGluGroup& g = groups[u.group];
     SwiGluRows(gates[u.group], ups[u.group], g.x->n_tokens(), g.gate.n_rows, u.begin, u.end, g.out,
-               up_values[u.group].data());
+               up_values[u.group].get());
   });
 }
 

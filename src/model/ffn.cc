@@ -77,7 +77,9 @@ void MoeFfn(const ModelConfig& c, const LayerWeights& w, int layer, const float*
   // Experts that take every token share one prepared copy of xn.
   const auto all_tokens = std::make_unique<kernels::PreparedInput>(xn, h, kernels::MatMulParams{.n_tokens = n_tokens, .exact = exact});
   std::vector<std::unique_ptr<kernels::PreparedInput>> inputs(n_active), mids(n_active);
-  std::vector<std::vector<float>> g(n_active), y(n_active);  // [n, ff_e] and [n, H]
+  // [n, ff_e] and [n, H] per expert, written in full before they are read (not zero-filled:
+  // tens of MB a layer in prefill).
+  std::vector<std::unique_ptr<float[]>> g(n_active), y(n_active);
   // Inputs prepared in parallel when there are many rows (prefill), inline for decode (a
   // synchronization would cost more than the work), then the products.
   int64_t routed_rows = 0;
@@ -99,21 +101,21 @@ void MoeFfn(const ModelConfig& c, const LayerWeights& w, int layer, const float*
   });
   std::vector<kernels::SwiGluGroup> swiglu;
   for (size_t i = 0; i < n_active; ++i) {
-    g[i].resize(static_cast<size_t>(active[i].n) * active[i].gate.n_rows);
-    swiglu.push_back({active[i].gate, active[i].up, active[i].x.empty() ? all_tokens.get() : inputs[i].get(), g[i].data()});
+    g[i].reset(new float[static_cast<size_t>(active[i].n) * active[i].gate.n_rows]);
+    swiglu.push_back({active[i].gate, active[i].up, active[i].x.empty() ? all_tokens.get() : inputs[i].get(), g[i].get()});
   }
   kernels::MatMulSwiGluGrouped(swiglu, &pool);
   for_each_active([&](int64_t begin, int64_t end, int) {
     for (int64_t i = begin; i < end; ++i) {
       const Active& a = active[static_cast<size_t>(i)];
       mids[static_cast<size_t>(i)] = std::make_unique<kernels::PreparedInput>(
-          g[static_cast<size_t>(i)].data(), a.gate.n_rows, kernels::MatMulParams{.n_tokens = a.n, .exact = exact});
+          g[static_cast<size_t>(i)].get(), a.gate.n_rows, kernels::MatMulParams{.n_tokens = a.n, .exact = exact});
     }
   });
   std::vector<kernels::ProductGroup> down;
   for (size_t i = 0; i < n_active; ++i) {
-    y[i].resize(static_cast<size_t>(active[i].n) * h);
-    down.push_back({active[i].down, mids[i].get(), y[i].data()});
+    y[i].reset(new float[static_cast<size_t>(active[i].n) * h]);
+    down.push_back({active[i].down, mids[i].get(), y[i].get()});
   }
   kernels::MatMulGrouped(down, &pool);
   std::fill(out, out + static_cast<size_t>(n_tokens) * h, 0.0f);
@@ -122,7 +124,7 @@ void MoeFfn(const ModelConfig& c, const LayerWeights& w, int layer, const float*
     for (int j = 0; j < a.n; ++j) {
       const int t = a.tokens ? (*a.tokens)[static_cast<size_t>(j)].first : j;
       const float weight = a.tokens ? (*a.tokens)[static_cast<size_t>(j)].second : 1.0f;
-      kernels::Axpy(weight, y[i].data() + static_cast<size_t>(j) * h, out + static_cast<size_t>(t) * h, h);
+      kernels::Axpy(weight, y[i].get() + static_cast<size_t>(j) * h, out + static_cast<size_t>(t) * h, h);
     }
   }
 }
