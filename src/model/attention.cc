@@ -53,21 +53,36 @@ struct RopeTable {
   }
 };
 
-// q: [T, n_heads·(nope+rope)] — queries with query compression or without.
-void ComputeQueries(const AttentionInput& in, const float* xn, const RopeTable& rope, ThreadPool& pool, std::vector<float>* q) {
+// The two products of the layer input: the queries (q, or q_a with query compression) and the
+// latent with the shared rope key (kv_a_mqa), as one grouped product over one prepared input.
+// first: [T, q_lora] or [T, n_heads·(nope+rope)]; kva: [T, kv_lora + rope].
+void InputProducts(const AttentionInput& in, const float* xn, ThreadPool& pool, std::vector<float>* first,
+                   std::vector<float>* kva) {
   const MlaConfig& m = in.config.mla;
   const int T = in.n_tokens;
-  q->resize(static_cast<size_t>(T) * m.n_heads * m.qk_head_dim());
+  const kernels::WeightRows q_rows = kernels::AllRows(m.q_lora_rank > 0 ? in.weights.q_a : in.weights.q);
+  first->resize(static_cast<size_t>(T * q_rows.n_rows));
+  kva->resize(static_cast<size_t>(T) * m.latent_width());
+  const PreparedInput x(xn, in.config.hidden, {.n_tokens = T, .exact = in.exact});
+  kernels::MatMulGrouped({{q_rows, &x, first->data()}, {kernels::AllRows(in.weights.kv_a_mqa), &x, kva->data()}}, &pool);
+}
+
+// q: [T, n_heads·(nope+rope)] — queries with query compression or without (first: the first
+// product, InputProducts).
+void ComputeQueries(const AttentionInput& in, std::vector<float>& first, const RopeTable& rope, ThreadPool& pool,
+                    std::vector<float>* q) {
+  const MlaConfig& m = in.config.mla;
+  const int T = in.n_tokens;
   if (m.q_lora_rank > 0) {
-    std::vector<float> qa(static_cast<size_t>(T) * m.q_lora_rank);  // [T, q_lora]
-    MatMul(kernels::AllRows(in.weights.q_a), xn, qa.data(), {.n_tokens = T, .exact = in.exact}, &pool);
+    std::vector<float>& qa = first;  // [T, q_lora]
     for (int t = 0; t < T; ++t) {
       float* row = qa.data() + static_cast<size_t>(t) * m.q_lora_rank;
       kernels::RmsNorm(row, in.weights.q_a_norm.data(), m.q_lora_rank, static_cast<float>(in.config.rms_eps), row);
     }
+    q->resize(static_cast<size_t>(T) * m.n_heads * m.qk_head_dim());
     MatMul(kernels::AllRows(in.weights.q_b), qa.data(), q->data(), {.n_tokens = T, .exact = in.exact}, &pool);
   } else {
-    MatMul(kernels::AllRows(in.weights.q), xn, q->data(), {.n_tokens = T, .exact = in.exact}, &pool);
+    q->swap(first);
   }
   for (int t = 0; t < T; ++t) {
     for (int h = 0; h < m.n_heads; ++h) {
@@ -77,12 +92,11 @@ void ComputeQueries(const AttentionInput& in, const float* xn, const RopeTable& 
   }
 }
 
-// Latent (normalized) and roped shared key of each new token, stored in the cache.
-void StoreLatents(const AttentionInput& in, const float* xn, const RopeTable& rope, LatentCache& cache, ThreadPool& pool) {
+// Latent (normalized) and roped shared key of each new token (kva, InputProducts), stored in
+// the cache.
+void StoreLatents(const AttentionInput& in, std::vector<float>& kva, const RopeTable& rope, LatentCache& cache) {
   const MlaConfig& m = in.config.mla;
   const int T = in.n_tokens, width = m.latent_width();
-  std::vector<float> kva(static_cast<size_t>(T) * width);  // [T, kv_lora + rope]
-  MatMul(kernels::AllRows(in.weights.kv_a_mqa), xn, kva.data(), {.n_tokens = T, .exact = in.exact}, &pool);
   for (int t = 0; t < T; ++t) {
     float* row = kva.data() + static_cast<size_t>(t) * width;
     kernels::RmsNorm(row, in.weights.kv_a_norm.data(), m.kv_lora_rank, static_cast<float>(in.config.rms_eps), row);
@@ -247,10 +261,11 @@ void AbsorbedAttention(const AttentionInput& in, const float* q, const LatentCac
 void MlaAttention(const AttentionInput& in, const float* xn, LatentCache& cache, ThreadPool& pool, float* out) {
   const MlaConfig& m = in.config.mla;
   const int T = in.n_tokens, n_ctx = in.pos0 + T;
-  std::vector<float> q;  // [T, n_heads, nope + rope]
+  std::vector<float> first, kva, q;  // q: [T, n_heads, nope + rope]
+  InputProducts(in, xn, pool, &first, &kva);
   const RopeTable rope(in, m.qk_rope_head_dim);
-  ComputeQueries(in, xn, rope, pool, &q);
-  StoreLatents(in, xn, rope, cache, pool);
+  ComputeQueries(in, first, rope, pool, &q);
+  StoreLatents(in, kva, rope, cache);
   if (in.sink) in.sink->Put(fmt::format("blk.{}.q", in.layer), q.data(), {T, m.n_heads, m.qk_head_dim()});
   std::vector<float> o(static_cast<size_t>(T) * m.n_heads * m.v_head_dim);  // [T, n_heads·v]
   if (in.path == AttentionPath::kNaive) {
