@@ -169,10 +169,14 @@ class RowProduct {
     constexpr int64_t kTokenTile = 64;
     const int64_t n = x_.n_tokens(), xs = x_.x_stride(), cols = w_.cols;
     const bool in_place = w_.type == GgmlType::kF32;
-    // f16/bf16 rows convert on the fly (exactly): no copy, 2 bytes a weight read.
-    const FloatDotFn half_dot = w_.type == GgmlType::kF16    ? DotF16For(DetectedIsa())
+    // f16/bf16 rows convert on the fly (exactly) for a few tokens: no copy, 2 bytes a weight
+    // read; for more, each row is converted once (the same values) and dotted with every token.
+    const bool few = n < 4;
+    const FloatDotFn half_dot = !few                         ? nullptr
+                                : w_.type == GgmlType::kF16  ? DotF16For(DetectedIsa())
                                 : w_.type == GgmlType::kBF16 ? DotBF16For(DetectedIsa())
                                                              : nullptr;
+    const HalfToFloatFn half_row = HalfToFloatFor(w_.type, DetectedIsa());  // nullptr unless f16/bf16
     std::vector<float> row(in_place || half_dot ? 0 : static_cast<size_t>(cols));
     for (int64_t t0 = 0; t0 < n; t0 += kTokenTile) {
       const int64_t t1 = std::min(n, t0 + kTokenTile);
@@ -183,7 +187,10 @@ class RowProduct {
           continue;
         }
         const float* wr = reinterpret_cast<const float*>(src);
-        if (!in_place) {
+        if (half_row != nullptr) {
+          half_row(src, row.data(), cols);
+          wr = row.data();
+        } else if (!in_place) {
           DequantizeRow(w_.type, src, row.data(), cols);
           wr = row.data();
         }

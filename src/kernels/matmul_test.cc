@@ -50,14 +50,17 @@ TEST_P(MatMulTypes, MatchesDoubleLoop) {
   std::vector<float> x(static_cast<size_t>(tokens * xs)), y(static_cast<size_t>(tokens * ys), -7.0f);
   for (float& v : x) v = static_cast<float>(rng.Gaussian());
   ThreadPool pool(2);
-  MatMul(m.rows, x.data(), y.data(), {.n_tokens = tokens, .x_stride = xs, .y_stride = ys}, &pool);
-  for (int64_t t = 0; t < tokens; ++t) {
-    for (int64_t r = 0; r < rows; ++r) {
-      double ref = 0;
-      for (int64_t k = 0; k < cols; ++k) ref += static_cast<double>(m.dense[r * cols + k]) * x[t * xs + k];
-      EXPECT_NEAR(y[t * ys + r], ref, 1e-4 * std::sqrt(static_cast<double>(cols))) << t << "," << r;
+  for (int64_t n : {int64_t{1}, tokens}) {  // decode-sized and batched paths
+    std::fill(y.begin(), y.end(), -7.0f);
+    MatMul(m.rows, x.data(), y.data(), {.n_tokens = n, .x_stride = xs, .y_stride = ys}, &pool);
+    for (int64_t t = 0; t < n; ++t) {
+      for (int64_t r = 0; r < rows; ++r) {
+        double ref = 0;
+        for (int64_t k = 0; k < cols; ++k) ref += static_cast<double>(m.dense[r * cols + k]) * x[t * xs + k];
+        EXPECT_NEAR(y[t * ys + r], ref, 1e-4 * std::sqrt(static_cast<double>(cols))) << n << ": " << t << "," << r;
+      }
+      EXPECT_EQ(y[t * ys + rows], -7.0f) << "wrote past n_rows";
     }
-    EXPECT_EQ(y[t * ys + rows], -7.0f) << "wrote past n_rows";
   }
   // Transposed: y[t, k] = Σ_r W[r, k] x[t, r].
   std::vector<float> xt(static_cast<size_t>(tokens * rows)), yt(static_cast<size_t>(tokens * cols));
