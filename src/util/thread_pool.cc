@@ -36,10 +36,17 @@ ThreadPool::~ThreadPool() {
 
 void ThreadPool::RunShare(int index) {
   if (job_chunk_ > 0) {
+    // Ranges shrink towards the end of a share (half of what is left, down to an eighth of the
+    // chunk), so that the last range of a job, which the other threads wait for, is short.
+    const int64_t min_chunk = std::max<int64_t>(1, job_chunk_ / 8);
     for (int k = 0; k < n_threads_; ++k) {  // own share first, then the others'
       Share& share = shares_[static_cast<size_t>((index + k) % n_threads_)];
-      for (int64_t begin; (begin = share.next.fetch_add(job_chunk_)) < share.end;) {
-        (*job_fn_)(begin, std::min(share.end, begin + job_chunk_), index);
+      int64_t begin = share.next.load();
+      while (begin < share.end) {
+        const int64_t size = std::clamp((share.end - begin) / 2, min_chunk, job_chunk_);
+        if (!share.next.compare_exchange_weak(begin, begin + size)) continue;  // begin reloaded
+        (*job_fn_)(begin, std::min(share.end, begin + size), index);
+        begin = share.next.load();
       }
     }
     return;

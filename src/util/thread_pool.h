@@ -29,7 +29,8 @@ class ThreadPool {
   // then takes what is left of the other shares, so a thread on a faster (or less shared) core
   // does more of the work while each thread still streams through one region of memory (the
   // hardware prefetcher and the kernels' prefetches run ahead into the same thread's next
-  // range). fn may be called several times per thread.
+  // range). Ranges shrink near the end of each share (down to chunk / 8) so that the threads
+  // finish close together. fn may be called several times per thread.
   void ParallelForDynamic(int64_t n, int64_t chunk, const std::function<void(int64_t, int64_t, int)>& fn);
 
  private:
