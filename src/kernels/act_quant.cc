@@ -41,39 +41,53 @@ void PairOrderK(const int16_t* in, int64_t n, int16_t* out) {
   }
 }
 
-namespace {
-int16_t* Align64(std::vector<int16_t>& v) {
-  auto addr = reinterpret_cast<uintptr_t>(v.data());
-  return v.data() + ((64 - addr % 64) % 64) / sizeof(int16_t);
+PairOrderFn PairOrderKFor(IsaLevel level) {
+  return level == IsaLevel::kAvx512Vnni ? PairOrderKAvx512 : PairOrderK;
 }
+
+namespace {
+
+// Σ of each block's 32 integers, and d times it.
+__attribute__((target_clones("avx512f", "avx2", "default")))
+void BlockSums(const int16_t* qs, const float* d, int64_t n_blocks, int32_t* sums, float* dsums) {
+  for (int64_t b = 0; b < n_blocks; ++b, qs += 32) {
+    int32_t s = 0;
+    for (int j = 0; j < 32; ++j) s += qs[j];
+    sums[b] = s;
+    dsums[b] = d[b] * static_cast<float>(s);
+  }
+}
+
 }  // namespace
 
-Q16Rows::Q16Rows(const float* x, int64_t n_rows, int64_t cols, int64_t x_stride, bool pair_order)
-    : cols_(cols), storage_(static_cast<size_t>(n_rows * cols + 32)), d_(static_cast<size_t>(n_rows * (cols / 32))),
-      sums_(d_.size()), dsums_(d_.size()) {
-  qs_ = Align64(storage_);
-  for (int64_t i = 0; i < n_rows; ++i) QuantizeActivations(x + i * x_stride, cols, qs_ + i * cols, d_.data() + i * (cols / 32));
+Q16Rows::Q16Rows(const float* x, int64_t n_rows, int64_t cols, int64_t x_stride, bool pair_order) : cols_(cols) {
+  if (pair_order) FRUGAL_CHECK_EQ(cols % 256, 0);
+  const size_t values = static_cast<size_t>(n_rows * cols), blocks = values / 32;
+  auto round64 = [](size_t bytes) { return (bytes + 63) / 64 * 64; };
+  const size_t qs_bytes = round64(values * sizeof(int16_t)), block_bytes = round64(blocks * sizeof(float));
+  const size_t k_bytes = round64(2 * blocks * sizeof(float));
+  const size_t total = qs_bytes * (pair_order ? 2 : 1) + 3 * block_bytes + (pair_order ? k_bytes : 0);
+  storage_.reset(new std::byte[total + 64]);  // uninitialized: every part is written below
+  std::byte* p = storage_.get() + (64 - reinterpret_cast<uintptr_t>(storage_.get()) % 64) % 64;
+  auto carve = [&p](size_t bytes) {
+    std::byte* part = p;
+    p += bytes;
+    return part;
+  };
+  qs_ = reinterpret_cast<int16_t*>(carve(qs_bytes));
+  d_ = reinterpret_cast<float*>(carve(block_bytes));
+  sums_ = reinterpret_cast<int32_t*>(carve(block_bytes));
+  dsums_ = reinterpret_cast<float*>(carve(block_bytes));
+  for (int64_t i = 0; i < n_rows; ++i) QuantizeActivations(x + i * x_stride, cols, qs_ + i * cols, d_ + i * (cols / 32));
+  BlockSums(qs_, d_, static_cast<int64_t>(blocks), sums_, dsums_);
   if (pair_order) {
-    FRUGAL_CHECK_EQ(cols % 256, 0);
-    pair_storage_.resize(storage_.size());
-    pairs_ = Align64(pair_storage_);
-    for (int64_t i = 0; i < n_rows; ++i) PairOrderK(qs_ + i * cols, cols, pairs_ + i * cols);
-  }
-  for (size_t b = 0; b < sums_.size(); ++b) {
-    int32_t s = 0;
-    for (int j = 0; j < 32; ++j) s += qs_[32 * b + static_cast<size_t>(j)];
-    sums_[b] = s;
-    dsums_[b] = d_[b] * static_cast<float>(s);
-  }
-  if (pair_order) {
-    k_scale_storage_.resize(2 * d_.size() + 16);
-    auto addr = reinterpret_cast<uintptr_t>(k_scale_storage_.data());
-    k_scales_ = k_scale_storage_.data() + ((64 - addr % 64) % 64) / sizeof(float);
-    for (size_t sb = 0; sb < d_.size() / 8; ++sb) {
-      for (size_t k = 0; k < 8; ++k) {
-        k_scales_[16 * sb + k] = d_[8 * sb + k];
-        k_scales_[16 * sb + 8 + k] = dsums_[8 * sb + k];
-      }
+    pairs_ = reinterpret_cast<int16_t*>(carve(qs_bytes));
+    k_scales_ = reinterpret_cast<float*>(carve(k_bytes));
+    const PairOrderFn order = PairOrderKFor(DetectedIsa());
+    for (int64_t i = 0; i < n_rows; ++i) order(qs_ + i * cols, cols, pairs_ + i * cols);
+    for (size_t sb = 0; sb < blocks / 8; ++sb) {
+      std::copy_n(d_ + 8 * sb, 8, k_scales_ + 16 * sb);
+      std::copy_n(dsums_ + 8 * sb, 8, k_scales_ + 16 * sb + 8);
     }
   }
 }

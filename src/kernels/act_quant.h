@@ -8,7 +8,7 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <vector>
+#include <memory>
 
 #include "kernels/cpu_features.h"
 
@@ -36,11 +36,15 @@ struct Q16Row {
 // after a shift and a mask (no widening shuffles), with blocks 4h and 4h+2 in the two 256-bit
 // halves of one int32 vector.
 void PairOrderK(const int16_t* in, int64_t n, int16_t* out);
+void PairOrderKAvx512(const int16_t* in, int64_t n, int16_t* out);  // AVX-512 BW: the same order
+using PairOrderFn = void (*)(const int16_t*, int64_t, int16_t*);
+PairOrderFn PairOrderKFor(IsaLevel level);
 
 // n must be a multiple of 32; qs receives n values, d n/32 scales (x ≈ d · q).
 void QuantizeActivations(const float* x, int64_t n, int16_t* qs, float* d);
 
-// Quantized activations of several rows, in 64-byte-aligned storage. Thread-compatible.
+// Quantized activations of several rows, in 64-byte-aligned storage (one allocation, every part
+// written before use). Thread-compatible.
 class Q16Rows {
  public:
   // pair_order: also keep each row in PairOrderK order (cols must be a multiple of 256).
@@ -48,21 +52,19 @@ class Q16Rows {
   bool has_pair_order() const { return pairs_ != nullptr; }
   Q16Row row(int64_t i) const {
     const int64_t b = i * (cols_ / 32);
-    if (pairs_ == nullptr) return {qs_ + i * cols_, d_.data() + b, sums_.data() + b, dsums_.data() + b, nullptr, nullptr};
-    return {qs_ + i * cols_, d_.data() + b, sums_.data() + b, dsums_.data() + b, pairs_ + i * cols_, k_scales_ + 2 * b};
+    if (pairs_ == nullptr) return {qs_ + i * cols_, d_ + b, sums_ + b, dsums_ + b, nullptr, nullptr};
+    return {qs_ + i * cols_, d_ + b, sums_ + b, dsums_ + b, pairs_ + i * cols_, k_scales_ + 2 * b};
   }
 
  private:
   int64_t cols_;
-  std::vector<int16_t> storage_;  // over-allocated so that qs_ can be aligned
-  int16_t* qs_;
-  std::vector<int16_t> pair_storage_;
-  int16_t* pairs_ = nullptr;
-  std::vector<float> k_scale_storage_;
-  float* k_scales_ = nullptr;  // 64-byte aligned
-  std::vector<float> d_;
-  std::vector<int32_t> sums_;
-  std::vector<float> dsums_;
+  std::unique_ptr<std::byte[]> storage_;
+  int16_t* qs_ = nullptr;
+  int16_t* pairs_ = nullptr;  // null unless pair_order
+  float* d_ = nullptr;
+  int32_t* sums_ = nullptr;
+  float* dsums_ = nullptr;
+  float* k_scales_ = nullptr;  // null unless pair_order
 };
 
 // Σ_k w[k]·x[k] for a Q8_0 weight row (n/32 blocks) and quantized activations.

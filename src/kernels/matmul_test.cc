@@ -291,6 +291,11 @@ TEST(ActQuantTest, PairOrderKPlacesEachValueWhereTheNibbleWordsExpectIt) {
     const int64_t element = 2 * (k % 16) + g % 2;
     EXPECT_EQ(out[static_cast<size_t>(o)], 256 * s + 32 * block + element) << o;
   }
+  if (DetectedIsa() == IsaLevel::kAvx512Vnni) {
+    std::vector<int16_t> vec(out.size(), -1);
+    PairOrderKAvx512(in.data(), n, vec.data());
+    EXPECT_EQ(vec, out);
+  }
 }
 
 TEST(ActQuantTest, Q8_0FourRowKernelMatchesTheOneRowKernel) {

@@ -193,6 +193,25 @@ void DotQ4_Kx4Avx512Vnni(const std::byte* w, const Q16Row* x, int64_t n, float* 
   for (int t = 0; t < 4; ++t) out[t] = Sum16(acc[t]) - Sum8(minus[t]);
 }
 
+void PairOrderKAvx512(const int16_t* in, int64_t n, int16_t* out) {
+  // Word k of the even (odd) vector: element 2k (2k + 1) of the first block for k < 16, of the
+  // second block (index bit 5 selects it) for k ≥ 16.
+  alignas(64) int16_t even[32], odd[32];
+  for (int k = 0; k < 32; ++k) {
+    even[k] = static_cast<int16_t>(k < 16 ? 2 * k : 32 + 2 * (k - 16));
+    odd[k] = static_cast<int16_t>(even[k] + 1);
+  }
+  const __m512i ie = _mm512_load_si512(even), io = _mm512_load_si512(odd);
+  for (int64_t s = 0; s < n; s += 128, in += 128, out += 128) {
+    const __m512i a = _mm512_loadu_si512(in), b = _mm512_loadu_si512(in + 32);
+    const __m512i c = _mm512_loadu_si512(in + 64), d = _mm512_loadu_si512(in + 96);
+    _mm512_storeu_si512(out, _mm512_permutex2var_epi16(a, ie, c));
+    _mm512_storeu_si512(out + 32, _mm512_permutex2var_epi16(a, io, c));
+    _mm512_storeu_si512(out + 64, _mm512_permutex2var_epi16(b, ie, d));
+    _mm512_storeu_si512(out + 96, _mm512_permutex2var_epi16(b, io, d));
+  }
+}
+
 namespace {
 
 // Lanes 0..7 take float a of v, lanes 8..15 float b.
