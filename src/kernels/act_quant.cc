@@ -152,12 +152,12 @@ float DotQ5_KRef(const std::byte* w, Q16Row x, int64_t n) {
   });
 }
 
-DotRows4Fn DotQ4_KRows4For(IsaLevel level) {
-  return level == IsaLevel::kAvx512Vnni ? DotQ4_KRows4Avx512Vnni : nullptr;
+DotRowsFn DotQ4_KRowsFor(IsaLevel level) {
+  return level == IsaLevel::kAvx512Vnni ? DotQ4_KRowsAvx512Vnni : nullptr;
 }
 
-DotRows4Fn DotQ8_0Rows4For(IsaLevel level) {
-  return level == IsaLevel::kAvx512Vnni ? DotQ8_0Rows4Avx512Vnni : nullptr;
+DotRowsFn DotQ8_0RowsFor(IsaLevel level) {
+  return level == IsaLevel::kAvx512Vnni ? DotQ8_0RowsAvx512Vnni : nullptr;
 }
 
 DotQ8x4Fn DotQ6_Kx4For(IsaLevel level) { return level == IsaLevel::kAvx512Vnni ? DotQ6_Kx4Avx512Vnni : nullptr; }

@@ -117,13 +117,15 @@ void DotQ4_Kx4Ref(const std::byte* w, const Q16Row* x, int64_t n, float* out);
 void DotQ4_Kx4Avx512Vnni(const std::byte* w, const Q16Row* x, int64_t n, float* out);
 DotQ8x4Fn DotQ4_Kx4For(IsaLevel level);
 
-// Four weight rows (at w + j·row_stride) against one activation row: out[j] (decode; the
-// activation loads are shared). AVX-512 VNNI only. The Q4_K one reads x.qs_pairs, which must be
-// built.
-void DotQ4_KRows4Avx512Vnni(const std::byte* w, uint64_t row_stride, Q16Row x, int64_t n, float* out);
-void DotQ8_0Rows4Avx512Vnni(const std::byte* w, uint64_t row_stride, Q16Row x, int64_t n, float* out);
-using DotRows4Fn = void (*)(const std::byte*, uint64_t, Q16Row, int64_t, float*);
-DotRows4Fn DotQ4_KRows4For(IsaLevel level);  // nullptr where no such kernel exists
-DotRows4Fn DotQ8_0Rows4For(IsaLevel level);
+// Weight rows in fours (row r at w + r·row_stride, n_rows a multiple of 4) against one activation
+// row: out[r] (decode; each four share the activation loads, and one call covers a whole range of
+// rows). AVX-512 VNNI only. The Q4_K one reads x.qs_pairs, which must be built.
+void DotQ4_KRowsAvx512Vnni(const std::byte* w, uint64_t row_stride, int64_t n_rows, const Q16Row& x, int64_t n,
+                           float* out);
+void DotQ8_0RowsAvx512Vnni(const std::byte* w, uint64_t row_stride, int64_t n_rows, const Q16Row& x, int64_t n,
+                           float* out);
+using DotRowsFn = void (*)(const std::byte*, uint64_t, int64_t, const Q16Row&, int64_t, float*);
+DotRowsFn DotQ4_KRowsFor(IsaLevel level);  // nullptr where no such kernel exists
+DotRowsFn DotQ8_0RowsFor(IsaLevel level);
 
 }  // namespace frugal::kernels

@@ -84,11 +84,11 @@ class RowProduct {
     if (w.type == GgmlType::kQ8_0) {
       dot_ = DotQ8_0For(isa);
       dot4_ = DotQ8_0x4For(isa);
-      rows4_ = DotQ8_0Rows4For(isa);
+      rows4_ = DotQ8_0RowsFor(isa);
     } else if (w.type == GgmlType::kQ4_K && isa != IsaLevel::kScalar) {
       dot_ = DotQ4_KFor(isa);
       dot4_ = DotQ4_Kx4For(isa);
-      rows4_ = DotQ4_KRows4For(isa);
+      rows4_ = DotQ4_KRowsFor(isa);
       rows4_needs_pairs_ = true;
     } else if (w.type == GgmlType::kQ4_0) {
       dot_ = DotQ4_0For(isa);
@@ -142,11 +142,13 @@ class RowProduct {
       for (int64_t t = t0; t < t1; ++t) tile[t - t0] = xq.row(x_.q16_row(t));
       int64_t r = begin;
       if (FourRowDecode()) {
-        for (; r + 4 <= end; r += 4) {
-          for (int64_t t = t0; t < t1; ++t) {
-            float out[4];
-            rows4_(w_.data + static_cast<uint64_t>(r) * rb, rb, tile[t - t0], w_.cols, out);
-            for (int i = 0; i < 4; ++i) y[t * ys + r + i] = out[i];
+        const int64_t fours = (end - begin) / 4 * 4;
+        if (t1 - t0 == 1) {  // one call for the whole range
+          rows4_(w_.data + static_cast<uint64_t>(r) * rb, rb, fours, tile[0], w_.cols, y + t0 * ys + r);
+          r += fours;
+        } else {  // four rows at a time for every token, so that they stay in L1
+          for (; r + 4 <= end; r += 4) {
+            for (int64_t t = t0; t < t1; ++t) rows4_(w_.data + static_cast<uint64_t>(r) * rb, rb, 4, tile[t - t0], w_.cols, y + t * ys + r);
           }
         }
       }
@@ -203,7 +205,7 @@ class RowProduct {
   const PreparedInput& x_;
   DotQ8Fn dot_ = nullptr;
   DotQ8x4Fn dot4_ = nullptr;
-  DotRows4Fn rows4_ = nullptr;
+  DotRowsFn rows4_ = nullptr;
   bool rows4_needs_pairs_ = false;  // rows4_ reads Q16Row::qs_pairs
   const AmxActivations* amx_ = nullptr;
 };
@@ -219,7 +221,7 @@ PreparedInput::PreparedInput(const float* x, int64_t cols, const MatMulParams& p
     // Decode-sized inputs also get the pair order of the four-row K-quant kernel (a reordered
     // copy of a few KiB per token).
     const bool pair_order =
-        (n_tokens_ < 4 || p.row_views) && cols % 256 == 0 && DotQ4_KRows4For(DetectedIsa()) != nullptr;
+        (n_tokens_ < 4 || p.row_views) && cols % 256 == 0 && DotQ4_KRowsFor(DetectedIsa()) != nullptr;
     q16_owned_ = std::make_unique<Q16Rows>(x, n_tokens_, cols, x_stride_, pair_order);
     q16_ = q16_owned_.get();
   }

@@ -299,17 +299,17 @@ TEST(ActQuantTest, PairOrderKPlacesEachValueWhereTheNibbleWordsExpectIt) {
 }
 
 TEST(ActQuantTest, Q8_0FourRowKernelMatchesTheOneRowKernel) {
-  if (DotQ8_0Rows4For(DetectedIsa()) == nullptr) GTEST_SKIP() << "no four-row Q8_0 kernel at this ISA level";
+  if (DotQ8_0RowsFor(DetectedIsa()) == nullptr) GTEST_SKIP() << "no four-row Q8_0 kernel at this ISA level";
   for (int64_t n : {32, 128, 1024}) {
-    const Matrix m = MakeMatrix(GgmlType::kQ8_0, 4, n, 71 + static_cast<uint64_t>(n));
+    const Matrix m = MakeMatrix(GgmlType::kQ8_0, 8, n, 71 + static_cast<uint64_t>(n));
     Rng rng(15);
     std::vector<float> x(static_cast<size_t>(n));
     for (float& v : x) v = static_cast<float>(rng.Gaussian());
     const Q16Rows xq(x.data(), 1, n, n);
     const uint64_t rb = m.rows.row_bytes();
-    float out[4];
-    DotQ8_0Rows4For(DetectedIsa())(m.bytes.data(), rb, xq.row(0), n, out);
-    for (int j = 0; j < 4; ++j) {
+    float out[8];
+    DotQ8_0RowsFor(DetectedIsa())(m.bytes.data(), rb, 8, xq.row(0), n, out);
+    for (int j = 0; j < 8; ++j) {
       const float ref = DotQ8_0Ref(m.bytes.data() + j * rb, xq.row(0), n);
       EXPECT_NEAR(out[j], ref, 1e-4 * (1 + std::fabs(ref))) << n << "/" << j;
     }
@@ -317,17 +317,17 @@ TEST(ActQuantTest, Q8_0FourRowKernelMatchesTheOneRowKernel) {
 }
 
 TEST(ActQuantTest, Q4KFourRowKernelMatchesTheOneRowKernel) {
-  if (DotQ4_KRows4For(DetectedIsa()) == nullptr) GTEST_SKIP() << "no four-row Q4_K kernel at this ISA level";
+  if (DotQ4_KRowsFor(DetectedIsa()) == nullptr) GTEST_SKIP() << "no four-row Q4_K kernel at this ISA level";
   for (int64_t n : {256, 1024}) {
-    const Matrix m = MakeMatrix(GgmlType::kQ4_K, 4, n, 51 + static_cast<uint64_t>(n));
+    const Matrix m = MakeMatrix(GgmlType::kQ4_K, 8, n, 51 + static_cast<uint64_t>(n));
     Rng rng(14);
     std::vector<float> x(static_cast<size_t>(n));
     for (float& v : x) v = static_cast<float>(rng.Gaussian());
     const Q16Rows xq(x.data(), 1, n, n, /*pair_order=*/true);
     const uint64_t rb = m.rows.row_bytes();
-    float out[4];
-    DotQ4_KRows4For(DetectedIsa())(m.bytes.data(), rb, xq.row(0), n, out);
-    for (int j = 0; j < 4; ++j) {
+    float out[8];
+    DotQ4_KRowsFor(DetectedIsa())(m.bytes.data(), rb, 8, xq.row(0), n, out);
+    for (int j = 0; j < 8; ++j) {
       const float ref = DotQ4_KRef(m.bytes.data() + j * rb, xq.row(0), n);
       EXPECT_NEAR(out[j], ref, 1e-4 * (1 + std::fabs(ref))) << n << "/" << j;
     }

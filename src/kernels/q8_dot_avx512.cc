@@ -84,22 +84,28 @@ void DotQ8_0x4Avx512Vnni(const std::byte* w, const Q16Row* x, int64_t n, float* 
 // Four rows against one activation row (decode): each activation block is loaded once for the
 // four, and the call, loop and reduction costs are shared (short rows, e.g. the 128-column
 // per-head projections of MLA, are dominated by them).
-void DotQ8_0Rows4Avx512Vnni(const std::byte* w, uint64_t row_stride, Q16Row x, int64_t n, float* out) {
-  const BlockQ8_0* rows[4];
-  for (int j = 0; j < 4; ++j) rows[j] = reinterpret_cast<const BlockQ8_0*>(w + j * row_stride);
-  __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
-  for (int64_t b = 0; b < n / 32; ++b) {
-    const __m512i xv = _mm512_load_si512(x.qs + 32 * b);
-    const float xd = x.d[b];
-    for (int j = 0; j < 4; ++j) {
-      const BlockQ8_0& block = rows[j][b];
-      if (b % 4 == 0) PrefetchAhead(&block, 4 * sizeof(BlockQ8_0));
-      const __m512i wv = _mm512_cvtepi8_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(block.qs)));
-      const __m512i s = _mm512_dpwssd_epi32(_mm512_setzero_si512(), wv, xv);
-      acc[j] = _mm512_fmadd_ps(_mm512_set1_ps(_cvtsh_ss(block.d) * xd), _mm512_cvtepi32_ps(s), acc[j]);
+void DotQ8_0RowsAvx512Vnni(const std::byte* w, uint64_t row_stride, int64_t n_rows, const Q16Row& x,
+                           int64_t n, float* out) {
+  for (int64_t r0 = 0; r0 < n_rows; r0 += 4, w += 4 * row_stride, out += 4) {
+    const BlockQ8_0* rows[4];
+    for (int j = 0; j < 4; ++j) rows[j] = reinterpret_cast<const BlockQ8_0*>(w + j * row_stride);
+    __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(),
+                     _mm512_setzero_ps()};
+    for (int64_t b = 0; b < n / 32; ++b) {
+      const __m512i xv = _mm512_load_si512(x.qs + 32 * b);
+      const float xd = x.d[b];
+      for (int j = 0; j < 4; ++j) {
+        const BlockQ8_0& block = rows[j][b];
+        if (b % 4 == 0) PrefetchAhead(&block, 4 * sizeof(BlockQ8_0));
+        const __m512i wv =
+            _mm512_cvtepi8_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(block.qs)));
+        const __m512i s = _mm512_dpwssd_epi32(_mm512_setzero_si512(), wv, xv);
+        acc[j] =
+            _mm512_fmadd_ps(_mm512_set1_ps(_cvtsh_ss(block.d) * xd), _mm512_cvtepi32_ps(s), acc[j]);
+      }
     }
+    for (int j = 0; j < 4; ++j) out[j] = Sum16(acc[j]);
   }
-  for (int j = 0; j < 4; ++j) out[j] = Sum16(acc[j]);
 }
 
 namespace {
@@ -227,48 +233,62 @@ inline __m512 SplitBroadcast(__m512 v, int a, int b) {
 // + one vpdpwssd fill an int32 vector whose low half belongs to block 4h (or 4h+1) and high half
 // to block 4h+2 (4h+3): one conversion and one multiply-add per 64 weights, with a per-lane scale.
 // (frugal bench matmul --type q4_K --tokens 1 and docs/BENCHMARKS.md for the gain.)
-void DotQ4_KRows4Avx512Vnni(const std::byte* w, uint64_t row_stride, Q16Row x, int64_t n, float* out) {
-  const BlockQ4_K* rows[4];
-  for (int j = 0; j < 4; ++j) rows[j] = reinterpret_cast<const BlockQ4_K*>(w + j * row_stride);
-  __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
-  __m512 minus[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};  // lanes 8..15
+void DotQ4_KRowsAvx512Vnni(const std::byte* w, uint64_t row_stride, int64_t n_rows, const Q16Row& x,
+                           int64_t n, float* out) {
   const __m512i low4 = _mm512_set1_epi16(0x000f);
   const __m512i d_then_dmin = _mm512_set_epi32(1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0);
-  for (int64_t i = 0; i < n / 256; ++i) {
-    // Row j's scales in one vector: lanes 0..7 d·sc_s·x.d[s], lanes 8..15 dmin·mn_s·x.d[s]·x.sum[s]
-    // (x.k_scales holds x.d and x.d·x.sum side by side); then, for vector k = 2h + (0: blocks
-    // 4h, 4h+2; 1: blocks 4h+1, 4h+3), the two block scales in the two halves.
-    const __m512 xk = _mm512_load_ps(x.k_scales + 16 * i);
-    __m512 s[4][4];
-    for (int j = 0; j < 4; ++j) {
-      const BlockQ4_K& b = rows[j][i];
-      PrefetchAhead(&b, sizeof(BlockQ4_K));
-      uint32_t d_dmin;
-      std::memcpy(&d_dmin, &b.d, sizeof d_dmin);  // d and dmin: adjacent f16 fields
-      const __m512 dd = _mm512_permutexvar_ps(d_then_dmin, _mm512_broadcast_f32x4(_mm_cvtph_ps(_mm_cvtsi32_si128(static_cast<int>(d_dmin)))));
-      const __m512 r = _mm512_mul_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(ScaleMinBytesQ4K(b.scales))), dd), xk);
-      minus[j] = _mm512_add_ps(minus[j], r);
-      for (int h = 0; h < 2; ++h) {
-        s[j][2 * h] = SplitBroadcast(r, 4 * h, 4 * h + 2);
-        s[j][2 * h + 1] = SplitBroadcast(r, 4 * h + 1, 4 * h + 3);
-      }
-    }
-    for (int h = 0; h < 2; ++h) {
-      const int16_t* xp = x.qs_pairs + 256 * i + 128 * h;
-      const __m512i even_lo = _mm512_load_si512(xp), odd_lo = _mm512_load_si512(xp + 32);
-      const __m512i even_hi = _mm512_load_si512(xp + 64), odd_hi = _mm512_load_si512(xp + 96);
+  for (int64_t r0 = 0; r0 < n_rows; r0 += 4, w += 4 * row_stride, out += 4) {
+    const BlockQ4_K* rows[4];
+    for (int j = 0; j < 4; ++j) rows[j] = reinterpret_cast<const BlockQ4_K*>(w + j * row_stride);
+    __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(),
+                     _mm512_setzero_ps()};
+    __m512 minus[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(),
+                       _mm512_setzero_ps()};  // lanes 8..15
+    for (int64_t i = 0; i < n / 256; ++i) {
+      // Row j's scales in one vector: lanes 0..7 d·sc_s·x.d[s], lanes 8..15
+      // dmin·mn_s·x.d[s]·x.sum[s] (x.k_scales holds x.d and x.d·x.sum side by side); then, for
+      // vector k = 2h + (0: blocks 4h, 4h+2; 1: blocks 4h+1, 4h+3), the two block scales in the two
+      // halves.
+      const __m512 xk = _mm512_load_ps(x.k_scales + 16 * i);
+      __m512 s[4][4];
       for (int j = 0; j < 4; ++j) {
-        const __m512i q = _mm512_loadu_si512(rows[j][i].qs + 64 * h);
-        const __m512i q_even_lo = _mm512_and_si512(q, low4), q_odd_lo = _mm512_and_si512(_mm512_srli_epi16(q, 8), low4);
-        const __m512i q_even_hi = _mm512_and_si512(_mm512_srli_epi16(q, 4), low4), q_odd_hi = _mm512_srli_epi16(q, 12);
-        const __m512i lo = _mm512_dpwssd_epi32(_mm512_madd_epi16(q_even_lo, even_lo), q_odd_lo, odd_lo);
-        const __m512i hi = _mm512_dpwssd_epi32(_mm512_madd_epi16(q_even_hi, even_hi), q_odd_hi, odd_hi);
-        acc[j] = _mm512_fmadd_ps(s[j][2 * h], _mm512_cvtepi32_ps(lo), acc[j]);
-        acc[j] = _mm512_fmadd_ps(s[j][2 * h + 1], _mm512_cvtepi32_ps(hi), acc[j]);
+        const BlockQ4_K& b = rows[j][i];
+        PrefetchAhead(&b, sizeof(BlockQ4_K));
+        uint32_t d_dmin;
+        std::memcpy(&d_dmin, &b.d, sizeof d_dmin);  // d and dmin: adjacent f16 fields
+        const __m512 dd = _mm512_permutexvar_ps(
+            d_then_dmin,
+            _mm512_broadcast_f32x4(_mm_cvtph_ps(_mm_cvtsi32_si128(static_cast<int>(d_dmin)))));
+        const __m512 r = _mm512_mul_ps(
+            _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(ScaleMinBytesQ4K(b.scales))), dd),
+            xk);
+        minus[j] = _mm512_add_ps(minus[j], r);
+        for (int h = 0; h < 2; ++h) {
+          s[j][2 * h] = SplitBroadcast(r, 4 * h, 4 * h + 2);
+          s[j][2 * h + 1] = SplitBroadcast(r, 4 * h + 1, 4 * h + 3);
+        }
+      }
+      for (int h = 0; h < 2; ++h) {
+        const int16_t* xp = x.qs_pairs + 256 * i + 128 * h;
+        const __m512i even_lo = _mm512_load_si512(xp), odd_lo = _mm512_load_si512(xp + 32);
+        const __m512i even_hi = _mm512_load_si512(xp + 64), odd_hi = _mm512_load_si512(xp + 96);
+        for (int j = 0; j < 4; ++j) {
+          const __m512i q = _mm512_loadu_si512(rows[j][i].qs + 64 * h);
+          const __m512i q_even_lo = _mm512_and_si512(q, low4),
+                        q_odd_lo = _mm512_and_si512(_mm512_srli_epi16(q, 8), low4);
+          const __m512i q_even_hi = _mm512_and_si512(_mm512_srli_epi16(q, 4), low4),
+                        q_odd_hi = _mm512_srli_epi16(q, 12);
+          const __m512i lo =
+              _mm512_dpwssd_epi32(_mm512_madd_epi16(q_even_lo, even_lo), q_odd_lo, odd_lo);
+          const __m512i hi =
+              _mm512_dpwssd_epi32(_mm512_madd_epi16(q_even_hi, even_hi), q_odd_hi, odd_hi);
+          acc[j] = _mm512_fmadd_ps(s[j][2 * h], _mm512_cvtepi32_ps(lo), acc[j]);
+          acc[j] = _mm512_fmadd_ps(s[j][2 * h + 1], _mm512_cvtepi32_ps(hi), acc[j]);
+        }
       }
     }
+    for (int j = 0; j < 4; ++j) out[j] = Sum16(acc[j]) - SumUpper8(minus[j]);
   }
-  for (int j = 0; j < 4; ++j) out[j] = Sum16(acc[j]) - SumUpper8(minus[j]);
 }
 
 namespace {
@@ -278,8 +298,10 @@ namespace {
 inline void ValuesQ5K(const BlockQ5_K& b, __m256i qh, int c, __m512i* lo, __m512i* hi) {
   const __m256i low4 = _mm256_set1_epi8(0x0f), one = _mm256_set1_epi8(1);
   const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b.qs + 32 * c));
-  const __m256i h0 = _mm256_slli_epi16(_mm256_and_si256(_mm256_srl_epi16(qh, _mm_cvtsi32_si128(2 * c)), one), 4);
-  const __m256i h1 = _mm256_slli_epi16(_mm256_and_si256(_mm256_srl_epi16(qh, _mm_cvtsi32_si128(2 * c + 1)), one), 4);
+  const __m256i h0 =
+      _mm256_slli_epi16(_mm256_and_si256(_mm256_srl_epi16(qh, _mm_cvtsi32_si128(2 * c)), one), 4);
+  const __m256i h1 = _mm256_slli_epi16(
+      _mm256_and_si256(_mm256_srl_epi16(qh, _mm_cvtsi32_si128(2 * c + 1)), one), 4);
   *lo = _mm512_cvtepu8_epi16(_mm256_or_si256(_mm256_and_si256(q, low4), h0));
   *hi = _mm512_cvtepu8_epi16(_mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q, 4), low4), h1));
 }
