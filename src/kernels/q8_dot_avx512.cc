@@ -218,14 +218,6 @@ void PairOrderKAvx512(const int16_t* in, int64_t n, int16_t* out) {
   }
 }
 
-namespace {
-
-// Lanes 0..7 take float a of v, lanes 8..15 float b.
-inline __m512 SplitBroadcast(__m512 v, int a, int b) {
-  return _mm512_permutexvar_ps(_mm512_set_epi32(b, b, b, b, b, b, b, b, a, a, a, a, a, a, a, a), v);
-}
-
-}  // namespace
 
 // Each 64-byte load of a row's quants (blocks 4h..4h+3, h = 0, 1) is read as 32 16-bit words;
 // word k holds bytes 2k, 2k+1 and so four nibbles, which a shift and a mask leave as int16 —
@@ -237,20 +229,23 @@ void DotQ4_KRowsAvx512Vnni(const std::byte* w, uint64_t row_stride, int64_t n_ro
                            int64_t n, float* out) {
   const __m512i low4 = _mm512_set1_epi16(0x000f);
   const __m512i d_then_dmin = _mm512_set_epi32(1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0);
+  // Lanes 0..7 take block a's scale, lanes 8..15 block b's.
+  const __m512i blocks_0_2 = _mm512_set_epi32(2, 2, 2, 2, 2, 2, 2, 2, 0, 0, 0, 0, 0, 0, 0, 0);
+  const __m512i blocks_1_3 = _mm512_set_epi32(3, 3, 3, 3, 3, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1);
+  const __m512i blocks_4_6 = _mm512_set_epi32(6, 6, 6, 6, 6, 6, 6, 6, 4, 4, 4, 4, 4, 4, 4, 4);
+  const __m512i blocks_5_7 = _mm512_set_epi32(7, 7, 7, 7, 7, 7, 7, 7, 5, 5, 5, 5, 5, 5, 5, 5);
   for (int64_t r0 = 0; r0 < n_rows; r0 += 4, w += 4 * row_stride, out += 4) {
     const BlockQ4_K* rows[4];
     for (int j = 0; j < 4; ++j) rows[j] = reinterpret_cast<const BlockQ4_K*>(w + j * row_stride);
     __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(),
                      _mm512_setzero_ps()};
-    __m512 minus[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(),
-                       _mm512_setzero_ps()};  // lanes 8..15
     for (int64_t i = 0; i < n / 256; ++i) {
       // Row j's scales in one vector: lanes 0..7 d·sc_s·x.d[s], lanes 8..15
-      // dmin·mn_s·x.d[s]·x.sum[s] (x.k_scales holds x.d and x.d·x.sum side by side); then, for
-      // vector k = 2h + (0: blocks 4h, 4h+2; 1: blocks 4h+1, 4h+3), the two block scales in the two
-      // halves.
+      // dmin·mn_s·x.d[s]·x.sum[s] (x.k_scales holds x.d and x.d·x.sum side by side), the
+      // minimum terms subtracted at once; then, per half h, the scale vectors of blocks 4h, 4h+2
+      // and of 4h+1, 4h+3, built where they are used (all 16 at once spilled registers).
       const __m512 xk = _mm512_load_ps(x.k_scales + 16 * i);
-      __m512 s[4][4];
+      __m512 r[4];
       for (int j = 0; j < 4; ++j) {
         const BlockQ4_K& b = rows[j][i];
         PrefetchAhead(&b, sizeof(BlockQ4_K));
@@ -259,19 +254,16 @@ void DotQ4_KRowsAvx512Vnni(const std::byte* w, uint64_t row_stride, int64_t n_ro
         const __m512 dd = _mm512_permutexvar_ps(
             d_then_dmin,
             _mm512_broadcast_f32x4(_mm_cvtph_ps(_mm_cvtsi32_si128(static_cast<int>(d_dmin)))));
-        const __m512 r = _mm512_mul_ps(
+        r[j] = _mm512_mul_ps(
             _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(ScaleMinBytesQ4K(b.scales))), dd),
             xk);
-        minus[j] = _mm512_add_ps(minus[j], r);
-        for (int h = 0; h < 2; ++h) {
-          s[j][2 * h] = SplitBroadcast(r, 4 * h, 4 * h + 2);
-          s[j][2 * h + 1] = SplitBroadcast(r, 4 * h + 1, 4 * h + 3);
-        }
+        acc[j] = _mm512_mask_sub_ps(acc[j], 0xFF00, acc[j], r[j]);  // lanes 8..15: the minimums
       }
       for (int h = 0; h < 2; ++h) {
         const int16_t* xp = x.qs_pairs + 256 * i + 128 * h;
         const __m512i even_lo = _mm512_load_si512(xp), odd_lo = _mm512_load_si512(xp + 32);
         const __m512i even_hi = _mm512_load_si512(xp + 64), odd_hi = _mm512_load_si512(xp + 96);
+        const __m512i pick_lo = h == 0 ? blocks_0_2 : blocks_4_6, pick_hi = h == 0 ? blocks_1_3 : blocks_5_7;
         for (int j = 0; j < 4; ++j) {
           const __m512i q = _mm512_loadu_si512(rows[j][i].qs + 64 * h);
           const __m512i q_even_lo = _mm512_and_si512(q, low4),
@@ -282,12 +274,12 @@ void DotQ4_KRowsAvx512Vnni(const std::byte* w, uint64_t row_stride, int64_t n_ro
               _mm512_dpwssd_epi32(_mm512_madd_epi16(q_even_lo, even_lo), q_odd_lo, odd_lo);
           const __m512i hi =
               _mm512_dpwssd_epi32(_mm512_madd_epi16(q_even_hi, even_hi), q_odd_hi, odd_hi);
-          acc[j] = _mm512_fmadd_ps(s[j][2 * h], _mm512_cvtepi32_ps(lo), acc[j]);
-          acc[j] = _mm512_fmadd_ps(s[j][2 * h + 1], _mm512_cvtepi32_ps(hi), acc[j]);
+          acc[j] = _mm512_fmadd_ps(_mm512_permutexvar_ps(pick_lo, r[j]), _mm512_cvtepi32_ps(lo), acc[j]);
+          acc[j] = _mm512_fmadd_ps(_mm512_permutexvar_ps(pick_hi, r[j]), _mm512_cvtepi32_ps(hi), acc[j]);
         }
       }
     }
-    for (int j = 0; j < 4; ++j) out[j] = Sum16(acc[j]) - SumUpper8(minus[j]);
+    for (int j = 0; j < 4; ++j) out[j] = Sum16(acc[j]);
   }
 }
 
