@@ -122,6 +122,15 @@ inline __m128i ScaleMinBytesQ4K(const uint8_t* packed) {
   return _mm_unpacklo_epi32(lo, _mm_or_si128(nib, top));  // [sc 0..3, sc 4..7, mn 0..3, mn 4..7]
 }
 
+// The same for four super-blocks at once, one per 128-bit lane of `packed`.
+inline __m512i ScaleMinBytesQ4Kx4(__m512i v) {
+  const __m512i lo = _mm512_and_si512(v, _mm512_set1_epi32(0x3f3f3f3f));
+  const __m512i nib = _mm512_and_si512(_mm512_srlv_epi32(_mm512_shuffle_epi32(v, _MM_PERM_CCCC), _mm512_set4_epi32(0, 0, 4, 0)),
+                                       _mm512_set1_epi32(0x0f0f0f0f));
+  const __m512i top = _mm512_slli_epi32(_mm512_and_si512(_mm512_srli_epi32(v, 6), _mm512_set1_epi32(0x03030303)), 4);
+  return _mm512_unpacklo_epi32(lo, _mm512_or_si512(nib, top));
+}
+
 // Per super-block i of a Q4_K row against one activation row: the 8 combined scales
 // d·sc_s·x.d[s] (stored for broadcast loads) and the minimum term Σ dmin·mn_s·x.d[s]·x.sum[s]
 // accumulated into *minus.
@@ -228,7 +237,11 @@ void PairOrderKAvx512(const int16_t* in, int64_t n, int16_t* out) {
 void DotQ4_KRowsAvx512Vnni(const std::byte* w, uint64_t row_stride, int64_t n_rows, const Q16Row& x,
                            int64_t n, float* out) {
   const __m512i low4 = _mm512_set1_epi16(0x000f);
-  const __m512i d_then_dmin = _mm512_set_epi32(1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0);
+  // Lanes 0..7 take row j's d, lanes 8..15 its dmin.
+  const __m512i d_of_row[4] = {_mm512_set_epi32(1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0),
+                               _mm512_set_epi32(3, 3, 3, 3, 3, 3, 3, 3, 2, 2, 2, 2, 2, 2, 2, 2),
+                               _mm512_set_epi32(5, 5, 5, 5, 5, 5, 5, 5, 4, 4, 4, 4, 4, 4, 4, 4),
+                               _mm512_set_epi32(7, 7, 7, 7, 7, 7, 7, 7, 6, 6, 6, 6, 6, 6, 6, 6)};
   // Lanes 0..7 take block a's scale, lanes 8..15 block b's.
   const __m512i blocks_0_2 = _mm512_set_epi32(2, 2, 2, 2, 2, 2, 2, 2, 0, 0, 0, 0, 0, 0, 0, 0);
   const __m512i blocks_1_3 = _mm512_set_epi32(3, 3, 3, 3, 3, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1);
@@ -245,17 +258,24 @@ void DotQ4_KRowsAvx512Vnni(const std::byte* w, uint64_t row_stride, int64_t n_ro
       // minimum terms subtracted at once; then, per half h, the scale vectors of blocks 4h, 4h+2
       // and of 4h+1, 4h+3, built where they are used (all 16 at once spilled registers).
       const __m512 xk = _mm512_load_ps(x.k_scales + 16 * i);
+      // The four rows' packed scales in the four 128-bit lanes, unpacked together; their d and
+      // dmin converted together: [d0 dmin0 d1 dmin1 … d3 dmin3].
+      __m512i packed = _mm512_castsi128_si512(_mm_loadu_si128(reinterpret_cast<const __m128i*>(rows[0][i].scales)));
+      packed = _mm512_inserti32x4(packed, _mm_loadu_si128(reinterpret_cast<const __m128i*>(rows[1][i].scales)), 1);
+      packed = _mm512_inserti32x4(packed, _mm_loadu_si128(reinterpret_cast<const __m128i*>(rows[2][i].scales)), 2);
+      packed = _mm512_inserti32x4(packed, _mm_loadu_si128(reinterpret_cast<const __m128i*>(rows[3][i].scales)), 3);
+      const __m512i bytes = ScaleMinBytesQ4Kx4(packed);
+      __m128i d_dmin[4];  // d and dmin: adjacent f16 fields, one 32-bit load a row
+      for (int j = 0; j < 4; ++j) d_dmin[j] = _mm_loadu_si32(&rows[j][i].d);
+      const __m128i all_d_dmin = _mm_unpacklo_epi64(_mm_unpacklo_epi32(d_dmin[0], d_dmin[1]), _mm_unpacklo_epi32(d_dmin[2], d_dmin[3]));
+      const __m512 dd = _mm512_castps256_ps512(_mm256_cvtph_ps(all_d_dmin));
+      const __m128i row_bytes[4] = {_mm512_castsi512_si128(bytes), _mm512_extracti32x4_epi32(bytes, 1),
+                                    _mm512_extracti32x4_epi32(bytes, 2), _mm512_extracti32x4_epi32(bytes, 3)};
       __m512 r[4];
       for (int j = 0; j < 4; ++j) {
-        const BlockQ4_K& b = rows[j][i];
-        PrefetchAhead(&b, sizeof(BlockQ4_K));
-        uint32_t d_dmin;
-        std::memcpy(&d_dmin, &b.d, sizeof d_dmin);  // d and dmin: adjacent f16 fields
-        const __m512 dd = _mm512_permutexvar_ps(
-            d_then_dmin,
-            _mm512_broadcast_f32x4(_mm_cvtph_ps(_mm_cvtsi32_si128(static_cast<int>(d_dmin)))));
+        PrefetchAhead(&rows[j][i], sizeof(BlockQ4_K));
         r[j] = _mm512_mul_ps(
-            _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(ScaleMinBytesQ4K(b.scales))), dd),
+            _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(row_bytes[j])), _mm512_permutexvar_ps(d_of_row[j], dd)),
             xk);
         acc[j] = _mm512_mask_sub_ps(acc[j], 0xFF00, acc[j], r[j]);  // lanes 8..15: the minimums
       }
