@@ -33,14 +33,6 @@ inline float Sum16(__m512 v) {
   const __m128 h2 = _mm_add_ps(x, _mm_movehl_ps(x, x));
   return _mm_cvtss_f32(_mm_add_ss(h2, _mm_movehdup_ps(h2)));
 }
-
-// Σ of lanes 8..15.
-inline float SumUpper8(__m512 v) {
-  const __m256 u = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1));
-  const __m128 x = _mm_add_ps(_mm256_castps256_ps128(u), _mm256_extractf128_ps(u, 1));
-  const __m128 h2 = _mm_add_ps(x, _mm_movehl_ps(x, x));
-  return _mm_cvtss_f32(_mm_add_ss(h2, _mm_movehdup_ps(h2)));
-}
 #pragma GCC diagnostic pop
 
 inline __m512 Block(const BlockQ8_0& w, const int16_t* xq, float xd, __m512 acc) {
