@@ -85,15 +85,18 @@ void DotQ8_0RowsAvx512Vnni(const std::byte* w, uint64_t row_stride, int64_t n_ro
                      _mm512_setzero_ps()};
     for (int64_t b = 0; b < n / 32; ++b) {
       const __m512i xv = _mm512_load_si512(x.qs + 32 * b);
-      const float xd = x.d[b];
+      // The four rows' block scales converted together, times the activation block's scale.
+      const __m128i d01 = _mm_unpacklo_epi16(_mm_loadu_si16(&rows[0][b].d), _mm_loadu_si16(&rows[1][b].d));
+      const __m128i d23 = _mm_unpacklo_epi16(_mm_loadu_si16(&rows[2][b].d), _mm_loadu_si16(&rows[3][b].d));
+      const __m512 scale = _mm512_castps128_ps512(
+          _mm_mul_ps(_mm_cvtph_ps(_mm_unpacklo_epi32(d01, d23)), _mm_set1_ps(x.d[b])));
       for (int j = 0; j < 4; ++j) {
         const BlockQ8_0& block = rows[j][b];
         if (b % 4 == 0) PrefetchAhead(&block, 4 * sizeof(BlockQ8_0));
         const __m512i wv =
             _mm512_cvtepi8_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(block.qs)));
         const __m512i s = _mm512_dpwssd_epi32(_mm512_setzero_si512(), wv, xv);
-        acc[j] =
-            _mm512_fmadd_ps(_mm512_set1_ps(_cvtsh_ss(block.d) * xd), _mm512_cvtepi32_ps(s), acc[j]);
+        acc[j] = _mm512_fmadd_ps(_mm512_permutexvar_ps(_mm512_set1_epi32(j), scale), _mm512_cvtepi32_ps(s), acc[j]);
       }
     }
     for (int j = 0; j < 4; ++j) out[j] = Sum16(acc[j]);
