@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Configures and builds one build directory: scripts/build.sh [release|asan|fuzz]
+# Configures and builds one build directory: scripts/build.sh [release|asan|fuzz] [targets…]
+# (targets: only these, e.g. the fuzz targets; default: everything)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 kind="${1:-release}"
@@ -11,4 +12,4 @@ case "$kind" in
   *) echo "usage: $0 [release|asan|fuzz]" >&2; exit 2 ;;
 esac
 [ -f "$dir/build.ninja" ] || cmake -S . -B "$dir" -G Ninja "${flags[@]}" >/dev/null
-ninja -C "$dir" -j2 >&2
+ninja -C "$dir" -j2 "${@:2}" >&2

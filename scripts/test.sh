@@ -10,7 +10,7 @@ scripts/build.sh release
 scripts/build.sh asan
 (cd build-asan && ctest --output-on-failure -j2 -L unit)
 (cd build && ctest --output-on-failure -j2)
-scripts/build.sh fuzz
+scripts/build.sh fuzz gguf_reader_fuzz tokenizer_fuzz
 work="$(mktemp -d)"  # new inputs go to the first corpus directory: not to the tracked seeds
 trap 'rm -rf "$work"' EXIT
 for target in build-fuzz/fuzz/*_fuzz; do
