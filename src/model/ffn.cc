@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <functional>
 #include <memory>
 #include <vector>
@@ -74,8 +75,11 @@ void MoeFfn(const ModelConfig& c, const LayerWeights& w, int layer, const float*
                       n_tokens, {}});
   }
   const size_t n_active = active.size();
-  // Experts that take every token share one prepared copy of xn.
-  const auto all_tokens = std::make_unique<kernels::PreparedInput>(xn, h, kernels::MatMulParams{.n_tokens = n_tokens, .exact = exact});
+  // Experts that take every token share one prepared copy of xn (prepared only if there are any).
+  std::unique_ptr<kernels::PreparedInput> all_tokens;
+  if (std::any_of(active.begin(), active.end(), [](const Active& a) { return a.x.empty(); })) {
+    all_tokens = std::make_unique<kernels::PreparedInput>(xn, h, kernels::MatMulParams{.n_tokens = n_tokens, .exact = exact});
+  }
   std::vector<std::unique_ptr<kernels::PreparedInput>> inputs(n_active), mids(n_active);
   // [n, ff_e] and [n, H] per expert, written in full before they are read (not zero-filled:
   // tens of MB a layer in prefill).
