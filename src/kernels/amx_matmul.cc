@@ -36,7 +36,7 @@ void AmxRows(const WeightRows& w, const AmxActivations& x, int64_t begin, int64_
   if (begin >= end) return;
   const int64_t ks = x.k_steps(), kp = ks * kStep;
   const int64_t panel = std::min(PanelTiles(ks), (end - begin + kTileRows - 1) / kTileRows);
-  AlignedBuffer<float> rows(static_cast<size_t>(kTileRows * kp));  // zero: padding columns stay zero
+  AlignedBuffer<float> rows(amx::SplitsInRegisters(w.type) ? 0 : static_cast<size_t>(kTileRows * kp));  // zero: padding
   AlignedBuffer<uint16_t> weights(static_cast<size_t>(panel * ks * 2 * kTileValues), /*zeroed=*/false);
   AlignedBuffer<float> sums(static_cast<size_t>(panel * kTileValues), /*zeroed=*/false);
   amx::Rows({.data = w.data, .type = w.type, .cols = w.cols, .row_stride = w.row_stride(), .begin = begin, .end = end,

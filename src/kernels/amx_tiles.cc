@@ -61,41 +61,70 @@ struct alignas(64) TileConfig {
 };
 static_assert(sizeof(TileConfig) == 64);
 
-// One weight tile (heads at w, tails at w + 512, k step s at w + 1024·s) against one or two
-// token tiles over k steps [s0, s1), accumulating into c[0] (and c[1]) in memory. Tiles: 0, 1
-// accumulators; 2, 3 weight heads and tails; 4..7 the token tiles' heads and tails.
+// Weight tiles (heads at w, tails at w + 512, k step s at w + 1024·s) against token tiles over
+// k steps [s0, s1), accumulating in memory: c[w] + 256·t holds the sums of weight tile w and
+// token tile tt + t. Up to two weight and two token tiles at once: accumulators are tiles
+// 2w + t, weight tiles 4 + w, token tiles 6 + t. Each step loads the token tails, then the token
+// heads, then the weight tails over the weight heads, so a step's three products per tile pair
+// take 4 + 2 + 2 tile loads for 12 products (not 12 for 12 pair by pair).
 inline const uint16_t* TokenTile(const RowsJob& j, int64_t tt, int64_t s, int part) {
   return j.activations + ((tt * j.k_steps + s) * 2 + part) * kTileValues;
 }
 
-template <bool kTwo>
-void AccumulateSteps(const uint16_t* w, const RowsJob& j, int64_t tt, int64_t s0, int64_t s1, bool first, float* c0,
-                     float* c1) {
+template <int kW, int kT>
+inline void Products() {
+  _tile_dpbf16ps(0, 4, 6);
+  if constexpr (kT == 2) _tile_dpbf16ps(1, 4, 7);
+  if constexpr (kW == 2) {
+    _tile_dpbf16ps(2, 5, 6);
+    if constexpr (kT == 2) _tile_dpbf16ps(3, 5, 7);
+  }
+}
+
+template <int kW, int kT>
+void AccumulateSteps(const uint16_t* w0, const uint16_t* w1, const RowsJob& j, int64_t tt, int64_t s0, int64_t s1,
+                     bool first, float* c0, float* c1) {
+  constexpr int64_t kC = kTileValues / 2;  // floats in one accumulator tile
   if (first) {
     _tile_zero(0);
-    if constexpr (kTwo) _tile_zero(1);
+    if constexpr (kT == 2) _tile_zero(1);
+    if constexpr (kW == 2) _tile_zero(2);
+    if constexpr (kW == 2 && kT == 2) _tile_zero(3);
   } else {
     _tile_loadd(0, c0, 64);
-    if constexpr (kTwo) _tile_loadd(1, c1, 64);
+    if constexpr (kT == 2) _tile_loadd(1, c0 + kC, 64);
+    if constexpr (kW == 2) _tile_loadd(2, c1, 64);
+    if constexpr (kW == 2 && kT == 2) _tile_loadd(3, c1 + kC, 64);
   }
   for (int64_t s = s0; s < s1; ++s) {
-    _tile_loadd(2, w + s * 2 * kTileValues, 64);
-    _tile_loadd(3, w + s * 2 * kTileValues + kTileValues, 64);
-    _tile_loadd(4, TokenTile(j, tt, s, 0), 64);
-    _tile_loadd(5, TokenTile(j, tt, s, 1), 64);
-    _tile_dpbf16ps(0, 2, 4);
-    _tile_dpbf16ps(0, 2, 5);
-    _tile_dpbf16ps(0, 3, 4);
-    if constexpr (kTwo) {
-      _tile_loadd(6, TokenTile(j, tt + 1, s, 0), 64);
-      _tile_loadd(7, TokenTile(j, tt + 1, s, 1), 64);
-      _tile_dpbf16ps(1, 2, 6);
-      _tile_dpbf16ps(1, 2, 7);
-      _tile_dpbf16ps(1, 3, 6);
-    }
+    const uint16_t* a = w0 + s * 2 * kTileValues;
+    const uint16_t* b = w1 + s * 2 * kTileValues;
+    _tile_loadd(4, a, 64);
+    if constexpr (kW == 2) _tile_loadd(5, b, 64);
+    _tile_loadd(6, TokenTile(j, tt, s, 1), 64);
+    if constexpr (kT == 2) _tile_loadd(7, TokenTile(j, tt + 1, s, 1), 64);
+    Products<kW, kT>();  // heads · token tails
+    _tile_loadd(6, TokenTile(j, tt, s, 0), 64);
+    if constexpr (kT == 2) _tile_loadd(7, TokenTile(j, tt + 1, s, 0), 64);
+    Products<kW, kT>();  // heads · token heads
+    _tile_loadd(4, a + kTileValues, 64);
+    if constexpr (kW == 2) _tile_loadd(5, b + kTileValues, 64);
+    Products<kW, kT>();  // tails · token heads
   }
   _tile_stored(0, c0, 64);
-  if constexpr (kTwo) _tile_stored(1, c1, 64);
+  if constexpr (kT == 2) _tile_stored(1, c0 + kC, 64);
+  if constexpr (kW == 2) _tile_stored(2, c1, 64);
+  if constexpr (kW == 2 && kT == 2) _tile_stored(3, c1 + kC, 64);
+}
+
+template <int kW>
+void AccumulateStepsFor(bool two_tokens, const uint16_t* w0, const uint16_t* w1, const RowsJob& j, int64_t tt,
+                        int64_t s0, int64_t s1, bool first, float* c0, float* c1) {
+  if (two_tokens) {
+    AccumulateSteps<kW, 2>(w0, w1, j, tt, s0, s1, first, c0, c1);
+  } else {
+    AccumulateSteps<kW, 1>(w0, w1, j, tt, s0, s1, first, c0, c1);
+  }
 }
 
 // One stored row to f32, as DequantizeRow computes it (bit for bit: the same products and
@@ -142,24 +171,90 @@ void DequantizeRowFast(GgmlType type, const std::byte* src, float* dst, int64_t 
   DequantizeRow(type, src, dst, n);
 }
 
-// Weight rows [r0, r0 + 16) dequantized (rows past `end` zero) and split into heads and tails:
-// for k step s, the 16 × 32 heads at out + 1024·s and the tails 512 values further (1 KiB
-// loads with no cache-set conflicts).
-void PrepareWeightTile(const RowsJob& j, int64_t r0, int64_t kp, uint16_t* out) {
-  const int64_t nr = Min(kTileRows, j.end - r0);
-  for (int64_t i = 0; i < kTileRows; ++i) {
-    float* dst = j.rows + i * kp;
-    if (i < nr) {
-      DequantizeRowFast(j.type, j.data + static_cast<uint64_t>(r0 + i) * j.row_stride, dst, j.cols);
-    } else {
-      for (int64_t k = 0; k < kp; ++k) dst[k] = 0.0f;
-    }
-    for (int64_t s = 0; s < kp / kStep; ++s) {
-      uint16_t* tile = out + s * 2 * kTileValues + i * kStep;
-      Split32(dst + s * kStep, tile, tile + kTileValues);
+// 32 values of step s of row i, as two vectors of 16, split into heads and tails in place.
+inline void StoreStep(__m512 first, __m512 second, uint16_t* out, int64_t s, int64_t i) {
+  __m512i h, l;
+  SplitVectors(first, second, &h, &l);
+  uint16_t* tile = out + s * 2 * kTileValues + i * kStep;
+  _mm512_storeu_si512(tile, h);
+  _mm512_storeu_si512(tile + kTileValues, l);
+}
+
+// Q8_0 and Q4_K rows go from the stored blocks to heads and tails without an f32 row in memory;
+// the values are DequantizeRowFast's, product for product.
+void SplitRowQ8_0(const std::byte* src, int64_t n, uint16_t* out, int64_t i) {
+  const auto* blocks = reinterpret_cast<const BlockQ8_0*>(src);
+  for (int64_t b = 0; b < n / 32; ++b) {
+    const __m512 d = _mm512_set1_ps(_cvtsh_ss(blocks[b].d));
+    const __m128i* q = reinterpret_cast<const __m128i*>(blocks[b].qs);
+    StoreStep(_mm512_mul_ps(d, _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128(q)))),
+              _mm512_mul_ps(d, _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128(q + 1)))), out, b, i);
+  }
+}
+
+void SplitRowQ4_K(const std::byte* src, int64_t n, uint16_t* out, int64_t i) {
+  const auto* blocks = reinterpret_cast<const BlockQ4_K*>(src);
+  const __m128i low4 = _mm_set1_epi8(0x0f);
+  for (int64_t sb = 0; sb < n / 256; ++sb) {
+    const BlockQ4_K& b = blocks[sb];
+    const float d = _cvtsh_ss(b.d), dmin = _cvtsh_ss(b.dmin);
+    for (int c = 0; c < 4; ++c) {  // sub-blocks 2c (low nibbles) and 2c + 1 (high nibbles): steps 8sb + 2c, + 1
+      uint8_t sc0, mn0, sc1, mn1;
+      UnpackScaleMinK4(b.scales, 2 * c, &sc0, &mn0);
+      UnpackScaleMinK4(b.scales, 2 * c + 1, &sc1, &mn1);
+      const __m512 d0 = _mm512_set1_ps(d * sc0), m0 = _mm512_set1_ps(dmin * mn0);
+      const __m512 d1 = _mm512_set1_ps(d * sc1), m1 = _mm512_set1_ps(dmin * mn1);
+      const __m128i q0 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b.qs + 32 * c));
+      const __m128i q1 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b.qs + 32 * c + 16));
+      const auto low = [&](__m128i q) { return _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_and_si128(q, low4))); };
+      const auto high = [&](__m128i q) {
+        return _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_and_si128(_mm_srli_epi16(q, 4), low4)));
+      };
+      StoreStep(_mm512_sub_ps(_mm512_mul_ps(d0, low(q0)), m0), _mm512_sub_ps(_mm512_mul_ps(d0, low(q1)), m0), out,
+                8 * sb + 2 * c, i);
+      StoreStep(_mm512_sub_ps(_mm512_mul_ps(d1, high(q0)), m1), _mm512_sub_ps(_mm512_mul_ps(d1, high(q1)), m1), out,
+                8 * sb + 2 * c + 1, i);
     }
   }
 }
+
+// Weight rows [r0, r0 + 16) dequantized (rows past `end` zero) and split into heads and tails:
+// for k step s, the 16 × 32 heads at out + 1024·s and the tails 512 values further (1 KiB
+// loads with no cache-set conflicts). Types other than Q8_0 and Q4_K go through j.rows.
+void PrepareWeightTile(const RowsJob& j, int64_t r0, int64_t kp, uint16_t* out) {
+  const int64_t nr = Min(kTileRows, j.end - r0);
+  for (int64_t i = 0; i < kTileRows; ++i) {
+    const std::byte* src = j.data + static_cast<uint64_t>(r0 + Min(i, nr - 1)) * j.row_stride;
+    if (i >= nr) {
+      for (int64_t s = 0; s < kp / kStep; ++s) StoreStep(_mm512_setzero_ps(), _mm512_setzero_ps(), out, s, i);
+    } else if (j.type == GgmlType::kQ8_0) {
+      SplitRowQ8_0(src, j.cols, out, i);
+    } else if (j.type == GgmlType::kQ4_K) {
+      SplitRowQ4_K(src, j.cols, out, i);
+    } else {
+      float* dst = j.rows + i * kp;
+      DequantizeRowFast(j.type, src, dst, j.cols);
+      for (int64_t s = 0; s < kp / kStep; ++s) {
+        uint16_t* tile = out + s * 2 * kTileValues + i * kStep;
+        Split32(dst + s * kStep, tile, tile + kTileValues);
+      }
+    }
+  }
+}
+
+// The accumulators of one weight tile against one token tile (c[i·16 + n]: weight row i, token
+// n) into y, transposed 16 values at a time: y[(t0 + n)·ys + r0 + i] for i < nr, n < nt.
+// GCC 12 reports the unpack intrinsics' internal undefined operand once Transpose16x16 is inlined.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+void StoreSums(const float* c, int64_t nr, int64_t nt, float* y, int64_t ys) {
+  __m512i r[kTileRows];
+  for (int64_t i = 0; i < kTileRows; ++i) r[i] = _mm512_load_si512(c + i * kTileRows);
+  Transpose16x16(r);
+  const auto mask = static_cast<__mmask16>(nr >= 16 ? 0xffff : (1u << nr) - 1);
+  for (int64_t n = 0; n < nt; ++n) _mm512_mask_storeu_ps(y + n * ys, mask, _mm512_castsi512_ps(r[n]));
+}
+#pragma GCC diagnostic pop
 
 // Chunks of k steps whose token tiles (4 KiB a step for a pair) stay in L1 while every weight
 // tile of the panel streams by; partial sums wait in memory between chunks.
@@ -208,25 +303,22 @@ void Rows(const RowsJob& j) {
       const bool two = tt + 1 < j.token_tiles;
       for (int64_t s0 = 0; s0 < ks; s0 += kChunkSteps) {
         const int64_t s1 = Min(ks, s0 + kChunkSteps);
-        for (int64_t p = 0; p < np; ++p) {
-          const uint16_t* wt = j.panel + p * tile_values;
+        for (int64_t p = 0; p < np; p += 2) {
+          const uint16_t* w0 = j.panel + p * tile_values;
           float* c0 = j.sums + p * kTileValues;
-          if (two) {
-            AccumulateSteps<true>(wt, j, tt, s0, s1, s0 == 0, c0, c0 + kTileValues / 2);
+          if (p + 1 < np) {
+            AccumulateStepsFor<2>(two, w0, w0 + tile_values, j, tt, s0, s1, s0 == 0, c0, c0 + kTileValues);
           } else {
-            AccumulateSteps<false>(wt, j, tt, s0, s1, s0 == 0, c0, c0 + kTileValues / 2);
+            AccumulateStepsFor<1>(two, w0, w0, j, tt, s0, s1, s0 == 0, c0, c0);
           }
         }
       }
       for (int64_t p = 0; p < np; ++p) {
         const int64_t r0 = p0 + p * kTileRows, nr = Min(kTileRows, j.end - r0);
         for (int q = 0; q < (two ? 2 : 1); ++q) {
-          const float* c = j.sums + p * kTileValues + q * (kTileValues / 2);
-          const int64_t t0 = (tt + q) * kTileRows, nt = Min(kTileRows, j.n_tokens - t0);
-          for (int64_t n = 0; n < nt; ++n) {  // contiguous stores; the strided reads hit L1
-            float* yt = j.y + (t0 + n) * j.ys + r0;
-            for (int64_t i = 0; i < nr; ++i) yt[i] = c[i * kTileRows + n];
-          }
+          const int64_t t0 = (tt + q) * kTileRows;
+          StoreSums(j.sums + p * kTileValues + q * (kTileValues / 2), nr, Min(kTileRows, j.n_tokens - t0),
+                    j.y + t0 * j.ys + r0, j.ys);
         }
       }
     }

@@ -32,7 +32,8 @@ struct RowsJob {
   int64_t n_tokens, token_tiles, k_steps;
   float* y;  // y[t·ys + r]
   int64_t ys;
-  // Scratch, 64-byte aligned: rows 16·kp floats (zero, padding columns stay zero), panel
+  // Scratch, 64-byte aligned: rows 16·kp floats (zero, padding columns stay zero; unused and
+  // may be null where SplitsInRegisters(type)), panel
   // panel_tiles · k_steps · 1024 bf16, sums panel_tiles · 512 floats.
   float* rows;
   uint16_t* panel;
@@ -40,5 +41,8 @@ struct RowsJob {
   int64_t panel_tiles;
 };
 void Rows(const RowsJob& job);
+
+// Types whose rows Rows splits straight from the stored blocks, with no f32 row scratch.
+inline bool SplitsInRegisters(GgmlType type) { return type == GgmlType::kQ8_0 || type == GgmlType::kQ4_K; }
 
 }  // namespace frugal::kernels::amx
