@@ -36,7 +36,8 @@ TEST(AmxTest, SplitIntoHeadAndTailKeepsSixteenBits) {
 TEST(AmxTest, RowsMatchDoubleLoop) {
   if (!AmxUsable()) GTEST_SKIP() << "no AMX-BF16 on this CPU (or not granted by the OS): nothing to test";
   const Case cases[] = {{GgmlType::kF32, 37, 40, 17},  {GgmlType::kF32, 16, 32, 1},    {GgmlType::kF16, 50, 96, 33},
-                        {GgmlType::kBF16, 33, 64, 16}, {GgmlType::kQ8_0, 160, 1024, 40}, {GgmlType::kQ4_0, 20, 96, 8},
+                        {GgmlType::kBF16, 33, 64, 16}, {GgmlType::kF16, 21, 72, 12}, {GgmlType::kBF16, 19, 50, 9},
+                        {GgmlType::kQ8_0, 160, 1024, 40}, {GgmlType::kQ4_0, 20, 96, 8},
                         {GgmlType::kQ4_K, 37, 512, 31}, {GgmlType::kQ5_K, 17, 256, 9},  {GgmlType::kQ6_K, 48, 768, 48}};
   for (const Case& c : cases) {
     SCOPED_TRACE(std::string(TypeName(c.type)) + " " + std::to_string(c.rows) + "x" + std::to_string(c.cols) + " T" +

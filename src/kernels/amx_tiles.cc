@@ -4,7 +4,6 @@
 #include <immintrin.h>
 
 #include "kernels/dequantize.h"
-#include "kernels/float_dot.h"
 #include "kernels/quant_blocks.h"
 
 namespace frugal::kernels::amx {
@@ -127,50 +126,6 @@ void AccumulateStepsFor(bool two_tokens, const uint16_t* w0, const uint16_t* w1,
   }
 }
 
-// One stored row to f32, as DequantizeRow computes it (bit for bit: the same products and
-// differences), vectorized for the common prefill types; others go to DequantizeRow.
-void DequantizeRowFast(GgmlType type, const std::byte* src, float* dst, int64_t n) {
-  if (type == GgmlType::kQ8_0) {
-    const auto* blocks = reinterpret_cast<const BlockQ8_0*>(src);
-    for (int64_t b = 0; b < n / 32; ++b) {
-      const __m512 d = _mm512_set1_ps(_cvtsh_ss(blocks[b].d));
-      const __m128i* q = reinterpret_cast<const __m128i*>(blocks[b].qs);
-      _mm512_storeu_ps(dst + 32 * b, _mm512_mul_ps(d, _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128(q)))));
-      _mm512_storeu_ps(dst + 32 * b + 16, _mm512_mul_ps(d, _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128(q + 1)))));
-    }
-    return;
-  }
-  if (type == GgmlType::kQ4_K) {
-    const auto* blocks = reinterpret_cast<const BlockQ4_K*>(src);
-    const __m128i low4 = _mm_set1_epi8(0x0f);
-    for (int64_t i = 0; i < n / 256; ++i) {
-      const BlockQ4_K& b = blocks[i];
-      const float d = _cvtsh_ss(b.d), dmin = _cvtsh_ss(b.dmin);
-      for (int c = 0; c < 4; ++c) {
-        uint8_t sc0, mn0, sc1, mn1;
-        UnpackScaleMinK4(b.scales, 2 * c, &sc0, &mn0);
-        UnpackScaleMinK4(b.scales, 2 * c + 1, &sc1, &mn1);
-        const __m512 d0 = _mm512_set1_ps(d * sc0), m0 = _mm512_set1_ps(dmin * mn0);
-        const __m512 d1 = _mm512_set1_ps(d * sc1), m1 = _mm512_set1_ps(dmin * mn1);
-        float* y = dst + 256 * i + 64 * c;
-        for (int h = 0; h < 2; ++h) {  // 16 bytes: values 16h.. of both sub-blocks
-          const __m128i q = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b.qs + 32 * c + 16 * h));
-          const __m512 lo = _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_and_si128(q, low4)));
-          const __m512 hi = _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_and_si128(_mm_srli_epi16(q, 4), low4)));
-          _mm512_storeu_ps(y + 16 * h, _mm512_sub_ps(_mm512_mul_ps(d0, lo), m0));
-          _mm512_storeu_ps(y + 32 + 16 * h, _mm512_sub_ps(_mm512_mul_ps(d1, hi), m1));
-        }
-      }
-    }
-    return;
-  }
-  if (type == GgmlType::kF16 || type == GgmlType::kBF16) {  // e.g. the latent cache as weights
-    (type == GgmlType::kF16 ? F16ToF32Avx512 : BF16ToF32Avx512)(src, dst, n);
-    return;
-  }
-  DequantizeRow(type, src, dst, n);
-}
-
 // 32 values of step s of row i, as two vectors of 16, split into heads and tails in place.
 inline void StoreStep(__m512 first, __m512 second, uint16_t* out, int64_t s, int64_t i) {
   __m512i h, l;
@@ -181,7 +136,7 @@ inline void StoreStep(__m512 first, __m512 second, uint16_t* out, int64_t s, int
 }
 
 // Q8_0 and Q4_K rows go from the stored blocks to heads and tails without an f32 row in memory;
-// the values are DequantizeRowFast's, product for product.
+// the values are DequantizeRow's, product for product.
 void SplitRowQ8_0(const std::byte* src, int64_t n, uint16_t* out, int64_t i) {
   const auto* blocks = reinterpret_cast<const BlockQ8_0*>(src);
   for (int64_t b = 0; b < n / 32; ++b) {
@@ -218,9 +173,37 @@ void SplitRowQ4_K(const std::byte* src, int64_t n, uint16_t* out, int64_t i) {
   }
 }
 
+// f32, f16 and bf16 rows (e.g. attention keys and values, the latent cache) read in place, the
+// last step's missing columns as zeros.
+template <typename Load16>
+void SplitRowFloats(int64_t n, int64_t kp, uint16_t* out, int64_t i, Load16 load16) {
+  for (int64_t s = 0; s < kp / kStep; ++s) {
+    const int64_t k = s * kStep, left = Min(kStep, n - k);
+    const auto m0 = static_cast<__mmask16>(left >= 16 ? 0xffff : (1u << left) - 1);
+    const auto m1 = static_cast<__mmask16>(left >= 32 ? 0xffff : left > 16 ? (1u << (left - 16)) - 1 : 0);
+    StoreStep(load16(k, m0), load16(k + 16, m1), out, s, i);
+  }
+}
+
+void SplitRowFloatType(GgmlType type, const std::byte* src, int64_t n, int64_t kp, uint16_t* out, int64_t i) {
+  if (type == GgmlType::kF32) {
+    const auto* f = reinterpret_cast<const float*>(src);
+    SplitRowFloats(n, kp, out, i, [f](int64_t k, __mmask16 m) { return _mm512_maskz_loadu_ps(m, f + k); });
+  } else if (type == GgmlType::kF16) {
+    const auto* h = reinterpret_cast<const uint16_t*>(src);
+    SplitRowFloats(n, kp, out, i, [h](int64_t k, __mmask16 m) { return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, h + k)); });
+  } else {  // bf16
+    const auto* h = reinterpret_cast<const uint16_t*>(src);
+    SplitRowFloats(n, kp, out, i, [h](int64_t k, __mmask16 m) {
+      return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(m, h + k)), 16));
+    });
+  }
+}
+
 // Weight rows [r0, r0 + 16) dequantized (rows past `end` zero) and split into heads and tails:
 // for k step s, the 16 × 32 heads at out + 1024·s and the tails 512 values further (1 KiB
-// loads with no cache-set conflicts). Types other than Q8_0 and Q4_K go through j.rows.
+// loads with no cache-set conflicts). Types other than Q8_0, Q4_K, f32, f16 and bf16 go through
+// j.rows.
 void PrepareWeightTile(const RowsJob& j, int64_t r0, int64_t kp, uint16_t* out) {
   const int64_t nr = Min(kTileRows, j.end - r0);
   for (int64_t i = 0; i < kTileRows; ++i) {
@@ -231,9 +214,11 @@ void PrepareWeightTile(const RowsJob& j, int64_t r0, int64_t kp, uint16_t* out) 
       SplitRowQ8_0(src, j.cols, out, i);
     } else if (j.type == GgmlType::kQ4_K) {
       SplitRowQ4_K(src, j.cols, out, i);
+    } else if (j.type == GgmlType::kF32 || j.type == GgmlType::kF16 || j.type == GgmlType::kBF16) {
+      SplitRowFloatType(j.type, src, j.cols, kp, out, i);
     } else {
       float* dst = j.rows + i * kp;
-      DequantizeRowFast(j.type, src, dst, j.cols);
+      DequantizeRow(j.type, src, dst, j.cols);
       for (int64_t s = 0; s < kp / kStep; ++s) {
         uint16_t* tile = out + s * 2 * kTileValues + i * kStep;
         Split32(dst + s * kStep, tile, tile + kTileValues);

@@ -43,6 +43,9 @@ struct RowsJob {
 void Rows(const RowsJob& job);
 
 // Types whose rows Rows splits straight from the stored blocks, with no f32 row scratch.
-inline bool SplitsInRegisters(GgmlType type) { return type == GgmlType::kQ8_0 || type == GgmlType::kQ4_K; }
+inline bool SplitsInRegisters(GgmlType type) {
+  return type == GgmlType::kQ8_0 || type == GgmlType::kQ4_K || type == GgmlType::kF32 || type == GgmlType::kF16 ||
+         type == GgmlType::kBF16;
+}
 
 }  // namespace frugal::kernels::amx
