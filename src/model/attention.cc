@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 
+#include "kernels/block_products.h"
 #include "kernels/dequantize.h"
 #include "kernels/matmul.h"
 #include "kernels/ops.h"
@@ -216,28 +217,65 @@ void AbsorbedAttention(const AttentionInput& in, const float* q, const LatentCac
       }
     });
     // scores[t·H + h, j] over the cached positions this block sees, then causal softmax per row.
+    // In decode a few (token, head) rows meet every cached row: the block kernels read each cached
+    // value once per 16 rows in its stored type, threads splitting the cached rows (scores) and the
+    // latent columns (sums). Prefill, or CPUs without them, use the matrix products.
+    const kernels::WeightRows cached = cache.Rows(in.layer, n_keys);
+    const kernels::StoredRows stored{cached.data, cached.type, cached.row_stride()};
+    const kernels::BlockProductFns few_rows =
+        few_tokens ? kernels::BlockProductsFor(kernels::DetectedIsa()) : kernels::BlockProductFns{};
     std::vector<float> scores(static_cast<size_t>(rows) * n_keys);
-    MatMul(cache.Rows(in.layer, n_keys), q_abs.data(), scores.data(), {.n_tokens = rows, .exact = in.exact}, &pool);
-    for (int t = 0; t < nt; ++t) {
-      const int n_visible = in.pos0 + t0 + t + 1;
-      for (int h = 0; h < H; ++h) {
-        float* row = scores.data() + (static_cast<size_t>(t) * H + h) * n_keys;
+    // With more than 16 rows (128-head models, or several tokens) AMX tiles beat the f32
+    // multiply-adds even though each cached row is converted for them first.
+    const bool block_dots = few_rows.dots && !(rows > 16 && kernels::AmxUsable());
+    if (block_dots) {
+      pool.ParallelForDynamic(n_keys, 256, [&](int64_t begin, int64_t end, int) {
+        few_rows.dots(stored, width, begin, end, q_abs.data(), width, rows, scores.data(), n_keys);
+      });
+    } else {
+      MatMul(cached, q_abs.data(), scores.data(), {.n_tokens = rows, .exact = in.exact}, &pool);
+    }
+    const auto softmax_rows = [&](int64_t begin, int64_t end, int) {
+      for (int64_t r = begin; r < end; ++r) {
+        const int n_visible = in.pos0 + t0 + static_cast<int>(r / H) + 1;
+        float* row = scores.data() + static_cast<size_t>(r) * n_keys;
         for (int j = 0; j < n_visible; ++j) row[j] *= in.scale;
         SoftmaxRow(row, n_visible);
         std::fill(row + n_visible, row + n_keys, 0.0f);
       }
+    };
+    if (few_rows.dots) {  // few tokens: the rows in parallel
+      pool.ParallelForDynamic(rows, 1, softmax_rows);
+    } else {
+      softmax_rows(0, rows, 0);
     }
-    // o_lat[t·H + h] = Σ_j p[j]·c_j over the latent part of each cached row, threads over
-    // (token, head) rows. (Splitting the latent columns instead, so that each cached value is
-    // converted once, measured slower: tg32 at depth 4096 10–12.6 vs 13–15.7 t/s.)
+    // o_lat[t·H + h] = Σ_j p[j]·c_j over the latent part of each cached row.
     std::vector<float> o_lat(static_cast<size_t>(rows) * kv);
-    kernels::WeightRows latents = cache.Rows(in.layer, n_keys);
-    latents.cols = kv;  // the first kv_lora values of each row (the stride still spans the rope part)
-    pool.ParallelForDynamic(rows, std::max(1, rows / (2 * pool.size())), [&](int64_t begin, int64_t end, int) {
-      MatMulTransposed(latents, scores.data() + static_cast<size_t>(begin) * n_keys,
-                       o_lat.data() + static_cast<size_t>(begin) * kv,
-                       {.n_tokens = end - begin, .x_stride = n_keys, .y_stride = kv, .exact = in.exact});
-    });
+    if (few_rows.weighted_sums) {
+      // Threads split the cached rows (each streams a contiguous part of the cache) into sums of
+      // their own, added up at the end.
+      const size_t sums_size = static_cast<size_t>(rows) * kv;
+      std::vector<float> partial(sums_size * static_cast<size_t>(pool.size() - 1), 0.0f);
+      pool.ParallelForDynamic(n_keys, 256, [&](int64_t begin, int64_t end, int thread) {
+        float* sums = thread == 0 ? o_lat.data() : partial.data() + sums_size * static_cast<size_t>(thread - 1);
+        few_rows.weighted_sums(stored, begin, end, 0, kv, scores.data(), n_keys, rows, sums, kv);
+      });
+      for (size_t i = 0; i + 1 < static_cast<size_t>(pool.size()); ++i) {
+        const float* part = partial.data() + sums_size * i;
+        for (size_t e = 0; e < sums_size; ++e) o_lat[e] += part[e];
+      }
+    } else {
+      // Threads over (token, head) rows. (Splitting the latent columns instead, so that each
+      // cached value is converted once, measured slower on this path: tg32 at depth 4096 10–12.6
+      // vs 13–15.7 t/s.)
+      kernels::WeightRows latents = cached;
+      latents.cols = kv;  // the first kv_lora values of each row (the stride still spans the rope part)
+      pool.ParallelForDynamic(rows, std::max(1, rows / (2 * pool.size())), [&](int64_t begin, int64_t end, int) {
+        MatMulTransposed(latents, scores.data() + static_cast<size_t>(begin) * n_keys,
+                         o_lat.data() + static_cast<size_t>(begin) * kv,
+                         {.n_tokens = end - begin, .x_stride = n_keys, .y_stride = kv, .exact = in.exact});
+      });
+    }
     float* ob = o + static_cast<size_t>(t0) * H * vd;
     std::optional<PreparedInput> all_o_lat;
     if (few_tokens) all_o_lat.emplace(o_lat.data(), kv, MatMulParams{.n_tokens = rows, .exact = in.exact, .row_views = true});
