@@ -35,11 +35,27 @@ class AmxActivations {
 };
 
 // Weight rows one AmxRows call should get at least, to prepare whole panels (a multiple of 16).
+// Weight rows split into tiles once (PreparedWeights), for products over their first rows and
+// columns.
+class AmxWeights {
+ public:
+  explicit AmxWeights(const WeightRows& w);
+  int64_t n_rows() const { return n_rows_; }
+  int64_t k_steps() const { return k_steps_; }
+  const uint16_t* tiles() const { return tiles_.data(); }
+
+ private:
+  int64_t n_rows_, k_steps_;
+  AlignedBuffer<uint16_t> tiles_;
+};
+
 int64_t AmxPanelRows(const AmxActivations& x);
 
 // y[t·ys + r] = Σ_k W[r, k]·x[t, k] for r in [begin, end) and every token of x; weight rows are
 // dequantized and split 16 at a time. begin should be a multiple of 16 for full tiles.
 void AmxRows(const WeightRows& w, const AmxActivations& x, int64_t begin, int64_t end, float* y, int64_t ys);
+// The same over prepared weights: begin a multiple of 16, end ≤ w.n_rows(), x.k_steps() ≤ w.k_steps().
+void AmxRows(const AmxWeights& w, const AmxActivations& x, int64_t begin, int64_t end, float* y, int64_t ys);
 
 // The bf16 head of f (round to nearest even) and the bf16 of the rest: the split every AMX
 // operand gets, as a scalar definition (its bound is tested; the kernels' vector splits are

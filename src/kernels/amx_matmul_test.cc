@@ -13,6 +13,7 @@
 #include "kernels/quantize.h"
 #include "util/half.h"
 #include "util/rng.h"
+#include "util/thread_pool.h"
 
 namespace frugal::kernels {
 namespace {
@@ -97,6 +98,63 @@ TEST(AmxTest, MatMulUsesItFromEightTokensAndSplitsRowsAcrossThreads) {
   for (size_t i = 0; i < fast.size(); ++i) worst = std::max(worst, std::abs(static_cast<double>(fast[i]) - exact[i]));
   EXPECT_LT(worst, 1e-3);  // sums of 256 products of size ~1: 2^-16 relative at worst
   EXPECT_GT(worst, 0.0) << "the fast path should not be the exact one (is AMX used?)";
+}
+
+// Prepared once, used by products over the first rows and columns (as prefill attention does with
+// each head's keys and values): against a double loop over those rows and columns, on the fast
+// path (AMX tiles when usable) and the exact one, with and without a thread pool.
+TEST(AmxTest, PreparedWeightsServeProductsOverTheirFirstRowsAndColumns) {
+  struct Use {
+    int64_t rows, cols, tokens;
+  };
+  for (const GgmlType type : {GgmlType::kF32, GgmlType::kQ8_0}) {
+    const int64_t rows = 70, cols = 160;
+    Rng rng(type == GgmlType::kF32 ? 21 : 22);
+    const uint64_t rb = RowBytes(type, cols);
+    std::vector<std::byte> w(rb * rows);
+    std::vector<float> dense(static_cast<size_t>(rows * cols)), row(cols);
+    for (int64_t r = 0; r < rows; ++r) {
+      for (float& v : row) v = static_cast<float>(rng.Gaussian());
+      QuantizeRow(type, row.data(), w.data() + static_cast<uint64_t>(r) * rb, cols);
+      DequantizeRow(type, w.data() + static_cast<uint64_t>(r) * rb, dense.data() + r * cols, cols);
+    }
+    const WeightRows wr{w.data(), type, cols, rows};
+    const std::vector<Use> uses = type == GgmlType::kF32
+                                      ? std::vector<Use>{{70, 160, 20}, {37, 40, 9}, {16, 96, 3}, {70, 33, 17}}
+                                      : std::vector<Use>{{70, 160, 20}, {37, 64, 9}, {16, 96, 3}};
+    ThreadPool pool(2);
+    for (const bool exact : {false, true}) {
+      const PreparedWeights prepared(wr, exact);
+      EXPECT_EQ(prepared.amx() != nullptr, !exact && AmxUsable());
+      for (const Use& u : uses) {
+        for (ThreadPool* threads : {static_cast<ThreadPool*>(nullptr), &pool}) {
+          SCOPED_TRACE(std::string(TypeName(type)) + (exact ? " exact " : " fast ") + std::to_string(u.rows) + "x" +
+                       std::to_string(u.cols) + " T" + std::to_string(u.tokens) + (threads ? " pool" : ""));
+          const int64_t xs = u.cols + 3, ys = u.rows + 5;
+          std::vector<float> x(static_cast<size_t>(u.tokens * xs)), y(static_cast<size_t>(u.tokens * ys), -7.0f);
+          for (float& v : x) v = static_cast<float>(rng.Gaussian());
+          MatMul(prepared, u.rows, u.cols, x.data(), y.data(),
+                 {.n_tokens = u.tokens, .x_stride = xs, .y_stride = ys, .exact = exact}, threads);
+          for (int64_t t = 0; t < u.tokens; ++t) {
+            for (int64_t r = 0; r < ys; ++r) {
+              const float got = y[static_cast<size_t>(t * ys + r)];
+              if (r >= u.rows) {
+                ASSERT_EQ(got, -7.0f) << "wrote past the rows";
+                continue;
+              }
+              double ref = 0, magnitude = 0;
+              for (int64_t k = 0; k < u.cols; ++k) {
+                const double p = static_cast<double>(dense[static_cast<size_t>(r * cols + k)]) * x[static_cast<size_t>(t * xs + k)];
+                ref += p;
+                magnitude += std::abs(p);
+              }
+              ASSERT_NEAR(got, ref, 0x1p-16 * magnitude + 1e-6) << t << "," << r;
+            }
+          }
+        }
+      }
+    }
+  }
 }
 
 }  // namespace

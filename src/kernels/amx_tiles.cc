@@ -277,19 +277,28 @@ void FillActivations(const float* x, int64_t n_tokens, int64_t cols, int64_t x_s
   }
 }
 
+void PrepareTiles(const RowsJob& j, uint16_t* out) {
+  const int64_t kp = j.k_steps * kStep, tile_values = j.k_steps * 2 * kTileValues;
+  for (int64_t r0 = j.begin, p = 0; r0 < j.end; r0 += kTileRows, ++p) PrepareWeightTile(j, r0, kp, out + p * tile_values);
+}
+
 void Rows(const RowsJob& j) {
-  const int64_t ks = j.k_steps, kp = ks * kStep, tile_values = ks * 2 * kTileValues;
+  const int64_t ks = j.k_steps, kp = ks * kStep;
+  const int64_t tile_values = (j.prepared != nullptr ? j.prepared_k_steps : ks) * 2 * kTileValues;
   const TileConfig config;
   _tile_loadconfig(&config);
   for (int64_t p0 = j.begin; p0 < j.end; p0 += j.panel_tiles * kTileRows) {
     const int64_t np = Min(j.panel_tiles, (j.end - p0 + kTileRows - 1) / kTileRows);
-    for (int64_t p = 0; p < np; ++p) PrepareWeightTile(j, p0 + p * kTileRows, kp, j.panel + p * tile_values);
+    const uint16_t* panel = j.prepared != nullptr ? j.prepared + p0 / kTileRows * tile_values : j.panel;
+    if (j.prepared == nullptr) {
+      for (int64_t p = 0; p < np; ++p) PrepareWeightTile(j, p0 + p * kTileRows, kp, j.panel + p * tile_values);
+    }
     for (int64_t tt = 0; tt < j.token_tiles; tt += 2) {
       const bool two = tt + 1 < j.token_tiles;
       for (int64_t s0 = 0; s0 < ks; s0 += kChunkSteps) {
         const int64_t s1 = Min(ks, s0 + kChunkSteps);
         for (int64_t p = 0; p < np; p += 2) {
-          const uint16_t* w0 = j.panel + p * tile_values;
+          const uint16_t* w0 = panel + p * tile_values;
           float* c0 = j.sums + p * kTileValues;
           if (p + 1 < np) {
             AccumulateStepsFor<2>(two, w0, w0 + tile_values, j, tt, s0, s1, s0 == 0, c0, c0 + kTileValues);

@@ -39,8 +39,17 @@ struct RowsJob {
   uint16_t* panel;
   float* sums;
   int64_t panel_tiles;
+  // Weights split beforehand (PrepareTiles over rows from 0, prepared_k_steps ≥ k_steps): then
+  // rows and panel are unused and begin is a multiple of 16.
+  const uint16_t* prepared = nullptr;
+  int64_t prepared_k_steps = 0;
 };
 void Rows(const RowsJob& job);
+
+// Rows [job.begin, job.end) split into tiles of job.k_steps steps as Rows prepares a panel: the
+// tile of rows begin + 16p.. at out + p·k_steps·1024 (heads of step s at + 1024·s, tails 512
+// further). Uses job.rows as scratch; activations, y and the rest are unused.
+void PrepareTiles(const RowsJob& job, uint16_t* out);
 
 // Types whose rows Rows splits straight from the stored blocks, with no f32 row scratch.
 inline bool SplitsInRegisters(GgmlType type) {

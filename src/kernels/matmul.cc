@@ -247,6 +247,30 @@ void MatMul(const WeightRows& w, const float* x, float* y, const MatMulParams& p
   MatMul(w, input, y, p.y_stride, pool);
 }
 
+PreparedWeights::PreparedWeights(const WeightRows& w, bool exact) : w_(w) {
+  if (!exact && AmxUsable() && CanDequantize(w.type)) amx_ = std::make_unique<AmxWeights>(w);
+}
+
+PreparedWeights::~PreparedWeights() = default;
+
+void MatMul(const PreparedWeights& w, int64_t n_rows, int64_t cols, const float* x, float* y, const MatMulParams& p,
+            ThreadPool* pool) {
+  FRUGAL_CHECK(n_rows <= w.rows().n_rows && cols <= w.rows().cols);
+  FRUGAL_CHECK(cols % TraitsOf(w.rows().type).block_elems == 0);  // whole blocks of each row
+  const int64_t ys = p.y_stride ? p.y_stride : n_rows;
+  if (w.amx() != nullptr && !p.exact) {
+    const AmxActivations input(x, p.n_tokens, cols, p.x_stride ? p.x_stride : cols);
+    ForRows(n_rows, RowSplit{16, AmxPanelRows(input) / 16}, pool,
+            [&](int64_t begin, int64_t end, int) { AmxRows(*w.amx(), input, begin, end, y, ys); });
+    return;
+  }
+  WeightRows part = w.rows();
+  part.n_rows = n_rows;
+  part.cols = cols;
+  part.stride_bytes = w.rows().row_stride();  // a prefix of each row
+  MatMul(part, x, y, {.n_tokens = p.n_tokens, .x_stride = p.x_stride, .y_stride = ys, .exact = p.exact}, pool);
+}
+
 namespace {
 
 // A unit of grouped work: rows [begin, end) of group g.

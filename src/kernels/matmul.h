@@ -88,6 +88,31 @@ class PreparedInput {
 // y[t·y_stride + r] for every token of x (0: y_stride = n_rows); w.cols must equal x.cols().
 void MatMul(const WeightRows& w, const PreparedInput& x, float* y, int64_t y_stride, ThreadPool* pool);
 
+class AmxWeights;
+
+// Weight rows prepared once for several products with different inputs that may use only the
+// first rows and columns (a head's keys and values against successive query blocks in prefill
+// attention): on the fast path with AMX the rows are split into tiles once, not once a product;
+// otherwise only the rows are kept. Read-only once built; `w` must outlive it.
+class PreparedWeights {
+ public:
+  PreparedWeights(const WeightRows& w, bool exact);
+  ~PreparedWeights();
+  PreparedWeights(const PreparedWeights&) = delete;
+  PreparedWeights& operator=(const PreparedWeights&) = delete;
+  const WeightRows& rows() const { return w_; }
+  const AmxWeights* amx() const { return amx_.get(); }  // null unless split for AMX
+
+ private:
+  WeightRows w_;
+  std::unique_ptr<AmxWeights> amx_;
+};
+
+// y[t·y_stride + r] = Σ_{c < cols} w[r][c]·x[t·x_stride + c] for r < n_rows (≤ the rows
+// prepared) and cols ≤ the columns prepared; p.exact must match the preparation.
+void MatMul(const PreparedWeights& w, int64_t n_rows, int64_t cols, const float* x, float* y, const MatMulParams& p,
+            ThreadPool* pool);
+
 // Grouped products: several independent products (one per expert, each with its own tokens) in
 // one parallel section whose rows the threads take dynamically — one synchronization for all of
 // a layer's experts instead of one per expert and matrix.

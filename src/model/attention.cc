@@ -155,11 +155,15 @@ void HeadNaive(const AttentionInput& in, const HeadProjections& p, const float* 
     for (int d = 0; d < vd; ++d) vt[static_cast<size_t>(d) * n_ctx + j] = v[static_cast<size_t>(j) * vd + d];
   }
   // Query blocks: a block sees keys up to its last token's position, so the products stop there.
+  // K and Vᵀ are prepared for the products once (split into AMX tiles on the fast path), and each
+  // block uses the first rows of K and the first columns of Vᵀ.
   constexpr int kQueryBlock = 64;
+  const kernels::PreparedWeights keys(F32Rows(k.get(), n_ctx, qk), in.exact);
+  const kernels::PreparedWeights values_t(F32Rows(vt.get(), vd, n_ctx), in.exact);
   auto scores = std::make_unique_for_overwrite<float[]>(static_cast<size_t>(std::min(T, kQueryBlock)) * n_ctx);
   for (int t0 = 0; t0 < T; t0 += kQueryBlock) {
     const int nt = std::min(kQueryBlock, T - t0), n_keys = in.pos0 + t0 + nt;
-    MatMul(F32Rows(k.get(), n_keys, qk), q + (static_cast<size_t>(t0) * qs + static_cast<size_t>(h) * qk), scores.get(),
+    MatMul(keys, n_keys, qk, q + (static_cast<size_t>(t0) * qs + static_cast<size_t>(h) * qk), scores.get(),
            {.n_tokens = nt, .x_stride = qs, .y_stride = n_keys, .exact = in.exact}, nullptr);
     for (int i = 0; i < nt; ++i) {
       float* row = scores.get() + static_cast<size_t>(i) * n_keys;
@@ -168,9 +172,7 @@ void HeadNaive(const AttentionInput& in, const HeadProjections& p, const float* 
       SoftmaxRow(row, n_visible);
       std::fill(row + n_visible, row + n_keys, 0.0f);  // positions after this token's
     }
-    WeightRows v_keys = F32Rows(vt.get(), vd, n_keys);  // the first n_keys columns of Vᵀ
-    v_keys.stride_bytes = static_cast<uint64_t>(n_ctx) * sizeof(float);
-    MatMul(v_keys, scores.get(), o + (static_cast<size_t>(t0) * m.n_heads * vd + static_cast<size_t>(h) * vd),
+    MatMul(values_t, vd, n_keys, scores.get(), o + (static_cast<size_t>(t0) * m.n_heads * vd + static_cast<size_t>(h) * vd),
            {.n_tokens = nt, .x_stride = n_keys, .y_stride = m.n_heads * vd, .exact = in.exact}, nullptr);
   }
 }
