@@ -71,23 +71,29 @@ float* AllocFloats(int64_t n) {
 template <GgmlType kType>
 void Dots(const StoredRows& k, int64_t n, int64_t j0, int64_t j1, const float* q, int64_t qs, int64_t n_q, float* s,
           int64_t ss) {
-  const int64_t chunks = (n + 15) / 16, full = n / 16;
+  const int64_t chunks = (n + 15) / 16, full = n / 16, groups = (n_q + kRows - 1) / kRows;
   const __mmask16 tail = FirstLanes(n - 16 * full);
-  // The queries packed chunk by chunk: packed[(chunk·16 + r)·16 + lane], zeros past n and n_q,
-  // so that every load below has a constant offset from one pointer.
-  float* packed = AllocFloats(chunks * kRows * 16);
-  alignas(64) float sums[kKeyBlock * kRows];
-  for (int64_t r0 = 0; r0 < n_q; r0 += kRows) {
-    const int64_t nr = Min(kRows, n_q - r0);
+  // The queries packed group by group and chunk by chunk: group g's chunk ch at
+  // packed + ((g·chunks + ch)·16 + r)·16, zeros past n and n_q, so that every load below has a
+  // constant offset from one pointer.
+  float* packed = AllocFloats(groups * chunks * kRows * 16);
+  for (int64_t g = 0; g < groups; ++g) {
+    const int64_t nr = Min(kRows, n_q - g * kRows);
     for (int64_t ch = 0; ch < chunks; ++ch) {
       const __mmask16 m = FirstLanes(n - 16 * ch);
       for (int64_t r = 0; r < kRows; ++r) {
-        const __m512 v = r < nr ? _mm512_maskz_loadu_ps(m, q + (r0 + r) * qs + 16 * ch) : _mm512_setzero_ps();
-        _mm512_store_ps(packed + (ch * kRows + r) * 16, v);
+        const __m512 v = r < nr ? _mm512_maskz_loadu_ps(m, q + (g * kRows + r) * qs + 16 * ch) : _mm512_setzero_ps();
+        _mm512_store_ps(packed + ((g * chunks + ch) * kRows + r) * 16, v);
       }
     }
-    for (int64_t b0 = j0; b0 < j1; b0 += kKeyBlock) {
-      const int64_t b1 = Min(j1, b0 + kKeyBlock);
+  }
+  // Blocks of stored rows outside, groups of 16 query rows inside: each block is read from memory once.
+  alignas(64) float sums[kKeyBlock * kRows];
+  for (int64_t b0 = j0; b0 < j1; b0 += kKeyBlock) {
+    const int64_t b1 = Min(j1, b0 + kKeyBlock);
+    for (int64_t g = 0; g < groups; ++g) {
+      const int64_t nr = Min(kRows, n_q - g * kRows);
+      const float* pg = packed + g * chunks * kRows * 16;
       for (int64_t j = b0; j < b1; ++j) {
         const std::byte* row = k.data + static_cast<uint64_t>(j) * k.stride;
         __m512 acc[kRows];
@@ -95,14 +101,14 @@ void Dots(const StoredRows& k, int64_t n, int64_t j0, int64_t j1, const float* q
         for (int r = 0; r < kRows; ++r) acc[r] = _mm512_setzero_ps();
         for (int64_t ch = 0; ch < chunks; ++ch) {
           const __m512 v = ch < full ? Load16<kType>(row, 16 * ch) : Load16<kType>(row, 16 * ch, tail);
-          const float* pq = packed + ch * kRows * 16;
+          const float* pq = pg + ch * kRows * 16;
 #pragma GCC unroll 16
           for (int r = 0; r < kRows; ++r) acc[r] = _mm512_fmadd_ps(_mm512_load_ps(pq + 16 * r), v, acc[r]);
         }
         _mm512_store_ps(sums + (j - b0) * kRows, Reduce16(acc));
       }
       for (int64_t r = 0; r < nr; ++r) {
-        float* dst = s + (r0 + r) * ss;
+        float* dst = s + (g * kRows + r) * ss;
         for (int64_t j = b0; j < b1; ++j) dst[j] = sums[(j - b0) * kRows + r];
       }
     }
@@ -114,21 +120,23 @@ template <GgmlType kType>
 void WeightedSums(const StoredRows& k, int64_t j0, int64_t j1, int64_t c0, int64_t c1, const float* p, int64_t ps,
                   int64_t n_p, float* o, int64_t os) {
   constexpr int64_t kBlock = 32;  // stored rows per pass: 36 KiB of V3's f16 latents, L1-resident
-  // The weights of a block packed key by key: packed[(j − b0)·16 + r], zeros past n_p.
+  // The weights of a block packed key by key: packed[(j − b0)·16 + r], zeros past n_p. Blocks of
+  // stored rows outside, groups of 16 weight rows inside: each block is read from memory once.
   alignas(64) float packed[kBlock * kRows];
-  for (int64_t r0 = 0; r0 < n_p; r0 += kRows) {
-    const int64_t nr = Min(kRows, n_p - r0);
-    for (int64_t b0 = j0; b0 < j1; b0 += kBlock) {
-      const int64_t b1 = Min(j1, b0 + kBlock), next_end = Min(j1, b1 + kBlock);
+  for (int64_t b0 = j0; b0 < j1; b0 += kBlock) {
+    const int64_t b1 = Min(j1, b0 + kBlock), next_end = Min(j1, b1 + kBlock);
+    for (int64_t r0 = 0; r0 < n_p; r0 += kRows) {
+      const int64_t nr = Min(kRows, n_p - r0);
       for (int64_t j = b0; j < b1; ++j) {
         for (int64_t r = 0; r < kRows; ++r) packed[(j - b0) * kRows + r] = r < nr ? p[(r0 + r) * ps + j] : 0.0f;
       }
       for (int64_t c = c0; c < c1; c += 16) {
         const __mmask16 m = FirstLanes(c1 - c);
-        // The next block's rows at these columns on their way to L2 while this block computes.
-        for (int64_t j = b1; j < next_end; ++j) {
-          _mm_prefetch(reinterpret_cast<const char*>(k.data + static_cast<uint64_t>(j) * k.stride + c * ValueBytes(kType)),
-                       _MM_HINT_T1);
+        if (r0 == 0) {  // the next block's rows at these columns on their way to L2
+          for (int64_t j = b1; j < next_end; ++j) {
+            _mm_prefetch(reinterpret_cast<const char*>(k.data + static_cast<uint64_t>(j) * k.stride + c * ValueBytes(kType)),
+                         _MM_HINT_T1);
+          }
         }
         __m512 acc[kRows];
 #pragma GCC unroll 16

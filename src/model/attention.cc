@@ -219,20 +219,19 @@ void AbsorbedAttention(const AttentionInput& in, const float* q, const LatentCac
       }
     });
     // scores[t·H + h, j] over the cached positions this block sees, then causal softmax per row.
-    // In decode a few (token, head) rows meet every cached row: the block kernels read each cached
-    // value once per 16 rows in its stored type, threads splitting the cached rows (scores) and the
-    // latent columns (sums). Prefill, or CPUs without them, use the matrix products.
+    // A few (token, head) rows meet every cached row: the block kernels read each cached value in
+    // its stored type once per block of cached rows, threads splitting the cached rows. CPUs
+    // without them use the matrix products.
     const kernels::WeightRows cached = cache.Rows(in.layer, n_keys);
     const kernels::StoredRows stored{cached.data, cached.type, cached.row_stride()};
-    const kernels::BlockProductFns few_rows =
-        few_tokens ? kernels::BlockProductsFor(kernels::DetectedIsa()) : kernels::BlockProductFns{};
+    const kernels::BlockProductFns block_kernels = kernels::BlockProductsFor(kernels::DetectedIsa());
     std::vector<float> scores(static_cast<size_t>(rows) * n_keys);
     // With more than 16 rows (128-head models, or several tokens) AMX tiles beat the f32
     // multiply-adds even though each cached row is converted for them first.
-    const bool block_dots = few_rows.dots && !(rows > 16 && kernels::AmxUsable());
+    const bool block_dots = block_kernels.dots && !(rows > 16 && kernels::AmxUsable());
     if (block_dots) {
       pool.ParallelForDynamic(n_keys, 256, [&](int64_t begin, int64_t end, int) {
-        few_rows.dots(stored, width, begin, end, q_abs.data(), width, rows, scores.data(), n_keys);
+        block_kernels.dots(stored, width, begin, end, q_abs.data(), width, rows, scores.data(), n_keys);
       });
     } else {
       MatMul(cached, q_abs.data(), scores.data(), {.n_tokens = rows, .exact = in.exact}, &pool);
@@ -246,21 +245,17 @@ void AbsorbedAttention(const AttentionInput& in, const float* q, const LatentCac
         std::fill(row + n_visible, row + n_keys, 0.0f);
       }
     };
-    if (few_rows.dots) {  // few tokens: the rows in parallel
-      pool.ParallelForDynamic(rows, 1, softmax_rows);
-    } else {
-      softmax_rows(0, rows, 0);
-    }
+    pool.ParallelForDynamic(rows, 1, softmax_rows);
     // o_lat[t·H + h] = Σ_j p[j]·c_j over the latent part of each cached row.
     std::vector<float> o_lat(static_cast<size_t>(rows) * kv);
-    if (few_rows.weighted_sums) {
+    if (block_kernels.weighted_sums) {
       // Threads split the cached rows (each streams a contiguous part of the cache) into sums of
       // their own, added up at the end.
       const size_t sums_size = static_cast<size_t>(rows) * kv;
       std::vector<float> partial(sums_size * static_cast<size_t>(pool.size() - 1), 0.0f);
       pool.ParallelForDynamic(n_keys, 256, [&](int64_t begin, int64_t end, int thread) {
         float* sums = thread == 0 ? o_lat.data() : partial.data() + sums_size * static_cast<size_t>(thread - 1);
-        few_rows.weighted_sums(stored, begin, end, 0, kv, scores.data(), n_keys, rows, sums, kv);
+        block_kernels.weighted_sums(stored, begin, end, 0, kv, scores.data(), n_keys, rows, sums, kv);
       });
       for (size_t i = 0; i + 1 < static_cast<size_t>(pool.size()); ++i) {
         const float* part = partial.data() + sums_size * i;
