@@ -1,5 +1,7 @@
 #include "model/transformer.h"
 
+#include <cmath>
+
 #include <fmt/format.h>
 
 #include "kernels/dequantize.h"
@@ -25,7 +27,10 @@ void Transformer::Layer(int l, int pos0, int n, float* x, LatentCache& cache, co
   for (int t = 0; t < n; ++t) kernels::RmsNorm(x + static_cast<size_t>(t) * h, w.attn_norm.data(), h, eps, xn.data() + static_cast<size_t>(t) * h);
   if (sink) sink->Put(fmt::format("blk.{}.attn_norm", l), xn.data(), {n, h});
   AttentionPath path = o.attention;
-  if (path == AttentionPath::kAuto) path = n >= o.naive_min_tokens ? AttentionPath::kNaive : AttentionPath::kAbsorbed;
+  if (path == AttentionPath::kAuto) {
+    const double naive_from = o.naive_min_tokens + 2.0 * std::sqrt(static_cast<double>(pos0));
+    path = n >= naive_from ? AttentionPath::kNaive : AttentionPath::kAbsorbed;
+  }
   const AttentionInput in{config_, w, rope_freqs_, attention_scale_, l, pos0, n, path, sink, o.exact};
   MlaAttention(in, xn.data(), cache, pool, y.data());
   if (sink) sink->Put(fmt::format("blk.{}.attn_out", l), y.data(), {n, h});

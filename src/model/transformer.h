@@ -17,9 +17,13 @@ namespace frugal::model {
 
 struct ForwardOptions {
   AttentionPath attention = AttentionPath::kAuto;
-  // kAuto: chunks of at least this many tokens use the naive path, shorter ones (decode) the
-  // absorbed one.
-  int naive_min_tokens = 16;
+  // kAuto: chunks of at least naive_min_tokens + 2·√pos0 tokens use the naive path, shorter
+  // ones (decode; short turns after a long context) the absorbed one. The naive path computes K
+  // and V of every visible position per head once for the chunk; the absorbed one pays per new
+  // token and visible position. The crossover measured on mini (docs/BENCHMARKS.md, "Attention
+  // path"): about 32 new tokens at an empty cache, 80 after 512 cached, 96 after 1024, 120
+  // after 2048, 160 after 4096.
+  int naive_min_tokens = 32;
   bool all_logits = false;      // logits of every position, else of the last only
   // Exact float kernels only. Otherwise quantized weights may multiply 8-bit-rounded activations
   // (held to max 0.05 / mean 0.01 of the exact logits, the tolerance llama.cpp itself has).
