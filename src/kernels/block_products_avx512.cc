@@ -77,6 +77,10 @@ void Dots(const StoredRows& k, int64_t n, int64_t j0, int64_t j1, const float* q
   // packed + ((g·chunks + ch)·16 + r)·16, zeros past n and n_q, so that every load below has a
   // constant offset from one pointer.
   float* packed = AllocFloats(groups * chunks * kRows * 16);
+  if (packed == nullptr) {  // out of memory: the reference needs none beyond a row
+    BlockDotsRef(k, n, j0, j1, q, qs, n_q, s, ss);
+    return;
+  }
   for (int64_t g = 0; g < groups; ++g) {
     const int64_t nr = Min(kRows, n_q - g * kRows);
     for (int64_t ch = 0; ch < chunks; ++ch) {
