@@ -179,7 +179,7 @@ template <typename Load16>
 void SplitRowFloats(int64_t n, int64_t kp, uint16_t* out, int64_t i, Load16 load16) {
   for (int64_t s = 0; s < kp / kStep; ++s) {
     const int64_t k = s * kStep, left = Min(kStep, n - k);
-    const auto m0 = static_cast<__mmask16>(left >= 16 ? 0xffff : (1u << left) - 1);
+    const auto m0 = static_cast<__mmask16>(left >= 16 ? 0xffff : left > 0 ? (1u << left) - 1 : 0);
     const auto m1 = static_cast<__mmask16>(left >= 32 ? 0xffff : left > 16 ? (1u << (left - 16)) - 1 : 0);
     StoreStep(load16(k, m0), load16(k + 16, m1), out, s, i);
   }

@@ -258,6 +258,10 @@ void MatMul(const PreparedWeights& w, int64_t n_rows, int64_t cols, const float*
   FRUGAL_CHECK(n_rows <= w.rows().n_rows && cols <= w.rows().cols);
   FRUGAL_CHECK(cols % TraitsOf(w.rows().type).block_elems == 0);  // whole blocks of each row
   const int64_t ys = p.y_stride ? p.y_stride : n_rows;
+  if (cols == 0) {  // empty sums
+    for (int64_t t = 0; t < p.n_tokens; ++t) std::fill_n(y + t * ys, n_rows, 0.0f);
+    return;
+  }
   if (w.amx() != nullptr && !p.exact) {
     const AmxActivations input(x, p.n_tokens, cols, p.x_stride ? p.x_stride : cols);
     ForRows(n_rows, RowSplit{16, AmxPanelRows(input) / 16}, pool,

@@ -109,7 +109,9 @@ class PreparedWeights {
 };
 
 // y[t·y_stride + r] = Σ_{c < cols} w[r][c]·x[t·x_stride + c] for r < n_rows (≤ the rows
-// prepared) and cols ≤ the columns prepared; p.exact must match the preparation.
+// prepared) and cols ≤ the columns prepared (whole blocks of quantized rows); p.exact must match
+// the preparation. Prepared AMX tiles serve any number of tokens (the same head+tail precision
+// as the 16-bit decode path, ~2^-16 of Σ|w·x|).
 void MatMul(const PreparedWeights& w, int64_t n_rows, int64_t cols, const float* x, float* y, const MatMulParams& p,
             ThreadPool* pool);
 

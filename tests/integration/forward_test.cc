@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 
 #include <gtest/gtest.h>
 
@@ -33,10 +34,10 @@ std::vector<int32_t> Ids(int n, int vocab) {
 
 // All-position logits, processing the ids in chunks of `chunk` through `path`.
 std::vector<float> Logits(const model::LoadedModel& m, const std::vector<int32_t>& ids, int chunk,
-                          model::AttentionPath path, model::KvDtype kv = model::KvDtype::kF32) {
+                          model::AttentionPath path, model::KvDtype kv = model::KvDtype::kF32, int threads = 2) {
   model::Transformer tf(m.config, m.weights);
   model::LatentCache cache(m.config.n_layers, static_cast<int>(ids.size()), m.config.mla.latent_width(), kv);
-  ThreadPool pool(2);
+  ThreadPool pool(threads);
   std::vector<float> all, part;
   for (size_t pos = 0; pos < ids.size(); pos += static_cast<size_t>(chunk)) {
     const size_t len = std::min(static_cast<size_t>(chunk), ids.size() - pos);
@@ -80,6 +81,20 @@ INSTANTIATE_TEST_SUITE_P(
                       tools::GeneratorOptions{.preset = "tiny", .q_lora_rank = 0, .kv_b_layout = model::KvBLayout::kLegacy},
                       tools::GeneratorOptions{.preset = "v3-shaped", .skew = true}),
     [](const auto& p) { return p.index == 0 ? std::string("tiny") : p.index == 1 ? std::string("tiny_legacy") : std::string("v3"); });
+
+// Decode over a context long enough for the threads to split the cached rows of the latent sums
+// (from 16·threads² positions) agrees with one thread (which never splits them), and gives the
+// same bits on every run: each sum's order does not depend on scheduling.
+TEST(ForwardTest, LongDecodeAgreesAcrossThreadCountsAndRepeatsExactly) {
+  auto m = Generate({.preset = "tiny"});
+  const std::vector<int32_t> ids = Ids(160, m->config.vocab_size);
+  const auto two = Logits(*m, ids, 1, model::AttentionPath::kAbsorbed, model::KvDtype::kF16, 2);
+  const auto again = Logits(*m, ids, 1, model::AttentionPath::kAbsorbed, model::KvDtype::kF16, 2);
+  const auto one = Logits(*m, ids, 1, model::AttentionPath::kAbsorbed, model::KvDtype::kF16, 1);
+  EXPECT_LT(MaxDiff(two, one), 1e-4);
+  ASSERT_EQ(two.size(), again.size());
+  EXPECT_EQ(0, std::memcmp(two.data(), again.data(), two.size() * sizeof(float))) << "two runs gave different bits";
+}
 
 TEST(ForwardTest, BadInputIsAnError) {
   auto m = Generate({.preset = "tiny"});
