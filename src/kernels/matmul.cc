@@ -10,6 +10,8 @@
 #include "kernels/ops.h"
 #include "kernels/act_quant.h"
 #include "kernels/amx_matmul.h"
+#include "kernels/f32_panels.h"
+#include "kernels/int8_gemm.h"
 #include "util/check.h"
 
 namespace frugal::kernels {
@@ -68,6 +70,8 @@ void ForRows(int64_t n_rows, RowSplit split, ThreadPool* pool, const std::functi
 
 // From this many tokens on, a product runs on AMX tiles (when the CPU has them).
 constexpr int64_t kAmxMinTokens = 8;
+// From this many tokens on, without AMX, on 8-bit activations (int8_gemm.h; AVX-512 VNNI).
+constexpr int64_t kInt8MinTokens = 4;
 
 // One weight matrix times prepared activations, evaluated for any range of weight rows.
 class RowProduct {
@@ -77,6 +81,10 @@ class RowProduct {
     if (x.exact()) return;
     if (x.amx() != nullptr && CanDequantize(w.type)) {
       amx_ = x.amx();
+      return;
+    }
+    if (x.int8() != nullptr && Int8PanelSupports(w.type)) {
+      int8_ = x.int8();
       return;
     }
     if (x.q16() == nullptr) return;
@@ -108,6 +116,7 @@ class RowProduct {
   // the one-row kernel.)
   RowSplit split() const {
     if (amx_ != nullptr) return RowSplit{16, AmxPanelRows(*amx_) / 16};
+    if (int8_ != nullptr) return RowSplit{4, Int8PanelRows(int8_->shape()) / 4};
     const int64_t rows = std::max<int64_t>(16, static_cast<int64_t>((64 << 10) / std::max<uint64_t>(1, w_.row_bytes())));
     return FourRowDecode() ? RowSplit{4, rows / 4} : RowSplit{1, rows};
   }
@@ -116,6 +125,8 @@ class RowProduct {
   void Rows(int64_t begin, int64_t end, float* y, int64_t ys) const {
     if (amx_ != nullptr) {
       AmxRows(w_, *amx_, begin, end, y, ys);
+    } else if (int8_ != nullptr) {
+      Int8Rows(w_, *int8_, begin, end, y, ys);
     } else if (dot_ != nullptr) {
       QuantizedRows(begin, end, y, ys);
     } else {
@@ -208,15 +219,49 @@ class RowProduct {
   DotRowsFn rows4_ = nullptr;
   bool rows4_needs_pairs_ = false;  // rows4_ reads Q16Row::qs_pairs
   const AmxActivations* amx_ = nullptr;
+  const Int8Activations* int8_ = nullptr;
 };
 
 }  // namespace
 
+namespace {
+
+// How activations are prepared for a product (whatever the weight type).
+ProductPath InputPath(int64_t cols, const MatMulParams& p) {
+  if (p.exact) return ProductPath::kExact;
+  if (p.n_tokens >= kAmxMinTokens && AmxUsable() && !p.row_views) return ProductPath::kAmx;
+  if (p.n_tokens >= kInt8MinTokens && Int8ProductsUsable() && !p.row_views && cols % 32 == 0) return ProductPath::kInt8;
+  return ProductPath::kQ16;
+}
+
+}  // namespace
+
+ProductPath PathOf(GgmlType type, int64_t cols, const MatMulParams& p) {
+  const ProductPath input = InputPath(cols, p);
+  if (input == ProductPath::kAmx) return CanDequantize(type) ? input : ProductPath::kExact;
+  if (input == ProductPath::kInt8) return Int8PanelSupports(type) ? input : ProductPath::kExact;
+  return input;
+}
+
+const char* PathName(ProductPath path) {
+  switch (path) {
+    case ProductPath::kExact: return "exact";
+    case ProductPath::kQ16: return "16-bit activations";
+    case ProductPath::kInt8: return "8-bit activations (VNNI)";
+    case ProductPath::kAmx: return "AMX";
+  }
+  return "?";
+}
+
 PreparedInput::PreparedInput(const float* x, int64_t cols, const MatMulParams& p)
     : x_(x), cols_(cols), n_tokens_(p.n_tokens), x_stride_(p.x_stride ? p.x_stride : cols), exact_(p.exact) {
-  if (exact_) return;
-  if (n_tokens_ >= kAmxMinTokens && AmxUsable() && !p.row_views) {
+  const ProductPath path = InputPath(cols, p);
+  if (path == ProductPath::kExact) return;
+  if (path == ProductPath::kAmx) {
     amx_ = std::make_unique<AmxActivations>(x, n_tokens_, cols, x_stride_);
+  } else if (path == ProductPath::kInt8) {
+    // Every type the 16-bit kernels take, the int8 panels take too (others: the exact rows).
+    int8_ = std::make_unique<Int8Activations>(x, n_tokens_, cols, x_stride_);
   } else if (cols % 32 == 0) {
     // Decode-sized inputs also get the pair order of the four-row K-quant kernel (a reordered
     // copy of a few KiB per token).
@@ -248,7 +293,12 @@ void MatMul(const WeightRows& w, const float* x, float* y, const MatMulParams& p
 }
 
 PreparedWeights::PreparedWeights(const WeightRows& w, bool exact) : w_(w) {
-  if (!exact && AmxUsable() && CanDequantize(w.type)) amx_ = std::make_unique<AmxWeights>(w);
+  if (exact) return;
+  if (AmxUsable() && CanDequantize(w.type)) {
+    amx_ = std::make_unique<AmxWeights>(w);
+  } else if (F32PanelsUsable() && CanDequantize(w.type) && !Int8PanelSupports(w.type)) {
+    f32_ = std::make_unique<F32Panels>(w);
+  }
 }
 
 PreparedWeights::~PreparedWeights() = default;
@@ -266,6 +316,13 @@ void MatMul(const PreparedWeights& w, int64_t n_rows, int64_t cols, const float*
     const AmxActivations input(x, p.n_tokens, cols, p.x_stride ? p.x_stride : cols);
     ForRows(n_rows, RowSplit{16, AmxPanelRows(input) / 16}, pool,
             [&](int64_t begin, int64_t end, int) { AmxRows(*w.amx(), input, begin, end, y, ys); });
+    return;
+  }
+  if (w.f32() != nullptr && !p.exact) {
+    const int64_t xs = p.x_stride ? p.x_stride : cols;
+    ForRows(n_rows, RowSplit{F32Panels::kPanelRows, 2}, pool, [&](int64_t begin, int64_t end, int) {
+      F32PanelRowsAvx512(*w.f32(), begin, end, cols, x, xs, p.n_tokens, y, ys);
+    });
     return;
   }
   WeightRows part = w.rows();

@@ -37,17 +37,27 @@ struct MatMulParams {
   int64_t n_tokens = 1;
   int64_t x_stride = 0;  // 0: cols
   int64_t y_stride = 0;  // 0: n_rows
-  // false: Q8_0 weights multiply quantized activations (16-bit, act_quant.h) in integer
-  // arithmetic (SIMD, run-time dispatched); true: the exact float path (dequantized rows, f32
-  // dot products).
+  // false: the fast path — quantized weights multiply quantized activations in integer
+  // arithmetic (16-bit activations below kInt8MinTokens tokens, act_quant.h; 8-bit ones from
+  // there on where AMX is absent, int8_gemm.h), or AMX tiles from kAmxMinTokens tokens on;
+  // true: the exact float path (dequantized rows, f32 dot products).
   bool exact = false;
   // For PreparedInput row views (below): prepared as 16-bit rows in every layout the decode
-  // kernels read, never as AMX tiles, whatever the number of rows.
+  // kernels read, never as AMX tiles or 8-bit rows, whatever the number of rows.
   bool row_views = false;
 };
 void MatMul(const WeightRows& w, const float* x, float* y, const MatMulParams& p, ThreadPool* pool);
 
+// The kernels a product of rows of `type` (`cols` columns) with p.n_tokens activations runs on:
+// the exact float path, 16-bit activations (or exact rows for types without such a kernel),
+// 8-bit activations (int8_gemm.h), or AMX tiles (amx_matmul.h). Each has its own accuracy
+// (ARCHITECTURE "Kernels").
+enum class ProductPath { kExact, kQ16, kInt8, kAmx };
+ProductPath PathOf(GgmlType type, int64_t cols, const MatMulParams& p);
+const char* PathName(ProductPath path);
+
 class AmxActivations;
+class Int8Activations;
 class Q16Rows;
 
 // Activations prepared once for any number of products with matrices of `cols` columns (gate
@@ -72,6 +82,7 @@ class PreparedInput {
   int64_t x_stride() const { return x_stride_; }
   bool exact() const { return exact_; }
   const AmxActivations* amx() const { return amx_.get(); }  // null unless the AMX path applies
+  const Int8Activations* int8() const { return int8_.get(); }  // null unless the int8 path applies
   const Q16Rows* q16() const { return q16_; }              // null on the exact and AMX paths
   int64_t q16_row(int64_t t) const { return q16_first_ + t * q16_step_; }  // row of q16() for token t
 
@@ -80,6 +91,7 @@ class PreparedInput {
   int64_t cols_, n_tokens_, x_stride_;
   bool exact_;
   std::unique_ptr<AmxActivations> amx_;
+  std::unique_ptr<Int8Activations> int8_;
   std::unique_ptr<Q16Rows> q16_owned_;
   const Q16Rows* q16_ = nullptr;  // q16_owned_, or the viewed input's
   int64_t q16_first_ = 0, q16_step_ = 1;
@@ -89,11 +101,13 @@ class PreparedInput {
 void MatMul(const WeightRows& w, const PreparedInput& x, float* y, int64_t y_stride, ThreadPool* pool);
 
 class AmxWeights;
+class F32Panels;
 
 // Weight rows prepared once for several products with different inputs that may use only the
 // first rows and columns (a head's keys and values against successive query blocks in prefill
 // attention): on the fast path with AMX the rows are split into tiles once, not once a product;
-// otherwise only the rows are kept. Read-only once built; `w` must outlive it.
+// without AMX, float rows (f32/f16/bf16) are packed into f32 panels once (f32_panels.h) and
+// quantized rows are kept for the int8 products. Read-only once built; `w` must outlive it.
 class PreparedWeights {
  public:
   PreparedWeights(const WeightRows& w, bool exact);
@@ -102,10 +116,12 @@ class PreparedWeights {
   PreparedWeights& operator=(const PreparedWeights&) = delete;
   const WeightRows& rows() const { return w_; }
   const AmxWeights* amx() const { return amx_.get(); }  // null unless split for AMX
+  const F32Panels* f32() const { return f32_.get(); }  // null unless packed into f32 panels
 
  private:
   WeightRows w_;
   std::unique_ptr<AmxWeights> amx_;
+  std::unique_ptr<F32Panels> f32_;
 };
 
 // y[t·y_stride + r] = Σ_{c < cols} w[r][c]·x[t·x_stride + c] for r < n_rows (≤ the rows

@@ -9,6 +9,7 @@
 #include "kernels/act_quant.h"
 #include "kernels/dequantize.h"
 #include "kernels/float_dot.h"
+#include "kernels/int8_gemm.h"
 #include "kernels/matmul.h"
 #include "kernels/ops.h"
 #include "kernels/quantize.h"
@@ -52,12 +53,20 @@ TEST_P(MatMulTypes, MatchesDoubleLoop) {
   ThreadPool pool(2);
   for (int64_t n : {int64_t{1}, tokens}) {  // decode-sized and batched paths
     std::fill(y.begin(), y.end(), -7.0f);
-    MatMul(m.rows, x.data(), y.data(), {.n_tokens = n, .x_stride = xs, .y_stride = ys}, &pool);
+    const MatMulParams p{.n_tokens = n, .x_stride = xs, .y_stride = ys};
+    MatMul(m.rows, x.data(), y.data(), p, &pool);
+    const bool int8 = PathOf(type, cols, p) == ProductPath::kInt8;
     for (int64_t t = 0; t < n; ++t) {
       for (int64_t r = 0; r < rows; ++r) {
-        double ref = 0;
-        for (int64_t k = 0; k < cols; ++k) ref += static_cast<double>(m.dense[r * cols + k]) * x[t * xs + k];
-        EXPECT_NEAR(y[t * ys + r], ref, 1e-4 * std::sqrt(static_cast<double>(cols))) << n << ": " << t << "," << r;
+        double ref = 0, magnitude = 0;
+        for (int64_t k = 0; k < cols; ++k) {
+          ref += static_cast<double>(m.dense[r * cols + k]) * x[t * xs + k];
+          magnitude += std::fabs(static_cast<double>(m.dense[r * cols + k]) * x[t * xs + k]);
+        }
+        // 8-bit activations: their rounding bound (int8_gemm_test shows it is tight); else 16-bit.
+        const double bound = int8 ? Int8RoundingBound(&m.dense[r * cols], &x[t * xs], cols) + 1e-5 * magnitude
+                                  : 1e-4 * std::sqrt(static_cast<double>(cols));
+        EXPECT_NEAR(y[t * ys + r], ref, bound) << n << ": " << t << "," << r;
       }
       EXPECT_EQ(y[t * ys + rows], -7.0f) << "wrote past n_rows";
     }

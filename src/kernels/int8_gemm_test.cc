@@ -1,0 +1,213 @@
+// The int8 products (int8_gemm.h): the activation quantization against its definition, the
+// block decomposition against the dequantizer, the scalar product against a double-precision
+// product of the dequantized weights and the *quantized* activations (so only float rounding
+// remains), the AVX-512 pack and kernel against the scalar ones, and the whole path against the
+// exact product within the bound that 8-bit activations allow (½·dx·Σ|w| per block).
+#include "kernels/int8_gemm.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "kernels/dequantize.h"
+#include "kernels/int8_gemm_internal.h"
+#include "kernels/quantize.h"
+#include "util/rng.h"
+
+namespace frugal::kernels {
+namespace {
+
+const GgmlType kTypes[] = {GgmlType::kQ8_0, GgmlType::kQ4_0, GgmlType::kQ4_1, GgmlType::kQ5_0,
+                           GgmlType::kQ5_1, GgmlType::kQ4_K, GgmlType::kQ5_K, GgmlType::kQ6_K};
+
+struct Matrix {
+  GgmlType type;
+  int64_t rows, cols;
+  std::vector<std::byte> bytes;
+  std::vector<float> dense;  // the stored values as f32
+  WeightRows view() const { return {bytes.data(), type, cols, rows}; }
+};
+
+Matrix MakeMatrix(GgmlType type, int64_t rows, int64_t cols, Rng& rng) {
+  Matrix m{type, rows, cols, std::vector<std::byte>(RowBytes(type, static_cast<uint64_t>(cols)) * static_cast<uint64_t>(rows)),
+           std::vector<float>(static_cast<size_t>(rows * cols))};
+  std::vector<float> row(static_cast<size_t>(cols));
+  const uint64_t rb = RowBytes(type, static_cast<uint64_t>(cols));
+  for (int64_t r = 0; r < rows; ++r) {
+    // Rows with a positive mean, so that the per-block offsets (Q4_1, K-quant minimums) matter.
+    for (float& v : row) v = static_cast<float>(rng.Gaussian() + 0.3);
+    QuantizeRow(type, row.data(), m.bytes.data() + rb * static_cast<uint64_t>(r), cols);
+    DequantizeRow(type, m.bytes.data() + rb * static_cast<uint64_t>(r), m.dense.data() + r * cols, cols);
+  }
+  return m;
+}
+
+// n_tokens rows of cols values.
+std::vector<float> Activations(int64_t n_tokens, int64_t cols, Rng& rng) {
+  std::vector<float> x(static_cast<size_t>(n_tokens * cols));
+  for (size_t i = 0; i < x.size(); ++i) {
+    // In every row, block 3 an outlier block (40× the others) and block 2 all zeros.
+    const int64_t block = static_cast<int64_t>(i) % cols / 32;
+    const double scale = block == 3 ? 40.0 : block == 2 ? 0.0 : 1.0;
+    x[i] = static_cast<float>(scale * rng.Gaussian());
+  }
+  return x;
+}
+
+int64_t ColsFor(GgmlType type) { return TraitsOf(type).block_elems == 256 ? 768 : 160; }  // 160: a half chunk at the end
+
+std::string Name(GgmlType type) { return std::string(TypeName(type)); }
+
+TEST(Int8GemmTest, TokenQuantizationFollowsItsDefinition) {
+  Rng rng(5);
+  const Int8Shape s{96};  // 3 blocks: 2 chunks, the second half padding
+  const std::vector<float> x = Activations(1, s.cols, rng);
+  const Int8Activations a(x.data(), 1, s.cols, s.cols);
+  for (int64_t b = 0; b < s.blocks(); ++b) {
+    float amax = 0;
+    for (int j = 0; j < 32; ++j) amax = std::max(amax, std::fabs(x[static_cast<size_t>(32 * b + j)]));
+    const float d = amax / 127.0f;
+    EXPECT_EQ(a.dx(0)[b], d) << b;
+    int sum = 0;
+    for (int j = 0; j < 32; ++j) {
+      const int q = a.u(0)[32 * b + j] - 128;
+      sum += q;
+      const float v = x[static_cast<size_t>(32 * b + j)];
+      EXPECT_LE(std::fabs(v - d * static_cast<float>(q)), 0.5f * d * 1.0001f + 1e-30f) << b << " " << j;
+      EXPECT_EQ(a.lane_scale(0)[8 * b + j / 4], d);
+    }
+    EXPECT_FLOAT_EQ(a.sx(0)[b], d * static_cast<float>(sum));
+  }
+  for (int64_t k = 96; k < s.padded_cols(); ++k) EXPECT_EQ(a.u(0)[k], 128) << k;   // zero activations
+  for (int64_t l = 24; l < s.padded_cols() / 4; ++l) EXPECT_EQ(a.lane_scale(0)[l], 0.0f);
+  for (int64_t b = 3; b < s.padded_blocks(); ++b) EXPECT_EQ(a.dx(0)[b], 0.0f);
+}
+
+TEST(Int8GemmTest, BlocksDecomposeToTheDequantizedValues) {
+  Rng rng(7);
+  for (GgmlType type : kTypes) {
+    const Matrix m = MakeMatrix(type, 2, ColsFor(type), rng);
+    for (int64_t r = 0; r < m.rows; ++r) {
+      for (int64_t j = 0; j < m.cols / 32; ++j) {
+        Block32 b;
+        DecomposeBlock32(type, m.view().row(r), j, &b);
+        for (int k = 0; k < 32; ++k) {
+          const float want = m.dense[static_cast<size_t>(r * m.cols + 32 * j + k)];
+          const float got = b.scale[k / 4] * static_cast<float>(b.q[k]) + b.m;
+          ASSERT_NEAR(got, want, 2e-6f * (std::fabs(want) + std::fabs(b.m)) + 1e-30f) << Name(type) << " " << j << " " << k;
+        }
+      }
+    }
+  }
+}
+
+// y[t, r] from the dequantized weights and the dequantized 8-bit activations, in double: what
+// the int8 path computes up to float rounding.
+std::vector<double> QuantizedProduct(const Matrix& m, const Int8Activations& a) {
+  std::vector<double> y(static_cast<size_t>(a.n_tokens() * m.rows));
+  for (int64_t t = 0; t < a.n_tokens(); ++t) {
+    for (int64_t r = 0; r < m.rows; ++r) {
+      double s = 0;
+      for (int64_t k = 0; k < m.cols; ++k) {
+        s += static_cast<double>(m.dense[static_cast<size_t>(r * m.cols + k)]) * a.dx(t)[k / 32] * (a.u(t)[k] - 128);
+      }
+      y[static_cast<size_t>(t * m.rows + r)] = s;
+    }
+  }
+  return y;
+}
+
+double AbsSum(const Matrix& m, const float* x, int64_t r) {
+  double s = 0;
+  for (int64_t k = 0; k < m.cols; ++k) s += std::fabs(static_cast<double>(m.dense[static_cast<size_t>(r * m.cols + k)]) * x[k]);
+  return s;
+}
+
+TEST(Int8GemmTest, ReferenceAndAvx512MatchTheQuantizedProduct) {
+  Rng rng(11);
+  for (GgmlType type : kTypes) {
+    const int64_t rows = 13, cols = ColsFor(type);  // 13: a partial last quad
+    const Matrix m = MakeMatrix(type, rows, cols, rng);
+    for (int64_t n_tokens : {1, 3, 4, 7, 9}) {  // partial token tiles
+      const std::vector<float> x = Activations(n_tokens, cols, rng);
+      const Int8Activations a(x.data(), n_tokens, cols, cols);
+      const std::vector<double> want = QuantizedProduct(m, a);
+      std::vector<float> ref(static_cast<size_t>(n_tokens * rows), -1.0f), fast(ref);
+      Int8Rows(m.view(), a, 0, rows, ref.data(), rows, /*reference=*/true);
+      if (Int8ProductsUsable()) Int8Rows(m.view(), a, 0, rows, fast.data(), rows);
+      for (int64_t t = 0; t < n_tokens; ++t) {
+        for (int64_t r = 0; r < rows; ++r) {
+          const size_t i = static_cast<size_t>(t * rows + r);
+          // float rounding of sums of ~cols terms, each up to |w·x| (the integers are exact)
+          const double tol = 1e-5 * AbsSum(m, x.data() + t * cols, r) + 1e-6;
+          EXPECT_NEAR(ref[i], want[i], tol) << Name(type) << " tokens " << n_tokens << " t " << t << " r " << r;
+          if (Int8ProductsUsable()) {
+            EXPECT_NEAR(fast[i], want[i], tol) << Name(type) << " tokens " << n_tokens << " t " << t << " r " << r;
+          }
+        }
+      }
+    }
+  }
+  if (!Int8ProductsUsable()) GTEST_SKIP() << "AVX-512 VNNI absent: only the reference ran";
+}
+
+TEST(Int8GemmTest, Avx512PackMatchesTheReferencePack) {
+  if (!Int8ProductsUsable()) GTEST_SKIP() << "AVX-512 VNNI absent";
+  Rng rng(13);
+  for (GgmlType type : {GgmlType::kQ8_0, GgmlType::kQ4_K}) {
+    for (int64_t cols : {TraitsOf(type).block_elems == 256 ? int64_t{512} : int64_t{96}, int64_t{1024}}) {
+      const Matrix m = MakeMatrix(type, 6, cols, rng);
+      const Int8Shape s{cols};
+      const uint64_t quad = Int8Panel::QuadBytes(s);
+      AlignedBuffer<uint8_t> ref(2 * quad), fast(2 * quad);
+      PackInt8PanelRef(m.view(), 0, 6, ref.data());
+      PackInt8PanelAvx512(m.view(), 0, 6, fast.data());
+      const uint64_t weights = static_cast<uint64_t>(s.chunks() * 512);
+      for (int q = 0; q < 2; ++q) {
+        // weights and lane scales: the same bytes
+        EXPECT_EQ(0, std::memcmp(ref.data() + q * quad, fast.data() + q * quad, weights)) << Name(type) << " quad " << q;
+        const float* ra = reinterpret_cast<const float*>(ref.data() + q * quad + weights);
+        const float* fa = reinterpret_cast<const float*>(fast.data() + q * quad + weights);
+        for (int64_t i = 0; i < 8 * s.padded_blocks(); ++i) {  // A (sums in another order) and m
+          EXPECT_NEAR(fa[i], ra[i], 1e-5 * std::fabs(ra[i]) + 1e-6) << Name(type) << " quad " << q << " term " << i;
+        }
+      }
+    }
+  }
+}
+
+// The whole fast path (MatMul picks int8 from 4 tokens on without AMX) against the exact
+// product: within ½·dx·Σ|w| per block (the activation rounding) plus float rounding — a bound
+// that a lost block of 32 (a chunk or lane mix-up) exceeds in most outputs (checked).
+TEST(Int8GemmTest, MatMulIsWithinTheActivationRoundingOfExact) {
+  Rng rng(17);
+  for (GgmlType type : kTypes) {
+    const int64_t rows = 37, cols = ColsFor(type), n_tokens = 11;
+    const Matrix m = MakeMatrix(type, rows, cols, rng);
+    const std::vector<float> x = Activations(n_tokens, cols, rng);
+    std::vector<float> fast(static_cast<size_t>(n_tokens * rows)), exact(fast.size());
+    MatMul(m.view(), x.data(), fast.data(), {.n_tokens = n_tokens}, nullptr);
+    MatMul(m.view(), x.data(), exact.data(), {.n_tokens = n_tokens, .exact = true}, nullptr);
+    const Int8Activations a(x.data(), n_tokens, cols, cols);
+    int missed = 0;  // outputs where dropping block 3 would stay within the bound
+    for (int64_t t = 0; t < n_tokens; ++t) {
+      for (int64_t r = 0; r < rows; ++r) {
+        double bound = 1e-5 * AbsSum(m, x.data() + t * cols, r) + 1e-6, block3 = 0;
+        for (int64_t k = 0; k < cols; ++k) {
+          const double w = m.dense[static_cast<size_t>(r * cols + k)];
+          bound += 0.5 * a.dx(t)[k / 32] * std::fabs(w);
+          if (k / 32 == 3) block3 += w * x[static_cast<size_t>(t * cols + k)];
+        }
+        const size_t i = static_cast<size_t>(t * rows + r);
+        EXPECT_NEAR(fast[i], exact[i], bound) << Name(type) << " t " << t << " r " << r;
+        missed += std::fabs(block3) <= bound;
+      }
+    }
+    EXPECT_LT(missed, n_tokens * rows / 5) << Name(type);
+  }
+}
+
+}  // namespace
+}  // namespace frugal::kernels
