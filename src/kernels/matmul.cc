@@ -44,6 +44,8 @@ float Dot(const float* a, const float* b, int64_t n) {
 
 namespace {
 
+bool IsFloatType(GgmlType type) { return type == GgmlType::kF32 || type == GgmlType::kF16 || type == GgmlType::kBF16; }
+
 // How a product's rows are shared among threads: in whole granules (the last may be partial),
 // and, when chunk > 0, taken dynamically `chunk` granules at a time.
 struct RowSplit {
@@ -87,6 +89,10 @@ class RowProduct {
       int8_ = x.int8();
       return;
     }
+    if (x.int8() != nullptr && IsFloatType(w.type)) {  // many tokens, no AMX: f32 panels of the rows
+      f32_panels_ = true;
+      return;
+    }
     if (x.q16() == nullptr) return;
     const IsaLevel isa = DetectedIsa();
     if (w.type == GgmlType::kQ8_0) {
@@ -117,6 +123,9 @@ class RowProduct {
   RowSplit split() const {
     if (amx_ != nullptr) return RowSplit{16, AmxPanelRows(*amx_) / 16};
     if (int8_ != nullptr) return RowSplit{4, Int8PanelRows(int8_->shape()) / 4};
+    if (f32_panels_) {  // ~64 KiB of packed rows a unit
+      return RowSplit{F32Panels::kPanelRows, std::max<int64_t>(1, (16 << 10) / std::max<int64_t>(1, w_.cols) / F32Panels::kPanelRows)};
+    }
     const int64_t rows = std::max<int64_t>(16, static_cast<int64_t>((64 << 10) / std::max<uint64_t>(1, w_.row_bytes())));
     return FourRowDecode() ? RowSplit{4, rows / 4} : RowSplit{1, rows};
   }
@@ -127,6 +136,8 @@ class RowProduct {
       AmxRows(w_, *amx_, begin, end, y, ys);
     } else if (int8_ != nullptr) {
       Int8Rows(w_, *int8_, begin, end, y, ys);
+    } else if (f32_panels_) {
+      F32Rows(begin, end, y, ys);
     } else if (dot_ != nullptr) {
       QuantizedRows(begin, end, y, ys);
     } else {
@@ -176,6 +187,16 @@ class RowProduct {
     }
   }
 
+  // Rows [begin, end) packed into f32 panels here, times every token (f32 arithmetic).
+  void F32Rows(int64_t begin, int64_t end, float* y, int64_t ys) const {
+    WeightRows part = w_;
+    part.data = w_.row(begin);
+    part.n_rows = end - begin;
+    part.stride_bytes = w_.row_stride();
+    const F32Panels panels(part);
+    F32PanelRowsAvx512(panels, 0, end - begin, w_.cols, x_.x(), x_.x_stride(), x_.n_tokens(), y + begin, ys);
+  }
+
   // The exact float path: each row dequantized once (f32 rows read in place), f32 dot products;
   // tokens in tiles so that their activations stay in cache across the rows.
   void ExactRows(int64_t begin, int64_t end, float* y, int64_t ys) const {
@@ -220,6 +241,7 @@ class RowProduct {
   bool rows4_needs_pairs_ = false;  // rows4_ reads Q16Row::qs_pairs
   const AmxActivations* amx_ = nullptr;
   const Int8Activations* int8_ = nullptr;
+  bool f32_panels_ = false;
 };
 
 }  // namespace
@@ -239,7 +261,9 @@ ProductPath InputPath(int64_t cols, const MatMulParams& p) {
 ProductPath PathOf(GgmlType type, int64_t cols, const MatMulParams& p) {
   const ProductPath input = InputPath(cols, p);
   if (input == ProductPath::kAmx) return CanDequantize(type) ? input : ProductPath::kExact;
-  if (input == ProductPath::kInt8) return Int8PanelSupports(type) ? input : ProductPath::kExact;
+  if (input == ProductPath::kInt8) {
+    return Int8PanelSupports(type) ? input : IsFloatType(type) ? ProductPath::kF32Panels : ProductPath::kExact;
+  }
   return input;
 }
 
@@ -249,6 +273,7 @@ const char* PathName(ProductPath path) {
     case ProductPath::kQ16: return "16-bit activations";
     case ProductPath::kInt8: return "8-bit activations (VNNI)";
     case ProductPath::kAmx: return "AMX";
+    case ProductPath::kF32Panels: return "f32 panels";
   }
   return "?";
 }

@@ -50,9 +50,9 @@ void MatMul(const WeightRows& w, const float* x, float* y, const MatMulParams& p
 
 // The kernels a product of rows of `type` (`cols` columns) with p.n_tokens activations runs on:
 // the exact float path, 16-bit activations (or exact rows for types without such a kernel),
-// 8-bit activations (int8_gemm.h), or AMX tiles (amx_matmul.h). Each has its own accuracy
-// (ARCHITECTURE "Kernels").
-enum class ProductPath { kExact, kQ16, kInt8, kAmx };
+// 8-bit activations (int8_gemm.h), f32 panels of float rows (f32_panels.h; f32 arithmetic),
+// or AMX tiles (amx_matmul.h). Each has its own accuracy (ARCHITECTURE "Kernels").
+enum class ProductPath { kExact, kQ16, kInt8, kF32Panels, kAmx };
 ProductPath PathOf(GgmlType type, int64_t cols, const MatMulParams& p);
 const char* PathName(ProductPath path);
 
