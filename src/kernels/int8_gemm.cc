@@ -31,15 +31,12 @@ bool Int8PanelSupports(GgmlType type) {
 
 bool Int8ProductsUsable() { return DetectedIsa() == IsaLevel::kAvx512Vnni; }
 
-__attribute__((target_clones("avx512f", "avx2", "default")))
 void QuantizeInt8Token(const float* x, Int8Shape s, uint8_t* out) {
   uint8_t* u = out;
-  float* lane_scale = reinterpret_cast<float*>(out + s.padded_cols());
-  float* dx = lane_scale + s.padded_cols() / 4;
+  float* dx = reinterpret_cast<float*>(out + s.padded_cols());
   float* sx = dx + s.padded_blocks();
-  const int64_t nb = s.blocks();
-  for (int64_t b = 0; b < nb; ++b) {
-    const int64_t k0 = 32 * b, n = std::min<int64_t>(32, s.cols - k0);
+  for (int64_t b = 0; b < s.padded_blocks(); ++b) {
+    const int64_t k0 = 32 * b, n = std::clamp<int64_t>(s.cols - k0, 0, 32);
     float amax = 0;
     for (int64_t j = 0; j < n; ++j) amax = std::max(amax, std::fabs(x[k0 + j]));
     const float d = amax / 127.0f;
@@ -52,20 +49,17 @@ void QuantizeInt8Token(const float* x, Int8Shape s, uint8_t* out) {
         q = static_cast<int32_t>(v + (v >= 0 ? 0.5f : -0.5f));  // half away from zero
       }
       sum += q;
-      u[k0 + j] = static_cast<uint8_t>(q + 128);
+      u[Int8InterleavedOffset(k0 + j)] = static_cast<uint8_t>(q + 128);
     }
-    for (int j = 0; j < 8; ++j) lane_scale[8 * b + j] = d;
     dx[b] = d;
     sx[b] = d * static_cast<float>(sum);
   }
-  for (int64_t k = 32 * nb; k < s.padded_cols(); ++k) u[k] = 128;
-  for (int64_t l = 8 * nb; l < s.padded_cols() / 4; ++l) lane_scale[l] = 0.0f;
-  for (int64_t b = nb; b < s.padded_blocks(); ++b) dx[b] = sx[b] = 0.0f;
 }
 
 Int8Activations::Int8Activations(const float* x, int64_t n_tokens, int64_t cols, int64_t x_stride)
     : n_tokens_(n_tokens), shape_{cols}, storage_(static_cast<size_t>(n_tokens) * TokenBytes(shape_), /*zeroed=*/false) {
-  for (int64_t t = 0; t < n_tokens; ++t) QuantizeInt8Token(x + t * x_stride, shape_, storage_.data() + t * TokenBytes(shape_));
+  const QuantizeInt8Fn quantize = Int8ProductsUsable() ? QuantizeInt8TokenAvx512 : QuantizeInt8Token;
+  for (int64_t t = 0; t < n_tokens; ++t) quantize(x + t * x_stride, shape_, storage_.data() + t * TokenBytes(shape_));
 }
 
 void DecomposeBlock32(GgmlType type, const std::byte* row, int64_t j, Block32* out) {
@@ -166,35 +160,18 @@ void DecomposeBlock32(GgmlType type, const std::byte* row, int64_t j, Block32* o
   }
 }
 
-namespace {
-
-// The parts of quad q of a panel.
-struct QuadParts {
-  int8_t* w(int64_t c, int r) const { return reinterpret_cast<int8_t*>(base + c * 512 + r * 64); }
-  float* scale(int64_t c, int r) const { return reinterpret_cast<float*>(base + c * 512 + 256 + r * 64); }
-  float* a(int r) const { return reinterpret_cast<float*>(base + s.chunks() * 512) + r * s.padded_blocks(); }
-  float* m(int r) const { return a(4) + r * s.padded_blocks(); }
-  uint8_t* base;
-  Int8Shape s;
-};
-
-}  // namespace
-
-void FinishQuadBlockTerms(uint8_t* quad, Int8Shape s) {
-  const QuadParts p{quad, s};
-  for (int r = 0; r < 4; ++r) {
-    for (int64_t b = 0; b < s.padded_blocks(); ++b) {
-      float sum = 0.0f;
-      if (b < 2 * s.chunks()) {
-        const int64_t c = b / 2;
-        const int8_t* w = p.w(c, r) + 32 * (b % 2);
-        const float* sc = p.scale(c, r) + 8 * (b % 2);
-        for (int lane = 0; lane < 8; ++lane) {
-          const int32_t lane_sum = w[4 * lane] + w[4 * lane + 1] + w[4 * lane + 2] + w[4 * lane + 3];
-          sum += sc[lane] * static_cast<float>(lane_sum);
+void FinishGroupStarts(const QuadGroup& q, int halves) {
+  for (int h = 0; h < 2; ++h) {
+    for (int r = 0; r < 4; ++r) {
+      for (int j = 0; j < 16; ++j) {
+        int32_t sum = 0;
+        if (h < halves) {
+          for (int c = 8 / halves * h; c < 8 / halves * (h + 1); ++c) {
+            for (int i = 0; i < 4; ++i) sum += q.w(c, r)[4 * j + i];
+          }
         }
+        q.start(h, r)[j] = -128 * sum;
       }
-      p.a(r)[b] = -128.0f * sum;
     }
   }
 }
@@ -202,46 +179,49 @@ void FinishQuadBlockTerms(uint8_t* quad, Int8Shape s) {
 void PackInt8PanelRef(const WeightRows& w, int64_t begin, int64_t end, uint8_t* panel) {
   const Int8Shape s{w.cols};
   const int64_t nb = s.blocks();
+  const int halves = Int8Panel::HalvesOf(w.type);
   for (int64_t r0 = begin; r0 < end; r0 += 4) {
-    const QuadParts p{panel + static_cast<uint64_t>((r0 - begin) / 4) * Int8Panel::QuadBytes(s), s};
-    for (int r = 0; r < 4; ++r) {
-      float* m = p.m(r);
-      for (int64_t b = 0; b < s.padded_blocks(); ++b) m[b] = 0.0f;
-      for (int64_t b = 0; b < 2 * s.chunks(); ++b) {
-        int8_t* q = p.w(b / 2, r) + 32 * (b % 2);
-        float* sc = p.scale(b / 2, r) + 8 * (b % 2);
-        if (r0 + r >= end || b >= nb) {  // padding: zero weights
-          std::fill_n(q, 32, int8_t{0});
-          std::fill_n(sc, 8, 0.0f);
-          continue;
+    uint8_t* quad = panel + static_cast<uint64_t>((r0 - begin) / 4) * Int8Panel::QuadBytes(s);
+    for (int64_t g = 0; g < s.groups(); ++g) {
+      const QuadGroup q = GroupOf(quad, g);
+      for (int r = 0; r < 4; ++r) {
+        for (int j = 0; j < 16; ++j) {
+          const int64_t b = 16 * g + j;
+          Block32 block{};  // padding: zero weights, scales and offsets
+          if (r0 + r < end && b < nb) DecomposeBlock32(w.type, w.row(r0 + r), b, &block);
+          for (int i = 0; i < 32; ++i) q.w(i / 4, r)[4 * j + i % 4] = block.q[i];
+          q.scale(0, r)[j] = block.scale[0];
+          q.scale(1, r)[j] = block.scale[4];
+          q.m(r)[j] = block.m;
+          for (int l = 0; l < 8; ++l) FRUGAL_CHECK(block.scale[l] == block.scale[l < 4 ? 0 : 4]);  // per half block
         }
-        Block32 block;
-        DecomposeBlock32(w.type, w.row(r0 + r), b, &block);
-        std::memcpy(q, block.q, 32);
-        std::copy_n(block.scale, 8, sc);
-        m[b] = block.m;
       }
+      FinishGroupStarts(q, halves);
     }
-    FinishQuadBlockTerms(p.base, s);
   }
 }
 
-void Int8QuadRef(const uint8_t* quad, Int8Shape s, const Int8Activations& x, int64_t t0, int n_tok, float* out) {
-  const QuadParts p{const_cast<uint8_t*>(quad), s};
+void Int8QuadRef(const uint8_t* quad, GgmlType type, const Int8Activations& x, int64_t t0, int n_tok, float* out) {
+  const Int8Shape s = x.shape();
+  const int halves = Int8Panel::HalvesOf(type);
   for (int r = 0; r < 4; ++r) {
     for (int t = 0; t < n_tok; ++t) {
-      const uint8_t* u = x.u(t0 + t);
-      const float* ls = x.lane_scale(t0 + t);
       float lanes[16] = {};
-      for (int64_t c = 0; c < s.chunks(); ++c) {
-        for (int lane = 0; lane < 16; ++lane) {
-          int32_t sum = 0;
-          for (int k = 0; k < 4; ++k) sum += u[64 * c + 4 * lane + k] * p.w(c, r)[4 * lane + k];
-          lanes[lane] += static_cast<float>(sum) * (ls[16 * c + lane] * p.scale(c, r)[lane]);
+      for (int64_t g = 0; g < s.groups(); ++g) {
+        const QuadGroup q = GroupOf(const_cast<uint8_t*>(quad), g);
+        const uint8_t* u = x.u(t0 + t) + 512 * g;
+        const float* dx = x.dx(t0 + t) + 16 * g;
+        const float* sx = x.sx(t0 + t) + 16 * g;
+        for (int h = 0; h < halves; ++h) {
+          for (int j = 0; j < 16; ++j) {
+            int32_t sum = q.start(h, r)[j];
+            for (int c = 8 / halves * h; c < 8 / halves * (h + 1); ++c) {
+              for (int i = 0; i < 4; ++i) sum += u[64 * c + 4 * j + i] * q.w(c, r)[4 * j + i];
+            }
+            lanes[j] += static_cast<float>(sum) * (q.scale(h, r)[j] * dx[j]);
+          }
         }
-      }
-      for (int64_t b = 0; b < s.padded_blocks(); ++b) {
-        lanes[b % 16] += p.a(r)[b] * x.dx(t0 + t)[b] + p.m(r)[b] * x.sx(t0 + t)[b];
+        for (int j = 0; j < 16; ++j) lanes[j] += q.m(r)[j] * sx[j];
       }
       float sum = 0.0f;
       for (float v : lanes) sum += v;
@@ -284,7 +264,7 @@ void Int8Rows(const WeightRows& w, const Int8Activations& x, int64_t begin, int6
         const int n_tok = static_cast<int>(std::min<int64_t>(4, x.n_tokens() - t0));
         for (int64_t q = 0; q < quads; ++q) {
           float out[16];
-          Int8QuadRef(panel.data() + q * quad_bytes, s, x, t0, n_tok, out);
+          Int8QuadRef(panel.data() + q * quad_bytes, w.type, x, t0, n_tok, out);
           for (int t = 0; t < n_tok; ++t) {
             for (int r = 0; r < 4 && p0 + 4 * q + r < p1; ++r) y[(t0 + t) * ys + p0 + 4 * q + r] = out[4 * t + r];
           }
@@ -292,7 +272,7 @@ void Int8Rows(const WeightRows& w, const Int8Activations& x, int64_t begin, int6
       }
     } else {
       PackInt8PanelAvx512(w, p0, p1, panel.data());
-      Int8PanelTimesTokensAvx512(panel.data(), quads, s, x, y + p0, ys, p1 - p0);
+      Int8PanelTimesTokensAvx512(panel.data(), quads, w.type, x, y + p0, ys, p1 - p0);
     }
   }
 }

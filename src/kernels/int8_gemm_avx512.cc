@@ -1,133 +1,154 @@
-// The int8 products on AVX-512 VNNI (int8_gemm.h): Q8_0 and Q4_K rows packed in registers,
-// and the 4-row × 4-token kernel. Compiled with AVX-512 F/BW/VL/VNNI flags; called only when
-// the CPU has them. Everything local has internal linkage and no std:: template is used (no weak
-// symbols, ARCHITECTURE "Kernels").
+// The int8 products on AVX-512 VNNI (int8_gemm.h): activation quantization, Q8_0 and Q4_K rows
+// packed in registers, and the 4-row × 4-token kernel. Compiled with AVX-512 F/BW/VL/VNNI flags;
+// called only when the CPU has them. Everything local has internal linkage and no std:: template
+// is used (no weak symbols, ARCHITECTURE "Kernels").
 #include <immintrin.h>
-
-#include <cstring>
 
 #include "kernels/avx512_sums.h"
 #include "kernels/int8_gemm_internal.h"
 #include "kernels/quant_blocks.h"
+
+// (GCC 12 bug 105593: the AVX-512 shuffle intrinsics read an "uninitialized" placeholder.)
+#pragma GCC diagnostic ignored "-Wuninitialized"
 
 namespace frugal::kernels {
 namespace {
 
 float HalfToFloat(uint16_t h) { return _cvtsh_ss(h); }
 
-float Sum8(__m256 v) {
-  const __m128 x = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  const __m128 h2 = _mm_add_ps(x, _mm_movehl_ps(x, x));
-  return _mm_cvtss_f32(_mm_add_ss(h2, _mm_movehdup_ps(h2)));
-}
-
-// 16 lane scales: the first 8 lanes s0, the last 8 s1.
-__m512 TwoScales(float s0, float s1) { return _mm512_mask_blend_ps(0xFF00, _mm512_set1_ps(s0), _mm512_set1_ps(s1)); }
-
-struct Quad {
-  uint8_t* base;
-  Int8Shape s;
-  uint8_t* w(int64_t c, int r) const { return base + c * 512 + r * 64; }
-  float* scale(int64_t c, int r) const { return reinterpret_cast<float*>(base + c * 512 + 256 + r * 64); }
-  float* a(int r) const { return reinterpret_cast<float*>(base + s.chunks() * 512) + r * s.padded_blocks(); }
-  float* m(int r) const { return a(4) + r * s.padded_blocks(); }
-};
-
-void ZeroFloats(float* p, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) p[i] = 0.0f;
-}
-
-void PackRowQ8_0(const std::byte* row, const Quad& q, int r) {
-  const auto* blocks = reinterpret_cast<const BlockQ8_0*>(row);
-  const int64_t nb = q.s.blocks();
-  for (int64_t c = 0; c < q.s.chunks(); ++c) {
-    const BlockQ8_0& b0 = blocks[2 * c];
-    const __m256i w0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b0.qs));
-    __m256i w1 = _mm256_setzero_si256();
-    float d1 = 0.0f;
-    if (2 * c + 1 < nb) {
-      w1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blocks[2 * c + 1].qs));
-      d1 = HalfToFloat(blocks[2 * c + 1].d);
+// Natural order → interleaved order of one group. in[i] holds blocks 2i and 2i + 1 (32 bytes
+// each, natural column order); out[c] gets lane j = bytes 4c..4c+3 of block j. The 8 dword
+// pairs (c, 8 + c) of each input are made adjacent, then an 8 × 8 transpose of 64-bit units.
+void Interleave(const __m512i* in, __m512i* out) {
+  const __m512i pairs = _mm512_set_epi32(15, 7, 14, 6, 13, 5, 12, 4, 11, 3, 10, 2, 9, 1, 8, 0);
+  __m512i w[8], t[8], u[8];
+  for (int i = 0; i < 8; ++i) w[i] = _mm512_permutexvar_epi32(pairs, in[i]);  // qword c: (block 2i, 2i+1) bytes 4c..
+  for (int i = 0; i < 8; i += 2) {
+    t[i] = _mm512_unpacklo_epi64(w[i], w[i + 1]);      // qwords 0,2,4,6 of w[i], w[i+1] interleaved
+    t[i + 1] = _mm512_unpackhi_epi64(w[i], w[i + 1]);  // qwords 1,3,5,7
+  }
+  for (int i = 0; i < 8; i += 4) {
+    for (int odd = 0; odd < 2; ++odd) {
+      u[i + 2 * odd] = _mm512_shuffle_i64x2(t[i + odd], t[i + 2 + odd], 0x88);      // 128-bit lanes 0, 2
+      u[i + 2 * odd + 1] = _mm512_shuffle_i64x2(t[i + odd], t[i + 2 + odd], 0xDD);  // lanes 1, 3
     }
-    _mm512_store_si512(q.w(c, r), _mm512_inserti64x4(_mm512_castsi256_si512(w0), w1, 1));
-    _mm512_store_ps(q.scale(c, r), TwoScales(HalfToFloat(b0.d), d1));
+  }
+  // u[0]: qwords 0 and 4 of w[0..3]; u[1]: 2 and 6; u[2]: 1 and 5; u[3]: 3 and 7 (u[4..7]: w[4..7]).
+  const int first[4] = {0, 2, 1, 3};
+  for (int v = 0; v < 4; ++v) {
+    out[first[v]] = _mm512_shuffle_i64x2(u[v], u[4 + v], 0x88);
+    out[first[v] + 4] = _mm512_shuffle_i64x2(u[v], u[4 + v], 0xDD);
   }
 }
 
-void PackRowQ4_K(const std::byte* row, const Quad& q, int r) {
-  const auto* blocks = reinterpret_cast<const BlockQ4_K*>(row);
-  const __m256i low4 = _mm256_set1_epi8(0x0f);
+void StoreChunks(const QuadGroup& q, int r, const __m512i* natural) {
+  __m512i chunks[8];
+  Interleave(natural, chunks);
+  for (int c = 0; c < 8; ++c) _mm512_store_si512(q.w(c, r), chunks[c]);
+}
+
+// Blocks 16g .. 16g + 15 of a Q8_0 row (zeros past the last block).
+void PackGroupQ8_0(const BlockQ8_0* blocks, int64_t nb, int64_t g, const QuadGroup& q, int r) {
+  __m512i natural[8];
+  for (int i = 0; i < 8; ++i) {
+    __m256i half[2] = {_mm256_setzero_si256(), _mm256_setzero_si256()};
+    for (int k = 0; k < 2; ++k) {
+      const int64_t b = 16 * g + 2 * i + k;
+      if (b < nb) half[k] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blocks[b].qs));
+    }
+    natural[i] = _mm512_inserti64x4(_mm512_castsi256_si512(half[0]), half[1], 1);
+  }
+  StoreChunks(q, r, natural);
+  float* scale0 = q.scale(0, r);
+  float* scale1 = q.scale(1, r);
   float* m = q.m(r);
-  for (int64_t i = 0; i < q.s.cols / 256; ++i) {
+  for (int j = 0; j < 16; ++j) {
+    const int64_t b = 16 * g + j;
+    scale0[j] = scale1[j] = b < nb ? HalfToFloat(blocks[b].d) : 0.0f;
+    m[j] = 0.0f;
+  }
+}
+
+// Super-blocks 2g and 2g + 1 of a Q4_K row (zeros past the last).
+void PackGroupQ4_K(const BlockQ4_K* blocks, int64_t n_super, int64_t g, const QuadGroup& q, int r) {
+  const __m256i low4 = _mm256_set1_epi8(0x0f);
+  __m512i natural[8];
+  float* scale0 = q.scale(0, r);
+  float* scale1 = q.scale(1, r);
+  float* m = q.m(r);
+  for (int k = 0; k < 2; ++k) {
+    const int64_t i = 2 * g + k;
+    if (i >= n_super) {
+      for (int c = 0; c < 4; ++c) natural[4 * k + c] = _mm512_setzero_si512();
+      for (int s = 0; s < 8; ++s) scale0[8 * k + s] = scale1[8 * k + s] = m[8 * k + s] = 0.0f;
+      continue;
+    }
     const BlockQ4_K& b = blocks[i];
     const float d = HalfToFloat(b.d), dmin = HalfToFloat(b.dmin);
-    float sc[8];
     for (int s = 0; s < 8; ++s) {
-      uint8_t scale, mn;
-      UnpackScaleMinK4(b.scales, s, &scale, &mn);
-      sc[s] = d * static_cast<float>(scale);
-      m[8 * i + s] = -(dmin * static_cast<float>(mn));
+      uint8_t sc, mn;
+      UnpackScaleMinK4(b.scales, s, &sc, &mn);
+      scale0[8 * k + s] = scale1[8 * k + s] = d * static_cast<float>(sc);
+      m[8 * k + s] = -(dmin * static_cast<float>(mn));
     }
-    for (int c = 0; c < 4; ++c) {
+    for (int c = 0; c < 4; ++c) {  // sub-blocks 2c (low nibbles) and 2c + 1 (high)
       const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b.qs + 32 * c));
       const __m256i lo = _mm256_and_si256(v, low4), hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), low4);
-      _mm512_store_si512(q.w(4 * i + c, r), _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1));
-      _mm512_store_ps(q.scale(4 * i + c, r), TwoScales(sc[2 * c], sc[2 * c + 1]));
+      natural[4 * k + c] = _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
     }
   }
+  StoreChunks(q, r, natural);
 }
 
-// A = −128·Σ scale·w per block, from the packed weights and scales (vpdpbusd with ones).
-void BlockTerms(const Quad& q) {
+// start[0][r] = −128·Σ w of each block over all 8 chunks; start[1][r] = 0.
+void GroupStarts(const QuadGroup& q) {
   const __m512i ones = _mm512_set1_epi8(1);
   for (int r = 0; r < 4; ++r) {
-    float* a = q.a(r);
-    for (int64_t c = 0; c < q.s.chunks(); ++c) {
-      const __m512i lanes = _mm512_dpbusd_epi32(_mm512_setzero_si512(), ones, _mm512_load_si512(q.w(c, r)));
-      const __m512 f = _mm512_mul_ps(_mm512_cvtepi32_ps(lanes), _mm512_load_ps(q.scale(c, r)));
-      a[2 * c] = -128.0f * Sum8(_mm512_castps512_ps256(f));
-      a[2 * c + 1] = -128.0f * Sum8(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(f), 1)));
-    }
-    for (int64_t b = 2 * q.s.chunks(); b < q.s.padded_blocks(); ++b) a[b] = 0.0f;
+    __m512i sum = _mm512_setzero_si512();
+    for (int c = 0; c < 8; ++c) sum = _mm512_dpbusd_epi32(sum, ones, _mm512_load_si512(q.w(c, r)));
+    _mm512_store_si512(q.start(0, r), _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_slli_epi32(sum, 7)));
+    _mm512_store_si512(q.start(1, r), _mm512_setzero_si512());
   }
 }
 
-// The 4 rows × NT tokens of one quad over every chunk, then the block terms; out[4·t + r].
-// (A fixed token count per instantiation keeps the accumulators in registers; internal
-// linkage, so no weak symbol.)
-template <int NT>
-void QuadTimes(const uint8_t* quad, const Int8Shape& s, const uint8_t* const* u, const float* const* ls,
-               const float* const* dx, const float* const* sx, float* out) {
+// The 4 rows × NT tokens of one quad over every group; out[4·t + r]. HALVES: scales per block
+// (1, or 2 for Q6_K); OFFSETS: per-block offsets m. (A fixed size per instantiation keeps the
+// sums in registers; internal linkage, so no weak symbol.)
+template <int NT, int HALVES, bool OFFSETS>
+void QuadTimes(const uint8_t* quad, int64_t groups, const uint8_t* const* u, const float* const* dx,
+               const float* const* sx, float* out) {
   __m512 acc[4][NT];
   for (int r = 0; r < 4; ++r) {
     for (int t = 0; t < NT; ++t) acc[r][t] = _mm512_setzero_ps();
   }
-  const int64_t chunks = s.chunks();
-  for (int64_t c = 0; c < chunks; ++c) {
-    const uint8_t* wc = quad + c * 512;
-    __m512i w[4];
-    __m512 sc[4];
-    for (int r = 0; r < 4; ++r) {
-      w[r] = _mm512_load_si512(wc + 64 * r);
-      sc[r] = _mm512_load_ps(reinterpret_cast<const float*>(wc + 256 + 64 * r));
-    }
-    for (int t = 0; t < NT; ++t) {
-      const __m512i xu = _mm512_load_si512(u[t] + 64 * c);
-      const __m512 xs = _mm512_load_ps(ls[t] + 16 * c);
+  for (int64_t g = 0; g < groups; ++g) {
+    const uint8_t* base = quad + g * Int8Panel::kGroupBytes;
+    for (int h = 0; h < HALVES; ++h) {
+      __m512i sum[4][NT];
       for (int r = 0; r < 4; ++r) {
-        const __m512i sum = _mm512_dpbusd_epi32(_mm512_setzero_si512(), xu, w[r]);
-        acc[r][t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum), _mm512_mul_ps(xs, sc[r]), acc[r][t]);
+        const __m512i start = _mm512_load_si512(base + 2560 + 256 * h + 64 * r);
+        for (int t = 0; t < NT; ++t) sum[r][t] = start;
+      }
+      for (int c = 8 / HALVES * h; c < 8 / HALVES * (h + 1); ++c) {
+        __m512i w[4];
+        for (int r = 0; r < 4; ++r) w[r] = _mm512_load_si512(base + 256 * c + 64 * r);
+        for (int t = 0; t < NT; ++t) {
+          const __m512i xu = _mm512_load_si512(u[t] + 512 * g + 64 * c);
+          for (int r = 0; r < 4; ++r) sum[r][t] = _mm512_dpbusd_epi32(sum[r][t], xu, w[r]);
+        }
+      }
+      for (int r = 0; r < 4; ++r) {
+        const __m512 scale = _mm512_load_ps(reinterpret_cast<const float*>(base + 2048 + 256 * h + 64 * r));
+        for (int t = 0; t < NT; ++t) {
+          const __m512 s = _mm512_mul_ps(scale, _mm512_loadu_ps(dx[t] + 16 * g));
+          acc[r][t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum[r][t]), s, acc[r][t]);
+        }
       }
     }
-  }
-  const float* a = reinterpret_cast<const float*>(quad + chunks * 512);
-  const int64_t pb = s.padded_blocks();
-  for (int64_t b = 0; b < pb; b += 16) {
-    for (int r = 0; r < 4; ++r) {
-      const __m512 ar = _mm512_load_ps(a + r * pb + b), mr = _mm512_load_ps(a + (4 + r) * pb + b);
-      for (int t = 0; t < NT; ++t) {
-        acc[r][t] = _mm512_fmadd_ps(ar, _mm512_load_ps(dx[t] + b), acc[r][t]);
-        acc[r][t] = _mm512_fmadd_ps(mr, _mm512_load_ps(sx[t] + b), acc[r][t]);
+    if (OFFSETS) {
+      for (int r = 0; r < 4; ++r) {
+        const __m512 m = _mm512_load_ps(reinterpret_cast<const float*>(base + 3072 + 64 * r));
+        for (int t = 0; t < NT; ++t) acc[r][t] = _mm512_fmadd_ps(m, _mm512_loadu_ps(sx[t] + 16 * g), acc[r][t]);
       }
     }
   }
@@ -137,7 +158,63 @@ void QuadTimes(const uint8_t* quad, const Int8Shape& s, const uint8_t* const* u,
   }
 }
 
+using QuadFn = void (*)(const uint8_t*, int64_t, const uint8_t* const*, const float* const*, const float* const*, float*);
+
+template <int HALVES, bool OFFSETS>
+QuadFn QuadFor(int nt) {
+  switch (nt) {
+    case 4: return QuadTimes<4, HALVES, OFFSETS>;
+    case 3: return QuadTimes<3, HALVES, OFFSETS>;
+    case 2: return QuadTimes<2, HALVES, OFFSETS>;
+    default: return QuadTimes<1, HALVES, OFFSETS>;
+  }
+}
+
+QuadFn QuadFor(GgmlType type, int nt) {
+  if (Int8Panel::HalvesOf(type) == 2) return Int8Panel::HasOffsets(type) ? QuadFor<2, true>(nt) : QuadFor<2, false>(nt);
+  return Int8Panel::HasOffsets(type) ? QuadFor<1, true>(nt) : QuadFor<1, false>(nt);
+}
+
 }  // namespace
+
+void QuantizeInt8TokenAvx512(const float* x, Int8Shape s, uint8_t* out) {
+  float* dx = reinterpret_cast<float*>(out + s.padded_cols());
+  float* sx = dx + s.padded_blocks();
+  const __m512i sign = _mm512_set1_epi32(static_cast<int>(0x80000000u));
+  const __m512i half = _mm512_castps_si512(_mm512_set1_ps(0.5f));
+  for (int64_t g = 0; g < s.groups(); ++g) {
+    __m512i natural[8];
+    __m128i bytes[32];  // block j: bytes[2j], bytes[2j + 1]
+    for (int j = 0; j < 16; ++j) {
+      const int64_t k0 = 512 * g + 32 * j;
+      const int64_t n = s.cols - k0 < 0 ? 0 : s.cols - k0 > 32 ? 32 : s.cols - k0;
+      const __mmask16 m0 = static_cast<__mmask16>(n >= 16 ? 0xFFFF : (1u << n) - 1u);
+      const __mmask16 m1 = static_cast<__mmask16>(n >= 32 ? 0xFFFF : n <= 16 ? 0 : (1u << (n - 16)) - 1u);
+      const __m512 v0 = _mm512_maskz_loadu_ps(m0, x + k0), v1 = _mm512_maskz_loadu_ps(m1, x + k0 + 16);
+      const float amax = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_abs_ps(v0), _mm512_abs_ps(v1)));
+      const float d = amax / 127.0f;
+      const float inv = d > 0 ? 1.0f / d : 0.0f;
+      const __m512 vinv = _mm512_set1_ps(inv);
+      __m512i q[2];
+      const __m512 v[2] = {_mm512_mul_ps(v0, vinv), _mm512_mul_ps(v1, vinv)};
+      for (int k = 0; k < 2; ++k) {  // round half away from zero: truncate v ± 0.5
+        const __m512i sign_bit = _mm512_and_si512(_mm512_castps_si512(v[k]), sign);
+        q[k] = _mm512_cvttps_epi32(_mm512_add_ps(v[k], _mm512_castsi512_ps(_mm512_or_si512(half, sign_bit))));
+        bytes[2 * j + k] = _mm_xor_si128(_mm512_cvtepi32_epi8(q[k]), _mm_set1_epi8(static_cast<char>(0x80)));
+      }
+      dx[16 * g + j] = d;
+      sx[16 * g + j] = d * static_cast<float>(_mm512_reduce_add_epi32(_mm512_add_epi32(q[0], q[1])));
+    }
+    for (int i = 0; i < 8; ++i) {
+      const __m256i lo = _mm256_set_m128i(bytes[4 * i + 1], bytes[4 * i]);
+      const __m256i hi = _mm256_set_m128i(bytes[4 * i + 3], bytes[4 * i + 2]);
+      natural[i] = _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
+    }
+    __m512i chunks[8];
+    Interleave(natural, chunks);
+    for (int c = 0; c < 8; ++c) _mm512_store_si512(out + 512 * g + 64 * c, chunks[c]);
+  }
+}
 
 void PackInt8PanelAvx512(const WeightRows& w, int64_t begin, int64_t end, uint8_t* panel) {
   if (w.type != GgmlType::kQ8_0 && w.type != GgmlType::kQ4_K) {
@@ -147,44 +224,39 @@ void PackInt8PanelAvx512(const WeightRows& w, int64_t begin, int64_t end, uint8_
   const Int8Shape s{w.cols};
   const uint64_t quad_bytes = Int8Panel::QuadBytes(s);
   for (int64_t r0 = begin; r0 < end; r0 += 4) {
-    const Quad q{panel + static_cast<uint64_t>((r0 - begin) / 4) * quad_bytes, s};
-    for (int r = 0; r < 4; ++r) {
-      ZeroFloats(q.m(r), s.padded_blocks());
-      if (r0 + r >= end) {  // padding: zero weights
-        for (int64_t c = 0; c < s.chunks(); ++c) {
-          _mm512_store_si512(q.w(c, r), _mm512_setzero_si512());
-          _mm512_store_ps(q.scale(c, r), _mm512_setzero_ps());
+    uint8_t* quad = panel + static_cast<uint64_t>((r0 - begin) / 4) * quad_bytes;
+    for (int64_t g = 0; g < s.groups(); ++g) {
+      const QuadGroup q = GroupOf(quad, g);
+      for (int r = 0; r < 4; ++r) {
+        if (r0 + r >= end) {  // padding: zero weights
+          for (int c = 0; c < 8; ++c) _mm512_store_si512(q.w(c, r), _mm512_setzero_si512());
+          for (int h = 0; h < 2; ++h) _mm512_store_ps(q.scale(h, r), _mm512_setzero_ps());
+          _mm512_store_ps(q.m(r), _mm512_setzero_ps());
+        } else if (w.type == GgmlType::kQ8_0) {
+          PackGroupQ8_0(reinterpret_cast<const BlockQ8_0*>(w.row(r0 + r)), s.blocks(), g, q, r);
+        } else {
+          PackGroupQ4_K(reinterpret_cast<const BlockQ4_K*>(w.row(r0 + r)), s.cols / 256, g, q, r);
         }
-      } else if (w.type == GgmlType::kQ8_0) {
-        PackRowQ8_0(w.row(r0 + r), q, r);
-      } else {
-        PackRowQ4_K(w.row(r0 + r), q, r);
       }
+      GroupStarts(q);
     }
-    BlockTerms(q);
   }
 }
 
-void Int8PanelTimesTokensAvx512(const uint8_t* panel, int64_t quads, Int8Shape s, const Int8Activations& x, float* y,
+void Int8PanelTimesTokensAvx512(const uint8_t* panel, int64_t quads, GgmlType type, const Int8Activations& x, float* y,
                                 int64_t ys, int64_t n_rows) {
+  const Int8Shape s = x.shape();
   const uint64_t quad_bytes = Int8Panel::QuadBytes(s);
   for (int64_t t0 = 0; t0 < x.n_tokens(); t0 += 4) {
     const int64_t left = x.n_tokens() - t0;
     const int nt = left < 4 ? static_cast<int>(left) : 4;
+    const QuadFn kernel = QuadFor(type, nt);
     const uint8_t* u[4];
-    const float *ls[4], *dx[4], *sx[4];
-    for (int t = 0; t < nt; ++t) {
-      u[t] = x.u(t0 + t), ls[t] = x.lane_scale(t0 + t), dx[t] = x.dx(t0 + t), sx[t] = x.sx(t0 + t);
-    }
+    const float *dx[4], *sx[4];
+    for (int t = 0; t < nt; ++t) u[t] = x.u(t0 + t), dx[t] = x.dx(t0 + t), sx[t] = x.sx(t0 + t);
     for (int64_t q = 0; q < quads; ++q) {
-      const uint8_t* quad = panel + q * quad_bytes;
       float out[16];
-      switch (nt) {
-        case 4: QuadTimes<4>(quad, s, u, ls, dx, sx, out); break;
-        case 3: QuadTimes<3>(quad, s, u, ls, dx, sx, out); break;
-        case 2: QuadTimes<2>(quad, s, u, ls, dx, sx, out); break;
-        default: QuadTimes<1>(quad, s, u, ls, dx, sx, out); break;
-      }
+      kernel(panel + q * quad_bytes, s.groups(), u, dx, sx, out);
       const int64_t r0 = 4 * q;
       for (int t = 0; t < nt; ++t) {
         float* yt = y + (t0 + t) * ys + r0;
