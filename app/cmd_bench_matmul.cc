@@ -65,7 +65,7 @@ Status Run(const Flags& f) {
   std::printf("|---|---|---|---|---|---|---|---|---|---|\n");
   std::printf("| %s | %lld × %lld | %lld | %d | %s | %s | %s | %.1f | %.1f..%.1f | %.1f |\n", f.type.c_str(),
               static_cast<long long>(f.rows), static_cast<long long>(f.cols), static_cast<long long>(f.tokens), f.threads,
-              kernels::IsaName(kernels::DetectedIsa()), kernels::AmxUsable() ? "yes" : "no", f.exact ? "exact" : "fast",
+              kernels::IsaName(kernels::DetectedIsa()), kernels::AmxUsable() ? "yes" : "no", kernels::PathName(kernels::PathOf(*type, f.cols, params)),
               flop / s.median / 1e9, flop / s.max / 1e9, flop / s.min / 1e9,
               static_cast<double>(w.size()) / s.median / 1e9);
   return OkStatus();

@@ -4,10 +4,17 @@ models of every variant, and on llama.cpp's fixture:
 
 - exact float kernels (--exact): max |Δlogit| ≤ 1e-3 at every position of a 64-token input, for
   the naive and the absorbed attention path, chunked prefill (chunks of 7) and one-token decode;
-- default kernels (16-bit activations for decode, AMX bf16 head+tail products for prefill): max
-  0.05 / mean 0.01, except that the max skips positions whose expert choice in the reference is
-  a near-tie (selection scores within NEAR_TIE): a rounding fast path may pick the other expert
-  there, which is not an error (the positions are counted and reported; the mean keeps them);
+- default kernels, each path held to what it achieves. The max skips positions whose expert
+  choice in the reference is a near-tie (selection scores within NEAR_TIE): a rounding fast path
+  may pick the other expert there, which is not an error (the positions are counted and
+  reported; the mean keeps them).
+  - one-token decode (16-bit activations): max 1e-3 / mean 1e-4 (it reaches ~1e-4 / 1e-5);
+  - prefill where the CPU runs 8-bit activations (AVX-512 VNNI; from 4 tokens a product): no
+    worse than llama.cpp's rounding rules applied to the same reference (llama_act_round.py):
+    mean KL(ref ‖ ours) ≤ 1.5× theirs, top-1 agreement ≥ theirs − 1 position, max and mean
+    |Δlogit| ≤ 1.5× theirs (+ 0.005 / 0.0005 for the f16 latent cache, which the simulation
+    leaves exact);
+  - prefill elsewhere (AMX head+tail tiles, 16-bit activations, f32 panels): max 1e-3 / mean 1e-4;
 - every dumped intermediate (--dump-tensors) within 1e-3 of the reference's;
 - the fixture: ≤ 1e-3 from the reference, and max 0.05 / mean 0.01 from llama.cpp's logits.
 
@@ -52,9 +59,29 @@ VARIANTS = [
 # Exact float kernels: held to 1e-3.
 RUNS = [("naive", ["--exact", "--attention", "naive"]), ("absorbed", ["--exact", "--attention", "absorbed"]),
         ("chunked", ["--exact", "--chunk", "7"]), ("decode", ["--exact", "--attention", "absorbed", "--chunk", "1"])]
-# Default (fast) kernels, which may round activations to 8 bits: held to llama.cpp's own
-# tolerance, max 0.05 / mean 0.01.
+# Default (fast) kernels: prefill of the whole input, and one token at a time.
 FAST_RUNS = [("fast", []), ("fast-decode", ["--chunk", "1"])]
+# Paths whose rounding is ~1e-5 relative (16-bit activations, AMX head+tail, f32 arithmetic).
+TIGHT_MAX, TIGHT_MEAN = 1e-3, 1e-4
+
+
+def int8_prefill(frugal):
+    """True when this CPU's multi-token products run on 8-bit activations."""
+    out = run([frugal, "bench", "matmul", "--type", "q8_0", "--rows", "16", "--cols", "64", "--tokens", "8", "-r", "1"])
+    return "8-bit" in out
+
+
+def quality(ours, ref, near_tie):
+    """(mean KL(ref ‖ ours), top-1 agreement, max |Δ| off near-ties, mean |Δ|) over positions."""
+    def log_softmax(z):
+        z = z - np.max(z, axis=1, keepdims=True)
+        return z - np.log(np.sum(np.exp(z), axis=1, keepdims=True))
+    lp, lq = log_softmax(np.asarray(ref, dtype=np.float64)), log_softmax(np.asarray(ours, dtype=np.float64))
+    kl = float(np.mean(np.sum(np.exp(lp) * (lp - lq), axis=1)))
+    top1 = float(np.mean(np.argmax(ref, axis=1) == np.argmax(ours, axis=1)))
+    per_position = np.max(np.abs(ours - ref), axis=1)
+    d_max = float(np.max(per_position[~near_tie])) if np.any(~near_tie) else 0.0
+    return kl, top1, d_max, float(np.mean(np.abs(ours - ref)))
 
 
 def run(cmd):
@@ -92,10 +119,15 @@ def compare_dumps(frugal, path, model, ids, workdir):
     return None if worst[1] <= TOL else f"dump {worst[0]} differs by {worst[1]:.2e}"
 
 
-def check_model(frugal, name, path, ids, workdir, results):
+def check_model(frugal, name, path, ids, workdir, results, int8):
     model = forward.load_model(path)
     diagnostics = {}
     ref = forward.forward(model, ids, dump=diagnostics)
+    llama = None  # the reference with llama.cpp's activation rounding, when 8-bit prefill applies
+    if int8 and any(t not in (0, 1, 30) for t in model.types.values()):  # some quantized matrix
+        model.llama_rounding = True
+        llama = forward.forward(model, ids)
+        model.llama_rounding = False
     margins = [v for k, v in diagnostics.items() if k.startswith("ref.") and k.endswith("routing_margin")]
     near_tie = np.min(np.stack(margins), axis=0) < NEAR_TIE if margins else np.zeros(len(ids), dtype=bool)
     for run_name, flags in RUNS:
@@ -105,12 +137,18 @@ def check_model(frugal, name, path, ids, workdir, results):
     for run_name, flags in FAST_RUNS:
         ours = engine_logits(frugal, path, ids, flags, workdir)
         per_position = np.max(np.abs(ours - ref), axis=1)
-        d_max = float(np.max(per_position[~near_tie])) if np.any(~near_tie) else 0.0
-        d_mean = float(np.mean(np.abs(ours - ref)))
-        detail = f"max {d_max:.4f} mean {d_mean:.5f}"
+        kl, top1, d_max, d_mean = quality(ours, ref, near_tie)
+        detail = f"max {d_max:.4f} mean {d_mean:.5f} KL {kl:.2e} top-1 {top1:.3f}"
         if np.any(near_tie):
             detail += f" (near-tie positions {np.nonzero(near_tie)[0].tolist()}: max {float(np.max(per_position[near_tie])):.4f})"
-        results.append((f"{name} {run_name}", d_max <= 0.05 and d_mean <= 0.01, detail))
+        if run_name == "fast" and llama is not None:
+            l_kl, l_top1, l_max, l_mean = quality(llama, ref, near_tie)
+            detail += f"; llama.cpp rounding: max {l_max:.4f} mean {l_mean:.5f} KL {l_kl:.2e} top-1 {l_top1:.3f}"
+            ok = (kl <= 1.5 * l_kl + 1e-7 and top1 >= l_top1 - 1.0 / len(ids) and d_max <= 1.5 * l_max + 0.005
+                  and d_mean <= 1.5 * l_mean + 0.0005)
+        else:
+            ok = d_max <= TIGHT_MAX and d_mean <= TIGHT_MEAN
+        results.append((f"{name} {run_name}", ok, detail))
     err = compare_dumps(frugal, path, model, ids, workdir)
     results.append((f"{name} dumps", err is None, err or f"all within {TOL}"))
 
@@ -142,6 +180,8 @@ def main():
     variants = VARIANTS[:2] if args.quick else list(VARIANTS)
     if os.path.exists(TOKENIZER) and not args.quick:
         variants.append(("tiny-v3tok", ["--preset", "tiny-v3tok"]))
+    int8 = int8_prefill(args.frugal)
+    print(f"prefill products on 8-bit activations: {'yes' if int8 else 'no'}")
     with tempfile.TemporaryDirectory(prefix="frugal_fwd_") as workdir:
         for name, flags in variants:
             path = os.path.join(workdir, name + ".gguf")
@@ -149,7 +189,7 @@ def main():
             v = forward.load_model(path).w("token_embd.weight").shape[0]
             rng = np.random.default_rng(7)
             ids = [int(x) for x in rng.integers(0, v, size=64)]
-            check_model(args.frugal, name, path, ids, workdir, results)
+            check_model(args.frugal, name, path, ids, workdir, results, int8)
             os.remove(path)
         check_fixture(args.frugal, workdir, results)
     failed = 0

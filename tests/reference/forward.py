@@ -50,6 +50,7 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from dequant import tensor_to_f32  # noqa: E402
 from gguf_reader import read_gguf  # noqa: E402
+import llama_act_round  # noqa: E402
 
 ARCH = "deepseek2"
 
@@ -164,10 +165,24 @@ def read_config(gf):
 class Model:
     """Config plus weights: name -> float32 numpy array (dequantized, numpy order)."""
 
-    def __init__(self, cfg, tensors, path=None):
+    def __init__(self, cfg, tensors, path=None, types=None):
         self.cfg = cfg
         self.tensors = tensors
         self.path = path
+        self.types = types or {}     # name -> ggml type id
+        # False: exact products; True: activations rounded as llama.cpp rounds them before each
+        # product with a stored matrix (llama_act_round.py), for quality comparisons.
+        self.llama_rounding = False
+
+    def act(self, name, X):
+        """The activations X as the product with tensor `name` sees them."""
+        if not self.llama_rounding:
+            return X
+        return llama_act_round.round_for(self.types.get(name), X)
+
+    def lin(self, name, X):
+        """linear(w(name), X) with the activations rounded as act() says."""
+        return linear(self.w(name), self.act(name, X))
 
     def has(self, name):
         return name in self.tensors
@@ -188,13 +203,14 @@ def _layer_of(name):
 def load_model(path):
     gf = read_gguf(path)
     cfg = read_config(gf)
-    tensors = {}
+    tensors, types = {}, {}
     for t in gf.tensors:
         layer = _layer_of(t.name)
         if layer is not None and layer >= cfg.n_layers:
             continue                                   # nextn (MTP) layers are not run
         tensors[t.name] = tensor_to_f32(gf, t)
-    return Model(cfg, tensors, path)
+        types[t.name] = t.type
+    return Model(cfg, tensors, path, types)
 
 
 # ----------------------------------------------------------------------------- building blocks
@@ -269,10 +285,8 @@ def apply_rope(X, positions, freqs):
 
 def dense_ffn(model, prefix, suffix, X):
     """down @ (silu(gate @ x) * (up @ x)) with {prefix}ffn_{gate,up,down}{suffix}.weight."""
-    gate = model.w(prefix + "ffn_gate" + suffix + ".weight")
-    up = model.w(prefix + "ffn_up" + suffix + ".weight")
-    down = model.w(prefix + "ffn_down" + suffix + ".weight")
-    return linear(down, silu(linear(gate, X)) * linear(up, X))
+    name = prefix + "ffn_{}" + suffix + ".weight"
+    return model.lin(name.format("down"), silu(model.lin(name.format("gate"), X)) * model.lin(name.format("up"), X))
 
 
 # ----------------------------------------------------------------------------- attention (MLA)
@@ -297,6 +311,13 @@ def kv_up_projections(model, prefix):
     return kvb[:, :cfg.nope, :], kvb[:, cfg.nope:, :]
 
 
+def kv_up_names(model, prefix):
+    """The tensors whose types the per-head K and V products have (split or legacy layout)."""
+    if model.has(prefix + "attn_k_b.weight"):
+        return prefix + "attn_k_b.weight", prefix + "attn_v_b.weight"
+    return prefix + "attn_kv_b.weight", prefix + "attn_kv_b.weight"
+
+
 def attention(model, layer, X, dump):
     """MLA on the normed input X [T, H] -> [T, H] (naive per-head form, causal)."""
     cfg = model.cfg
@@ -308,32 +329,34 @@ def attention(model, layer, X, dump):
 
     # Query: [T, NH, nope + rope], each head [q_nope | q_rope].
     if cfg.q_lora > 0:
-        cq = rms_norm(linear(model.w(p + "attn_q_a.weight"), X),
+        cq = rms_norm(model.lin(p + "attn_q_a.weight", X),
                       model.w(p + "attn_q_a_norm.weight"), cfg.eps)
-        q = linear(model.w(p + "attn_q_b.weight"), cq)
+        q = model.lin(p + "attn_q_b.weight", cq)
     else:
-        q = linear(model.w(p + "attn_q.weight"), X)
+        q = model.lin(p + "attn_q.weight", X)
     q = q.reshape(T, NH, nope + rope)
     q = np.concatenate([q[:, :, :nope], apply_rope(q[:, :, nope:], positions, freqs)], axis=2)
 
     # Compressed KV: first kv_lora outputs = latent c (normalized), last rope = k_rope
     # (not normalized; one rope key shared by all heads).
-    kv = linear(model.w(p + "attn_kv_a_mqa.weight"), X)
+    kv = model.lin(p + "attn_kv_a_mqa.weight", X)
     assert kv.shape[1] == cfg.kv_lora + rope, kv.shape
     latent = rms_norm(kv[:, :cfg.kv_lora], model.w(p + "attn_kv_a_norm.weight"), cfg.eps)
     k_rope = apply_rope(kv[:, cfg.kv_lora:], positions, freqs)
 
     wk, wv = kv_up_projections(model, p)
+    k_name, v_name = kv_up_names(model, p)
+    latent_k, latent_v = model.act(k_name, latent), model.act(v_name, latent)
     scale = softmax_scale(cfg)
     o = np.zeros((T, NH, vd))
     for h in range(NH):
-        k_nope = latent @ wk[h].T                     # [T, nope]: row j = Wk[h] @ c_j
-        v = latent @ wv[h].T                          # [T, v]
+        k_nope = latent_k @ wk[h].T                   # [T, nope]: row j = Wk[h] @ c_j
+        v = latent_v @ wv[h].T                        # [T, v]
         k = np.concatenate([k_nope, k_rope], axis=1)  # [T, nope + rope]
         for t in range(T):
             scores = k[:t + 1] @ q[t, h] * scale      # keys j = 0..t (causal)
             o[t, h] = softmax(scores) @ v[:t + 1]
-    out = linear(model.w(p + "attn_output.weight"), o.reshape(T, NH * vd))
+    out = model.lin(p + "attn_output.weight", o.reshape(T, NH * vd))
 
     if dump is not None:
         dump[p + "q"] = q
@@ -396,7 +419,7 @@ def moe(model, layer, X, dump):
     cfg = model.cfg
     p = "blk.%d." % layer
     T = X.shape[0]
-    router_logits = linear(model.w(p + "ffn_gate_inp.weight"), X)        # [T, E]
+    router_logits = model.lin(p + "ffn_gate_inp.weight", X)             # [T, E]
     bias = model.w(p + "exp_probs_b.bias") if model.has(p + "exp_probs_b.bias") else None
     weights = np.zeros((T, cfg.n_experts))
     selected = np.zeros((T, cfg.n_experts), dtype=bool)
@@ -418,7 +441,8 @@ def moe(model, layer, X, dump):
             continue
         g, u, d = (np.asarray(m[e], dtype=np.float64) for m in (gate, up, down))
         xe = X[rows]
-        ye = linear(d, silu(linear(g, xe)) * linear(u, xe))
+        hidden = silu(linear(g, model.act(p + "ffn_gate_exps.weight", xe))) * linear(u, model.act(p + "ffn_up_exps.weight", xe))
+        ye = linear(d, model.act(p + "ffn_down_exps.weight", hidden))
         routed[rows] += weights[rows, e][:, None] * ye
 
     out = routed
@@ -459,7 +483,7 @@ def forward(model, ids, dump=None):
             dump[p + "ffn_out"] = f
             dump[p + "out"] = x
     xn = rms_norm(x, model.w("output_norm.weight"), cfg.eps)
-    logits = linear(model.w("output.weight"), xn)
+    logits = model.lin("output.weight", xn)
     if dump is not None:
         dump["result_norm"] = xn
         dump["logits"] = logits
