@@ -1,6 +1,7 @@
 // `frugal bench -m MODEL`: llama-bench's definitions — ppN = prefill of N tokens from an empty
 // cache, tgN = N decoded tokens one at a time from an empty cache (with -d D: after D tokens
-// already in the cache, untimed, as llama-bench's "@ dD") — median and spread over runs,
+// already in the cache, untimed, as llama-bench's "@ dD"), an untimed warm-up run of each test
+// first (--no-warmup: none) — median and spread over runs,
 // a markdown table and --json; --roofline adds measured read bandwidth and decode's share of the
 // bandwidth roofline (bandwidth ÷ bytes each decoded token reads).
 #include <algorithm>
@@ -23,7 +24,7 @@ namespace {
 struct Flags {
   std::string model, kv_type = "f16";
   int prompt = 512, gen = 128, depth = 0, repetitions = 5, threads = DefaultThreadCount();
-  bool json = false, roofline = false, exact = false;
+  bool json = false, roofline = false, exact = false, warmup = true;
 };
 
 using Clock = std::chrono::steady_clock;
@@ -73,6 +74,11 @@ Status Run(const Flags& f) {
   for (const auto& [name, n, prefill] : {std::tuple{"pp", f.prompt, true}, std::tuple{"tg", f.gen, false}}) {
     if (n <= 0) continue;
     std::vector<double> rates;
+    if (f.warmup) {  // one untimed run first, as llama-bench does (page faults, caches, allocations)
+      FRUGAL_RETURN_IF_ERROR(
+          (prefill ? TimePrefill(*m, o, pool, n, f.depth, f.repetitions) : TimeDecode(*m, o, pool, n, f.depth, f.repetitions))
+              .status());
+    }
     for (int r = 0; r < f.repetitions; ++r) {
       FRUGAL_ASSIGN_OR_RETURN(double rate,
                               prefill ? TimePrefill(*m, o, pool, n, f.depth, r) : TimeDecode(*m, o, pool, n, f.depth, r));
@@ -135,6 +141,7 @@ void AddBenchModel(CLI::App& bench, std::vector<Command>* commands) {
   bench.add_flag("--json", f->json, "JSON on stdout");
   bench.add_flag("--roofline", f->roofline, "measure read bandwidth and decode's share of the roofline");
   bench.add_flag("--exact", f->exact, "exact float kernels (no activation rounding)");
+  bench.add_flag("!--no-warmup", f->warmup, "skip the untimed run before each test");
   commands->push_back({&bench, [f]() -> int {
     if (f->model.empty()) return ExitStatus(InvalidArgument("bench needs -m MODEL (or a subcommand: tokenize)"));
     return ExitStatus(Run(*f));

@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# frugal and llama.cpp side by side on the same GGUF files, the same machine and the same
+# threads, alternated in one run: pp512, tg128 and tg32 at depth 4096 (llama-bench's
+# definitions on both sides; each side warms up once per test and reports the median of -r
+# runs; the rounds alternate frugal, llama.cpp, frugal, … and the table gives the median of the
+# rounds' medians and their range). Prints the CPU, the kernel path frugal took, the llama.cpp
+# release and the measured read-bandwidth roofline for decode. A benchmark, not a test.
+#
+#   scripts/bench-vs-llama.sh [-r RUNS] [-k ROUNDS] [-t THREADS] [--tests "pp512 tg128 tg32@d4096"] [MODEL.gguf …]
+#
+# Without models: models/mini-{q8_0,q4_K}.gguf (make-model --preset mini --skew --q-lora 512;
+# llama.cpp refuses an 8-layer file without q_lora_rank). FRUGAL_ISA=avx512 before the command
+# forces frugal's non-AMX path on an AMX CPU. Batched decode (llama-batched-bench) is not
+# compared: frugal runs one sequence per step today.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+runs=3 rounds=3 threads=2 tests="pp512 tg128 tg32@d4096"
+models=()
+while (($#)); do
+  case "$1" in
+    -r) runs="$2"; shift 2 ;;
+    -k) rounds="$2"; shift 2 ;;
+    -t) threads="$2"; shift 2 ;;
+    --tests) tests="$2"; shift 2 ;;
+    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    *) models+=("$1"); shift ;;
+  esac
+done
+scripts/install-deps.sh
+scripts/build.sh release
+scripts/build-llama.sh
+FRUGAL=build/app/frugal
+LLAMA_BENCH=deps/llama.cpp/build/bin/llama-bench
+PY=/usr/bin/python3
+if ((${#models[@]} == 0)); then
+  mkdir -p models
+  for t in q8_0 q4_K; do
+    m="models/mini-$t-qlora.gguf"
+    [ -f "$m" ] || "$FRUGAL" make-model --preset mini --skew --q-lora 512 --dtype "$t" -o "$m" >&2
+    models+=("$m")
+  done
+fi
+
+flags="$(grep -m1 '^flags' /proc/cpuinfo)"
+has() { [[ " $flags " == *" $1 "* ]] && echo "$1" || echo "no $1"; }
+echo "CPU: $(lscpu | sed -n 's/^Model name: *//p'), family $(lscpu | sed -n 's/^CPU family: *//p') model $(lscpu | sed -n 's/^Model: *//p') ($(has avx512_vnni), $(has avx512_bf16), $(has amx_tile)); $(nproc) CPUs online, $threads threads used"
+echo "frugal: $(git rev-parse --short HEAD 2>/dev/null || echo '?'); multi-token path: $("$FRUGAL" bench matmul --type q8_0 --rows 16 --cols 64 --tokens 64 -r 1 | tail -n 1 | cut -d'|' -f6-8 | tr -s ' ')"
+echo "llama.cpp: release $(cat deps/llama.cpp/FRUGAL_RELEASE) ($(git -C deps/llama.cpp rev-parse --short HEAD)), GGML_NATIVE, OpenMP"
+echo
+
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+for m in "${models[@]}"; do
+  roofline="$("$FRUGAL" bench -m "$m" -p 0 -n 16 -r 1 -t "$threads" --roofline --json)"
+  echo "$roofline" > "$work/roofline.json"
+  for test in $tests; do
+    n="${test%%@*}"; kind="${n:0:2}"; count="${n:2}"; depth=0
+    [[ "$test" == *@d* ]] && depth="${test##*@d}"
+    if [ "$kind" = pp ]; then fp=(-p "$count" -n 0); else fp=(-p 0 -n "$count"); fi
+    for ((k = 0; k < rounds; ++k)); do
+      "$FRUGAL" bench -m "$m" "${fp[@]}" -d "$depth" -r "$runs" -t "$threads" --json > "$work/frugal-$k.json"
+      "$LLAMA_BENCH" -m "$m" "${fp[@]}" -d "$depth" -r "$runs" -t "$threads" -o json 2>/dev/null > "$work/llama-$k.json"
+    done
+    "$PY" - "$work" "$rounds" "$m" "$test" <<'EOF' >> "$work/rows.txt"
+import json, statistics, sys
+work, rounds, model, test = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+f = [json.load(open(f"{work}/frugal-{k}.json"))["tests"][0]["median"] for k in range(rounds)]
+l = [statistics.median(json.load(open(f"{work}/llama-{k}.json"))[0]["samples_ts"]) for k in range(rounds)]
+roof = json.load(open(f"{work}/roofline.json"))["roofline"]
+share = ""
+if test.startswith("tg"):
+    # the roofline of this test's mean context (frugal's accounting: weights + latent cache)
+    share = f" ({100 * statistics.median(f) / roof['decode_roofline_tokens_per_s']:.0f}% of the roofline)" if test == "tg128" else ""
+print(f"| {model} | {test} | {statistics.median(f):.1f} ({min(f):.1f}..{max(f):.1f}){share} | "
+      f"{statistics.median(l):.1f} ({min(l):.1f}..{max(l):.1f}) | **{statistics.median(f) / statistics.median(l):.2f}×** |")
+EOF
+  done
+  "$PY" -c "import json,sys; r=json.load(open(sys.argv[1]))['roofline']; print(f\"roofline {sys.argv[2]}: read bandwidth {r['read_bandwidth_bytes_per_s']/1e9:.1f} GB/s, {r['weight_bytes_per_decoded_token']/2**20:.1f} MiB of weights per token, {r['decode_roofline_tokens_per_s']:.1f} tokens/s\")" "$work/roofline.json" "$m" >> "$work/rooflines.txt"
+done
+echo "| model | test | frugal t/s (median of rounds, range) | llama.cpp t/s | frugal ÷ llama.cpp |"
+echo "|---|---|---|---|---|"
+cat "$work/rows.txt"
+echo
+cat "$work/rooflines.txt"
