@@ -46,4 +46,10 @@ void F32PanelRowsRef(const F32Panels& w, int64_t begin, int64_t end, int64_t col
   }
 }
 
+void F32PanelRowsFast(const F32Panels& w, int64_t begin, int64_t end, int64_t cols, const float* x, int64_t xs,
+                      int64_t n_tokens, float* y, int64_t ys) {
+  FRUGAL_CHECK(begin % F32Panels::kPanelRows == 0 && end <= w.n_rows() && cols <= w.cols());
+  F32PanelRowsAvx512(w.panel(0), w.cols(), begin, end, cols, x, xs, n_tokens, y, ys);
+}
+
 }  // namespace frugal::kernels

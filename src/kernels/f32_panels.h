@@ -33,8 +33,13 @@ class F32Panels {
 // end ≤ n_rows), cols ≤ w.cols(), t < n_tokens.
 void F32PanelRowsRef(const F32Panels& w, int64_t begin, int64_t end, int64_t cols, const float* x, int64_t xs,
                      int64_t n_tokens, float* y, int64_t ys);
-void F32PanelRowsAvx512(const F32Panels& w, int64_t begin, int64_t end, int64_t cols, const float* x, int64_t xs,
-                        int64_t n_tokens, float* y, int64_t ys);
+// The same on the AVX-512 kernel (plain arguments: panels = the first panel, panel p at
+// panels + p·panel_cols·16).
+void F32PanelRowsAvx512(const float* panels, int64_t panel_cols, int64_t begin, int64_t end, int64_t cols,
+                        const float* x, int64_t xs, int64_t n_tokens, float* y, int64_t ys);
+// F32PanelRowsAvx512 over a F32Panels.
+void F32PanelRowsFast(const F32Panels& w, int64_t begin, int64_t end, int64_t cols, const float* x, int64_t xs,
+                      int64_t n_tokens, float* y, int64_t ys);
 
 // True when the AVX-512 kernel may run (and so the fast path packs float rows into panels).
 bool F32PanelsUsable();

@@ -61,17 +61,18 @@ void Tokens(const float* const* panels, int64_t cols, const float* x, int64_t xs
 
 }  // namespace
 
-void F32PanelRowsAvx512(const F32Panels& w, int64_t begin, int64_t end, int64_t cols, const float* x, int64_t xs,
-                        int64_t n_tokens, float* y, int64_t ys) {
+void F32PanelRowsAvx512(const float* all, int64_t panel_cols, int64_t begin, int64_t end, int64_t cols,
+                        const float* x, int64_t xs, int64_t n_tokens, float* y, int64_t ys) {
+  auto panel = [&](int64_t p) { return all + p * panel_cols * kRows; };
   // Token blocks of 64 keep their activations in L1/L2 while the panels pass.
   constexpr int64_t kTokenBlock = 64;
   for (int64_t t0 = 0; t0 < n_tokens; t0 += kTokenBlock) {
     const int64_t nt = n_tokens - t0 < kTokenBlock ? n_tokens - t0 : kTokenBlock;
     for (int64_t r = begin; r < end; r += 2 * kRows) {
-      const float* panels[2] = {w.panel(r / kRows), nullptr};
+      const float* panels[2] = {panel(r / kRows), nullptr};
       float* yr = y + t0 * ys + r;
       if (end - r > kRows) {
-        panels[1] = w.panel(r / kRows + 1);
+        panels[1] = panel(r / kRows + 1);
         const int64_t rest = end - r - kRows;
         Tokens<2>(panels, cols, x + t0 * xs, xs, nt, yr, ys, static_cast<int>(rest < kRows ? rest : kRows));
       } else {

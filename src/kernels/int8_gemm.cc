@@ -272,7 +272,8 @@ void Int8Rows(const WeightRows& w, const Int8Activations& x, int64_t begin, int6
       }
     } else {
       PackInt8PanelAvx512(w, p0, p1, panel.data());
-      Int8PanelTimesTokensAvx512(panel.data(), quads, w.type, x, y + p0, ys, p1 - p0);
+      Int8PanelTimesTokensAvx512(panel.data(), quads, s.groups(), Int8Panel::HalvesOf(w.type), Int8Panel::HasOffsets(w.type),
+                                 x.u(0), Int8Activations::TokenBytes(s), x.n_tokens(), y + p0, ys, p1 - p0);
     }
   }
 }

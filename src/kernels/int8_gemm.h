@@ -83,7 +83,8 @@ using QuantizeInt8Fn = void (*)(const float*, Int8Shape, uint8_t*);
 // (f32, per block), start[2 halves][4 rows][16] (int32: −128·Σw of the block's half; with one
 // scale per block, half 0 holds the whole block), m[4 rows][16] (f32).
 struct Int8Panel {
-  static constexpr uint64_t kGroupBytes = 2048 + 512 + 512 + 256;
+  // Byte offsets within a group: weights, scales, starts, offsets; the group's size.
+  static constexpr uint64_t kScalesAt = 2048, kStartsAt = 2560, kOffsetsAt = 3072, kGroupBytes = 3328;
   static uint64_t QuadBytes(Int8Shape s) { return static_cast<uint64_t>(s.groups()) * kGroupBytes; }
   // Q6_K: two scales per block (half blocks converted separately); otherwise one.
   static int HalvesOf(GgmlType type) { return type == GgmlType::kQ6_K ? 2 : 1; }

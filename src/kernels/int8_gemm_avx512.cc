@@ -41,14 +41,26 @@ void Interleave(const __m512i* in, __m512i* out) {
   }
 }
 
-void StoreChunks(const QuadGroup& q, int r, const __m512i* natural) {
+// The parts of one group of a quad (the offsets of Int8Panel; QuadGroup's, without its inline
+// members).
+struct Group {
+  uint8_t* base;
+};
+uint8_t* Weights(Group q, int c, int r) { return q.base + 256 * c + 64 * r; }
+float* Scales(Group q, int h, int r) { return reinterpret_cast<float*>(q.base + Int8Panel::kScalesAt + 256 * h + 64 * r); }
+int32_t* Starts(Group q, int h, int r) { return reinterpret_cast<int32_t*>(q.base + Int8Panel::kStartsAt + 256 * h + 64 * r); }
+float* Offsets(Group q, int r) { return reinterpret_cast<float*>(q.base + Int8Panel::kOffsetsAt + 64 * r); }
+
+int64_t GroupsOf(int64_t cols) { return (cols + 511) / 512; }
+
+void StoreChunks(Group q, int r, const __m512i* natural) {
   __m512i chunks[8];
   Interleave(natural, chunks);
-  for (int c = 0; c < 8; ++c) _mm512_store_si512(q.w(c, r), chunks[c]);
+  for (int c = 0; c < 8; ++c) _mm512_store_si512(Weights(q, c, r), chunks[c]);
 }
 
 // Blocks 16g .. 16g + 15 of a Q8_0 row (zeros past the last block).
-void PackGroupQ8_0(const BlockQ8_0* blocks, int64_t nb, int64_t g, const QuadGroup& q, int r) {
+void PackGroupQ8_0(const BlockQ8_0* blocks, int64_t nb, int64_t g, Group q, int r) {
   __m512i natural[8];
   for (int i = 0; i < 8; ++i) {
     __m256i half[2] = {_mm256_setzero_si256(), _mm256_setzero_si256()};
@@ -59,9 +71,9 @@ void PackGroupQ8_0(const BlockQ8_0* blocks, int64_t nb, int64_t g, const QuadGro
     natural[i] = _mm512_inserti64x4(_mm512_castsi256_si512(half[0]), half[1], 1);
   }
   StoreChunks(q, r, natural);
-  float* scale0 = q.scale(0, r);
-  float* scale1 = q.scale(1, r);
-  float* m = q.m(r);
+  float* scale0 = Scales(q, 0, r);
+  float* scale1 = Scales(q, 1, r);
+  float* m = Offsets(q, r);
   for (int j = 0; j < 16; ++j) {
     const int64_t b = 16 * g + j;
     scale0[j] = scale1[j] = b < nb ? HalfToFloat(blocks[b].d) : 0.0f;
@@ -70,12 +82,12 @@ void PackGroupQ8_0(const BlockQ8_0* blocks, int64_t nb, int64_t g, const QuadGro
 }
 
 // Super-blocks 2g and 2g + 1 of a Q4_K row (zeros past the last).
-void PackGroupQ4_K(const BlockQ4_K* blocks, int64_t n_super, int64_t g, const QuadGroup& q, int r) {
+void PackGroupQ4_K(const BlockQ4_K* blocks, int64_t n_super, int64_t g, Group q, int r) {
   const __m256i low4 = _mm256_set1_epi8(0x0f);
   __m512i natural[8];
-  float* scale0 = q.scale(0, r);
-  float* scale1 = q.scale(1, r);
-  float* m = q.m(r);
+  float* scale0 = Scales(q, 0, r);
+  float* scale1 = Scales(q, 1, r);
+  float* m = Offsets(q, r);
   for (int k = 0; k < 2; ++k) {
     const int64_t i = 2 * g + k;
     if (i >= n_super) {
@@ -101,13 +113,13 @@ void PackGroupQ4_K(const BlockQ4_K* blocks, int64_t n_super, int64_t g, const Qu
 }
 
 // start[0][r] = −128·Σ w of each block over all 8 chunks; start[1][r] = 0.
-void GroupStarts(const QuadGroup& q) {
+void GroupStarts(Group q) {
   const __m512i ones = _mm512_set1_epi8(1);
   for (int r = 0; r < 4; ++r) {
     __m512i sum = _mm512_setzero_si512();
-    for (int c = 0; c < 8; ++c) sum = _mm512_dpbusd_epi32(sum, ones, _mm512_load_si512(q.w(c, r)));
-    _mm512_store_si512(q.start(0, r), _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_slli_epi32(sum, 7)));
-    _mm512_store_si512(q.start(1, r), _mm512_setzero_si512());
+    for (int c = 0; c < 8; ++c) sum = _mm512_dpbusd_epi32(sum, ones, _mm512_load_si512(Weights(q, c, r)));
+    _mm512_store_si512(Starts(q, 0, r), _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_slli_epi32(sum, 7)));
+    _mm512_store_si512(Starts(q, 1, r), _mm512_setzero_si512());
   }
 }
 
@@ -126,7 +138,7 @@ void QuadTimes(const uint8_t* quad, int64_t groups, const uint8_t* const* u, con
     for (int h = 0; h < HALVES; ++h) {
       __m512i sum[4][NT];
       for (int r = 0; r < 4; ++r) {
-        const __m512i start = _mm512_load_si512(base + 2560 + 256 * h + 64 * r);
+        const __m512i start = _mm512_load_si512(base + Int8Panel::kStartsAt + 256 * h + 64 * r);
         for (int t = 0; t < NT; ++t) sum[r][t] = start;
       }
       for (int c = 8 / HALVES * h; c < 8 / HALVES * (h + 1); ++c) {
@@ -138,7 +150,7 @@ void QuadTimes(const uint8_t* quad, int64_t groups, const uint8_t* const* u, con
         }
       }
       for (int r = 0; r < 4; ++r) {
-        const __m512 scale = _mm512_load_ps(reinterpret_cast<const float*>(base + 2048 + 256 * h + 64 * r));
+        const __m512 scale = _mm512_load_ps(reinterpret_cast<const float*>(base + Int8Panel::kScalesAt + 256 * h + 64 * r));
         for (int t = 0; t < NT; ++t) {
           const __m512 s = _mm512_mul_ps(scale, _mm512_loadu_ps(dx[t] + 16 * g));
           acc[r][t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum[r][t]), s, acc[r][t]);
@@ -147,7 +159,7 @@ void QuadTimes(const uint8_t* quad, int64_t groups, const uint8_t* const* u, con
     }
     if (OFFSETS) {
       for (int r = 0; r < 4; ++r) {
-        const __m512 m = _mm512_load_ps(reinterpret_cast<const float*>(base + 3072 + 64 * r));
+        const __m512 m = _mm512_load_ps(reinterpret_cast<const float*>(base + Int8Panel::kOffsetsAt + 64 * r));
         for (int t = 0; t < NT; ++t) acc[r][t] = _mm512_fmadd_ps(m, _mm512_loadu_ps(sx[t] + 16 * g), acc[r][t]);
       }
     }
@@ -170,19 +182,20 @@ QuadFn QuadFor(int nt) {
   }
 }
 
-QuadFn QuadFor(GgmlType type, int nt) {
-  if (Int8Panel::HalvesOf(type) == 2) return Int8Panel::HasOffsets(type) ? QuadFor<2, true>(nt) : QuadFor<2, false>(nt);
-  return Int8Panel::HasOffsets(type) ? QuadFor<1, true>(nt) : QuadFor<1, false>(nt);
+QuadFn QuadFor(int halves, bool offsets, int nt) {
+  if (halves == 2) return offsets ? QuadFor<2, true>(nt) : QuadFor<2, false>(nt);
+  return offsets ? QuadFor<1, true>(nt) : QuadFor<1, false>(nt);
 }
 
 }  // namespace
 
 void QuantizeInt8TokenAvx512(const float* x, Int8Shape s, uint8_t* out) {
-  float* dx = reinterpret_cast<float*>(out + s.padded_cols());
-  float* sx = dx + s.padded_blocks();
+  const int64_t groups = GroupsOf(s.cols);
+  float* dx = reinterpret_cast<float*>(out + 512 * groups);
+  float* sx = dx + 16 * groups;
   const __m512i sign = _mm512_set1_epi32(static_cast<int>(0x80000000u));
   const __m512i half = _mm512_castps_si512(_mm512_set1_ps(0.5f));
-  for (int64_t g = 0; g < s.groups(); ++g) {
+  for (int64_t g = 0; g < groups; ++g) {
     __m512i natural[8];
     __m128i bytes[32];  // block j: bytes[2j], bytes[2j + 1]
     for (int j = 0; j < 16; ++j) {
@@ -221,21 +234,24 @@ void PackInt8PanelAvx512(const WeightRows& w, int64_t begin, int64_t end, uint8_
     PackInt8PanelRef(w, begin, end, panel);
     return;
   }
-  const Int8Shape s{w.cols};
-  const uint64_t quad_bytes = Int8Panel::QuadBytes(s);
+  const int64_t groups = GroupsOf(w.cols);
+  const uint64_t quad_bytes = static_cast<uint64_t>(groups) * Int8Panel::kGroupBytes;
+  const uint64_t stride = w.stride_bytes ? w.stride_bytes : RowBytes(w.type, static_cast<uint64_t>(w.cols));
   for (int64_t r0 = begin; r0 < end; r0 += 4) {
     uint8_t* quad = panel + static_cast<uint64_t>((r0 - begin) / 4) * quad_bytes;
-    for (int64_t g = 0; g < s.groups(); ++g) {
-      const QuadGroup q = GroupOf(quad, g);
+    for (int64_t g = 0; g < groups; ++g) {
+      const Group q{quad + static_cast<uint64_t>(g) * Int8Panel::kGroupBytes};
       for (int r = 0; r < 4; ++r) {
         if (r0 + r >= end) {  // padding: zero weights
-          for (int c = 0; c < 8; ++c) _mm512_store_si512(q.w(c, r), _mm512_setzero_si512());
-          for (int h = 0; h < 2; ++h) _mm512_store_ps(q.scale(h, r), _mm512_setzero_ps());
-          _mm512_store_ps(q.m(r), _mm512_setzero_ps());
+          for (int c = 0; c < 8; ++c) _mm512_store_si512(Weights(q, c, r), _mm512_setzero_si512());
+          for (int h = 0; h < 2; ++h) _mm512_store_ps(Scales(q, h, r), _mm512_setzero_ps());
+          _mm512_store_ps(Offsets(q, r), _mm512_setzero_ps());
         } else if (w.type == GgmlType::kQ8_0) {
-          PackGroupQ8_0(reinterpret_cast<const BlockQ8_0*>(w.row(r0 + r)), s.blocks(), g, q, r);
+          const std::byte* row = w.data + static_cast<uint64_t>(r0 + r) * stride;
+          PackGroupQ8_0(reinterpret_cast<const BlockQ8_0*>(row), (w.cols + 31) / 32, g, q, r);
         } else {
-          PackGroupQ4_K(reinterpret_cast<const BlockQ4_K*>(w.row(r0 + r)), s.cols / 256, g, q, r);
+          const std::byte* row = w.data + static_cast<uint64_t>(r0 + r) * stride;
+          PackGroupQ4_K(reinterpret_cast<const BlockQ4_K*>(row), w.cols / 256, g, q, r);
         }
       }
       GroupStarts(q);
@@ -243,20 +259,24 @@ void PackInt8PanelAvx512(const WeightRows& w, int64_t begin, int64_t end, uint8_
   }
 }
 
-void Int8PanelTimesTokensAvx512(const uint8_t* panel, int64_t quads, GgmlType type, const Int8Activations& x, float* y,
-                                int64_t ys, int64_t n_rows) {
-  const Int8Shape s = x.shape();
-  const uint64_t quad_bytes = Int8Panel::QuadBytes(s);
-  for (int64_t t0 = 0; t0 < x.n_tokens(); t0 += 4) {
-    const int64_t left = x.n_tokens() - t0;
+void Int8PanelTimesTokensAvx512(const uint8_t* panel, int64_t quads, int64_t groups, int halves, bool offsets,
+                                const uint8_t* acts, uint64_t token_bytes, int64_t n_tokens, float* y, int64_t ys,
+                                int64_t n_rows) {
+  const uint64_t quad_bytes = static_cast<uint64_t>(groups) * Int8Panel::kGroupBytes;
+  for (int64_t t0 = 0; t0 < n_tokens; t0 += 4) {
+    const int64_t left = n_tokens - t0;
     const int nt = left < 4 ? static_cast<int>(left) : 4;
-    const QuadFn kernel = QuadFor(type, nt);
+    const QuadFn kernel = QuadFor(halves, offsets, nt);
     const uint8_t* u[4];
     const float *dx[4], *sx[4];
-    for (int t = 0; t < nt; ++t) u[t] = x.u(t0 + t), dx[t] = x.dx(t0 + t), sx[t] = x.sx(t0 + t);
+    for (int t = 0; t < nt; ++t) {
+      u[t] = acts + static_cast<uint64_t>(t0 + t) * token_bytes;
+      dx[t] = reinterpret_cast<const float*>(u[t] + 512 * groups);
+      sx[t] = dx[t] + 16 * groups;
+    }
     for (int64_t q = 0; q < quads; ++q) {
       float out[16];
-      kernel(panel + q * quad_bytes, s.groups(), u, dx, sx, out);
+      kernel(panel + q * quad_bytes, groups, u, dx, sx, out);
       const int64_t r0 = 4 * q;
       for (int t = 0; t < nt; ++t) {
         float* yt = y + (t0 + t) * ys + r0;

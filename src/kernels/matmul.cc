@@ -194,7 +194,7 @@ class RowProduct {
     part.n_rows = end - begin;
     part.stride_bytes = w_.row_stride();
     const F32Panels panels(part);
-    F32PanelRowsAvx512(panels, 0, end - begin, w_.cols, x_.x(), x_.x_stride(), x_.n_tokens(), y + begin, ys);
+    F32PanelRowsFast(panels, 0, end - begin, w_.cols, x_.x(), x_.x_stride(), x_.n_tokens(), y + begin, ys);
   }
 
   // The exact float path: each row dequantized once (f32 rows read in place), f32 dot products;
@@ -346,7 +346,7 @@ void MatMul(const PreparedWeights& w, int64_t n_rows, int64_t cols, const float*
   if (w.f32() != nullptr && !p.exact) {
     const int64_t xs = p.x_stride ? p.x_stride : cols;
     ForRows(n_rows, RowSplit{F32Panels::kPanelRows, 2}, pool, [&](int64_t begin, int64_t end, int) {
-      F32PanelRowsAvx512(*w.f32(), begin, end, cols, x, xs, p.n_tokens, y, ys);
+      F32PanelRowsFast(*w.f32(), begin, end, cols, x, xs, p.n_tokens, y, ys);
     });
     return;
   }
