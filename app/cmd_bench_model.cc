@@ -90,6 +90,8 @@ Status Run(const Flags& f) {
     out["tests"].push_back({{"test", test}, {"tokens_per_s", rates}, {"median", s.median}, {"min", s.min}, {"max", s.max}});
   }
   out["peak_rss_bytes"] = PeakResidentBytes();
+  out["every_token_weight_copy_bytes"] = m->resident.size();
+  out["every_token_weight_huge_page_bytes"] = m->resident.HugeBytes();
   if (f.roofline) {
     const double bw = MeasureReadBandwidth(pool, size_t{1} << 30, 5);
     // A decode step reads every active weight byte once, and the latent cache of the positions
@@ -112,8 +114,10 @@ Status Run(const Flags& f) {
                 static_cast<double>(m->file.file_size()) / (1 << 30), static_cast<double>(fp.total_params) / 1e9, f.threads,
                 f.kv_type.c_str(), test.c_str(), s.median, s.min, s.max);
   }
-  std::printf("\npeak RSS %.0f MiB (file %.0f MiB)\n", static_cast<double>(out["peak_rss_bytes"].get<size_t>()) / (1 << 20),
-              static_cast<double>(m->file.file_size()) / (1 << 20));
+  std::printf("\npeak RSS %.0f MiB (file %.0f MiB); every-token weights copied: %.0f MiB, %.0f MiB of it in huge pages\n",
+              static_cast<double>(out["peak_rss_bytes"].get<size_t>()) / (1 << 20),
+              static_cast<double>(m->file.file_size()) / (1 << 20), static_cast<double>(m->resident.size()) / (1 << 20),
+              static_cast<double>(m->resident.HugeBytes()) / (1 << 20));
   if (f.roofline) {
     const double bw = out["roofline"]["read_bandwidth_bytes_per_s"], roof = out["roofline"]["decode_roofline_tokens_per_s"];
     const double per_token = out["roofline"]["bytes_per_decoded_token"];

@@ -1,5 +1,7 @@
 #include "model/loaded_model.h"
 
+#include "model/resident_weights.h"
+
 namespace frugal::model {
 
 StatusOr<std::unique_ptr<LoadedModel>> LoadModel(const std::string& path) {
@@ -7,6 +9,8 @@ StatusOr<std::unique_ptr<LoadedModel>> LoadModel(const std::string& path) {
   FRUGAL_ASSIGN_OR_RETURN(m->file, io::OpenGguf(path));
   FRUGAL_ASSIGN_OR_RETURN(m->config, LoadModelConfig(m->file));
   FRUGAL_ASSIGN_OR_RETURN(m->weights, LoadWeights(m->file, m->config));
+  // Without the memory for the copies, the weights are read from the mapping as they are.
+  if (auto resident = MakeEveryTokenWeightsResident(m->file, &m->weights); resident.ok()) m->resident = std::move(*resident);
   return m;
 }
 

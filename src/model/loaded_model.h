@@ -1,5 +1,6 @@
-// A model file opened for inference: the mapped GGUF, its validated config and its weights.
-// Immutable after loading; thread-safe. Held by pointer so views into it stay valid.
+// A model file opened for inference: the mapped GGUF, its validated config and its weights —
+// the ones every token reads copied into huge pages (resident_weights.h), the rest read from
+// the mapping. Immutable after loading; thread-safe. Held by pointer so views into it stay valid.
 #pragma once
 
 #include <memory>
@@ -8,6 +9,7 @@
 #include "io/gguf_file.h"
 #include "model/config.h"
 #include "model/weights.h"
+#include "util/huge_page_region.h"
 
 namespace frugal::model {
 
@@ -15,6 +17,7 @@ struct LoadedModel {
   io::GgufFile file;
   ModelConfig config;
   Weights weights;
+  HugePageRegion resident;  // the every-token weights' copies (empty if they could not be made)
 };
 
 StatusOr<std::unique_ptr<LoadedModel>> LoadModel(const std::string& path);

@@ -75,6 +75,11 @@ Status OutOfRange(fmt::format_string<Args...> f, Args&&... args) {
   return MakeStatus(StatusCode::kOutOfRange, f, std::forward<Args>(args)...);
 }
 
+template <typename... Args>
+Status ResourceExhausted(fmt::format_string<Args...> f, Args&&... args) {
+  return MakeStatus(StatusCode::kResourceExhausted, f, std::forward<Args>(args)...);
+}
+
 template <typename T>
 class [[nodiscard]] StatusOr {
  public:

@@ -1,0 +1,53 @@
+#include "model/resident_weights.h"
+
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cstdint>
+#include <cstring>
+#include <vector>
+
+namespace frugal::model {
+namespace {
+
+// Every view a token reads in full, whatever the layer kind (absent views are empty).
+std::vector<ConstTensorView*> EveryTokenViews(Weights* w) {
+  std::vector<ConstTensorView*> views = {&w->output};
+  for (LayerWeights& l : w->layers) {
+    for (ConstTensorView* v : {&l.q_a, &l.q_b, &l.q, &l.kv_a_mqa, &l.k_b, &l.v_b, &l.kv_b, &l.attn_output, &l.ffn_gate,
+                               &l.ffn_up, &l.ffn_down, &l.gate_inp, &l.gate_shexp, &l.up_shexp, &l.down_shexp}) {
+      if (v->data != nullptr) views.push_back(v);
+    }
+  }
+  return views;
+}
+
+uint64_t Aligned(uint64_t n) { return (n + 63) / 64 * 64; }
+uint64_t BytesOf(const ConstTensorView& v) { return v.row_bytes() * v.shape.rows(); }
+
+}  // namespace
+
+StatusOr<HugePageRegion> MakeEveryTokenWeightsResident(const io::GgufFile& file, Weights* w) {
+  const std::vector<ConstTensorView*> views = EveryTokenViews(w);
+  uint64_t total = 0;
+  for (const ConstTensorView* v : views) total += Aligned(BytesOf(*v));
+  FRUGAL_ASSIGN_OR_RETURN(HugePageRegion region, HugePageRegion::Allocate(total));
+  const auto page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+  const std::span<const std::byte> mapped = file.file().Mapped();
+  const auto map_begin = reinterpret_cast<uintptr_t>(mapped.data()), map_end = map_begin + mapped.size();
+  std::byte* dst = region.data();
+  for (ConstTensorView* v : views) {
+    const uint64_t bytes = BytesOf(*v);
+    std::memcpy(dst, v->data, bytes);
+    // Drop the source pages wholly inside this tensor from the mapping (they stay in the page
+    // cache; nothing here reads them again).
+    const auto src = reinterpret_cast<uintptr_t>(v->data);
+    const uintptr_t lo = (src + page - 1) / page * page, hi = (src + bytes) / page * page;
+    if (lo < hi && lo >= map_begin && hi <= map_end) (void)::madvise(reinterpret_cast<void*>(lo), hi - lo, MADV_DONTNEED);
+    v->data = dst;
+    dst += Aligned(bytes);
+  }
+  return region;
+}
+
+}  // namespace frugal::model

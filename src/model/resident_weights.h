@@ -1,0 +1,18 @@
+// The weights every token reads (attention, dense FFNs, routers, shared experts, the output
+// head) copied out of the file's 4 KiB page-cache mapping into one huge-page region at load
+// (HugePageRegion): decode streams them with one TLB entry per 2 MiB. Routed experts (read
+// only when routed to) and the token embedding (one row per token) stay in the mapping. The
+// copied ranges are dropped from this process's mapping afterwards, so resident memory counts
+// them once.
+#pragma once
+
+#include "io/gguf_file.h"
+#include "model/weights.h"
+#include "util/huge_page_region.h"
+
+namespace frugal::model {
+
+// Copies those tensors of `w` into a new region and points their views at the copies.
+StatusOr<HugePageRegion> MakeEveryTokenWeightsResident(const io::GgufFile& file, Weights* w);
+
+}  // namespace frugal::model
