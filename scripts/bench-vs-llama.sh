@@ -4,7 +4,8 @@
 # definitions on both sides; each side warms up once per test and reports the median of -r
 # runs; the rounds alternate frugal, llama.cpp, frugal, … and the table gives the median of the
 # rounds' medians and their range). Prints the CPU, the kernel path frugal took, the llama.cpp
-# release and the measured read-bandwidth roofline for decode. A benchmark, not a test.
+# release and, for decode, frugal's share of the read-bandwidth roofline probed right after each
+# of its decode runs. A benchmark, not a test.
 #
 #   scripts/bench-vs-llama.sh [-r RUNS] [-k ROUNDS] [-t THREADS] [--tests "pp512 tg128 tg32@d4096"] [MODEL.gguf …]
 #
@@ -51,34 +52,33 @@ echo
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 for m in "${models[@]}"; do
-  roofline="$("$FRUGAL" bench -m "$m" -p 0 -n 16 -r 1 -t "$threads" --roofline --json)"
-  echo "$roofline" > "$work/roofline.json"
   for test in $tests; do
     n="${test%%@*}"; kind="${n:0:2}"; count="${n:2}"; depth=0
     [[ "$test" == *@d* ]] && depth="${test##*@d}"
-    if [ "$kind" = pp ]; then fp=(-p "$count" -n 0); else fp=(-p 0 -n "$count"); fi
+    # decode runs also probe the read bandwidth right after (frugal bench --roofline), each round
+    if [ "$kind" = pp ]; then fp=(-p "$count" -n 0); roof=(); else fp=(-p 0 -n "$count"); roof=(--roofline); fi
     for ((k = 0; k < rounds; ++k)); do
-      "$FRUGAL" bench -m "$m" "${fp[@]}" -d "$depth" -r "$runs" -t "$threads" --json > "$work/frugal-$k.json"
+      "$FRUGAL" bench -m "$m" "${fp[@]}" -d "$depth" -r "$runs" -t "$threads" "${roof[@]}" --json > "$work/frugal-$k.json"
       "$LLAMA_BENCH" -m "$m" "${fp[@]}" -d "$depth" -r "$runs" -t "$threads" -o json 2>/dev/null > "$work/llama-$k.json"
     done
     "$PY" - "$work" "$rounds" "$m" "$test" <<'EOF' >> "$work/rows.txt"
 import json, statistics, sys
 work, rounds, model, test = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
-f = [json.load(open(f"{work}/frugal-{k}.json"))["tests"][0]["median"] for k in range(rounds)]
+runs = [json.load(open(f"{work}/frugal-{k}.json")) for k in range(rounds)]
+f = [r["tests"][0]["median"] for r in runs]
 l = [statistics.median(json.load(open(f"{work}/llama-{k}.json"))[0]["samples_ts"]) for k in range(rounds)]
-roof = json.load(open(f"{work}/roofline.json"))["roofline"]
-share = ""
-if test.startswith("tg"):
-    # the roofline of this test's mean context (frugal's accounting: weights + latent cache)
-    share = f" ({100 * statistics.median(f) / roof['decode_roofline_tokens_per_s']:.0f}% of the roofline)" if test == "tg128" else ""
-print(f"| {model} | {test} | {statistics.median(f):.1f} ({min(f):.1f}..{max(f):.1f}){share} | "
-      f"{statistics.median(l):.1f} ({min(l):.1f}..{max(l):.1f}) | **{statistics.median(f) / statistics.median(l):.2f}×** |")
+share = "–"
+if "roofline" in runs[0]:
+    # each round's decode rate over the roofline probed right after it (bandwidth ÷ the bytes a
+    # token reads at this test's mean context: weights + latent cache)
+    shares = [r["tests"][0]["median"] / r["roofline"]["decode_roofline_tokens_per_s"] for r in runs]
+    bw = [r["roofline"]["read_bandwidth_bytes_per_s"] / 1e9 for r in runs]
+    share = f"{100 * statistics.median(shares):.0f}% ({100 * min(shares):.0f}..{100 * max(shares):.0f}; probe {min(bw):.0f}..{max(bw):.0f} GB/s)"
+print(f"| {model} | {test} | {statistics.median(f):.1f} ({min(f):.1f}..{max(f):.1f}) | "
+      f"{statistics.median(l):.1f} ({min(l):.1f}..{max(l):.1f}) | **{statistics.median(f) / statistics.median(l):.2f}×** | {share} |")
 EOF
   done
-  "$PY" -c "import json,sys; r=json.load(open(sys.argv[1]))['roofline']; print(f\"roofline {sys.argv[2]}: read bandwidth {r['read_bandwidth_bytes_per_s']/1e9:.1f} GB/s, {r['weight_bytes_per_decoded_token']/2**20:.1f} MiB of weights per token, {r['decode_roofline_tokens_per_s']:.1f} tokens/s\")" "$work/roofline.json" "$m" >> "$work/rooflines.txt"
 done
-echo "| model | test | frugal t/s (median of rounds, range) | llama.cpp t/s | frugal ÷ llama.cpp |"
-echo "|---|---|---|---|---|"
+echo "| model | test | frugal t/s (median of rounds, range) | llama.cpp t/s | frugal ÷ llama.cpp | frugal's share of the bandwidth roofline |"
+echo "|---|---|---|---|---|---|"
 cat "$work/rows.txt"
-echo
-cat "$work/rooflines.txt"
