@@ -13,31 +13,11 @@
 #include "kernels/cpu_features.h"
 #include "kernels/dequantize.h"
 #include "kernels/quantize.h"
+#include "kernels/stored_matrix_for_tests.h"
 #include "util/rng.h"
 
 namespace frugal::kernels {
 namespace {
-
-struct Rows {
-  GgmlType type;
-  int64_t n_rows, cols;
-  std::vector<std::byte> bytes;
-  std::vector<float> dense;
-  WeightRows view() const { return {bytes.data(), type, cols, n_rows}; }
-};
-
-Rows MakeRows(GgmlType type, int64_t n_rows, int64_t cols, Rng& rng) {
-  Rows m{type, n_rows, cols, std::vector<std::byte>(RowBytes(type, static_cast<uint64_t>(cols)) * static_cast<uint64_t>(n_rows)),
-         std::vector<float>(static_cast<size_t>(n_rows * cols))};
-  std::vector<float> row(static_cast<size_t>(cols));
-  const uint64_t rb = RowBytes(type, static_cast<uint64_t>(cols));
-  for (int64_t r = 0; r < n_rows; ++r) {
-    for (float& v : row) v = static_cast<float>(rng.Gaussian());
-    QuantizeRow(type, row.data(), m.bytes.data() + rb * static_cast<uint64_t>(r), cols);
-    DequantizeRow(type, m.bytes.data() + rb * static_cast<uint64_t>(r), m.dense.data() + r * cols, cols);
-  }
-  return m;
-}
 
 struct Use {
   int64_t end, cols, tokens;
@@ -47,7 +27,7 @@ TEST(F32PanelsTest, ReferenceAndAvx512MatchDoubleLoop) {
   Rng rng(3);
   const bool avx512 = F32PanelsUsable();
   for (GgmlType type : {GgmlType::kF32, GgmlType::kF16, GgmlType::kBF16}) {
-    const Rows m = MakeRows(type, 70, 200, rng);  // 5 panels, the last with 6 rows
+    const StoredMatrix m = MakeStoredMatrix(type, 70, 200, rng);  // 5 panels, the last with 6 rows
     const F32Panels panels(m.view());
     for (const Use& u : {Use{70, 200, 19}, Use{48, 37, 8}, Use{16, 200, 1}, Use{33, 1, 9}, Use{70, 0, 3}}) {
       for (int64_t begin : {int64_t{0}, int64_t{16}}) {
@@ -86,7 +66,7 @@ TEST(F32PanelsTest, ReferenceAndAvx512MatchDoubleLoop) {
 
 TEST(F32PanelsTest, PreparedWeightsUseThemWithoutAmx) {
   Rng rng(9);
-  const Rows m = MakeRows(GgmlType::kF32, 40, 64, rng);
+  const StoredMatrix m = MakeStoredMatrix(GgmlType::kF32, 40, 64, rng);
   const PreparedWeights prepared(m.view(), /*exact=*/false);
   EXPECT_EQ(prepared.f32() != nullptr, F32PanelsUsable() && !AmxUsable());
   EXPECT_EQ(PreparedWeights(m.view(), /*exact=*/true).f32(), nullptr);

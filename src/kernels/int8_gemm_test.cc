@@ -16,6 +16,7 @@
 #include "kernels/dequantize.h"
 #include "kernels/int8_gemm_internal.h"
 #include "kernels/quantize.h"
+#include "kernels/stored_matrix_for_tests.h"
 #include "util/rng.h"
 
 namespace frugal::kernels {
@@ -24,26 +25,9 @@ namespace {
 const GgmlType kTypes[] = {GgmlType::kQ8_0, GgmlType::kQ4_0, GgmlType::kQ4_1, GgmlType::kQ5_0,
                            GgmlType::kQ5_1, GgmlType::kQ4_K, GgmlType::kQ5_K, GgmlType::kQ6_K};
 
-struct Matrix {
-  GgmlType type;
-  int64_t rows, cols;
-  std::vector<std::byte> bytes;
-  std::vector<float> dense;  // the stored values as f32
-  WeightRows view() const { return {bytes.data(), type, cols, rows}; }
-};
-
-Matrix MakeMatrix(GgmlType type, int64_t rows, int64_t cols, Rng& rng) {
-  Matrix m{type, rows, cols, std::vector<std::byte>(RowBytes(type, static_cast<uint64_t>(cols)) * static_cast<uint64_t>(rows)),
-           std::vector<float>(static_cast<size_t>(rows * cols))};
-  std::vector<float> row(static_cast<size_t>(cols));
-  const uint64_t rb = RowBytes(type, static_cast<uint64_t>(cols));
-  for (int64_t r = 0; r < rows; ++r) {
-    // Rows with a positive mean, so that the per-block offsets (Q4_1, K-quant minimums) matter.
-    for (float& v : row) v = static_cast<float>(rng.Gaussian() + 0.3);
-    QuantizeRow(type, row.data(), m.bytes.data() + rb * static_cast<uint64_t>(r), cols);
-    DequantizeRow(type, m.bytes.data() + rb * static_cast<uint64_t>(r), m.dense.data() + r * cols, cols);
-  }
-  return m;
+// Rows with a positive mean, so that the per-block offsets (Q4_1, K-quant minimums) matter.
+StoredMatrix MakeMatrix(GgmlType type, int64_t rows, int64_t cols, Rng& rng) {
+  return MakeStoredMatrix(type, rows, cols, rng, 0.3);
 }
 
 // n_tokens rows of cols values.
@@ -99,7 +83,7 @@ TEST(Int8GemmTest, TokenQuantizationFollowsItsDefinition) {
 TEST(Int8GemmTest, BlocksDecomposeToTheDequantizedValues) {
   Rng rng(7);
   for (GgmlType type : kTypes) {
-    const Matrix m = MakeMatrix(type, 2, ColsFor(type), rng);
+    const StoredMatrix m = MakeMatrix(type, 2, ColsFor(type), rng);
     for (int64_t r = 0; r < m.rows; ++r) {
       for (int64_t j = 0; j < m.cols / 32; ++j) {
         Block32 b;
@@ -116,7 +100,7 @@ TEST(Int8GemmTest, BlocksDecomposeToTheDequantizedValues) {
 
 // y[t, r] from the dequantized weights and the dequantized 8-bit activations, in double: what
 // the int8 path computes up to float rounding.
-std::vector<double> QuantizedProduct(const Matrix& m, const Int8Activations& a) {
+std::vector<double> QuantizedProduct(const StoredMatrix& m, const Int8Activations& a) {
   std::vector<double> y(static_cast<size_t>(a.n_tokens() * m.rows));
   for (int64_t t = 0; t < a.n_tokens(); ++t) {
     for (int64_t r = 0; r < m.rows; ++r) {
@@ -130,7 +114,7 @@ std::vector<double> QuantizedProduct(const Matrix& m, const Int8Activations& a) 
   return y;
 }
 
-double AbsSum(const Matrix& m, const float* x, int64_t r) {
+double AbsSum(const StoredMatrix& m, const float* x, int64_t r) {
   double s = 0;
   for (int64_t k = 0; k < m.cols; ++k) s += std::fabs(static_cast<double>(m.dense[static_cast<size_t>(r * m.cols + k)]) * x[k]);
   return s;
@@ -140,7 +124,7 @@ TEST(Int8GemmTest, ReferenceAndAvx512MatchTheQuantizedProduct) {
   Rng rng(11);
   for (GgmlType type : kTypes) {
     const int64_t rows = 13, cols = ColsFor(type);  // 13: a partial last quad
-    const Matrix m = MakeMatrix(type, rows, cols, rng);
+    const StoredMatrix m = MakeMatrix(type, rows, cols, rng);
     for (int64_t n_tokens : {1, 3, 4, 7, 9}) {  // partial token tiles
       const std::vector<float> x = Activations(n_tokens, cols, rng);
       const Int8Activations a(x.data(), n_tokens, cols, cols);
@@ -169,7 +153,7 @@ TEST(Int8GemmTest, Avx512PackMatchesTheReferencePack) {
   Rng rng(13);
   for (GgmlType type : {GgmlType::kQ8_0, GgmlType::kQ4_K}) {
     for (int64_t cols : {TraitsOf(type).block_elems == 256 ? int64_t{768} : int64_t{96}, int64_t{1024}}) {
-      const Matrix m = MakeMatrix(type, 6, cols, rng);
+      const StoredMatrix m = MakeMatrix(type, 6, cols, rng);
       const Int8Shape s{cols};
       const uint64_t quad = Int8Panel::QuadBytes(s);
       AlignedBuffer<uint8_t> ref(2 * quad), fast(2 * quad);
@@ -188,7 +172,7 @@ TEST(Int8GemmTest, MatMulIsWithinTheActivationRoundingOfExact) {
   Rng rng(17);
   for (GgmlType type : kTypes) {
     const int64_t rows = 37, cols = ColsFor(type), n_tokens = 11;
-    const Matrix m = MakeMatrix(type, rows, cols, rng);
+    const StoredMatrix m = MakeMatrix(type, rows, cols, rng);
     const std::vector<float> x = Activations(n_tokens, cols, rng);
     std::vector<float> fast(static_cast<size_t>(n_tokens * rows)), exact(fast.size());
     MatMul(m.view(), x.data(), fast.data(), {.n_tokens = n_tokens}, nullptr);
