@@ -23,6 +23,9 @@ class RandomAccessFile {
   virtual Status ReadAt(uint64_t offset, std::span<std::byte> out) const = 0;
   // The whole file as memory (mmap or owned buffer), or an empty span when not mapped.
   virtual std::span<const std::byte> Mapped() const { return {}; }
+  // True when Mapped() is a read-only mapping of a file: its pages can be dropped from the
+  // process (madvise) and are read again from the page cache on the next access.
+  virtual bool MappedFromFile() const { return false; }
 };
 
 class WritableFile {

@@ -67,6 +67,7 @@ class MmapFile : public RandomAccessFile {
   std::span<const std::byte> Mapped() const override {
     return {static_cast<const std::byte*>(base_), static_cast<size_t>(size_)};
   }
+  bool MappedFromFile() const override { return true; }
 
  private:
   std::string name_;

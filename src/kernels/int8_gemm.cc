@@ -3,6 +3,7 @@
 #include "kernels/int8_gemm.h"
 
 #include <algorithm>
+#include <cfloat>
 #include <cmath>
 #include <cstring>
 
@@ -40,7 +41,7 @@ void QuantizeInt8Token(const float* x, Int8Shape s, uint8_t* out) {
     float amax = 0;
     for (int64_t j = 0; j < n; ++j) amax = std::max(amax, std::fabs(x[k0 + j]));
     const float d = amax / 127.0f;
-    const float inv = d > 0 ? 1.0f / d : 0.0f;
+    const float inv = d >= FLT_MIN ? 1.0f / d : 0.0f;  // (1/d of a subnormal d overflows: such blocks round to 0)
     int32_t sum = 0;
     for (int64_t j = 0; j < 32; ++j) {
       int32_t q = 0;
@@ -193,7 +194,9 @@ void PackInt8PanelRef(const WeightRows& w, int64_t begin, int64_t end, uint8_t* 
           q.scale(0, r)[j] = block.scale[0];
           q.scale(1, r)[j] = block.scale[4];
           q.m(r)[j] = block.m;
-          for (int l = 0; l < 8; ++l) FRUGAL_CHECK(block.scale[l] == block.scale[l < 4 ? 0 : 4]);  // per half block
+          for (int l = 0; l < 8; ++l) {  // one scale per half block (bits: a NaN scale is data, not a bug)
+            FRUGAL_CHECK(std::memcmp(&block.scale[l], &block.scale[l < 4 ? 0 : 4], sizeof(float)) == 0);
+          }
         }
       }
       FinishGroupStarts(q, halves);

@@ -1,6 +1,7 @@
-// Matrix products for many tokens without AMX: 8-bit activations and 8-bit weights multiplied
-// with AVX-512 VNNI's vpdpbusd (64 multiply-adds per instruction), the prefill, batched-decode
-// and MoE path of CPUs without AMX (AMD EPYC, Intel before Sapphire Rapids).
+// Matrix products for many tokens: 8-bit activations and 8-bit weights multiplied with AVX-512
+// VNNI's vpdpbusd (64 multiply-adds per instruction), the prefill, batched-decode and MoE path
+// of CPUs without AMX (AMD EPYC, Intel before Sapphire Rapids), and of 4–7-token products where
+// AMX takes 8 and more.
 //
 // Activations are quantized as llama.cpp quantizes them for Q8_0 weights: per block of 32, a
 // scale dx = max|x|/127 and integers q = round(x/dx) in −127..127 (K-quant weights get the same

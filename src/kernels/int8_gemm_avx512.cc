@@ -4,6 +4,8 @@
 // is used (no weak symbols, ARCHITECTURE "Kernels").
 #include <immintrin.h>
 
+#include <cfloat>
+
 #include "kernels/avx512_sums.h"
 #include "kernels/int8_gemm_internal.h"
 #include "kernels/quant_blocks.h"
@@ -206,7 +208,7 @@ void QuantizeInt8TokenAvx512(const float* x, Int8Shape s, uint8_t* out) {
       const __m512 v0 = _mm512_maskz_loadu_ps(m0, x + k0), v1 = _mm512_maskz_loadu_ps(m1, x + k0 + 16);
       const float amax = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_abs_ps(v0), _mm512_abs_ps(v1)));
       const float d = amax / 127.0f;
-      const float inv = d > 0 ? 1.0f / d : 0.0f;
+      const float inv = d >= FLT_MIN ? 1.0f / d : 0.0f;  // as QuantizeInt8Token
       const __m512 vinv = _mm512_set1_ps(inv);
       __m512i q[2];
       const __m512 v[2] = {_mm512_mul_ps(v0, vinv), _mm512_mul_ps(v1, vinv)};

@@ -300,7 +300,7 @@ PreparedInput::PreparedInput(const float* x, int64_t cols, const MatMulParams& p
 PreparedInput::PreparedInput(const PreparedInput& all, int64_t first, int64_t step, int64_t n)
     : x_(all.x_ + first * all.x_stride_), cols_(all.cols_), n_tokens_(n), x_stride_(all.x_stride_ * step),
       exact_(all.exact_), q16_(all.q16_), q16_first_(all.q16_row(first)), q16_step_(all.q16_step_ * step) {
-  FRUGAL_CHECK(all.amx_ == nullptr);
+  FRUGAL_CHECK(all.amx_ == nullptr && all.int8_ == nullptr);
   FRUGAL_CHECK(first >= 0 && step >= 1 && n >= 1 && first + (n - 1) * step < all.n_tokens_);
 }
 

@@ -4,7 +4,10 @@
 #include <unistd.h>
 
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
+#include <fstream>
+#include <string>
 #include <vector>
 
 namespace frugal::model {
@@ -23,6 +26,17 @@ std::vector<ConstTensorView*> EveryTokenViews(Weights* w) {
 }
 
 uint64_t Aligned(uint64_t n) { return (n + 63) / 64 * 64; }
+
+// MemAvailable from /proc/meminfo, 0 when unknown.
+uint64_t AvailableMemoryBytes() {
+  std::ifstream meminfo("/proc/meminfo");
+  std::string line;
+  while (std::getline(meminfo, line)) {
+    unsigned long long kib = 0;
+    if (std::sscanf(line.c_str(), "MemAvailable: %llu kB", &kib) == 1) return static_cast<uint64_t>(kib) << 10;
+  }
+  return 0;
+}
 uint64_t BytesOf(const ConstTensorView& v) { return v.row_bytes() * v.shape.rows(); }
 
 }  // namespace
@@ -31,7 +45,13 @@ StatusOr<HugePageRegion> MakeEveryTokenWeightsResident(const io::GgufFile& file,
   const std::vector<ConstTensorView*> views = EveryTokenViews(w);
   uint64_t total = 0;
   for (const ConstTensorView* v : views) total += Aligned(BytesOf(*v));
+  // The copies are anonymous memory, which the kernel cannot drop and re-read as it can the
+  // file's pages: only when they take at most half of what is available.
+  if (const uint64_t available = AvailableMemoryBytes(); available > 0 && total > available / 2) {
+    return ResourceExhausted("every-token weights ({} bytes) exceed half the available memory ({} bytes)", total, available);
+  }
   FRUGAL_ASSIGN_OR_RETURN(HugePageRegion region, HugePageRegion::Allocate(total));
+  const bool drop_source = file.file().MappedFromFile();
   const auto page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
   const std::span<const std::byte> mapped = file.file().Mapped();
   const auto map_begin = reinterpret_cast<uintptr_t>(mapped.data()), map_end = map_begin + mapped.size();
@@ -43,7 +63,9 @@ StatusOr<HugePageRegion> MakeEveryTokenWeightsResident(const io::GgufFile& file,
     // cache; nothing here reads them again).
     const auto src = reinterpret_cast<uintptr_t>(v->data);
     const uintptr_t lo = (src + page - 1) / page * page, hi = (src + bytes) / page * page;
-    if (lo < hi && lo >= map_begin && hi <= map_end) (void)::madvise(reinterpret_cast<void*>(lo), hi - lo, MADV_DONTNEED);
+    if (drop_source && lo < hi && lo >= map_begin && hi <= map_end) {
+      (void)::madvise(reinterpret_cast<void*>(lo), hi - lo, MADV_DONTNEED);
+    }
     v->data = dst;
     dst += Aligned(bytes);
   }

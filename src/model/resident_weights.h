@@ -2,8 +2,10 @@
 // head) copied out of the file's 4 KiB page-cache mapping into one huge-page region at load
 // (HugePageRegion): decode streams them with one TLB entry per 2 MiB. Routed experts (read
 // only when routed to) and the token embedding (one row per token) stay in the mapping. The
-// copied ranges are dropped from this process's mapping afterwards, so resident memory counts
-// them once.
+// copied ranges are dropped from this process's mapping afterwards (file mappings only), so
+// resident memory counts them once. Not done (ResourceExhausted, views unchanged) when the
+// copies would take more than half of MemAvailable: anonymous memory cannot be evicted and
+// re-read as file pages can.
 #pragma once
 
 #include "io/gguf_file.h"
