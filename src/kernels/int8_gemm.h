@@ -97,7 +97,8 @@ struct Int8Panel {
 
 // Packs rows [begin, end) of w into quads at `panel` (QuadBytes each, 64-byte aligned).
 void PackInt8PanelRef(const WeightRows& w, int64_t begin, int64_t end, uint8_t* panel);
-void PackInt8PanelAvx512(const WeightRows& w, int64_t begin, int64_t end, uint8_t* panel);  // Q8_0, Q4_K fast; others → Ref
+// Q8_0, Q4_K, Q5_K, Q6_K packed in AVX-512 registers; the other types by the scalar code.
+void PackInt8PanelAvx512(const WeightRows& w, int64_t begin, int64_t end, uint8_t* panel);
 
 // out[4·t + r] for the 4 rows of one quad of `type` and tokens t < n_tok (1..4) of x from t0.
 void Int8QuadRef(const uint8_t* quad, GgmlType type, const Int8Activations& x, int64_t t0, int n_tok, float* out);

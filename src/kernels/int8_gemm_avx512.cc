@@ -83,8 +83,25 @@ void PackGroupQ8_0(const BlockQ8_0* blocks, int64_t nb, int64_t g, Group q, int 
   }
 }
 
-// Super-blocks 2g and 2g + 1 of a Q4_K row (zeros past the last).
-void PackGroupQ4_K(const BlockQ4_K* blocks, int64_t n_super, int64_t g, Group q, int r) {
+// Super-block i of a Q5_K row into natural[4k .. 4k + 3]: Q4_K's nibbles with the fifth bit of
+// sub-block s from bit s of qh (per byte: a 16-bit shift, then a mask that keeps bit 0).
+void PackSuperQ5_K(const BlockQ5_K& b, __m512i* natural) {
+  const __m256i low4 = _mm256_set1_epi8(0x0f), one = _mm256_set1_epi8(1);
+  const __m256i qh = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b.qh));
+  for (int c = 0; c < 4; ++c) {  // sub-blocks 2c (low nibbles) and 2c + 1 (high)
+    const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b.qs + 32 * c));
+    const __m256i h0 = _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2 * c), one), 4);
+    const __m256i h1 = _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2 * c + 1), one), 4);
+    const __m256i lo = _mm256_or_si256(_mm256_and_si256(v, low4), h0);
+    const __m256i hi = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(v, 4), low4), h1);
+    natural[c] = _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
+  }
+}
+
+// Super-blocks 2g and 2g + 1 of a Q4_K or Q5_K row (zeros past the last): the 6-bit scales
+// and minimums, and the integers.
+template <typename Block>
+void PackGroupK4(const Block* blocks, int64_t n_super, int64_t g, Group q, int r) {
   const __m256i low4 = _mm256_set1_epi8(0x0f);
   __m512i natural[8];
   float* scale0 = Scales(q, 0, r);
@@ -97,7 +114,7 @@ void PackGroupQ4_K(const BlockQ4_K* blocks, int64_t n_super, int64_t g, Group q,
       for (int s = 0; s < 8; ++s) scale0[8 * k + s] = scale1[8 * k + s] = m[8 * k + s] = 0.0f;
       continue;
     }
-    const BlockQ4_K& b = blocks[i];
+    const Block& b = blocks[i];
     const float d = HalfToFloat(b.d), dmin = HalfToFloat(b.dmin);
     for (int s = 0; s < 8; ++s) {
       uint8_t sc, mn;
@@ -105,23 +122,74 @@ void PackGroupQ4_K(const BlockQ4_K* blocks, int64_t n_super, int64_t g, Group q,
       scale0[8 * k + s] = scale1[8 * k + s] = d * static_cast<float>(sc);
       m[8 * k + s] = -(dmin * static_cast<float>(mn));
     }
-    for (int c = 0; c < 4; ++c) {  // sub-blocks 2c (low nibbles) and 2c + 1 (high)
-      const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b.qs + 32 * c));
-      const __m256i lo = _mm256_and_si256(v, low4), hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), low4);
-      natural[4 * k + c] = _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
+    if constexpr (sizeof(Block) == sizeof(BlockQ5_K)) {
+      PackSuperQ5_K(b, natural + 4 * k);
+    } else {
+      for (int c = 0; c < 4; ++c) {  // sub-blocks 2c (low nibbles) and 2c + 1 (high)
+        const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b.qs + 32 * c));
+        const __m256i lo = _mm256_and_si256(v, low4), hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), low4);
+        natural[4 * k + c] = _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
+      }
     }
   }
   StoreChunks(q, r, natural);
 }
 
-// start[0][r] = −128·Σ w of each block over all 8 chunks; start[1][r] = 0.
-void GroupStarts(Group q) {
+// Super-blocks 2g and 2g + 1 of a Q6_K row (zeros past the last). Per half h of a super-block
+// (128 values): low 4 bits from ql[64h + l] (blocks 4h, 4h + 2) and ql[64h + 32 + l] (4h + 1,
+// 4h + 3), low and high nibbles; 2 high bits from qh[32h + l] at shift 0, 2, 4, 6; minus 32.
+// One scale per 16 values: half 0 and half 1 of each block.
+void PackGroupQ6_K(const BlockQ6_K* blocks, int64_t n_super, int64_t g, Group q, int r) {
+  const __m256i low4 = _mm256_set1_epi8(0x0f), two = _mm256_set1_epi8(3), bias = _mm256_set1_epi8(32);
+  __m512i natural[8];
+  float* scale0 = Scales(q, 0, r);
+  float* scale1 = Scales(q, 1, r);
+  float* m = Offsets(q, r);
+  for (int k = 0; k < 2; ++k) {
+    const int64_t i = 2 * g + k;
+    for (int s = 0; s < 8; ++s) m[8 * k + s] = 0.0f;
+    if (i >= n_super) {
+      for (int c = 0; c < 4; ++c) natural[4 * k + c] = _mm512_setzero_si512();
+      for (int s = 0; s < 8; ++s) scale0[8 * k + s] = scale1[8 * k + s] = 0.0f;
+      continue;
+    }
+    const BlockQ6_K& b = blocks[i];
+    const float d = HalfToFloat(b.d);
+    for (int s = 0; s < 8; ++s) {  // block s = 4h + bq: scales 8h + 2bq (first 16 values), + 1
+      const int h = s / 4, bq = s % 4;
+      scale0[8 * k + s] = d * static_cast<float>(b.scales[8 * h + 2 * bq]);
+      scale1[8 * k + s] = d * static_cast<float>(b.scales[8 * h + 2 * bq + 1]);
+    }
+    for (int h = 0; h < 2; ++h) {
+      const __m256i a = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b.ql + 64 * h));
+      const __m256i c = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b.ql + 64 * h + 32));
+      const __m256i hb = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b.qh + 32 * h));
+      auto high = [&](int shift) { return _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, shift), two), 4); };
+      const __m256i q1 = _mm256_sub_epi8(_mm256_or_si256(_mm256_and_si256(a, low4), high(0)), bias);
+      const __m256i q2 = _mm256_sub_epi8(_mm256_or_si256(_mm256_and_si256(c, low4), high(2)), bias);
+      const __m256i q3 = _mm256_sub_epi8(_mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(a, 4), low4), high(4)), bias);
+      const __m256i q4 = _mm256_sub_epi8(_mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(c, 4), low4), high(6)), bias);
+      natural[4 * k + 2 * h] = _mm512_inserti64x4(_mm512_castsi256_si512(q1), q2, 1);      // blocks 4h, 4h + 1
+      natural[4 * k + 2 * h + 1] = _mm512_inserti64x4(_mm512_castsi256_si512(q3), q4, 1);  // blocks 4h + 2, 4h + 3
+    }
+  }
+  StoreChunks(q, r, natural);
+}
+
+// start[h][r] = −128·Σ w of each block over the chunks of half h (all 8 when halves == 1; then
+// start[1][r] = 0).
+void GroupStarts(Group q, int halves) {
   const __m512i ones = _mm512_set1_epi8(1);
   for (int r = 0; r < 4; ++r) {
-    __m512i sum = _mm512_setzero_si512();
-    for (int c = 0; c < 8; ++c) sum = _mm512_dpbusd_epi32(sum, ones, _mm512_load_si512(Weights(q, c, r)));
-    _mm512_store_si512(Starts(q, 0, r), _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_slli_epi32(sum, 7)));
-    _mm512_store_si512(Starts(q, 1, r), _mm512_setzero_si512());
+    for (int h = 0; h < 2; ++h) {
+      __m512i sum = _mm512_setzero_si512();
+      if (h < halves) {
+        for (int c = 8 / halves * h; c < 8 / halves * (h + 1); ++c) {
+          sum = _mm512_dpbusd_epi32(sum, ones, _mm512_load_si512(Weights(q, c, r)));
+        }
+      }
+      _mm512_store_si512(Starts(q, h, r), _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_slli_epi32(sum, 7)));
+    }
   }
 }
 
@@ -232,10 +300,11 @@ void QuantizeInt8TokenAvx512(const float* x, Int8Shape s, uint8_t* out) {
 }
 
 void PackInt8PanelAvx512(const WeightRows& w, int64_t begin, int64_t end, uint8_t* panel) {
-  if (w.type != GgmlType::kQ8_0 && w.type != GgmlType::kQ4_K) {
+  if (w.type != GgmlType::kQ8_0 && w.type != GgmlType::kQ4_K && w.type != GgmlType::kQ5_K && w.type != GgmlType::kQ6_K) {
     PackInt8PanelRef(w, begin, end, panel);
     return;
   }
+  const int halves = w.type == GgmlType::kQ6_K ? 2 : 1;
   const int64_t groups = GroupsOf(w.cols);
   const uint64_t quad_bytes = static_cast<uint64_t>(groups) * Int8Panel::kGroupBytes;
   const uint64_t stride = w.stride_bytes ? w.stride_bytes : RowBytes(w.type, static_cast<uint64_t>(w.cols));
@@ -253,10 +322,16 @@ void PackInt8PanelAvx512(const WeightRows& w, int64_t begin, int64_t end, uint8_
           PackGroupQ8_0(reinterpret_cast<const BlockQ8_0*>(row), (w.cols + 31) / 32, g, q, r);
         } else {
           const std::byte* row = w.data + static_cast<uint64_t>(r0 + r) * stride;
-          PackGroupQ4_K(reinterpret_cast<const BlockQ4_K*>(row), w.cols / 256, g, q, r);
+          if (w.type == GgmlType::kQ4_K) {
+            PackGroupK4(reinterpret_cast<const BlockQ4_K*>(row), w.cols / 256, g, q, r);
+          } else if (w.type == GgmlType::kQ5_K) {
+            PackGroupK4(reinterpret_cast<const BlockQ5_K*>(row), w.cols / 256, g, q, r);
+          } else {
+            PackGroupQ6_K(reinterpret_cast<const BlockQ6_K*>(row), w.cols / 256, g, q, r);
+          }
         }
       }
-      GroupStarts(q);
+      GroupStarts(q, halves);
     }
   }
 }
