@@ -97,7 +97,7 @@ struct Int8Panel {
 
 // Packs rows [begin, end) of w into quads at `panel` (QuadBytes each, 64-byte aligned).
 void PackInt8PanelRef(const WeightRows& w, int64_t begin, int64_t end, uint8_t* panel);
-// Q8_0, Q4_K, Q5_K, Q6_K packed in AVX-512 registers; the other types by the scalar code.
+// Every supported type packed in AVX-512 registers.
 void PackInt8PanelAvx512(const WeightRows& w, int64_t begin, int64_t end, uint8_t* panel);
 
 // out[4·t + r] for the 4 rows of one quad of `type` and tokens t < n_tok (1..4) of x from t0.

@@ -83,6 +83,51 @@ void PackGroupQ8_0(const BlockQ8_0* blocks, int64_t nb, int64_t g, Group q, int 
   }
 }
 
+// The 32 integers of one block of a 32-value format: nibbles (value l: low nibble of qs[l],
+// value 16 + l: high nibble), the fifth bit l of qh where present, minus `offset`.
+__m256i Values32(const uint8_t* qs, const uint8_t* qh, int offset) {
+  const __m128i low4 = _mm_set1_epi8(0x0f);
+  const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(qs));
+  __m256i q = _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(v, 4), low4), _mm_and_si128(v, low4));
+  if (qh != nullptr) {
+    uint32_t h;
+    __builtin_memcpy(&h, qh, 4);
+    q = _mm256_or_si256(q, _mm256_and_si256(_mm256_movm_epi8(h), _mm256_set1_epi8(0x10)));
+  }
+  return _mm256_sub_epi8(q, _mm256_set1_epi8(static_cast<char>(offset)));
+}
+
+// Blocks 16g .. 16g + 15 of a Q4_0/Q4_1/Q5_0/Q5_1 row (zeros past the last block).
+template <typename Block>
+void PackGroup32(const Block* blocks, int64_t nb, int64_t g, Group q, int r) {
+  constexpr bool kFifthBit = sizeof(Block) == sizeof(BlockQ5_0) || sizeof(Block) == sizeof(BlockQ5_1);
+  constexpr bool kOffsets = sizeof(Block) == sizeof(BlockQ4_1) || sizeof(Block) == sizeof(BlockQ5_1);
+  constexpr int kOffset = kOffsets ? 0 : kFifthBit ? 16 : 8;
+  __m512i natural[8];
+  float* scale0 = Scales(q, 0, r);
+  float* scale1 = Scales(q, 1, r);
+  float* m = Offsets(q, r);
+  for (int j = 0; j < 16; ++j) {
+    const int64_t b = 16 * g + j;
+    __m256i values = _mm256_setzero_si256();
+    scale0[j] = scale1[j] = m[j] = 0.0f;
+    if (b < nb) {
+      const Block& block = blocks[b];
+      const uint8_t* qh = nullptr;
+      if constexpr (kFifthBit) qh = block.qh;
+      values = Values32(block.qs, qh, kOffset);
+      scale0[j] = scale1[j] = HalfToFloat(block.d);
+      if constexpr (kOffsets) m[j] = HalfToFloat(block.m);
+    }
+    if (j % 2 == 0) {
+      natural[j / 2] = _mm512_castsi256_si512(values);
+    } else {
+      natural[j / 2] = _mm512_inserti64x4(natural[j / 2], values, 1);
+    }
+  }
+  StoreChunks(q, r, natural);
+}
+
 // Super-block i of a Q5_K row into natural[4k .. 4k + 3]: Q4_K's nibbles with the fifth bit of
 // sub-block s from bit s of qh (per byte: a 16-bit shift, then a mask that keeps bit 0).
 void PackSuperQ5_K(const BlockQ5_K& b, __m512i* natural) {
@@ -300,9 +345,13 @@ void QuantizeInt8TokenAvx512(const float* x, Int8Shape s, uint8_t* out) {
 }
 
 void PackInt8PanelAvx512(const WeightRows& w, int64_t begin, int64_t end, uint8_t* panel) {
-  if (w.type != GgmlType::kQ8_0 && w.type != GgmlType::kQ4_K && w.type != GgmlType::kQ5_K && w.type != GgmlType::kQ6_K) {
-    PackInt8PanelRef(w, begin, end, panel);
-    return;
+  switch (w.type) {
+    case GgmlType::kQ8_0: case GgmlType::kQ4_0: case GgmlType::kQ4_1: case GgmlType::kQ5_0: case GgmlType::kQ5_1:
+    case GgmlType::kQ4_K: case GgmlType::kQ5_K: case GgmlType::kQ6_K:
+      break;
+    default:
+      PackInt8PanelRef(w, begin, end, panel);
+      return;
   }
   const int halves = w.type == GgmlType::kQ6_K ? 2 : 1;
   const int64_t groups = GroupsOf(w.cols);
@@ -322,7 +371,16 @@ void PackInt8PanelAvx512(const WeightRows& w, int64_t begin, int64_t end, uint8_
           PackGroupQ8_0(reinterpret_cast<const BlockQ8_0*>(row), (w.cols + 31) / 32, g, q, r);
         } else {
           const std::byte* row = w.data + static_cast<uint64_t>(r0 + r) * stride;
-          if (w.type == GgmlType::kQ4_K) {
+          const int64_t nb = (w.cols + 31) / 32;
+          if (w.type == GgmlType::kQ4_0) {
+            PackGroup32(reinterpret_cast<const BlockQ4_0*>(row), nb, g, q, r);
+          } else if (w.type == GgmlType::kQ4_1) {
+            PackGroup32(reinterpret_cast<const BlockQ4_1*>(row), nb, g, q, r);
+          } else if (w.type == GgmlType::kQ5_0) {
+            PackGroup32(reinterpret_cast<const BlockQ5_0*>(row), nb, g, q, r);
+          } else if (w.type == GgmlType::kQ5_1) {
+            PackGroup32(reinterpret_cast<const BlockQ5_1*>(row), nb, g, q, r);
+          } else if (w.type == GgmlType::kQ4_K) {
             PackGroupK4(reinterpret_cast<const BlockQ4_K*>(row), w.cols / 256, g, q, r);
           } else if (w.type == GgmlType::kQ5_K) {
             PackGroupK4(reinterpret_cast<const BlockQ5_K*>(row), w.cols / 256, g, q, r);

@@ -151,7 +151,7 @@ TEST(Int8GemmTest, ReferenceAndAvx512MatchTheQuantizedProduct) {
 TEST(Int8GemmTest, Avx512PackMatchesTheReferencePack) {
   if (!Int8ProductsUsable()) GTEST_SKIP() << "AVX-512 VNNI absent";
   Rng rng(13);
-  for (GgmlType type : {GgmlType::kQ8_0, GgmlType::kQ4_K, GgmlType::kQ5_K, GgmlType::kQ6_K}) {
+  for (GgmlType type : kTypes) {
     for (int64_t cols : {TraitsOf(type).block_elems == 256 ? int64_t{768} : int64_t{96}, int64_t{1024}}) {
       const StoredMatrix m = MakeMatrix(type, 6, cols, rng);
       const Int8Shape s{cols};
