@@ -2,8 +2,9 @@
 // multiply-adds, without AMX: the rows packed column-major in panels of 16 (one vector per
 // column), so a kernel multiplies 32 rows × 8 tokens with broadcasts and no horizontal sums.
 // For prefill attention's K and Vᵀ (PreparedWeights), built once per head and used by every
-// query block over their first rows and columns. f32 arithmetic throughout: the same accuracy
-// class as the exact path (another summation order).
+// query block over their first rows and columns; and for float rows times inputs prepared for
+// the 8-bit path (MatMul packs the rows of each call). f32 arithmetic throughout: the same
+// accuracy class as the exact path (another summation order).
 // Model-agnostic; read-only once built (thread-safe).
 #pragma once
 
