@@ -55,6 +55,12 @@ float* Offsets(Group q, int r) { return reinterpret_cast<float*>(q.base + Int8Pa
 
 int64_t GroupsOf(int64_t cols) { return (cols + 511) / 512; }
 
+// Row r's scales (both halves) and offsets in a group.
+struct RowParts {
+  float *scale0, *scale1, *offsets;
+};
+RowParts PartsOf(Group q, int r) { return {Scales(q, 0, r), Scales(q, 1, r), Offsets(q, r)}; }
+
 void StoreChunks(Group q, int r, const __m512i* natural) {
   __m512i chunks[8];
   Interleave(natural, chunks);
@@ -73,9 +79,8 @@ void PackGroupQ8_0(const BlockQ8_0* blocks, int64_t nb, int64_t g, Group q, int 
     natural[i] = _mm512_inserti64x4(_mm512_castsi256_si512(half[0]), half[1], 1);
   }
   StoreChunks(q, r, natural);
-  float* scale0 = Scales(q, 0, r);
-  float* scale1 = Scales(q, 1, r);
-  float* m = Offsets(q, r);
+  const RowParts o = PartsOf(q, r);
+  float *scale0 = o.scale0, *scale1 = o.scale1, *m = o.offsets;
   for (int j = 0; j < 16; ++j) {
     const int64_t b = 16 * g + j;
     scale0[j] = scale1[j] = b < nb ? HalfToFloat(blocks[b].d) : 0.0f;
@@ -104,9 +109,8 @@ void PackGroup32(const Block* blocks, int64_t nb, int64_t g, Group q, int r) {
   constexpr bool kOffsets = sizeof(Block) == sizeof(BlockQ4_1) || sizeof(Block) == sizeof(BlockQ5_1);
   constexpr int kOffset = kOffsets ? 0 : kFifthBit ? 16 : 8;
   __m512i natural[8];
-  float* scale0 = Scales(q, 0, r);
-  float* scale1 = Scales(q, 1, r);
-  float* m = Offsets(q, r);
+  const RowParts o = PartsOf(q, r);
+  float *scale0 = o.scale0, *scale1 = o.scale1, *m = o.offsets;
   for (int j = 0; j < 16; ++j) {
     const int64_t b = 16 * g + j;
     __m256i values = _mm256_setzero_si256();
@@ -149,9 +153,8 @@ template <typename Block>
 void PackGroupK4(const Block* blocks, int64_t n_super, int64_t g, Group q, int r) {
   const __m256i low4 = _mm256_set1_epi8(0x0f);
   __m512i natural[8];
-  float* scale0 = Scales(q, 0, r);
-  float* scale1 = Scales(q, 1, r);
-  float* m = Offsets(q, r);
+  const RowParts o = PartsOf(q, r);
+  float *scale0 = o.scale0, *scale1 = o.scale1, *m = o.offsets;
   for (int k = 0; k < 2; ++k) {
     const int64_t i = 2 * g + k;
     if (i >= n_super) {
@@ -187,9 +190,8 @@ void PackGroupK4(const Block* blocks, int64_t n_super, int64_t g, Group q, int r
 void PackGroupQ6_K(const BlockQ6_K* blocks, int64_t n_super, int64_t g, Group q, int r) {
   const __m256i low4 = _mm256_set1_epi8(0x0f), two = _mm256_set1_epi8(3), bias = _mm256_set1_epi8(32);
   __m512i natural[8];
-  float* scale0 = Scales(q, 0, r);
-  float* scale1 = Scales(q, 1, r);
-  float* m = Offsets(q, r);
+  const RowParts o = PartsOf(q, r);
+  float *scale0 = o.scale0, *scale1 = o.scale1, *m = o.offsets;
   for (int k = 0; k < 2; ++k) {
     const int64_t i = 2 * g + k;
     for (int s = 0; s < 8; ++s) m[8 * k + s] = 0.0f;
