@@ -72,7 +72,8 @@ void ForRows(int64_t n_rows, RowSplit split, ThreadPool* pool, const std::functi
 
 // From this many tokens on, a product runs on AMX tiles (when the CPU has them).
 constexpr int64_t kAmxMinTokens = 8;
-// From this many tokens on, without AMX, on 8-bit activations (int8_gemm.h; AVX-512 VNNI).
+// From this many tokens on, on 8-bit activations (int8_gemm.h; AVX-512 VNNI) — up to
+// kAmxMinTokens − 1 where AMX is usable, any number where it is not.
 constexpr int64_t kInt8MinTokens = 4;
 
 // One weight matrix times prepared activations, evaluated for any range of weight rows.

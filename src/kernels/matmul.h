@@ -38,9 +38,9 @@ struct MatMulParams {
   int64_t x_stride = 0;  // 0: cols
   int64_t y_stride = 0;  // 0: n_rows
   // false: the fast path — quantized weights multiply quantized activations in integer
-  // arithmetic (16-bit activations below kInt8MinTokens tokens, act_quant.h; 8-bit ones from
-  // there on where AMX is absent, int8_gemm.h), or AMX tiles from kAmxMinTokens tokens on;
-  // true: the exact float path (dequantized rows, f32 dot products).
+  // arithmetic (16-bit activations below 4 tokens, act_quant.h; 8-bit ones from 4 tokens on
+  // with AVX-512 VNNI, int8_gemm.h), or AMX tiles from 8 tokens on where AMX is usable (PathOf
+  // below says which); true: the exact float path (dequantized rows, f32 dot products).
   bool exact = false;
   // For PreparedInput row views (below): prepared as 16-bit rows in every layout the decode
   // kernels read, never as AMX tiles or 8-bit rows, whatever the number of rows.
