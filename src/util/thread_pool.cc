@@ -34,6 +34,17 @@ ThreadPool::~ThreadPool() {
   for (std::thread& t : workers_) t.join();
 }
 
+void ThreadPool::CallJob(int64_t begin, int64_t end, int index) {
+  if (job_failed_.load(std::memory_order_relaxed)) return;
+  try {
+    (*job_fn_)(begin, end, index);
+  } catch (...) {
+    const std::lock_guard<std::mutex> lock(error_mutex_);
+    if (!job_error_) job_error_ = std::current_exception();
+    job_failed_.store(true);
+  }
+}
+
 void ThreadPool::RunShare(int index) {
   if (job_chunk_ > 0) {
     // Ranges shrink towards the end of a share (half of what is left, down to an eighth of the
@@ -45,7 +56,7 @@ void ThreadPool::RunShare(int index) {
       while (begin < share.end) {
         const int64_t size = std::clamp((share.end - begin) / 2, min_chunk, job_chunk_);
         if (!share.next.compare_exchange_weak(begin, begin + size)) continue;  // begin reloaded
-        (*job_fn_)(begin, std::min(share.end, begin + size), index);
+        CallJob(begin, std::min(share.end, begin + size), index);
         begin = share.next.load();
       }
     }
@@ -53,7 +64,7 @@ void ThreadPool::RunShare(int index) {
   }
   const int64_t begin = job_n_ * index / n_threads_;
   const int64_t end = job_n_ * (index + 1) / n_threads_;
-  if (begin < end) (*job_fn_)(begin, end, index);
+  if (begin < end) CallJob(begin, end, index);
 }
 
 void ThreadPool::WorkerLoop(int index) {
@@ -104,12 +115,15 @@ void ThreadPool::Run(int64_t n, int64_t chunk, const std::function<void(int64_t,
     }
   }
   job_fn_ = &fn;
+  job_failed_.store(false);
+  job_error_ = nullptr;
   pending_.store(n_threads_ - 1);
   generation_.fetch_add(1);
   if (sleepers_.load() > 0) generation_.notify_all();
   RunShare(0);
   while (pending_.load() != 0) CpuRelax();
   job_fn_ = nullptr;
+  if (job_failed_.load()) std::rethrow_exception(job_error_);
 }
 
 }  // namespace frugal

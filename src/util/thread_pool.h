@@ -1,10 +1,14 @@
 // A fixed set of worker threads that run one parallel-for at a time, with few microseconds per
 // synchronization: idle workers spin briefly on an atomic generation counter before sleeping on
 // it (C++20 atomic wait), and the caller spins until the shares are done. ParallelFor is called
-// from one owner thread (thread-compatible); the workers are internal.
+// from one owner thread (thread-compatible); the workers are internal. An exception thrown by a
+// job (std::bad_alloc, say) never escapes a worker: the remaining ranges are skipped, every
+// thread finishes, and the first exception is rethrown to the caller of ParallelFor.
 #pragma once
 
 #include <atomic>
+#include <exception>
+#include <mutex>
 #include <cstdint>
 #include <functional>
 #include <thread>
@@ -37,6 +41,8 @@ class ThreadPool {
   void WorkerLoop(int index);
   void RunShare(int index);
   void Run(int64_t n, int64_t chunk, const std::function<void(int64_t, int64_t, int)>& fn);
+  // Calls the job on [begin, end) unless it has failed; records the first failure.
+  void CallJob(int64_t begin, int64_t end, int index);
 
   int n_threads_;
   std::vector<std::thread> workers_;
@@ -52,6 +58,9 @@ class ThreadPool {
   };
   std::vector<Share> shares_;
   const std::function<void(int64_t, int64_t, int)>* job_fn_ = nullptr;
+  std::atomic<bool> job_failed_{false};
+  std::mutex error_mutex_;
+  std::exception_ptr job_error_;  // the first exception of the current job
 };
 
 // Number of hardware threads (at least 1).

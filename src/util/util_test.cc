@@ -1,4 +1,7 @@
 #include <atomic>
+#include <chrono>
+#include <new>
+#include <thread>
 #include <cmath>
 #include <vector>
 
@@ -133,6 +136,34 @@ TEST(ThreadPoolTest, DynamicCoversEveryIndexOnceInChunks) {
       // A static job after a dynamic one still splits statically.
       std::vector<std::atomic<int>> hits(static_cast<size_t>(n));
       pool.ParallelFor(n, [&](int64_t b, int64_t e, int) {
+        for (int64_t i = b; i < e; ++i) hits[static_cast<size_t>(i)]++;
+      });
+      for (auto& h : hits) EXPECT_EQ(h.load(), 1);
+    }
+  }
+}
+
+// A job that throws (bad_alloc in a worker, say) reaches the caller as that exception after
+// every thread has stopped; the pool stays usable.
+TEST(ThreadPoolTest, JobExceptionReachesCallerAndPoolStaysUsable) {
+  for (int threads : {1, 2, 3}) {
+    ThreadPool pool(threads);
+    for (int64_t bad_item : {0, 150, 299}) {  // in the first, a middle and the last share
+      std::atomic<int> running{0};
+      EXPECT_THROW(pool.ParallelForDynamic(300, 1,
+                                           [&](int64_t b, int64_t, int) {
+                                             running++;
+                                             if (b == bad_item) throw std::bad_alloc();
+                                             running--;
+                                           }),
+                   std::bad_alloc);
+      // Only the throwing call is still counted: no worker runs the job after the rethrow.
+      const int after = running.load();
+      EXPECT_EQ(after, 1);
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+      EXPECT_EQ(running.load(), after);
+      std::vector<std::atomic<int>> hits(100);
+      pool.ParallelFor(100, [&](int64_t b, int64_t e, int) {
         for (int64_t i = b; i < e; ++i) hits[static_cast<size_t>(i)]++;
       });
       for (auto& h : hits) EXPECT_EQ(h.load(), 1);
