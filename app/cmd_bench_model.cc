@@ -39,7 +39,8 @@ std::vector<int32_t> RandomIds(int n, int vocab, uint64_t seed) {
 // The first `depth` ids fill the cache untimed; the rest are the test.
 StatusOr<double> TimePrefill(const model::LoadedModel& m, const engine::SessionOptions& o, ThreadPool& pool, int n, int depth,
                              int rep) {
-  engine::Session s(m, o, pool);
+  FRUGAL_ASSIGN_OR_RETURN(auto session, engine::Session::Create(m, o, pool));
+  engine::Session& s = *session;
   const auto ids = RandomIds(depth + n, m.config.vocab_size, 1000 + static_cast<uint64_t>(rep));
   if (depth > 0) FRUGAL_RETURN_IF_ERROR(s.Feed({ids.begin(), ids.begin() + depth}).status());
   const auto t0 = Clock::now();
@@ -49,7 +50,8 @@ StatusOr<double> TimePrefill(const model::LoadedModel& m, const engine::SessionO
 
 StatusOr<double> TimeDecode(const model::LoadedModel& m, const engine::SessionOptions& o, ThreadPool& pool, int n, int depth,
                             int rep) {
-  engine::Session s(m, o, pool);
+  FRUGAL_ASSIGN_OR_RETURN(auto session, engine::Session::Create(m, o, pool));
+  engine::Session& s = *session;
   if (depth > 0) FRUGAL_RETURN_IF_ERROR(s.Feed(RandomIds(depth, m.config.vocab_size, 3000 + static_cast<uint64_t>(rep))).status());
   const auto ids = RandomIds(n, m.config.vocab_size, 2000 + static_cast<uint64_t>(rep));
   const auto t0 = Clock::now();

@@ -1,11 +1,20 @@
 // `frugal logits`: raw little-endian f32 logits, one row of vocab values per input position
 // (teacher forcing), optionally in chunks, through a chosen attention path; `--gen N` prints N
 // greedy ids after the prompt; `--dump-tensors DIR` writes every intermediate as .npy.
+// `--batch FILE -o DIR` runs many sequences together (one id list per line): each forward step
+// holds the next chunk (≤ --chunk tokens, default 1) of every unfinished sequence, and
+// DIR/seq-K.f32 receives sequence K's logits for every position — so batched results can be
+// checked against independent runs.
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <sstream>
 
 #include "app/commands.h"
+#include "kv/sequence_cache.h"
 #include "model/loaded_model.h"
 #include "model/transformer.h"
 #include "util/log.h"
@@ -39,19 +48,83 @@ StatusOr<model::AttentionPath> ParsePath(const std::string& s) {
 }
 
 struct Flags {
-  std::string model, ids, out, attention = "auto", kv_type = "f32", dump;
+  std::string model, ids, batch, out, attention = "auto", kv_type = "f32", dump;
   int gen = 0, chunk = 0, threads = DefaultThreadCount(), ctx = 0;
   bool exact = false;
 };
 
+Status WriteF32(const std::string& path, const std::vector<float>& values) {
+  std::FILE* fp = std::fopen(path.c_str(), "wb");
+  if (fp == nullptr) return IoError("cannot create '{}'", path);
+  const bool ok = std::fwrite(values.data(), sizeof(float), values.size(), fp) == values.size();
+  if (std::fclose(fp) != 0 || !ok) return IoError("write to '{}' failed", path);
+  return OkStatus();
+}
+
+// --batch: the sequences advance together, a chunk of each unfinished one per step.
+Status RunBatch(const Flags& f, const model::LoadedModel& m, model::AttentionPath path, model::KvDtype kv_type) {
+  std::ifstream in(f.batch);
+  if (!in) return IoError("cannot read '{}'", f.batch);
+  std::vector<std::vector<int32_t>> seqs;
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty()) continue;
+    FRUGAL_ASSIGN_OR_RETURN(std::vector<int32_t> ids, ParseIds(line));
+    seqs.push_back(std::move(ids));
+  }
+  if (seqs.empty()) return InvalidArgument("--batch: '{}' holds no sequence", f.batch);
+  if (f.out.empty()) return InvalidArgument("--batch needs -o DIR");
+  std::error_code ec;
+  std::filesystem::create_directories(f.out, ec);
+  if (ec) return IoError("cannot create '{}': {}", f.out, ec.message());
+  std::vector<std::unique_ptr<kv::SequenceCache>> caches;
+  for (const auto& ids : seqs) {
+    FRUGAL_ASSIGN_OR_RETURN(auto c, kv::SequenceCache::Create(m.config, static_cast<int>(ids.size()), kv_type));
+    caches.push_back(std::move(c));
+  }
+  const model::Transformer tf(m.config, m.weights);
+  ThreadPool pool(f.threads);
+  const size_t chunk = static_cast<size_t>(f.chunk > 0 ? f.chunk : 1), v = static_cast<size_t>(m.config.vocab_size);
+  std::vector<std::vector<float>> out(seqs.size());
+  std::vector<size_t> done(seqs.size(), 0);
+  std::vector<float> logits;
+  for (;;) {
+    std::vector<model::SequenceChunk> step;
+    std::vector<size_t> members;
+    for (size_t k = 0; k < seqs.size(); ++k) {
+      if (done[k] == seqs[k].size()) continue;
+      const size_t len = std::min(chunk, seqs[k].size() - done[k]);
+      step.push_back({std::span(seqs[k]).subspan(done[k], len), static_cast<int>(done[k]), caches[k]->View(), model::LogitsWanted::kAll});
+      members.push_back(k);
+    }
+    if (step.empty()) break;
+    FRUGAL_RETURN_IF_ERROR(tf.Forward(step, {.attention = path, .exact = f.exact}, pool, &logits));
+    size_t row = 0;
+    for (size_t i = 0; i < step.size(); ++i) {
+      const size_t k = members[i], len = step[i].tokens.size();
+      out[k].insert(out[k].end(), logits.begin() + static_cast<long>(row * v), logits.begin() + static_cast<long>((row + len) * v));
+      row += len;
+      done[k] += len;
+    }
+  }
+  for (size_t k = 0; k < seqs.size(); ++k) FRUGAL_RETURN_IF_ERROR(WriteF32(fmt::format("{}/seq-{}.f32", f.out, k), out[k]));
+  return OkStatus();
+}
+
 Status Run(const Flags& f) {
-  FRUGAL_ASSIGN_OR_RETURN(std::vector<int32_t> ids, ParseIds(f.ids));
   FRUGAL_ASSIGN_OR_RETURN(model::AttentionPath path, ParsePath(f.attention));
   FRUGAL_ASSIGN_OR_RETURN(model::KvDtype kv_type, model::KvDtypeFromName(f.kv_type));
+  if (!f.batch.empty()) {
+    if (!f.ids.empty() || f.gen > 0 || !f.dump.empty()) return InvalidArgument("--batch takes neither --ids, --gen nor --dump-tensors");
+    FRUGAL_ASSIGN_OR_RETURN(auto m, model::LoadModel(f.model));
+    return RunBatch(f, *m, path, kv_type);
+  }
+  if (f.ids.empty()) return InvalidArgument("give --ids or --batch");
+  FRUGAL_ASSIGN_OR_RETURN(std::vector<int32_t> ids, ParseIds(f.ids));
   FRUGAL_ASSIGN_OR_RETURN(auto m, model::LoadModel(f.model));
   const int n = static_cast<int>(ids.size());
   const int ctx = f.ctx > 0 ? f.ctx : n + f.gen;
-  model::LatentCache cache(m->config.n_layers, ctx, m->config.mla.latent_width(), kv_type);
+  FRUGAL_ASSIGN_OR_RETURN(auto cache, kv::SequenceCache::Create(m->config, ctx, kv_type));
   model::Transformer tf(m->config, m->weights);
   ThreadPool pool(f.threads);
   std::unique_ptr<model::NpyDirectorySink> sink;
@@ -60,17 +133,14 @@ Status Run(const Flags& f) {
   std::vector<float> all, logits;
   for (int pos = 0; pos < n; pos += chunk) {
     const int len = std::min(chunk, n - pos);
-    model::ForwardOptions o{.attention = path, .all_logits = true, .exact = f.exact, .sink = sink.get()};
-    FRUGAL_RETURN_IF_ERROR(tf.Forward(std::span(ids).subspan(pos, len), pos, cache, o, pool, &logits));
+    const model::SequenceChunk c{std::span(ids).subspan(static_cast<size_t>(pos), static_cast<size_t>(len)), pos, cache->View(),
+                                 model::LogitsWanted::kAll};
+    model::ForwardOptions o{.attention = path, .exact = f.exact, .sink = sink.get()};
+    FRUGAL_RETURN_IF_ERROR(tf.Forward(std::span(&c, 1), o, pool, &logits));
     all.insert(all.end(), logits.begin(), logits.end());
   }
   if (sink) FRUGAL_RETURN_IF_ERROR(sink->status());
-  if (!f.out.empty()) {
-    std::FILE* fp = std::fopen(f.out.c_str(), "wb");
-    if (fp == nullptr) return IoError("cannot create '{}'", f.out);
-    const bool ok = std::fwrite(all.data(), sizeof(float), all.size(), fp) == all.size();
-    if (std::fclose(fp) != 0 || !ok) return IoError("write to '{}' failed", f.out);
-  }
+  if (!f.out.empty()) FRUGAL_RETURN_IF_ERROR(WriteF32(f.out, all));
   const int v = m->config.vocab_size;
   std::vector<int32_t> generated;
   int32_t next = static_cast<int32_t>(std::max_element(all.end() - v, all.end()) - (all.end() - v));
@@ -78,7 +148,8 @@ Status Run(const Flags& f) {
     generated.push_back(next);
     if (i + 1 == f.gen) break;
     model::ForwardOptions o{.attention = path, .exact = f.exact};
-    FRUGAL_RETURN_IF_ERROR(tf.Forward(std::span(&next, 1), n + i, cache, o, pool, &logits));
+    const model::SequenceChunk c{std::span(&next, 1), n + i, cache->View(), model::LogitsWanted::kLast};
+    FRUGAL_RETURN_IF_ERROR(tf.Forward(std::span(&c, 1), o, pool, &logits));
     next = static_cast<int32_t>(std::max_element(logits.begin(), logits.end()) - logits.begin());
   }
   if (f.gen > 0) {
@@ -95,10 +166,11 @@ Command AddLogitsCommand(CLI::App& app) {
   auto f = std::make_shared<Flags>();
   CLI::App* cmd = app.add_subcommand("logits", "raw f32 logits for every input position (teacher forcing)");
   cmd->add_option("-m,--model", f->model, "GGUF file")->required();
-  cmd->add_option("--ids", f->ids, "comma-separated token ids")->required();
-  cmd->add_option("-o,--output", f->out, "output file: n_ids rows of vocab f32 values");
+  cmd->add_option("--ids", f->ids, "comma-separated token ids");
+  cmd->add_option("--batch", f->batch, "file with one comma-separated id list per line: run them together");
+  cmd->add_option("-o,--output", f->out, "output file: n_ids rows of vocab f32 values (--batch: a directory)");
   cmd->add_option("--gen", f->gen, "print N greedy ids after the prompt");
-  cmd->add_option("--chunk", f->chunk, "prefill in chunks of N tokens (default: all at once)");
+  cmd->add_option("--chunk", f->chunk, "prefill in chunks of N tokens (default: all at once; --batch: 1)");
   cmd->add_option("--attention", f->attention, "auto | naive | absorbed")->capture_default_str();
   cmd->add_option("--kv-type", f->kv_type, "latent cache type: f32 | f16 | bf16")->capture_default_str();
   cmd->add_option("--dump-tensors", f->dump, "write every intermediate tensor as DIR/<name>.npy");

@@ -1,5 +1,6 @@
 // `frugal run`: generate from a prompt (-p) or chat interactively (--chat), streaming text and
-// ending with prompt and generation speed, as llama.cpp's CLI does.
+// ending with prompt and generation speed and the prompt's cache hits and misses. A thin user
+// of engine::Engine (one generation at a time).
 #include <unistd.h>
 
 #include <chrono>
@@ -7,11 +8,9 @@
 #include <iostream>
 
 #include "app/commands.h"
-#include "engine/sampler.h"
-#include "engine/session.h"
+#include "engine/engine.h"
 #include "model/loaded_model.h"
 #include "tokenizer/chat_template.h"
-#include "tokenizer/stream_decoder.h"
 #include "tokenizer/tokenizer.h"
 #include "util/log.h"
 
@@ -24,57 +23,73 @@ struct Flags {
   std::string model, prompt, system, kv_type = "f16";
   bool chat = false, no_display_prompt = false, exact = false;
   int n_predict = 128, ctx = 4096, threads = DefaultThreadCount(), batch = 512;
+  uint64_t kv_budget = 0;
+  std::vector<std::string> stop;
   engine::SamplingParams sampling;
 };
 
-struct Timing {
-  int prompt_tokens = 0, generated = 0;
+struct Totals {
+  engine::Usage usage;
   double prompt_s = 0, gen_s = 0;
 };
 
 double Seconds(Clock::time_point a, Clock::time_point b) { return std::chrono::duration<double>(b - a).count(); }
 
-// Feeds `prompt` (reusing the cached prefix) and streams up to n tokens; stops at EOS or the
-// context limit (with a message, never an abort).
-Status Generate(engine::Session& session, const tokenizer::Tokenizer& tok, const std::vector<int32_t>& prompt, int n,
-                engine::Sampler& sampler, Timing* timing, std::string* reply) {
+// Runs one generation to its end, streaming its text to stdout.
+StatusOr<engine::FinishReason> Generate(engine::Engine& engine, engine::GenerationRequest request, Totals* totals,
+                                        std::string* reply) {
   const auto t0 = Clock::now();
-  FRUGAL_ASSIGN_OR_RETURN(int computed, session.Feed(prompt));
-  const auto t1 = Clock::now();
-  timing->prompt_tokens += computed;
-  timing->prompt_s += Seconds(t0, t1);
-  tokenizer::StreamDecoder dec(tok);
-  for (int i = 0; i < n; ++i) {
-    const int32_t next = sampler.Sample(session.logits(), session.tokens());
-    if (next == tok.eos_id()) break;
-    const std::string piece = dec.Push(next);
-    *reply += piece;
-    std::fwrite(piece.data(), 1, piece.size(), stdout);
-    std::fflush(stdout);
-    ++timing->generated;
-    if (static_cast<int>(session.tokens().size()) >= session.context()) {
-      std::fprintf(stderr, "\n[context limit of %d tokens reached; raise -c]\n", session.context());
-      break;
+  FRUGAL_ASSIGN_OR_RETURN(int64_t id, engine.Submit(std::move(request)));
+  Clock::time_point first_token{};
+  std::vector<engine::GenerationEvent> events;
+  while (!engine.idle()) {
+    events.clear();
+    FRUGAL_RETURN_IF_ERROR(engine.Step(&events));
+    for (const engine::GenerationEvent& ev : events) {
+      if (ev.id != id) continue;
+      if (first_token == Clock::time_point{}) first_token = Clock::now();
+      *reply += ev.text;
+      std::fwrite(ev.text.data(), 1, ev.text.size(), stdout);
+      std::fflush(stdout);
+      if (ev.finish == engine::FinishReason::kNone) continue;
+      const auto end = Clock::now();
+      totals->usage.prompt_tokens += ev.usage.prompt_tokens;
+      totals->usage.cache_hit_tokens += ev.usage.cache_hit_tokens;
+      totals->usage.cache_miss_tokens += ev.usage.cache_miss_tokens;
+      totals->usage.completion_tokens += ev.usage.completion_tokens;
+      totals->prompt_s += Seconds(t0, first_token);
+      totals->gen_s += Seconds(first_token, end);
+      if (ev.finish == engine::FinishReason::kError) return ev.error;
+      return ev.finish;
     }
-    FRUGAL_RETURN_IF_ERROR(session.Append(next));
   }
-  const std::string rest = dec.Flush();
-  *reply += rest;
-  std::fwrite(rest.data(), 1, rest.size(), stdout);
-  timing->gen_s += Seconds(t1, Clock::now());
-  return OkStatus();
+  return MakeStatus(StatusCode::kInternal, "the generation ended without a final event");
 }
 
-void PrintTiming(const Timing& t, const engine::Session& s) {
-  std::fprintf(stderr, "\nprompt: %d tokens in %.2f s (%.2f tokens/s) | generation: %d tokens in %.2f s (%.2f tokens/s)\n",
-               t.prompt_tokens, t.prompt_s, t.prompt_s > 0 ? t.prompt_tokens / t.prompt_s : 0.0, t.generated, t.gen_s,
-               t.gen_s > 0 ? t.generated / t.gen_s : 0.0);
-  std::fprintf(stderr, "KV cache: %d tokens max, %.2f MiB (latent only)\n", s.context(),
-               static_cast<double>(s.cache_bytes()) / (1 << 20));
+void PrintTotals(const Totals& t, const engine::Engine& e) {
+  const engine::Usage& u = t.usage;
+  std::fprintf(stderr,
+               "\nprompt: %d tokens (cache hit %d, miss %d) in %.2f s (%.2f miss tokens/s) | generation: %d tokens in %.2f s "
+               "(%.2f tokens/s)\n",
+               u.prompt_tokens, u.cache_hit_tokens, u.cache_miss_tokens, t.prompt_s,
+               t.prompt_s > 0 ? u.cache_miss_tokens / t.prompt_s : 0.0, u.completion_tokens, t.gen_s,
+               t.gen_s > 0 ? u.completion_tokens / t.gen_s : 0.0);
+  const kv::PoolStats s = e.blocks().Stats();
+  std::fprintf(stderr, "KV cache: %d tokens per sequence, %d blocks of %d tokens, %.2f MiB budget (latent only; %zu bytes per token)\n",
+               e.options().context, s.blocks, e.options().block_tokens, static_cast<double>(s.storage_bytes) / (1 << 20),
+               e.blocks().shape().bytes_per_token());
 }
 
-Status Chat(const Flags& f, engine::Session& session, const tokenizer::Tokenizer& tok, const io::GgufFile& file,
-            engine::Sampler& sampler) {
+engine::GenerationRequest RequestFor(const Flags& f, std::vector<int32_t> ids) {
+  engine::GenerationRequest r;
+  r.prompt = std::move(ids);
+  r.max_tokens = f.n_predict;
+  r.stop = f.stop;
+  r.sampling = f.sampling;
+  return r;
+}
+
+Status Chat(const Flags& f, engine::Engine& engine, const tokenizer::Tokenizer& tok, const io::GgufFile& file) {
   std::string jinja;
   if (file.Has("tokenizer.chat_template")) {
     FRUGAL_ASSIGN_OR_RETURN(jinja, file.GetString("tokenizer.chat_template"));
@@ -82,9 +97,14 @@ Status Chat(const Flags& f, engine::Session& session, const tokenizer::Tokenizer
   FRUGAL_ASSIGN_OR_RETURN(tokenizer::ChatTemplate tmpl, tokenizer::DetectChatTemplate(jinja));
   std::vector<tokenizer::ChatMessage> messages;
   if (!f.system.empty()) messages.push_back({"system", f.system, ""});
+  const size_t first_turn = messages.size();
   const std::string bos = tok.bos_id() >= 0 ? tok.TokenText(tok.bos_id()) : "";
   const std::string eos = tok.eos_id() >= 0 ? tok.TokenText(tok.eos_id()) : "";
-  Timing timing;
+  // The conversation keeps its sequence, so each turn computes only what is new.
+  const std::shared_ptr<kv::SequenceKv> sequence = engine.NewSequence("");
+  // Room a turn needs beyond its prompt: a quarter of the context at most.
+  const int room = std::max(1, std::min(f.n_predict, f.ctx / 4));
+  Totals totals;
   std::string line;
   const bool tty = isatty(fileno(stdin));
   while (true) {
@@ -92,14 +112,29 @@ Status Chat(const Flags& f, engine::Session& session, const tokenizer::Tokenizer
     if (!std::getline(std::cin, line)) break;
     if (line.empty()) continue;
     messages.push_back({"user", line, ""});
-    const std::string text = tokenizer::RenderChat(tmpl, messages, true, bos, eos);
-    const auto ids = tok.Encode(text, {.add_bos = false, .parse_special = true});
+    std::vector<int32_t> ids;
+    for (;;) {
+      ids = tok.Encode(tokenizer::RenderChat(tmpl, messages, true, bos, eos), {.add_bos = false, .parse_special = true});
+      if (static_cast<int>(ids.size()) + room <= f.ctx || messages.size() - first_turn <= 1) break;
+      // The oldest turn goes (the system prompt stays); the next prompt is recomputed from there.
+      const size_t drop = messages.size() - first_turn >= 2 && messages[first_turn + 1].role == "assistant" ? 2 : 1;
+      messages.erase(messages.begin() + static_cast<long>(first_turn), messages.begin() + static_cast<long>(first_turn + drop));
+      std::fprintf(stderr, "[context of %d tokens full: dropped the oldest turn]\n", f.ctx);
+    }
+    engine::GenerationRequest r = RequestFor(f, std::move(ids));
+    r.sequence = sequence;
     std::string reply;
-    FRUGAL_RETURN_IF_ERROR(Generate(session, tok, ids, f.n_predict, sampler, &timing, &reply));
+    StatusOr<engine::FinishReason> finish = Generate(engine, std::move(r), &totals, &reply);
+    if (!finish.ok()) {
+      LogError("{}", finish.status().ToString());
+      messages.pop_back();
+      continue;
+    }
     std::printf("\n");
+    if (*finish == engine::FinishReason::kLength) std::fprintf(stderr, "[finish: length]\n");
     messages.push_back({"assistant", reply, ""});
   }
-  PrintTiming(timing, session);
+  PrintTotals(totals, engine);
   return OkStatus();
 }
 
@@ -108,18 +143,17 @@ Status Run(const Flags& f) {
   FRUGAL_ASSIGN_OR_RETURN(model::KvDtype kv, model::KvDtypeFromName(f.kv_type));
   FRUGAL_ASSIGN_OR_RETURN(auto m, model::LoadModel(f.model));
   FRUGAL_ASSIGN_OR_RETURN(auto tok, tokenizer::Tokenizer::FromGguf(m->file));
-  if (f.ctx < 1) return InvalidArgument("-c must be positive");
   ThreadPool pool(f.threads);
-  engine::Session session(*m, {.context = f.ctx, .kv_dtype = kv, .prefill_chunk = f.batch, .exact = f.exact}, pool);
-  engine::Sampler sampler(f.sampling);
-  if (f.chat) return Chat(f, session, *tok, m->file, sampler);
-  const auto ids = tok->Encode(f.prompt);
+  const engine::EngineOptions o{.context = f.ctx, .kv_budget = f.kv_budget, .kv_dtype = kv, .step_tokens = f.batch, .exact = f.exact};
+  FRUGAL_ASSIGN_OR_RETURN(auto engine, engine::Engine::Create(*m, tok.get(), o, pool));
+  if (f.chat) return Chat(f, *engine, *tok, m->file);
   if (!f.no_display_prompt) std::printf("%s", f.prompt.c_str());
-  Timing timing;
+  Totals totals;
   std::string reply;
-  FRUGAL_RETURN_IF_ERROR(Generate(session, *tok, ids, f.n_predict, sampler, &timing, &reply));
+  FRUGAL_ASSIGN_OR_RETURN(engine::FinishReason finish, Generate(*engine, RequestFor(f, tok->Encode(f.prompt)), &totals, &reply));
   std::printf("\n");
-  PrintTiming(timing, session);
+  std::fprintf(stderr, "finish: %s\n", engine::FinishReasonName(finish));
+  PrintTotals(totals, *engine);
   return OkStatus();
 }
 
@@ -133,9 +167,11 @@ Command AddRunCommand(CLI::App& app) {
   auto* chat = cmd->add_flag("--chat", f->chat, "interactive chat with the model's template (stdin)");
   p->excludes(chat);
   cmd->add_option("--system", f->system, "system prompt (chat)");
-  cmd->add_option("-n,--n-predict", f->n_predict, "tokens to generate")->capture_default_str();
-  cmd->add_option("-c,--ctx-size", f->ctx, "context size")->capture_default_str();
-  cmd->add_option("-b,--batch-size", f->batch, "prefill chunk")->capture_default_str();
+  cmd->add_option("-n,--n-predict", f->n_predict, "tokens to generate at most")->capture_default_str();
+  cmd->add_option("--stop", f->stop, "stop string (repeatable)");
+  cmd->add_option("-c,--ctx-size", f->ctx, "context size (positions per sequence)")->capture_default_str();
+  cmd->add_option("--kv-budget", f->kv_budget, "bytes of latent cache blocks (default: what -c implies)");
+  cmd->add_option("-b,--batch-size", f->batch, "tokens per forward step (prefill chunk)")->capture_default_str();
   cmd->add_option("-t,--threads", f->threads, "threads")->capture_default_str();
   cmd->add_option("--kv-type", f->kv_type, "latent cache type: f16 | bf16 | f32")->capture_default_str();
   cmd->add_option("--temp", f->sampling.temperature, "temperature (0: greedy)")->capture_default_str();

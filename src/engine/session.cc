@@ -2,40 +2,51 @@
 
 #include <algorithm>
 
+#include "kv/sequence_cache.h"
+
 namespace frugal::engine {
 
 Session::Session(const model::LoadedModel& model, const SessionOptions& options, ThreadPool& pool)
-    : options_(options), pool_(pool), transformer_(model.config, model.weights),
-      cache_(model.config.n_layers, options.context, model.config.mla.latent_width(), options.kv_dtype) {}
+    : options_(options), pool_(pool), transformer_(model.config, model.weights) {}
+
+StatusOr<std::unique_ptr<Session>> Session::Create(const model::LoadedModel& model, const SessionOptions& options,
+                                                   ThreadPool& pool) {
+  if (options.context < 1) return InvalidArgument("the context must be positive");
+  auto s = std::unique_ptr<Session>(new Session(model, options, pool));
+  const kv::BlockShape shape =
+      kv::ShapeFor(model.config, options.kv_dtype, options.block_tokens > 0 ? options.block_tokens : kv::kDefaultBlockTokens);
+  const uint64_t blocks = (static_cast<uint64_t>(options.context) + shape.block_tokens - 1) / shape.block_tokens;
+  FRUGAL_ASSIGN_OR_RETURN(s->blocks_, kv::BlockPool::Create(shape, blocks * shape.block_bytes()));
+  s->sequence_ = std::make_unique<kv::SequenceKv>(*s->blocks_, 0);
+  return s;
+}
+
+Status Session::Run(std::span<const int32_t> tokens) {
+  const int n = static_cast<int>(tokens.size());
+  if (sequence_->length() + n > options_.context) {
+    return OutOfRange("context limit of {} tokens reached; raise -c", options_.context);
+  }
+  FRUGAL_RETURN_IF_ERROR(sequence_->Reserve(n));
+  const model::SequenceChunk c{tokens, sequence_->length(), sequence_->View(), model::LogitsWanted::kLast};
+  const model::ForwardOptions o{.attention = options_.attention, .exact = options_.exact};
+  FRUGAL_RETURN_IF_ERROR(transformer_.Forward(std::span(&c, 1), o, pool_, &logits_));
+  sequence_->Commit(tokens);
+  return OkStatus();
+}
 
 StatusOr<int> Session::Feed(std::span<const int32_t> tokens) {
   if (tokens.empty()) return InvalidArgument("empty prompt");
-  if (tokens.size() > static_cast<size_t>(cache_.capacity())) {
-    return OutOfRange("prompt of {} tokens exceeds the context of {}; raise -c", tokens.size(), cache_.capacity());
+  if (tokens.size() > static_cast<size_t>(options_.context)) {
+    return OutOfRange("prompt of {} tokens exceeds the context of {}; raise -c", tokens.size(), options_.context);
   }
-  size_t common = 0;
-  while (common < tokens_.size() && common < tokens.size() && tokens_[common] == tokens[common]) ++common;
-  // Recompute at least the last token so that its logits are fresh.
-  if (common == tokens.size()) --common;
-  tokens_.resize(common);
-  const int chunk = std::max(1, options_.prefill_chunk);
-  for (size_t pos = common; pos < tokens.size(); pos += static_cast<size_t>(chunk)) {
-    const size_t len = std::min(static_cast<size_t>(chunk), tokens.size() - pos);
-    const model::ForwardOptions o{.attention = options_.attention, .exact = options_.exact};
-    FRUGAL_RETURN_IF_ERROR(transformer_.Forward(tokens.subspan(pos, len), static_cast<int>(pos), cache_, o, pool_, &logits_));
-    tokens_.insert(tokens_.end(), tokens.begin() + static_cast<long>(pos), tokens.begin() + static_cast<long>(pos + len));
+  const size_t common = static_cast<size_t>(sequence_->Reuse(tokens));
+  const size_t chunk = static_cast<size_t>(std::max(1, options_.prefill_chunk));
+  for (size_t pos = common; pos < tokens.size(); pos += chunk) {
+    FRUGAL_RETURN_IF_ERROR(Run(tokens.subspan(pos, std::min(chunk, tokens.size() - pos))));
   }
   return static_cast<int>(tokens.size() - common);
 }
 
-Status Session::Append(int32_t token) {
-  if (tokens_.size() >= static_cast<size_t>(cache_.capacity())) {
-    return OutOfRange("context limit of {} tokens reached; raise -c", cache_.capacity());
-  }
-  const model::ForwardOptions o{.attention = options_.attention, .exact = options_.exact};
-  FRUGAL_RETURN_IF_ERROR(transformer_.Forward(std::span(&token, 1), static_cast<int>(tokens_.size()), cache_, o, pool_, &logits_));
-  tokens_.push_back(token);
-  return OkStatus();
-}
+Status Session::Append(int32_t token) { return Run(std::span(&token, 1)); }
 
 }  // namespace frugal::engine

@@ -1,12 +1,15 @@
-// One conversation with a model: its latent cache, the tokens the cache holds, and prefill /
-// decode steps. Feeding a new prompt reuses the cached prefix it shares with what was processed
-// before (so a chat turn only prefills the new text). Owned by the engine thread.
+// One sequence run step by step without the batching engine, over a block pool of its own:
+// prefill in chunks and decode steps. Feeding a new prompt reuses the cached prefix it shares
+// with what was processed before. For benchmarks and tests of the forward pass on one sequence
+// (`frugal bench`); generation goes through engine.h. Owned by one thread.
 #pragma once
 
+#include <memory>
 #include <span>
 #include <vector>
 
-#include "engine/sampler.h"
+#include "kv/block_pool.h"
+#include "kv/sequence_kv.h"
 #include "model/loaded_model.h"
 #include "model/transformer.h"
 #include "util/thread_pool.h"
@@ -19,11 +22,13 @@ struct SessionOptions {
   int prefill_chunk = 512;  // tokens per forward call during prefill
   model::AttentionPath attention = model::AttentionPath::kAuto;
   bool exact = false;  // exact float kernels only (no activation rounding)
+  int block_tokens = 0;  // 0: kv::kDefaultBlockTokens
 };
 
 class Session {
  public:
-  Session(const model::LoadedModel& model, const SessionOptions& options, ThreadPool& pool);
+  static StatusOr<std::unique_ptr<Session>> Create(const model::LoadedModel& model, const SessionOptions& options,
+                                                   ThreadPool& pool);
 
   // Makes the cache hold `tokens` (reusing the common prefix), and leaves the logits of the last
   // token in logits(). Returns the number of tokens actually computed.
@@ -31,16 +36,19 @@ class Session {
   // Appends one token (a decode step).
   Status Append(int32_t token);
   const std::vector<float>& logits() const { return logits_; }
-  const std::vector<int32_t>& tokens() const { return tokens_; }
-  int context() const { return cache_.capacity(); }
-  size_t cache_bytes() const { return cache_.bytes(); }
+  const std::vector<int32_t>& tokens() const { return sequence_->tokens(); }
+  int context() const { return options_.context; }
+  size_t cache_bytes() const { return blocks_->Stats().storage_bytes; }
 
  private:
+  Session(const model::LoadedModel& model, const SessionOptions& options, ThreadPool& pool);
+  Status Run(std::span<const int32_t> tokens);
+
   SessionOptions options_;
   ThreadPool& pool_;
   model::Transformer transformer_;
-  model::LatentCache cache_;
-  std::vector<int32_t> tokens_;  // what the cache holds, position by position
+  std::unique_ptr<kv::BlockPool> blocks_;
+  std::unique_ptr<kv::SequenceKv> sequence_;
   std::vector<float> logits_;
 };
 

@@ -38,15 +38,18 @@ HeadProjections ProjectionsOf(const MlaConfig& m, const LayerWeights& w, int h) 
   return {RowsOf(w.kv_b, base, m.qk_nope_head_dim), RowsOf(w.kv_b, base + m.qk_nope_head_dim, m.v_head_dim), false};
 }
 
-// cos/sin of every rope angle of the new tokens: [T, rope/2] each, computed once per layer call
-// for all heads and the shared key.
+// cos/sin of every rope angle of the step's tokens (each at its own position): [T, rope/2]
+// each, computed once per layer call for all heads and the shared key.
 struct RopeTable {
   std::vector<float> cos, sin;
   int half;
   RopeTable(const AttentionInput& in, int rope) : cos(static_cast<size_t>(in.n_tokens) * (rope / 2)), sin(cos.size()), half(rope / 2) {
-    for (int t = 0; t < in.n_tokens; ++t) {
-      kernels::RopeAngles(in.rope_freqs.data(), rope, static_cast<float>(in.pos0 + t), cos.data() + static_cast<size_t>(t) * half,
-                          sin.data() + static_cast<size_t>(t) * half);
+    for (const AttentionSegment& seg : in.segments) {
+      for (int i = 0; i < seg.n; ++i) {
+        const size_t t = static_cast<size_t>(seg.row + i);
+        kernels::RopeAngles(in.rope_freqs.data(), rope, static_cast<float>(seg.pos0 + i), cos.data() + t * half,
+                            sin.data() + t * half);
+      }
     }
   }
   void Rotate(float* x, int t) const {
@@ -94,15 +97,18 @@ void ComputeQueries(const AttentionInput& in, std::vector<float>& first, const R
 }
 
 // Latent (normalized) and roped shared key of each new token (kva, InputProducts), stored in
-// the cache.
-void StoreLatents(const AttentionInput& in, std::vector<float>& kva, const RopeTable& rope, LatentCache& cache) {
+// its sequence's cache.
+void StoreLatents(const AttentionInput& in, std::vector<float>& kva, const RopeTable& rope) {
   const MlaConfig& m = in.config.mla;
   const int T = in.n_tokens, width = m.latent_width();
-  for (int t = 0; t < T; ++t) {
-    float* row = kva.data() + static_cast<size_t>(t) * width;
-    kernels::RmsNorm(row, in.weights.kv_a_norm.data(), m.kv_lora_rank, static_cast<float>(in.config.rms_eps), row);
-    rope.Rotate(row + m.kv_lora_rank, t);
-    cache.Write(in.layer, in.pos0 + t, row);
+  for (const AttentionSegment& seg : in.segments) {
+    for (int i = 0; i < seg.n; ++i) {
+      const int t = seg.row + i;
+      float* row = kva.data() + static_cast<size_t>(t) * width;
+      kernels::RmsNorm(row, in.weights.kv_a_norm.data(), m.kv_lora_rank, static_cast<float>(in.config.rms_eps), row);
+      rope.Rotate(row + m.kv_lora_rank, t);
+      seg.cache.Write(in.layer, seg.pos0 + i, row);
+    }
   }
   if (in.sink) {
     std::vector<float> lat(static_cast<size_t>(T) * m.kv_lora_rank), k_rope(static_cast<size_t>(T) * m.qk_rope_head_dim);
@@ -127,10 +133,11 @@ void SoftmaxRow(float* scores, int n_visible) { kernels::Softmax(scores, n_visib
 // One head, naive path: K (= [W_UK·c | k_rope]) and V for every cached position, then standard
 // attention as matrix products (scores = Q·Kᵀ, out = P·V, causal rows masked after the product),
 // so prefill runs on the fast product kernels; queries go in blocks to bound the score matrix.
-void HeadNaive(const AttentionInput& in, const HeadProjections& p, const float* q, const float* ctx,
-               const kernels::PreparedInput& latents, int n_ctx, int h, float* o) {
+// q and o: the segment's first rows.
+void HeadNaive(const AttentionInput& in, const AttentionSegment& seg, const HeadProjections& p, const float* q,
+               const float* ctx, const kernels::PreparedInput& latents, int n_ctx, int h, float* o) {
   const MlaConfig& m = in.config.mla;
-  const int T = in.n_tokens, qk = m.qk_head_dim(), width = m.latent_width(), qs = m.n_heads * qk;
+  const int T = seg.n, qk = m.qk_head_dim(), width = m.latent_width(), qs = m.n_heads * qk;
   const int nope = m.qk_nope_head_dim, kv = m.kv_lora_rank, vd = m.v_head_dim;
   // Scratch written in full before it is read: not zero-filled (a per-head memset cost ~3% of prefill).
   auto k = std::make_unique_for_overwrite<float[]>(static_cast<size_t>(n_ctx) * qk);  // [n_ctx, nope + rope]
@@ -162,12 +169,12 @@ void HeadNaive(const AttentionInput& in, const HeadProjections& p, const float* 
   const kernels::PreparedWeights values_t(F32Rows(vt.get(), vd, n_ctx), in.exact);
   auto scores = std::make_unique_for_overwrite<float[]>(static_cast<size_t>(std::min(T, kQueryBlock)) * n_ctx);
   for (int t0 = 0; t0 < T; t0 += kQueryBlock) {
-    const int nt = std::min(kQueryBlock, T - t0), n_keys = in.pos0 + t0 + nt;
+    const int nt = std::min(kQueryBlock, T - t0), n_keys = seg.pos0 + t0 + nt;
     MatMul(keys, n_keys, qk, q + (static_cast<size_t>(t0) * qs + static_cast<size_t>(h) * qk), scores.get(),
            {.n_tokens = nt, .x_stride = qs, .y_stride = n_keys, .exact = in.exact}, nullptr);
     for (int i = 0; i < nt; ++i) {
       float* row = scores.get() + static_cast<size_t>(i) * n_keys;
-      const int n_visible = in.pos0 + t0 + i + 1;
+      const int n_visible = seg.pos0 + t0 + i + 1;
       for (int j = 0; j < n_visible; ++j) row[j] *= in.scale;
       SoftmaxRow(row, n_visible);
       std::fill(row + n_visible, row + n_keys, 0.0f);  // positions after this token's
@@ -177,28 +184,176 @@ void HeadNaive(const AttentionInput& in, const HeadProjections& p, const float* 
   }
 }
 
+// The block-product kernels for this CPU; the scalar references below AVX-512 (exact f32 too).
+kernels::BlockProductFns BlockKernels() {
+  kernels::BlockProductFns fns = kernels::BlockProductsFor(kernels::DetectedIsa());
+  if (fns.dots == nullptr) fns.dots = kernels::BlockDotsRef;
+  if (fns.weighted_sums == nullptr) fns.weighted_sums = kernels::BlockWeightedSumsRef;
+  return fns;
+}
+
+kernels::StoredRows StoredRun(const LatentBlocks& cache, const std::byte* rows) {
+  return {rows, GgmlTypeOf(cache.layout().dtype), cache.layout().row_bytes()};
+}
+
+// Part of a segment on the absorbed path: `rows` = n·H (token, head) rows of q_abs and o_lat
+// starting at `row` (in units of (token, head) rows of the token block).
+struct Piece {
+  const AttentionSegment* seg;
+  int t0;  // first token within the segment
+  int n;   // tokens
+  int row;  // first token within the token block
+};
+
+// Scaled causal softmax of the (token, head) rows r ∈ [begin, end) of a piece's scores [rows, n_keys].
+void CausalSoftmax(const AttentionInput& in, const Piece& pc, int H, int n_keys, int64_t begin, int64_t end, float* scores) {
+  for (int64_t r = begin; r < end; ++r) {
+    const int n_visible = pc.seg->pos0 + pc.t0 + static_cast<int>(r / H) + 1;
+    float* row = scores + static_cast<size_t>(r) * n_keys;
+    for (int j = 0; j < n_visible; ++j) row[j] *= in.scale;
+    SoftmaxRow(row, n_visible);
+    std::fill(row + n_visible, row + n_keys, 0.0f);
+  }
+}
+
+// A piece's attention in latent space, on the calling thread: scores of its (token, head) rows
+// against every visible cached row, causal softmax, and the softmax-weighted sums of the
+// latents. q_abs: [n·H, width]; o_lat: [n·H, kv].
+void PieceSerial(const AttentionInput& in, const Piece& pc, const float* q_abs, float* o_lat) {
+  const MlaConfig& m = in.config.mla;
+  const int H = m.n_heads, width = m.latent_width(), kv = m.kv_lora_rank, rows = pc.n * H;
+  const int n_keys = pc.seg->pos0 + pc.t0 + pc.n;
+  const kernels::BlockProductFns fns = BlockKernels();
+  const LatentBlocks& cache = pc.seg->cache;
+  std::vector<float> scores(static_cast<size_t>(rows) * n_keys);
+  cache.ForEachRun(in.layer, n_keys, [&](const std::byte* data, int first, int count) {
+    fns.dots(StoredRun(cache, data), width, 0, count, q_abs, width, rows, scores.data() + first, n_keys);
+  });
+  CausalSoftmax(in, pc, H, n_keys, 0, rows, scores.data());
+  std::fill(o_lat, o_lat + static_cast<size_t>(rows) * kv, 0.0f);
+  cache.ForEachRun(in.layer, n_keys, [&](const std::byte* data, int first, int count) {
+    fns.weighted_sums(StoredRun(cache, data), 0, count, 0, kv, scores.data() + first, n_keys, rows, o_lat, kv);
+  });
+}
+
+// The same for one piece with the threads sharing its work: the cached rows split among them
+// for the scores, the (token, head) rows for the softmax, and for the weighted sums either the
+// cached rows (each thread summing into its own copy, added in thread order) or units of
+// 16 rows × 64 latent columns.
+void PieceParallel(const AttentionInput& in, const Piece& pc, const float* q_abs, ThreadPool& pool, float* o_lat) {
+  const MlaConfig& m = in.config.mla;
+  const int H = m.n_heads, width = m.latent_width(), kv = m.kv_lora_rank, rows = pc.n * H;
+  const int n_keys = pc.seg->pos0 + pc.t0 + pc.n;
+  const kernels::BlockProductFns fns = BlockKernels();
+  const LatentBlocks& cache = pc.seg->cache;
+  const int bt = cache.layout().block_tokens;
+  // Calls fn(stored run, j0, j1, first) for the parts of the runs within cached rows [begin, end).
+  const auto for_runs_in = [&](int64_t begin, int64_t end, const auto& fn) {
+    for (int64_t first = begin / bt * bt; first < end; first += bt) {
+      const int64_t j0 = std::max(begin, first), j1 = std::min({end, first + bt, static_cast<int64_t>(n_keys)});
+      if (j0 < j1) fn(StoredRun(cache, cache.Row(in.layer, static_cast<int>(first))), j0 - first, j1 - first, first);
+    }
+  };
+  std::vector<float> scores(static_cast<size_t>(rows) * n_keys);
+  // With more than 16 rows (128-head models, or several tokens) AMX tiles beat the f32
+  // multiply-adds even though each cached row is converted for them first.
+  if (rows > 16 && kernels::AmxUsable()) {
+    const PreparedInput queries(q_abs, width, {.n_tokens = rows, .exact = in.exact});
+    cache.ForEachRun(in.layer, n_keys, [&](const std::byte* data, int first, int count) {
+      const kernels::WeightRows run{data, GgmlTypeOf(cache.layout().dtype), width, count};
+      MatMul(run, queries, scores.data() + first, n_keys, &pool);
+    });
+  } else {
+    pool.ParallelForDynamic(n_keys, 256, [&](int64_t begin, int64_t end, int) {
+      for_runs_in(begin, end, [&](const kernels::StoredRows& run, int64_t j0, int64_t j1, int64_t first) {
+        fns.dots(run, width, j0, j1, q_abs, width, rows, scores.data() + first, n_keys);
+      });
+    });
+  }
+  pool.ParallelForDynamic(rows, 1, [&](int64_t begin, int64_t end, int) { CausalSoftmax(in, pc, H, n_keys, begin, end, scores.data()); });
+  // Each output is summed in an order that does not depend on scheduling (run-to-run identical
+  // results). With enough cached rows per thread, the threads split the cached rows statically
+  // (each streams a contiguous part of the cache) into sums of their own, added up in thread
+  // order: zeroing and adding those costs (threads − 1)·rows·kv, so only where a thread's share
+  // is ≥ 16·threads rows. Otherwise units of 16 rows × 64 latent columns, each over every cached
+  // row (about 15% slower at depth 4096 on 2 threads).
+  const int threads = pool.size();
+  const size_t sums_size = static_cast<size_t>(rows) * kv;
+  std::fill(o_lat, o_lat + sums_size, 0.0f);
+  if (threads > 1 && n_keys >= 16 * threads * threads) {
+    std::vector<float> partial(sums_size * static_cast<size_t>(threads - 1), 0.0f);
+    pool.ParallelFor(n_keys, [&](int64_t begin, int64_t end, int thread) {
+      float* sums = thread == 0 ? o_lat : partial.data() + sums_size * static_cast<size_t>(thread - 1);
+      for_runs_in(begin, end, [&](const kernels::StoredRows& run, int64_t j0, int64_t j1, int64_t first) {
+        fns.weighted_sums(run, j0, j1, 0, kv, scores.data() + first, n_keys, rows, sums, kv);
+      });
+    });
+    pool.ParallelFor(static_cast<int64_t>(sums_size), [&](int64_t begin, int64_t end, int) {
+      for (int i = 0; i + 1 < threads; ++i) {
+        const float* part = partial.data() + sums_size * static_cast<size_t>(i);
+        for (int64_t e = begin; e < end; ++e) o_lat[e] += part[e];
+      }
+    });
+  } else {
+    const int64_t groups = (rows + 15) / 16, col_units = (kv + 63) / 64;
+    pool.ParallelForDynamic(groups * col_units, 1, [&](int64_t begin, int64_t end, int) {
+      for (int64_t u = begin; u < end; ++u) {
+        const int64_t r0 = u / col_units * 16, nr = std::min<int64_t>(16, rows - r0);
+        const int64_t c0 = u % col_units * 64, c1 = std::min<int64_t>(kv, c0 + 64);
+        for_runs_in(0, n_keys, [&](const kernels::StoredRows& run, int64_t j0, int64_t j1, int64_t first) {
+          fns.weighted_sums(run, j0, j1, c0, c1, scores.data() + r0 * n_keys + first, n_keys, nr, o_lat + r0 * kv, kv);
+        });
+      }
+    });
+  }
+}
+
 // Absorbed path, all heads together: MQA over the cached rows in latent space. Each head's query
 // row is [W_UKᵀ·q_nope | q_rope], as wide as a cached row (kv_lora + rope); every head shares the
-// same cached rows, so the scores of all (token, head) rows are one product with the cache as the
-// weight matrix — read once per layer in its own type (f16 by default), not once per head — and so
-// is the softmax-weighted sum of latents. W_UV then maps each head's latent result to its values.
-void AbsorbedAttention(const AttentionInput& in, const float* q, const LatentCache& cache, ThreadPool& pool, float* o) {
+// same cached rows, so the scores of all (token, head) rows of a sequence are one product with
+// its cache — read once per layer in its own type (f16 by default), not once per head — and so
+// is the softmax-weighted sum of latents. W_UK before and W_UV after run once for a block of
+// tokens of all the sequences (each head's weights read once per block).
+// q: [T, H·qk] (all rows of the step); o: [T, H·vd] (this path's rows written).
+void AbsorbedAttention(const AttentionInput& in, const std::vector<const AttentionSegment*>& segments, const float* q,
+                       ThreadPool& pool, float* o) {
   const MlaConfig& m = in.config.mla;
-  const int T = in.n_tokens, H = m.n_heads, qk = m.qk_head_dim(), width = m.latent_width(), kv = m.kv_lora_rank;
-  const int vd = m.v_head_dim;
-  // Tokens in blocks, so that the score matrix [block·H, keys] stays within ~16 MiB.
+  const int H = m.n_heads, qk = m.qk_head_dim(), width = m.latent_width(), kv = m.kv_lora_rank, vd = m.v_head_dim;
+  // Token blocks of at most 64 tokens, and pieces of a sequence short enough that a piece's
+  // score matrix [n·H, keys] stays within ~16 MiB.
+  constexpr int kBlockTokens = 64;
   constexpr int64_t kScoreBudget = int64_t{1} << 22;
-  const int block = static_cast<int>(std::clamp<int64_t>(kScoreBudget / (int64_t{H} * (in.pos0 + T)), 1, T));
-  for (int t0 = 0; t0 < T; t0 += block) {
-    const int nt = std::min(block, T - t0), rows = nt * H, n_keys = in.pos0 + t0 + nt;
-    const float* qb = q + static_cast<size_t>(t0) * H * qk;
+  std::vector<std::vector<Piece>> blocks(1);
+  int block_tokens = 0;
+  for (const AttentionSegment* seg : segments) {
+    const int piece_max = static_cast<int>(std::clamp<int64_t>(kScoreBudget / (int64_t{H} * (seg->pos0 + seg->n)), 1, kBlockTokens));
+    for (int t0 = 0; t0 < seg->n;) {
+      const int n = std::min({piece_max, seg->n - t0, kBlockTokens - block_tokens});
+      blocks.back().push_back({seg, t0, n, block_tokens});
+      block_tokens += n;
+      t0 += n;
+      if (block_tokens == kBlockTokens) {
+        blocks.emplace_back();
+        block_tokens = 0;
+      }
+    }
+  }
+  if (blocks.back().empty()) blocks.pop_back();
+  for (const std::vector<Piece>& pieces : blocks) {
+    const int nt = pieces.back().row + pieces.back().n, rows = nt * H;
+    // The block's queries, gathered: [nt, H·qk].
+    std::vector<float> qb(static_cast<size_t>(nt) * H * qk);
+    for (const Piece& pc : pieces) {
+      std::copy_n(q + static_cast<size_t>(pc.seg->row + pc.t0) * H * qk, static_cast<size_t>(pc.n) * H * qk,
+                  qb.begin() + static_cast<long>(pc.row) * H * qk);
+    }
     std::vector<float> q_abs(static_cast<size_t>(rows) * width);  // [nt, H, kv_lora + rope]
-    // In decode every head's product is small: its inputs (q_nope here, the latent sums below)
-    // are prepared once for all heads, each head reading its rows through a view.
+    // With few tokens every head's product is small: its inputs (q_nope here, the latent sums
+    // below) are prepared once for all heads, each head reading its rows through a view.
     const bool few_tokens = nt < 4;
     std::optional<PreparedInput> all_q_nope;
     if (few_tokens && ProjectionsOf(m, in.weights, 0).k_rows_are_latent) {
-      all_q_nope.emplace(qb, m.qk_nope_head_dim, MatMulParams{.n_tokens = rows, .x_stride = qk, .exact = in.exact, .row_views = true});
+      all_q_nope.emplace(qb.data(), m.qk_nope_head_dim, MatMulParams{.n_tokens = rows, .x_stride = qk, .exact = in.exact, .row_views = true});
     }
     pool.ParallelForDynamic(H, 1, [&](int64_t begin, int64_t end, int) {
       for (int64_t h = begin; h < end; ++h) {
@@ -208,97 +363,35 @@ void AbsorbedAttention(const AttentionInput& in, const float* q, const LatentCac
         if (p.k_rows_are_latent && all_q_nope) {
           MatMul(p.k, PreparedInput(*all_q_nope, h, H, nt), dst, H * width, nullptr);
         } else if (p.k_rows_are_latent) {
-          MatMul(p.k, qb + static_cast<size_t>(h) * qk, dst, over_q, nullptr);
+          MatMul(p.k, qb.data() + static_cast<size_t>(h) * qk, dst, over_q, nullptr);
         } else {
-          MatMulTransposed(p.k, qb + static_cast<size_t>(h) * qk, dst, over_q);
+          MatMulTransposed(p.k, qb.data() + static_cast<size_t>(h) * qk, dst, over_q);
         }
         for (int t = 0; t < nt; ++t) {
-          std::copy_n(qb + (static_cast<size_t>(t) * H + h) * qk + m.qk_nope_head_dim, m.qk_rope_head_dim,
+          std::copy_n(qb.data() + (static_cast<size_t>(t) * H + h) * qk + m.qk_nope_head_dim, m.qk_rope_head_dim,
                       dst + static_cast<size_t>(t) * H * width + kv);
         }
       }
     });
-    // scores[t·H + h, j] over the cached positions this block sees, then causal softmax per row.
-    // A few (token, head) rows meet every cached row: the block kernels read each cached value in
-    // its stored type once per block of cached rows, threads splitting the cached rows. CPUs
-    // without them use the matrix products.
-    const kernels::WeightRows cached = cache.Rows(in.layer, n_keys);
-    const kernels::StoredRows stored{cached.data, cached.type, cached.row_stride()};
-    const kernels::BlockProductFns block_kernels = kernels::BlockProductsFor(kernels::DetectedIsa());
-    std::vector<float> scores(static_cast<size_t>(rows) * n_keys);
-    // With more than 16 rows (128-head models, or several tokens) AMX tiles beat the f32
-    // multiply-adds even though each cached row is converted for them first.
-    const bool block_dots = block_kernels.dots && !(rows > 16 && kernels::AmxUsable());
-    if (block_dots) {
-      pool.ParallelForDynamic(n_keys, 256, [&](int64_t begin, int64_t end, int) {
-        block_kernels.dots(stored, width, begin, end, q_abs.data(), width, rows, scores.data(), n_keys);
-      });
-    } else {
-      MatMul(cached, q_abs.data(), scores.data(), {.n_tokens = rows, .exact = in.exact}, &pool);
-    }
-    const auto softmax_rows = [&](int64_t begin, int64_t end, int) {
-      for (int64_t r = begin; r < end; ++r) {
-        const int n_visible = in.pos0 + t0 + static_cast<int>(r / H) + 1;
-        float* row = scores.data() + static_cast<size_t>(r) * n_keys;
-        for (int j = 0; j < n_visible; ++j) row[j] *= in.scale;
-        SoftmaxRow(row, n_visible);
-        std::fill(row + n_visible, row + n_keys, 0.0f);
-      }
-    };
-    pool.ParallelForDynamic(rows, 1, softmax_rows);
-    // o_lat[t·H + h] = Σ_j p[j]·c_j over the latent part of each cached row.
+    // o_lat[t·H + h] = Σ_j p[j]·c_j over the latent part of each visible cached row.
     std::vector<float> o_lat(static_cast<size_t>(rows) * kv);
-    if (block_kernels.weighted_sums) {
-      // Each output is summed in an order that does not depend on scheduling (run-to-run
-      // identical results). With enough cached rows per thread, the threads split the cached rows
-      // statically (each streams a contiguous part of the cache) into sums of their own, added up
-      // in thread order: zeroing and adding those costs (threads − 1)·rows·kv, so only where a
-      // thread's share is ≥ 16·threads rows. Otherwise units of 16 rows × 64 latent columns,
-      // each over every cached row (about 15% slower at depth 4096 on 2 threads).
-      const int threads = pool.size();
-      if (threads > 1 && n_keys >= 16 * threads * threads) {
-        const size_t sums_size = static_cast<size_t>(rows) * kv;
-        std::vector<float> partial(sums_size * static_cast<size_t>(threads - 1), 0.0f);
-        pool.ParallelFor(n_keys, [&](int64_t begin, int64_t end, int thread) {
-          float* sums = thread == 0 ? o_lat.data() : partial.data() + sums_size * static_cast<size_t>(thread - 1);
-          block_kernels.weighted_sums(stored, begin, end, 0, kv, scores.data(), n_keys, rows, sums, kv);
-        });
-        pool.ParallelFor(static_cast<int64_t>(sums_size), [&](int64_t begin, int64_t end, int) {
-          for (int i = 0; i + 1 < threads; ++i) {
-            const float* part = partial.data() + sums_size * static_cast<size_t>(i);
-            for (int64_t e = begin; e < end; ++e) o_lat[static_cast<size_t>(e)] += part[e];
-          }
-        });
-      } else {
-        const int64_t groups = (rows + 15) / 16, col_units = (kv + 63) / 64;
-        pool.ParallelForDynamic(groups * col_units, 1, [&](int64_t begin, int64_t end, int) {
-          for (int64_t u = begin; u < end; ++u) {
-            const int64_t r0 = u / col_units * 16, nr = std::min<int64_t>(16, rows - r0);
-            const int64_t c0 = u % col_units * 64, c1 = std::min<int64_t>(kv, c0 + 64);
-            block_kernels.weighted_sums(stored, 0, n_keys, c0, c1, scores.data() + r0 * n_keys, n_keys, nr,
-                                        o_lat.data() + r0 * kv, kv);
-          }
-        });
-      }
-    } else {
-      // Threads over (token, head) rows. (Splitting the latent columns instead, so that each
-      // cached value is converted once, measured slower on this path: tg32 at depth 4096 10–12.6
-      // vs 13–15.7 t/s.)
-      kernels::WeightRows latents = cached;
-      latents.cols = kv;  // the first kv_lora values of each row (the stride still spans the rope part)
-      pool.ParallelForDynamic(rows, std::max(1, rows / (2 * pool.size())), [&](int64_t begin, int64_t end, int) {
-        MatMulTransposed(latents, scores.data() + static_cast<size_t>(begin) * n_keys,
-                         o_lat.data() + static_cast<size_t>(begin) * kv,
-                         {.n_tokens = end - begin, .x_stride = n_keys, .y_stride = kv, .exact = in.exact});
+    const auto q_of = [&](const Piece& pc) { return q_abs.data() + static_cast<size_t>(pc.row) * H * width; };
+    const auto o_of = [&](const Piece& pc) { return o_lat.data() + static_cast<size_t>(pc.row) * H * kv; };
+    if (pieces.size() > 1 && pool.size() > 1) {
+      // Several sequences: each on one thread, the threads taking sequences dynamically.
+      pool.ParallelForDynamic(static_cast<int64_t>(pieces.size()), 1, [&](int64_t begin, int64_t end, int) {
+        for (int64_t i = begin; i < end; ++i) PieceSerial(in, pieces[static_cast<size_t>(i)], q_of(pieces[static_cast<size_t>(i)]), o_of(pieces[static_cast<size_t>(i)]));
       });
+    } else {
+      for (const Piece& pc : pieces) PieceParallel(in, pc, q_of(pc), pool, o_of(pc));
     }
-    float* ob = o + static_cast<size_t>(t0) * H * vd;
+    std::vector<float> ob(static_cast<size_t>(nt) * H * vd);  // [nt, H·vd]
     std::optional<PreparedInput> all_o_lat;
     if (few_tokens) all_o_lat.emplace(o_lat.data(), kv, MatMulParams{.n_tokens = rows, .exact = in.exact, .row_views = true});
     pool.ParallelForDynamic(H, 1, [&](int64_t begin, int64_t end, int) {
       for (int64_t h = begin; h < end; ++h) {
         const HeadProjections p = ProjectionsOf(m, in.weights, static_cast<int>(h));
-        float* dst = ob + static_cast<size_t>(h) * vd;
+        float* dst = ob.data() + static_cast<size_t>(h) * vd;
         if (few_tokens) {
           MatMul(p.v, PreparedInput(*all_o_lat, h, H, nt), dst, H * vd, nullptr);  // W_UV
         } else {
@@ -307,37 +400,48 @@ void AbsorbedAttention(const AttentionInput& in, const float* q, const LatentCac
         }
       }
     });
+    for (const Piece& pc : pieces) {
+      std::copy_n(ob.begin() + static_cast<long>(pc.row) * H * vd, static_cast<size_t>(pc.n) * H * vd,
+                  o + static_cast<size_t>(pc.seg->row + pc.t0) * H * vd);
+    }
   }
 }
 
 }  // namespace
 
-void MlaAttention(const AttentionInput& in, const float* xn, LatentCache& cache, ThreadPool& pool, float* out) {
+void MlaAttention(const AttentionInput& in, const float* xn, ThreadPool& pool, float* out) {
   const MlaConfig& m = in.config.mla;
-  const int T = in.n_tokens, n_ctx = in.pos0 + T;
+  const int T = in.n_tokens, H = m.n_heads, qk = m.qk_head_dim(), vd = m.v_head_dim;
   std::vector<float> first, kva, q;  // q: [T, n_heads, nope + rope]
   InputProducts(in, xn, pool, &first, &kva);
   const RopeTable rope(in, m.qk_rope_head_dim);
   ComputeQueries(in, first, rope, pool, &q);
-  StoreLatents(in, kva, rope, cache);
+  StoreLatents(in, kva, rope);
   if (in.sink) in.sink->Put(fmt::format("blk.{}.q", in.layer), q.data(), {T, m.n_heads, m.qk_head_dim()});
-  std::vector<float> o(static_cast<size_t>(T) * m.n_heads * m.v_head_dim);  // [T, n_heads·v]
-  if (in.path == AttentionPath::kNaive) {
-    // Every visible position as stored (rounded to the cache type): [n_ctx, width]. The naive path
-    // multiplies the same latent rows by every head's projections: prepared once.
+  std::vector<float> o(static_cast<size_t>(T) * H * vd);  // [T, n_heads·v]
+  std::vector<const AttentionSegment*> absorbed;
+  for (const AttentionSegment& seg : in.segments) {
+    if (seg.path != AttentionPath::kNaive) {
+      absorbed.push_back(&seg);
+      continue;
+    }
+    // Every visible position as stored (rounded to the cache type): [n_ctx, width]. The naive
+    // path multiplies the same latent rows by every head's projections: prepared once.
+    const int n_ctx = seg.pos0 + seg.n;
     std::vector<float> ctx(static_cast<size_t>(n_ctx) * m.latent_width());
-    cache.Read(in.layer, 0, n_ctx, ctx.data());
+    seg.cache.Read(in.layer, n_ctx, ctx.data());
     const kernels::PreparedInput latents(ctx.data(), m.kv_lora_rank,
                                          MatMulParams{.n_tokens = n_ctx, .x_stride = m.latent_width(), .exact = in.exact});
-    pool.ParallelForDynamic(m.n_heads, 1, [&](int64_t begin, int64_t end, int) {
+    const float* q_seg = q.data() + static_cast<size_t>(seg.row) * H * qk;
+    float* o_seg = o.data() + static_cast<size_t>(seg.row) * H * vd;
+    pool.ParallelForDynamic(H, 1, [&](int64_t begin, int64_t end, int) {
       for (int64_t h = begin; h < end; ++h) {
         const HeadProjections p = ProjectionsOf(m, in.weights, static_cast<int>(h));
-        HeadNaive(in, p, q.data(), ctx.data(), latents, n_ctx, static_cast<int>(h), o.data());
+        HeadNaive(in, seg, p, q_seg, ctx.data(), latents, n_ctx, static_cast<int>(h), o_seg);
       }
     });
-  } else {
-    AbsorbedAttention(in, q.data(), cache, pool, o.data());
   }
+  if (!absorbed.empty()) AbsorbedAttention(in, absorbed, q.data(), pool, o.data());
   MatMul(kernels::AllRows(in.weights.attn_output), o.data(), out, {.n_tokens = T, .exact = in.exact}, &pool);
 }
 

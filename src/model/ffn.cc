@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 #include <functional>
 #include <memory>
 #include <vector>
@@ -29,12 +30,16 @@ void DenseFfn(const ConstTensorView& gate, const ConstTensorView& up, const Cons
   SwiGlu(kernels::AllRows(gate), kernels::AllRows(up), kernels::AllRows(down), x, n_tokens, exact, pool, out);
 }
 
-void MoeFfn(const ModelConfig& c, const LayerWeights& w, int layer, const float* xn, int n_tokens, bool exact,
+Status MoeFfn(const ModelConfig& c, const LayerWeights& w, int layer, const float* xn, int n_tokens, bool exact,
             ThreadPool& pool, TensorSink* sink, float* out) {
   const int h = c.hidden, n_exp = c.moe.n_experts, k = c.moe.n_experts_used, ff = c.moe.expert_ff;
   std::vector<float> logits(static_cast<size_t>(n_tokens) * n_exp);  // [T, E], router in f32
   kernels::MatMul(kernels::AllRows(w.gate_inp), xn, logits.data(), {.n_tokens = n_tokens, .exact = true}, &pool);
   const RouterParams rp = RouterParamsOf(c.moe, w.exp_bias.empty() ? nullptr : w.exp_bias.data());
+  const auto finite = [](float s) { return std::isfinite(s); };
+  if (!std::all_of(logits.begin(), logits.end(), finite) || !std::all_of(w.exp_bias.begin(), w.exp_bias.end(), finite)) {
+    return DataLoss("non-finite router scores in layer {} (the model file may hold NaN or infinite weights)", layer);
+  }
   // Per expert: the tokens routed to it and their weights.
   std::vector<std::vector<std::pair<int, float>>> assigned(static_cast<size_t>(n_exp));
   std::vector<int> experts(static_cast<size_t>(k));
@@ -131,6 +136,7 @@ void MoeFfn(const ModelConfig& c, const LayerWeights& w, int layer, const float*
       kernels::Axpy(weight, y[i].get() + static_cast<size_t>(j) * h, out + static_cast<size_t>(t) * h, h);
     }
   }
+  return OkStatus();
 }
 
 }  // namespace frugal::model

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "model/config.h"
+#include "util/status.h"
 #include "model/tensor_sink.h"
 #include "model/weights.h"
 #include "util/thread_pool.h"
@@ -15,8 +16,9 @@ void DenseFfn(const ConstTensorView& gate, const ConstTensorView& up, const Cons
               const float* x, int n_tokens, bool exact, ThreadPool& pool, float* out);
 
 // Routed experts (+ shared experts) for n_tokens normed inputs; out: [n_tokens, hidden].
-// The router always runs in f32 (exact); `exact` selects the experts' kernels.
-void MoeFfn(const ModelConfig& config, const LayerWeights& w, int layer, const float* xn, int n_tokens, bool exact,
+// The router always runs in f32 (exact); `exact` selects the experts' kernels. Non-finite router
+// scores (NaN weights) are an error, never a routing decision.
+Status MoeFfn(const ModelConfig& config, const LayerWeights& w, int layer, const float* xn, int n_tokens, bool exact,
             ThreadPool& pool, TensorSink* sink, float* out);
 
 }  // namespace frugal::model

@@ -1,8 +1,9 @@
 #include <cmath>
+#include <vector>
 
 #include <gtest/gtest.h>
 
-#include "model/latent_cache.h"
+#include "model/latent_blocks.h"
 #include "model/rope.h"
 
 namespace frugal::model {
@@ -44,19 +45,23 @@ TEST(RopeTest, SoftmaxScaleWithYarn) {
   EXPECT_NEAR(AttentionScale(c), 0.114721, 1e-6);
 }
 
-TEST(LatentCacheTest, HoldsOnlyTheLatentAndRopeKey) {
-  // mini: 8 layers × (512 + 64) × 2 bytes per token, f16.
-  LatentCache c(8, 100, 576, KvDtype::kF16);
-  EXPECT_EQ(c.bytes(), 100u * 8 * 576 * 2);
-  std::vector<float> row(576), back(576);
-  for (int i = 0; i < 576; ++i) row[i] = 0.001f * static_cast<float>(i) - 0.2f;
-  c.Write(3, 42, row.data());
-  c.Read(3, 42, 1, back.data());
-  for (int i = 0; i < 576; ++i) EXPECT_NEAR(back[i], row[i], 1e-3 * std::fabs(row[i]) + 1e-7);
-  LatentCache exact(1, 2, 576, KvDtype::kF32);
-  exact.Write(0, 1, row.data());
-  exact.Read(0, 1, 1, back.data());
-  EXPECT_EQ(back, row);
+TEST(LatentBlocksTest, RoundsToTheCacheTypeAndAddressesBlocks) {
+  // Two blocks of 4 positions, 2 layers of 576 values (512 latent + 64 rope key).
+  for (KvDtype dtype : {KvDtype::kF16, KvDtype::kBF16, KvDtype::kF32}) {
+    const LatentLayout layout{576, dtype, 4};
+    EXPECT_EQ(layout.row_bytes(), 576u * KvValueBytes(dtype));
+    std::vector<std::byte> a(2 * layout.layer_bytes()), b(2 * layout.layer_bytes());
+    const std::vector<std::byte*> blocks = {a.data(), b.data()};
+    const LatentBlocks v(layout, blocks);
+    EXPECT_EQ(v.capacity(), 8);
+    EXPECT_EQ(v.Row(1, 5), b.data() + layout.layer_bytes() + layout.row_bytes());
+    std::vector<float> row(576), back(6 * 576);
+    for (int i = 0; i < 576; ++i) row[i] = 0.001f * static_cast<float>(i) - 0.2f;
+    v.Write(1, 5, row.data());
+    v.Read(1, 6, back.data());
+    const double rel = dtype == KvDtype::kF32 ? 0 : dtype == KvDtype::kF16 ? 1e-3 : 8e-3;
+    for (int i = 0; i < 576; ++i) EXPECT_NEAR(back[5 * 576 + i], row[i], rel * std::fabs(row[i]) + 1e-7);
+  }
 }
 
 }  // namespace

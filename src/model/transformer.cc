@@ -11,13 +11,28 @@
 #include "model/rope.h"
 
 namespace frugal::model {
+namespace {
+
+// The first non-finite value of x[0, n), or -1.
+int64_t FirstNonFinite(const float* x, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) {
+    if (!std::isfinite(x[i])) return i;
+  }
+  return -1;
+}
+
+Status NonFinite(const char* what, int layer) {
+  return DataLoss("non-finite {} in layer {} (the model file may hold NaN or infinite weights)", what, layer);
+}
+
+}  // namespace
 
 Transformer::Transformer(const ModelConfig& config, const Weights& weights)
     : config_(config), weights_(weights), rope_freqs_(RopeFrequencies(config.rope, config.mla.qk_rope_head_dim)),
       attention_scale_(AttentionScale(config)) {}
 
-void Transformer::Layer(int l, int pos0, int n, float* x, LatentCache& cache, const ForwardOptions& o,
-                        ThreadPool& pool) const {
+Status Transformer::Layer(int l, std::span<const AttentionSegment> segments, int n, float* x, const ForwardOptions& o,
+                          ThreadPool& pool) const {
   const int h = config_.hidden;
   const LayerWeights& w = weights_.layers[l];
   const float eps = static_cast<float>(config_.rms_eps);
@@ -26,53 +41,78 @@ void Transformer::Layer(int l, int pos0, int n, float* x, LatentCache& cache, co
   std::vector<float> xn(size), y(size);  // [n, H]
   for (int t = 0; t < n; ++t) kernels::RmsNorm(x + static_cast<size_t>(t) * h, w.attn_norm.data(), h, eps, xn.data() + static_cast<size_t>(t) * h);
   if (sink) sink->Put(fmt::format("blk.{}.attn_norm", l), xn.data(), {n, h});
-  AttentionPath path = o.attention;
-  if (path == AttentionPath::kAuto) {
-    const double naive_from = o.naive_min_tokens + 2.0 * std::sqrt(static_cast<double>(pos0));
-    path = n >= naive_from ? AttentionPath::kNaive : AttentionPath::kAbsorbed;
-  }
-  const AttentionInput in{config_, w, rope_freqs_, attention_scale_, l, pos0, n, path, sink, o.exact};
-  MlaAttention(in, xn.data(), cache, pool, y.data());
+  const AttentionInput in{config_, w, rope_freqs_, attention_scale_, l, segments, n, sink, o.exact};
+  MlaAttention(in, xn.data(), pool, y.data());
   if (sink) sink->Put(fmt::format("blk.{}.attn_out", l), y.data(), {n, h});
   for (size_t i = 0; i < size; ++i) x[i] += y[i];
+  // Checked before the router and the activation quantizers see them.
+  if (FirstNonFinite(x, static_cast<int64_t>(size)) >= 0) return NonFinite("attention output", l);
   for (int t = 0; t < n; ++t) kernels::RmsNorm(x + static_cast<size_t>(t) * h, w.ffn_norm.data(), h, eps, xn.data() + static_cast<size_t>(t) * h);
   if (sink) sink->Put(fmt::format("blk.{}.ffn_norm", l), xn.data(), {n, h});
   if (config_.IsMoeLayer(l)) {
-    MoeFfn(config_, w, l, xn.data(), n, o.exact, pool, sink, y.data());
+    FRUGAL_RETURN_IF_ERROR(MoeFfn(config_, w, l, xn.data(), n, o.exact, pool, sink, y.data()));
   } else {
     DenseFfn(w.ffn_gate, w.ffn_up, w.ffn_down, xn.data(), n, o.exact, pool, y.data());
   }
   if (sink) sink->Put(fmt::format("blk.{}.ffn_out", l), y.data(), {n, h});
   for (size_t i = 0; i < size; ++i) x[i] += y[i];
+  if (FirstNonFinite(x, static_cast<int64_t>(size)) >= 0) return NonFinite("FFN output", l);
   if (sink) sink->Put(fmt::format("blk.{}.out", l), x, {n, h});
+  return OkStatus();
 }
 
-Status Transformer::Forward(std::span<const int32_t> tokens, int pos0, LatentCache& cache, const ForwardOptions& o,
-                            ThreadPool& pool, std::vector<float>* logits) const {
-  const int n = static_cast<int>(tokens.size()), h = config_.hidden, v = config_.vocab_size;
+Status Transformer::Forward(std::span<const SequenceChunk> batch, const ForwardOptions& o, ThreadPool& pool,
+                            std::vector<float>* logits) const {
+  const int h = config_.hidden, v = config_.vocab_size;
+  int n = 0;
+  std::vector<AttentionSegment> segments;
+  std::vector<int> logit_rows;  // rows of the step whose logits are asked for
+  for (const SequenceChunk& c : batch) {
+    const int len = static_cast<int>(c.tokens.size());
+    if (len == 0) return InvalidArgument("a sequence of the step has no tokens");
+    if (c.pos0 < 0 || c.pos0 + len > c.cache.capacity()) {
+      return OutOfRange("positions up to {} exceed the sequence's cache of {} positions", c.pos0 + len, c.cache.capacity());
+    }
+    for (int32_t id : c.tokens) {
+      if (id < 0 || id >= v) return InvalidArgument("token id {} is outside the vocabulary (0..{})", id, v - 1);
+    }
+    AttentionPath path = o.attention;
+    if (path == AttentionPath::kAuto) {
+      // The naive path computes K and V of every visible position per head once for the chunk;
+      // the absorbed one pays per new token and visible position.
+      const double naive_from = o.naive_min_tokens + 2.0 * std::sqrt(static_cast<double>(c.pos0));
+      path = len >= naive_from ? AttentionPath::kNaive : AttentionPath::kAbsorbed;
+    }
+    segments.push_back({c.cache, c.pos0, len, n, path});
+    if (c.logits == LogitsWanted::kAll) {
+      for (int t = 0; t < len; ++t) logit_rows.push_back(n + t);
+    } else if (c.logits == LogitsWanted::kLast) {
+      logit_rows.push_back(n + len - 1);
+    }
+    n += len;
+  }
   if (n == 0) return InvalidArgument("no tokens to process");
-  if (pos0 < 0 || pos0 + n > cache.capacity()) {
-    return OutOfRange("context {} exceeds the cache of {} tokens; raise -c", pos0 + n, cache.capacity());
-  }
-  for (int32_t id : tokens) {
-    if (id < 0 || id >= v) return InvalidArgument("token id {} is outside the vocabulary (0..{})", id, v - 1);
-  }
   std::vector<float> x(static_cast<size_t>(n) * h);  // [n, H] residual stream
-  for (int t = 0; t < n; ++t) {
-    kernels::DequantizeRow(weights_.token_embd.type, weights_.token_embd.row(static_cast<uint64_t>(tokens[t])),
-                           x.data() + static_cast<size_t>(t) * h, h);
+  int row = 0;
+  for (const SequenceChunk& c : batch) {
+    for (int32_t id : c.tokens) {
+      kernels::DequantizeRow(weights_.token_embd.type, weights_.token_embd.row(static_cast<uint64_t>(id)),
+                             x.data() + static_cast<size_t>(row++) * h, h);
+    }
   }
-  for (int l = 0; l < config_.n_layers; ++l) Layer(l, pos0, n, x.data(), cache, o, pool);
-  const int first = o.all_logits ? 0 : n - 1, rows = n - first;
+  for (int l = 0; l < config_.n_layers; ++l) FRUGAL_RETURN_IF_ERROR(Layer(l, segments, n, x.data(), o, pool));
+  const int rows = static_cast<int>(logit_rows.size());
+  logits->resize(static_cast<size_t>(rows) * v);
+  if (rows == 0) return OkStatus();
   std::vector<float> xn(static_cast<size_t>(rows) * h);  // [rows, H]
-  for (int t = 0; t < rows; ++t) {
-    kernels::RmsNorm(x.data() + static_cast<size_t>(first + t) * h, weights_.output_norm.data(), h,
-                     static_cast<float>(config_.rms_eps), xn.data() + static_cast<size_t>(t) * h);
+  for (int r = 0; r < rows; ++r) {
+    kernels::RmsNorm(x.data() + static_cast<size_t>(logit_rows[static_cast<size_t>(r)]) * h, weights_.output_norm.data(), h,
+                     static_cast<float>(config_.rms_eps), xn.data() + static_cast<size_t>(r) * h);
   }
   if (o.sink) o.sink->Put("result_norm", xn.data(), {rows, h});
-  logits->resize(static_cast<size_t>(rows) * v);
   kernels::MatMul(kernels::AllRows(weights_.output), xn.data(), logits->data(), {.n_tokens = rows, .exact = o.exact}, &pool);
   if (o.sink) o.sink->Put("logits", logits->data(), {rows, v});
+  if (FirstNonFinite(logits->data(), static_cast<int64_t>(logits->size())) >= 0) return NonFinite("logits", config_.n_layers);
   return OkStatus();
 }
 

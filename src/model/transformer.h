@@ -1,6 +1,9 @@
 // The deepseek2 forward pass: embedding → per layer (RMSNorm → MLA → residual, RMSNorm → dense
-// FFN or MoE → residual) → final norm → LM head. Processes a whole chunk of tokens per call with
-// matrix-matrix products. Thread-compatible (one call at a time); weights are shared read-only.
+// FFN or MoE → residual) → final norm → LM head. One call runs a step: the chunks of any number
+// of sequences (prefill chunks and single decode tokens mixed), each at its own positions over
+// its own latent cache. Every weight matrix is read once per step for all of the step's tokens
+// (matrix-matrix products; each routed expert once for all tokens routed to it); attention runs
+// per sequence. Thread-compatible (one call at a time); weights are shared read-only.
 #pragma once
 
 #include <span>
@@ -8,7 +11,7 @@
 
 #include "model/attention.h"
 #include "model/config.h"
-#include "model/latent_cache.h"
+#include "model/latent_blocks.h"
 #include "model/tensor_sink.h"
 #include "model/weights.h"
 #include "util/thread_pool.h"
@@ -24,11 +27,21 @@ struct ForwardOptions {
   // path"): about 32 new tokens at an empty cache, 80 after 512 cached, 96 after 1024, 120
   // after 2048, 160 after 4096.
   int naive_min_tokens = 32;
-  bool all_logits = false;      // logits of every position, else of the last only
   // Exact float kernels only. Otherwise quantized weights may multiply 8-bit-rounded activations
   // (held to max 0.05 / mean 0.01 of the exact logits, the tolerance llama.cpp itself has).
   bool exact = false;
   TensorSink* sink = nullptr;   // receives named intermediates when set
+};
+
+enum class LogitsWanted { kNone, kLast, kAll };
+
+// One sequence's part of a step: `tokens` at positions [pos0, pos0 + n) of `cache`, which holds
+// the positions before pos0 and has room for the new ones.
+struct SequenceChunk {
+  std::span<const int32_t> tokens;
+  int pos0 = 0;
+  LatentBlocks cache;
+  LogitsWanted logits = LogitsWanted::kLast;
 };
 
 class Transformer {
@@ -36,13 +49,15 @@ class Transformer {
   Transformer(const ModelConfig& config, const Weights& weights);
 
   const ModelConfig& config() const { return config_; }
-  // Runs tokens at positions [pos0, pos0 + n): their latents go to `cache`; logits ([n or 1,
-  // vocab]) to *logits. Bad token ids and context overflow are errors, not crashes.
-  Status Forward(std::span<const int32_t> tokens, int pos0, LatentCache& cache, const ForwardOptions& options,
-                 ThreadPool& pool, std::vector<float>* logits) const;
+  // Runs one step: each chunk's latents go to its cache; *logits receives [rows, vocab], the
+  // rows each chunk asks for in batch order. Bad token ids, positions beyond a cache and
+  // non-finite activations or logits (a file with NaN weights, say) are errors, not crashes.
+  Status Forward(std::span<const SequenceChunk> batch, const ForwardOptions& options, ThreadPool& pool,
+                 std::vector<float>* logits) const;
 
  private:
-  void Layer(int l, int pos0, int n, float* x, LatentCache& cache, const ForwardOptions& o, ThreadPool& pool) const;
+  Status Layer(int l, std::span<const AttentionSegment> segments, int n, float* x, const ForwardOptions& o,
+               ThreadPool& pool) const;
 
   const ModelConfig& config_;
   const Weights& weights_;

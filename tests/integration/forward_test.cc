@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include "model/loaded_model.h"
+#include "kv/sequence_cache.h"
 #include "model/transformer.h"
 #include "tools/model_generator.h"
 
@@ -36,13 +37,14 @@ std::vector<int32_t> Ids(int n, int vocab) {
 std::vector<float> Logits(const model::LoadedModel& m, const std::vector<int32_t>& ids, int chunk,
                           model::AttentionPath path, model::KvDtype kv = model::KvDtype::kF32, int threads = 2) {
   model::Transformer tf(m.config, m.weights);
-  model::LatentCache cache(m.config.n_layers, static_cast<int>(ids.size()), m.config.mla.latent_width(), kv);
+  auto cache = kv::SequenceCache::Create(m.config, static_cast<int>(ids.size()), kv);
+  EXPECT_TRUE(cache.ok());
   ThreadPool pool(threads);
   std::vector<float> all, part;
   for (size_t pos = 0; pos < ids.size(); pos += static_cast<size_t>(chunk)) {
     const size_t len = std::min(static_cast<size_t>(chunk), ids.size() - pos);
-    Status s = tf.Forward(std::span(ids).subspan(pos, len), static_cast<int>(pos), cache,
-                          {.attention = path, .all_logits = true}, pool, &part);
+    const model::SequenceChunk c{std::span(ids).subspan(pos, len), static_cast<int>(pos), (*cache)->View(), model::LogitsWanted::kAll};
+    Status s = tf.Forward(std::span(&c, 1), {.attention = path}, pool, &part);
     EXPECT_TRUE(s.ok()) << s.ToString();
     all.insert(all.end(), part.begin(), part.end());
   }
@@ -99,16 +101,21 @@ TEST(ForwardTest, LongDecodeAgreesAcrossThreadCountsAndRepeatsExactly) {
 TEST(ForwardTest, BadInputIsAnError) {
   auto m = Generate({.preset = "tiny"});
   model::Transformer tf(m->config, m->weights);
-  model::LatentCache cache(m->config.n_layers, 4, m->config.mla.latent_width(), model::KvDtype::kF16);
+  auto cache = std::move(kv::SequenceCache::Create(m->config, 4, model::KvDtype::kF16, /*block_tokens=*/4)).value();
   ThreadPool pool(1);
   std::vector<float> logits;
+  const auto run = [&](std::span<const int32_t> ids) {
+    const model::SequenceChunk c{ids, 0, cache->View(), model::LogitsWanted::kLast};
+    return tf.Forward(std::span(&c, 1), {}, pool, &logits);
+  };
   const std::vector<int32_t> bad = {1, m->config.vocab_size};
-  EXPECT_EQ(tf.Forward(bad, 0, cache, {}, pool, &logits).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(run(bad).code(), StatusCode::kInvalidArgument);
   const std::vector<int32_t> five = {1, 2, 3, 4, 5};
-  Status s = tf.Forward(five, 0, cache, {}, pool, &logits);
+  Status s = run(five);
   EXPECT_EQ(s.code(), StatusCode::kOutOfRange);
-  EXPECT_NE(s.message().find("raise -c"), std::string::npos);
-  EXPECT_EQ(tf.Forward(std::span(five).first(0), 0, cache, {}, pool, &logits).code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("exceed the sequence's cache of 4"), std::string::npos);
+  EXPECT_EQ(run(std::span(five).first(0)).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(tf.Forward({}, {}, pool, &logits).code(), StatusCode::kInvalidArgument);
 }
 
 }  // namespace

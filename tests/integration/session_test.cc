@@ -24,7 +24,9 @@ TEST(SessionTest, PrefixReuseGivesTheSameLogits) {
   std::vector<int32_t> a = {1, 5, 9, 200, 33, 7, 8};
   std::vector<int32_t> b = a;
   b.insert(b.end(), {44, 45, 46});
-  engine::Session reused(**m, o, pool), fresh(**m, o, pool);
+  auto reused_s = engine::Session::Create(**m, o, pool), fresh_s = engine::Session::Create(**m, o, pool);
+  ASSERT_TRUE(reused_s.ok() && fresh_s.ok());
+  engine::Session &reused = **reused_s, &fresh = **fresh_s;
   ASSERT_EQ(*reused.Feed(a), 7);
   ASSERT_EQ(*reused.Feed(b), 3);          // only the new tokens
   ASSERT_EQ(*fresh.Feed(b), 10);

@@ -1,0 +1,224 @@
+#include "engine/engine.h"
+
+#include <xxhash.h>
+
+#include <algorithm>
+#include <new>
+
+#include "kv/block_key.h"
+#include "kv/sequence_cache.h"
+
+namespace frugal::engine {
+
+const char* FinishReasonName(FinishReason r) {
+  switch (r) {
+    case FinishReason::kNone: return "";
+    case FinishReason::kStop: return "stop";
+    case FinishReason::kLength: return "length";
+    case FinishReason::kError: return "error";
+  }
+  return "?";
+}
+
+uint64_t ModelFingerprint(const model::LoadedModel& model) {
+  // The header (metadata and tensor table) and the first bytes of every tensor's data: files
+  // that differ only in their weights differ there too (a whole-file hash would read hundreds
+  // of GB).
+  XXH3_state_t* state = XXH3_createState();
+  XXH3_64bits_reset(state);
+  const io::RandomAccessFile& f = model.file.file();
+  std::vector<std::byte> buf(static_cast<size_t>(std::min<uint64_t>(model.file.data_offset(), uint64_t{1} << 24)));
+  if (f.ReadAt(0, buf).ok()) XXH3_64bits_update(state, buf.data(), buf.size());
+  for (const io::GgufTensorInfo& t : model.file.tensors()) {
+    std::vector<std::byte> head(static_cast<size_t>(std::min<uint64_t>(t.n_bytes, 256)));
+    if (f.ReadAt(t.file_offset, head).ok()) XXH3_64bits_update(state, head.data(), head.size());
+  }
+  const uint64_t size = model.file.file_size();
+  XXH3_64bits_update(state, &size, sizeof(size));
+  const uint64_t h = XXH3_64bits_digest(state);
+  XXH3_freeState(state);
+  return h;
+}
+
+struct Engine::Generation {
+  int64_t id;
+  GenerationRequest request;
+  std::shared_ptr<kv::SequenceKv> sequence;
+  Sampler sampler;
+  std::unique_ptr<tokenizer::StreamDecoder> decoder;
+  StopMatcher stops;
+  std::vector<int32_t> history;  // prompt, then generated tokens (for the penalties)
+  Usage usage;
+  int32_t pending = -1;  // the sampled token to feed next (decode); -1 while prefilling
+  bool done = false;
+};
+
+Engine::Engine(const model::LoadedModel& model, const tokenizer::Tokenizer* tokenizer, const EngineOptions& options,
+               ThreadPool& pool)
+    : model_(model), tokenizer_(tokenizer), options_(options), pool_(pool), transformer_(model.config, model.weights) {}
+
+Engine::~Engine() = default;
+
+StatusOr<std::unique_ptr<Engine>> Engine::Create(const model::LoadedModel& model, const tokenizer::Tokenizer* tokenizer,
+                                                 const EngineOptions& options, ThreadPool& pool) {
+  if (options.context < 1) return InvalidArgument("the context must be positive, not {}", options.context);
+  if (options.step_tokens < 1) return InvalidArgument("the step must hold at least one token");
+  EngineOptions o = options;
+  if (o.block_tokens <= 0) o.block_tokens = kv::kDefaultBlockTokens;
+  const kv::BlockShape shape = kv::ShapeFor(model.config, o.kv_dtype, o.block_tokens);
+  if (o.kv_budget == 0) {  // what -c implies: one sequence of the full context
+    o.kv_budget = (static_cast<uint64_t>(o.context) + shape.block_tokens - 1) / shape.block_tokens * shape.block_bytes();
+  }
+  auto e = std::unique_ptr<Engine>(new Engine(model, tokenizer, o, pool));
+  FRUGAL_ASSIGN_OR_RETURN(e->blocks_, kv::BlockPool::Create(shape, o.kv_budget));
+  e->fingerprint_ = ModelFingerprint(model);
+  return e;
+}
+
+std::shared_ptr<kv::SequenceKv> Engine::NewSequence(const std::string& tenant) {
+  const kv::PrefixScope scope{fingerprint_, options_.kv_dtype, options_.block_tokens, tenant};
+  return std::make_shared<kv::SequenceKv>(*blocks_, kv::RootKey(scope));
+}
+
+StatusOr<int64_t> Engine::Submit(GenerationRequest request) {
+  const int n = static_cast<int>(request.prompt.size());
+  if (n == 0) return InvalidArgument("the prompt is empty");
+  if (n > options_.context) {
+    return InvalidArgument("the prompt has {} tokens, more than the context of {} tokens", n, options_.context);
+  }
+  for (int32_t id : request.prompt) {
+    if (id < 0 || id >= model_.config.vocab_size) {
+      return InvalidArgument("token id {} is outside the vocabulary (0..{})", id, model_.config.vocab_size - 1);
+    }
+  }
+  if (request.max_tokens < 0) return InvalidArgument("max_tokens must not be negative");
+  FRUGAL_RETURN_IF_ERROR(ValidateSamplingParams(request.sampling));
+  auto g = std::make_unique<Generation>(Generation{next_id_++, {}, nullptr, Sampler(request.sampling), nullptr,
+                                                   StopMatcher(request.stop), request.prompt, {}, -1, false});
+  g->sequence = request.sequence ? request.sequence : NewSequence(request.tenant);
+  if (&g->sequence->pool() != blocks_.get()) return InvalidArgument("the sequence belongs to another engine");
+  g->usage.prompt_tokens = n;
+  g->usage.cache_hit_tokens = g->sequence->Reuse(request.prompt);
+  g->usage.cache_miss_tokens = n - g->usage.cache_hit_tokens;
+  if (tokenizer_ != nullptr) g->decoder = std::make_unique<tokenizer::StreamDecoder>(*tokenizer_);
+  g->request = std::move(request);
+  const int64_t id = g->id;
+  active_.push_back(std::move(g));
+  return id;
+}
+
+void Engine::Cancel(int64_t id) {
+  std::erase_if(active_, [&](const std::unique_ptr<Generation>& g) { return g->id == id; });
+}
+
+void Engine::Finish(Generation& g, FinishReason reason, Status error, GenerationEvent* event) {
+  if (g.decoder) event->text += g.stops.Push(g.decoder->Flush());
+  event->text += g.stops.Flush();
+  event->finish = reason;
+  event->error = std::move(error);
+  event->usage = g.usage;
+  g.done = true;
+}
+
+void Engine::Sampled(Generation& g, const float* logits, std::vector<GenerationEvent>* events) {
+  const int v = model_.config.vocab_size;
+  GenerationEvent ev;
+    ev.id = g.id;
+  if (g.request.max_tokens == 0) {
+    Finish(g, FinishReason::kLength, OkStatus(), &ev);
+    events->push_back(std::move(ev));
+    return;
+  }
+  const int32_t token = g.sampler.Sample(std::span(logits, static_cast<size_t>(v)), g.history);
+  ev.token = token;
+  if (tokenizer_ != nullptr && token == tokenizer_->eos_id()) {
+    Finish(g, FinishReason::kStop, OkStatus(), &ev);
+    events->push_back(std::move(ev));
+    return;
+  }
+  ++g.usage.completion_tokens;
+  g.history.push_back(token);
+  if (g.decoder) ev.text = g.stops.Push(g.decoder->Push(token));
+  if (g.stops.stopped()) {
+    Finish(g, FinishReason::kStop, OkStatus(), &ev);
+  } else if (g.usage.completion_tokens >= g.request.max_tokens || g.sequence->length() + 1 > options_.context) {
+    // max_tokens, or no position left to feed the token into.
+    Finish(g, FinishReason::kLength, OkStatus(), &ev);
+  } else {
+    g.pending = token;
+    ev.usage = g.usage;
+  }
+  events->push_back(std::move(ev));
+}
+
+Status Engine::Step(std::vector<GenerationEvent>* events) {
+  struct Member {
+    Generation* g;
+    std::span<const int32_t> tokens;
+  };
+  std::vector<Member> members;
+  std::vector<model::SequenceChunk> chunks;
+  int budget = options_.step_tokens;
+  const auto fail = [&](Generation& g, Status s) {
+    GenerationEvent ev;
+    ev.id = g.id;
+    Finish(g, FinishReason::kError, std::move(s), &ev);
+    events->push_back(std::move(ev));
+  };
+  // Decode tokens first: each running generation advances every step.
+  for (auto& gp : active_) {
+    Generation& g = *gp;
+    if (g.pending < 0 || budget == 0) continue;
+    if (Status s = g.sequence->Reserve(1); !s.ok()) {
+      fail(g, s);
+      continue;
+    }
+    members.push_back({&g, std::span(&g.pending, 1)});
+    --budget;
+  }
+  // Then prefill chunks, oldest generation first, within what is left of the step.
+  for (auto& gp : active_) {
+    Generation& g = *gp;
+    if (g.pending >= 0 || g.done || budget == 0) continue;
+    const std::vector<int32_t>& prompt = g.request.prompt;
+    const int have = g.sequence->length(), n = std::min(budget, static_cast<int>(prompt.size()) - have);
+    if (Status s = g.sequence->Reserve(n); !s.ok()) {
+      // The pool is full: wait while other generations hold blocks, else fail.
+      if (active_.size() == 1) fail(g, s);
+      continue;
+    }
+    members.push_back({&g, std::span(prompt).subspan(static_cast<size_t>(have), static_cast<size_t>(n))});
+    budget -= n;
+  }
+  for (const Member& m : members) {
+    const bool last = m.g->pending >= 0 || m.g->sequence->length() + static_cast<int>(m.tokens.size()) == static_cast<int>(m.g->request.prompt.size());
+    chunks.push_back({m.tokens, m.g->sequence->length(), m.g->sequence->View(),
+                      last ? model::LogitsWanted::kLast : model::LogitsWanted::kNone});
+  }
+  if (!chunks.empty()) {
+    const model::ForwardOptions o{.attention = options_.attention, .exact = options_.exact};
+    Status s;
+    try {
+      s = transformer_.Forward(chunks, o, pool_, &logits_);
+    } catch (const std::bad_alloc&) {
+      s = ResourceExhausted("out of memory in a forward step of {} sequences", chunks.size());
+    }
+    if (!s.ok()) {
+      for (const Member& m : members) fail(*m.g, s);
+    } else {
+      size_t row = 0;
+      for (size_t i = 0; i < members.size(); ++i) {
+        Generation& g = *members[i].g;
+        g.sequence->Commit(members[i].tokens);
+        if (chunks[i].logits == model::LogitsWanted::kNone) continue;
+        g.pending = -1;
+        Sampled(g, logits_.data() + row * static_cast<size_t>(model_.config.vocab_size), events);
+        ++row;
+      }
+    }
+  }
+  std::erase_if(active_, [](const std::unique_ptr<Generation>& g) { return g->done; });
+  return OkStatus();
+}
+
+}  // namespace frugal::engine

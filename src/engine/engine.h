@@ -1,0 +1,116 @@
+// The request path shared by `frugal run` and the server: many generations advance together in
+// steps. Each Step() takes the decode token of every generation that has one and fills the rest
+// of the step's token budget with prefill chunks of generations still reading their prompt
+// (oldest first), runs them as one forward call over the paged latent cache, samples, and
+// detokenizes incrementally. A new generation first takes the longest prefix of its prompt the
+// prefix cache holds (or the sequence it continues), so only the rest is computed; its usage
+// reports those as cache-hit tokens and the rest as misses, as DeepSeek's API does.
+// A generation ends at EOS, a stop string, max_tokens or the context limit (finish reason stop
+// or length), or with an error of its own (the KV cache full, non-finite logits). Nothing here
+// writes to stdout. Owned by one thread (the engine thread).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/sampler.h"
+#include "engine/stop_matcher.h"
+#include "kv/block_pool.h"
+#include "kv/sequence_kv.h"
+#include "model/loaded_model.h"
+#include "model/transformer.h"
+#include "tokenizer/stream_decoder.h"
+#include "tokenizer/tokenizer.h"
+#include "util/thread_pool.h"
+
+namespace frugal::engine {
+
+struct EngineOptions {
+  int context = 4096;        // positions per sequence (prompt + generated)
+  uint64_t kv_budget = 0;    // bytes of latent blocks for all sequences; 0: one full context
+  int block_tokens = 0;      // positions per block; 0: kv::kDefaultBlockTokens
+  model::KvDtype kv_dtype = model::KvDtype::kF16;
+  int step_tokens = 512;     // tokens per forward step (decode tokens first, then prefill chunks)
+  model::AttentionPath attention = model::AttentionPath::kAuto;
+  bool exact = false;        // exact float kernels only
+};
+
+enum class FinishReason { kNone, kStop, kLength, kError };
+const char* FinishReasonName(FinishReason r);
+
+struct Usage {
+  int prompt_tokens = 0;
+  int cache_hit_tokens = 0;   // prompt tokens whose latents were reused (prompt_cache_hit_tokens)
+  int cache_miss_tokens = 0;  // prompt tokens computed (prompt_cache_miss_tokens)
+  int completion_tokens = 0;
+};
+
+struct GenerationRequest {
+  std::vector<int32_t> prompt;
+  int max_tokens = 128;
+  std::vector<std::string> stop;
+  SamplingParams sampling;
+  std::string tenant;  // prefix-cache scope: sequences share cached blocks only within a tenant
+  // Continue this sequence (a conversation): it keeps what it holds that the prompt starts with.
+  // Null: a new sequence.
+  std::shared_ptr<kv::SequenceKv> sequence;
+};
+
+// What a step produced for one generation.
+struct GenerationEvent {
+  int64_t id = 0;
+  std::string text;      // newly released text (whole UTF-8 characters)
+  int32_t token = -1;    // the token sampled in this step, -1 if none
+  FinishReason finish = FinishReason::kNone;
+  Status error;          // with kError
+  Usage usage;           // so far; final when finished
+};
+
+class Engine {
+ public:
+  static StatusOr<std::unique_ptr<Engine>> Create(const model::LoadedModel& model, const tokenizer::Tokenizer* tokenizer,
+                                                  const EngineOptions& options, ThreadPool& pool);
+  ~Engine();
+
+  // Queues a generation; its prompt is matched against the prefix cache now. Errors: an empty
+  // prompt, one longer than the context (both numbers named), bad sampling parameters.
+  StatusOr<int64_t> Submit(GenerationRequest request);
+  // Ends a generation now (no further event for it).
+  void Cancel(int64_t id);
+  // Runs one step; appends an event for every generation that sampled a token or finished.
+  Status Step(std::vector<GenerationEvent>* events);
+  bool idle() const { return active_.empty(); }
+  int active() const { return static_cast<int>(active_.size()); }
+
+  // A new empty sequence in this engine's pool (for callers that keep a conversation's).
+  std::shared_ptr<kv::SequenceKv> NewSequence(const std::string& tenant);
+  const kv::BlockPool& blocks() const { return *blocks_; }
+  const EngineOptions& options() const { return options_; }
+  uint64_t model_fingerprint() const { return fingerprint_; }
+
+ private:
+  struct Generation;
+  Engine(const model::LoadedModel& model, const tokenizer::Tokenizer* tokenizer, const EngineOptions& options,
+         ThreadPool& pool);
+  void Sampled(Generation& g, const float* logits, std::vector<GenerationEvent>* events);
+  void Finish(Generation& g, FinishReason reason, Status error, GenerationEvent* event);
+
+  const model::LoadedModel& model_;
+  const tokenizer::Tokenizer* tokenizer_;  // may be null: events then carry no text
+  EngineOptions options_;
+  ThreadPool& pool_;
+  model::Transformer transformer_;
+  std::unique_ptr<kv::BlockPool> blocks_;
+  uint64_t fingerprint_ = 0;
+  int64_t next_id_ = 1;
+  std::vector<std::unique_ptr<Generation>> active_;  // in admission order
+  std::vector<float> logits_;
+};
+
+// A fingerprint of a model file's identity (its metadata and tensor table): equal files give
+// equal fingerprints, so cached latents are never shared across models.
+uint64_t ModelFingerprint(const model::LoadedModel& model);
+
+}  // namespace frugal::engine

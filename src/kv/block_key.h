@@ -1,0 +1,27 @@
+// Prefix-cache keys: a hash chain over full blocks of token ids. A block's key hashes its
+// parent's key (the previous block's, or the root) with its own ids; the root hashes what must
+// match for two sequences to share computed latents — the model's fingerprint, the cache type,
+// the block size and the tenant. Different tenants get different roots, so they never share
+// blocks unless they are given the same tenant string. Hits are verified on the ids (the pool
+// keeps them), so a 64-bit collision is a miss, never wrong latents. Pure functions.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+
+#include "model/latent_blocks.h"
+
+namespace frugal::kv {
+
+struct PrefixScope {
+  uint64_t model_fingerprint = 0;
+  model::KvDtype dtype = model::KvDtype::kF16;
+  int block_tokens = 0;
+  std::string tenant;  // empty: the shared scope
+};
+
+uint64_t RootKey(const PrefixScope& scope);
+uint64_t BlockKey(uint64_t parent, std::span<const int32_t> tokens);
+
+}  // namespace frugal::kv

@@ -1,0 +1,147 @@
+#include "kv/block_pool.h"
+
+#include <sys/mman.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "util/check.h"
+
+namespace frugal::kv {
+
+StatusOr<std::unique_ptr<BlockPool>> BlockPool::Create(const BlockShape& shape, uint64_t budget_bytes) {
+  if (shape.n_layers <= 0 || shape.width <= 0 || shape.block_tokens <= 0) {
+    return InvalidArgument("bad cache block shape ({} layers, width {}, {} tokens a block)", shape.n_layers, shape.width,
+                           shape.block_tokens);
+  }
+  const uint64_t block = shape.block_bytes();
+  const uint64_t n = budget_bytes / block;
+  if (n == 0) {
+    return InvalidArgument("a KV budget of {} bytes holds no block of {} tokens ({} bytes); raise --kv-budget",
+                           budget_bytes, shape.block_tokens, block);
+  }
+  if (n > (1u << 30)) return InvalidArgument("a KV budget of {} bytes is too large", budget_bytes);
+  const size_t mapped = static_cast<size_t>(n * block);
+  // Reserved, not committed: pages appear when first written.
+  void* p = mmap(nullptr, mapped, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (p == MAP_FAILED) {
+    return ResourceExhausted("cannot reserve {} bytes of address space for the KV cache: {}", mapped, std::strerror(errno));
+  }
+  return std::unique_ptr<BlockPool>(new BlockPool(shape, static_cast<int>(n), static_cast<std::byte*>(p), mapped));
+}
+
+BlockPool::BlockPool(const BlockShape& shape, int n_blocks, std::byte* base, size_t mapped)
+    : shape_(shape), n_blocks_(n_blocks), base_(base), mapped_bytes_(mapped), meta_(static_cast<size_t>(n_blocks)),
+      tokens_(static_cast<size_t>(n_blocks) * static_cast<size_t>(shape.block_tokens)) {
+  free_.reserve(static_cast<size_t>(n_blocks));
+  for (int b = n_blocks - 1; b >= 0; --b) free_.push_back(b);
+}
+
+BlockPool::~BlockPool() { munmap(base_, mapped_bytes_); }
+
+PoolStats BlockPool::Stats() const {
+  PoolStats s;
+  s.blocks = n_blocks_;
+  s.free = static_cast<int>(free_.size());
+  s.cached_idle = idle_count_;
+  s.in_use = n_blocks_ - s.free - s.cached_idle;
+  s.evictions = evictions_;
+  s.storage_bytes = mapped_bytes_;
+  s.metadata_bytes = meta_.capacity() * sizeof(Meta) + tokens_.capacity() * sizeof(int32_t) +
+                     free_.capacity() * sizeof(int) + index_.bucket_count() * sizeof(void*) +
+                     index_.size() * (sizeof(uint64_t) + sizeof(int) + 2 * sizeof(void*));
+  return s;
+}
+
+StatusOr<int> BlockPool::Allocate() {
+  int b;
+  if (!free_.empty()) {
+    b = free_.back();
+    free_.pop_back();
+  } else if (idle_head_ >= 0) {
+    b = idle_head_;
+    IdleRemove(b);
+    Unpublish(b);
+    ++evictions_;
+  } else {
+    return ResourceExhausted("the KV cache is full: all {} blocks of {} tokens are in use; raise --kv-budget", n_blocks_,
+                             shape_.block_tokens);
+  }
+  meta_[static_cast<size_t>(b)].refs = 1;
+  return b;
+}
+
+void BlockPool::Retain(int block) {
+  Meta& m = meta_[static_cast<size_t>(block)];
+  if (m.refs == 0 && m.published) IdleRemove(block);
+  ++m.refs;
+}
+
+void BlockPool::Release(int block) {
+  Meta& m = meta_[static_cast<size_t>(block)];
+  FRUGAL_CHECK_GT(m.refs, 0);
+  if (--m.refs > 0) return;
+  if (m.published) {
+    IdlePush(block);
+  } else {
+    free_.push_back(block);
+  }
+}
+
+int BlockPool::Lookup(uint64_t key, std::span<const int32_t> tokens) {
+  const auto it = index_.find(key);
+  if (it == index_.end() || tokens.size() != static_cast<size_t>(shape_.block_tokens)) return -1;
+  const int b = it->second;
+  const int32_t* ids = tokens_.data() + static_cast<size_t>(b) * static_cast<size_t>(shape_.block_tokens);
+  if (!std::equal(tokens.begin(), tokens.end(), ids)) return -1;
+  Retain(b);
+  return b;
+}
+
+void BlockPool::Publish(int block, uint64_t key, std::span<const int32_t> tokens) {
+  Meta& m = meta_[static_cast<size_t>(block)];
+  FRUGAL_CHECK_GT(m.refs, 0);
+  FRUGAL_CHECK_EQ(tokens.size(), static_cast<size_t>(shape_.block_tokens));
+  if (m.published || index_.contains(key)) return;
+  m.published = true;
+  m.key = key;
+  std::copy(tokens.begin(), tokens.end(), tokens_.begin() + static_cast<long>(block) * shape_.block_tokens);
+  index_.emplace(key, block);
+}
+
+void BlockPool::Unpublish(int block) {
+  Meta& m = meta_[static_cast<size_t>(block)];
+  index_.erase(m.key);
+  m.published = false;
+}
+
+void BlockPool::IdlePush(int block) {
+  Meta& m = meta_[static_cast<size_t>(block)];
+  m.lru_prev = idle_tail_;
+  m.lru_next = -1;
+  if (idle_tail_ >= 0) {
+    meta_[static_cast<size_t>(idle_tail_)].lru_next = block;
+  } else {
+    idle_head_ = block;
+  }
+  idle_tail_ = block;
+  ++idle_count_;
+}
+
+void BlockPool::IdleRemove(int block) {
+  Meta& m = meta_[static_cast<size_t>(block)];
+  if (m.lru_prev >= 0) {
+    meta_[static_cast<size_t>(m.lru_prev)].lru_next = m.lru_next;
+  } else {
+    idle_head_ = m.lru_next;
+  }
+  if (m.lru_next >= 0) {
+    meta_[static_cast<size_t>(m.lru_next)].lru_prev = m.lru_prev;
+  } else {
+    idle_tail_ = m.lru_prev;
+  }
+  m.lru_prev = m.lru_next = -1;
+  --idle_count_;
+}
+
+}  // namespace frugal::kv

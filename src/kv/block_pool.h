@@ -1,0 +1,104 @@
+// The paged latent cache's storage: fixed-size blocks, each holding `block_tokens` positions of
+// every layer ([layer][slot][width] values of the cache type), under one byte budget. The
+// blocks' address space is reserved at creation and its pages are committed by the kernel only
+// when first written, so a large budget costs nothing until it is used; freed blocks are reused
+// lowest-first, so resident memory follows the number of blocks ever in use at once.
+//
+// Blocks are reference-counted. A full block can be published under a prefix key (block_key.h)
+// together with its token ids; a later Lookup with the same key and the same ids shares it. A
+// published block nobody references stays cached (evictable, least recently released first)
+// until a new block is needed and no free one is left. Owned by the engine thread.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <unordered_map>
+#include <vector>
+
+#include "model/latent_blocks.h"
+#include "util/status.h"
+
+namespace frugal::kv {
+
+struct BlockShape {
+  int n_layers = 0;
+  int width = 0;          // values per position per layer (kv_lora + rope: 576 for V3)
+  int block_tokens = 32;  // positions per block
+  model::KvDtype dtype = model::KvDtype::kF16;
+
+  model::LatentLayout layout() const { return {width, dtype, block_tokens}; }
+  size_t block_bytes() const { return static_cast<size_t>(n_layers) * layout().layer_bytes(); }
+  // layers × width × bytes per value
+  size_t bytes_per_token() const { return static_cast<size_t>(n_layers) * layout().row_bytes(); }
+};
+
+struct PoolStats {
+  int blocks = 0;       // in the budget
+  int in_use = 0;       // referenced by a sequence
+  int cached_idle = 0;  // published, unreferenced (evictable)
+  int free = 0;         // never used or released unpublished
+  int64_t evictions = 0;
+  size_t storage_bytes = 0;   // blocks × block bytes (the budget, rounded down to whole blocks)
+  size_t metadata_bytes = 0;  // bookkeeping: reference counts, keys, token ids, lists
+};
+
+class BlockPool {
+ public:
+  // Whole blocks of `shape` within budget_bytes (at least one, else an error).
+  static StatusOr<std::unique_ptr<BlockPool>> Create(const BlockShape& shape, uint64_t budget_bytes);
+  ~BlockPool();
+  BlockPool(const BlockPool&) = delete;
+  BlockPool& operator=(const BlockPool&) = delete;
+
+  const BlockShape& shape() const { return shape_; }
+  int n_blocks() const { return n_blocks_; }
+  // Blocks Allocate can still hand out (free, or cached and unreferenced).
+  int available() const { return static_cast<int>(free_.size()) + idle_count_; }
+  PoolStats Stats() const;
+
+  // A new private block (reference count 1): a free one, else the least recently released
+  // cached one (dropping it from the prefix index). ResourceExhausted when every block is in use.
+  StatusOr<int> Allocate();
+  void Retain(int block);
+  // Drops one reference; at zero a published block stays cached, a private one becomes free.
+  void Release(int block);
+  int refcount(int block) const { return meta_[static_cast<size_t>(block)].refs; }
+  bool published(int block) const { return meta_[static_cast<size_t>(block)].published; }
+
+  // The cached block published under `key` whose token ids equal `tokens`, retained for the
+  // caller; -1 if none (a key collision with other ids is a miss).
+  int Lookup(uint64_t key, std::span<const int32_t> tokens);
+  // Publishes a full block under `key` (its token ids kept to verify hits). If another block is
+  // already published under the key, this one stays private. The block must not be written again.
+  void Publish(int block, uint64_t key, std::span<const int32_t> tokens);
+
+  // A block's storage: [layer][slot][width] values of the cache type.
+  std::byte* Data(int block) { return base_ + static_cast<size_t>(block) * shape_.block_bytes(); }
+
+ private:
+  struct Meta {
+    int refs = 0;
+    bool published = false;
+    uint64_t key = 0;
+    int lru_prev = -1, lru_next = -1;  // in the idle list when published and unreferenced
+  };
+  BlockPool(const BlockShape& shape, int n_blocks, std::byte* base, size_t mapped);
+  void IdlePush(int block);   // most recently released end
+  void IdleRemove(int block);
+  void Unpublish(int block);
+
+  BlockShape shape_;
+  int n_blocks_;
+  std::byte* base_;
+  size_t mapped_bytes_;
+  std::vector<Meta> meta_;
+  std::vector<int32_t> tokens_;  // [n_blocks, block_tokens]: the ids of published blocks
+  std::vector<int> free_;        // a stack: lowest ids on top
+  std::unordered_map<uint64_t, int> index_;
+  int idle_head_ = -1, idle_tail_ = -1, idle_count_ = 0;  // head: least recently released
+  int64_t evictions_ = 0;
+};
+
+}  // namespace frugal::kv

@@ -1,0 +1,83 @@
+#include "kv/sequence_kv.h"
+
+#include <algorithm>
+
+#include "kv/block_key.h"
+#include "util/check.h"
+
+namespace frugal::kv {
+
+SequenceKv::SequenceKv(BlockPool& pool, uint64_t root_key) : pool_(pool), root_key_(root_key) {}
+
+SequenceKv::~SequenceKv() {
+  while (!blocks_.empty()) PopBlock();
+}
+
+void SequenceKv::PopBlock() {
+  pool_.Release(blocks_.back());
+  blocks_.pop_back();
+  bases_.pop_back();
+}
+
+int SequenceKv::Reuse(std::span<const int32_t> prompt) {
+  if (prompt.empty()) return 0;
+  const size_t limit = prompt.size() - 1;  // the last token is always computed
+  size_t common = 0;
+  while (common < tokens_.size() && common < limit && tokens_[common] == prompt[common]) ++common;
+  Truncate(static_cast<int>(common));
+  const int b = pool_.shape().block_tokens;
+  // Published blocks extend a sequence that ends on a block boundary.
+  while (static_cast<size_t>(length()) == blocks_.size() * static_cast<size_t>(b) && length() + b <= static_cast<int>(limit)) {
+    const std::span<const int32_t> ids = prompt.subspan(static_cast<size_t>(length()), static_cast<size_t>(b));
+    const uint64_t key = BlockKey(keys_.empty() ? root_key_ : keys_.back(), ids);
+    const int block = pool_.Lookup(key, ids);
+    if (block < 0) break;
+    blocks_.push_back(block);
+    bases_.push_back(pool_.Data(block));
+    keys_.push_back(key);
+    tokens_.insert(tokens_.end(), ids.begin(), ids.end());
+  }
+  return length();
+}
+
+void SequenceKv::Truncate(int n) {
+  n = std::clamp(n, 0, length());
+  const int b = pool_.shape().block_tokens;
+  // A partly kept block is written again from n on: only a private one may be.
+  if (n % b != 0 && pool_.published(blocks_[static_cast<size_t>(n / b)])) n = n / b * b;
+  const size_t keep = static_cast<size_t>((n + b - 1) / b);
+  while (blocks_.size() > keep) PopBlock();
+  keys_.resize(std::min(keys_.size(), static_cast<size_t>(n / b)));
+  tokens_.resize(static_cast<size_t>(n));
+}
+
+Status SequenceKv::Reserve(int n) {
+  const int b = pool_.shape().block_tokens;
+  const size_t need = static_cast<size_t>((length() + n + b - 1) / b);
+  const size_t before = blocks_.size();
+  while (blocks_.size() < need) {
+    StatusOr<int> block = pool_.Allocate();
+    if (!block.ok()) {
+      while (blocks_.size() > before) PopBlock();
+      return block.status();
+    }
+    blocks_.push_back(*block);
+    bases_.push_back(pool_.Data(*block));
+  }
+  return OkStatus();
+}
+
+void SequenceKv::Commit(std::span<const int32_t> ids) {
+  FRUGAL_CHECK_LE(length() + static_cast<int>(ids.size()), static_cast<int>(blocks_.size()) * pool_.shape().block_tokens);
+  tokens_.insert(tokens_.end(), ids.begin(), ids.end());
+  const size_t b = static_cast<size_t>(pool_.shape().block_tokens);
+  while ((keys_.size() + 1) * b <= tokens_.size()) {
+    const size_t i = keys_.size();
+    const std::span<const int32_t> block_ids(tokens_.data() + i * b, b);
+    const uint64_t key = BlockKey(keys_.empty() ? root_key_ : keys_.back(), block_ids);
+    keys_.push_back(key);
+    pool_.Publish(blocks_[i], key, block_ids);
+  }
+}
+
+}  // namespace frugal::kv

@@ -1,0 +1,60 @@
+// One sequence's part of the paged latent cache: its block table (block i holds positions
+// [i·B, (i+1)·B)), the ids of the positions computed so far, and the prefix-cache chain of its
+// full blocks. The forward pass reads and writes it through View(). Full blocks are published to
+// the pool's prefix index as soon as they are computed, and a sequence can start from the
+// longest published prefix of its prompt. Releases its blocks when destroyed (last block first,
+// so that a chain's tail is evicted before its head). Owned by the engine thread.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "kv/block_pool.h"
+#include "model/latent_blocks.h"
+#include "util/status.h"
+
+namespace frugal::kv {
+
+class SequenceKv {
+ public:
+  // root_key: RootKey of the sequence's prefix scope (block_key.h).
+  SequenceKv(BlockPool& pool, uint64_t root_key);
+  ~SequenceKv();
+  SequenceKv(const SequenceKv&) = delete;
+  SequenceKv& operator=(const SequenceKv&) = delete;
+
+  BlockPool& pool() const { return pool_; }
+  const std::vector<int32_t>& tokens() const { return tokens_; }  // ids of the computed positions
+  int length() const { return static_cast<int>(tokens_.size()); }
+  int blocks() const { return static_cast<int>(blocks_.size()); }
+
+  // Keeps the longest prefix of what the sequence holds that `prompt` starts with, then extends
+  // it with published blocks of `prompt`; at least the prompt's last token is left to compute
+  // (its logits are needed). Returns the positions now held (the prompt's cache hits).
+  int Reuse(std::span<const int32_t> prompt);
+  // Drops positions from n on (whole blocks past it; a published block holding position n is
+  // dropped too, never written again, so its positions are recomputed).
+  void Truncate(int n);
+  // Makes room for `n` more positions (allocating blocks); on a full pool an error, with nothing
+  // allocated.
+  Status Reserve(int n);
+  // Records that positions [length(), length() + ids.size()) now hold the rows of `ids`, and
+  // publishes the blocks this completes.
+  void Commit(std::span<const int32_t> ids);
+
+  // The blocks as the forward pass sees them (valid until the next Reserve or Truncate).
+  model::LatentBlocks View() const { return model::LatentBlocks(pool_.shape().layout(), bases_); }
+
+ private:
+  void PopBlock();
+
+  BlockPool& pool_;
+  uint64_t root_key_;
+  std::vector<int> blocks_;
+  std::vector<std::byte*> bases_;  // pool_.Data(blocks_[i])
+  std::vector<uint64_t> keys_;     // chain keys of the full blocks
+  std::vector<int32_t> tokens_;
+};
+
+}  // namespace frugal::kv
