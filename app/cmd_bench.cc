@@ -7,6 +7,7 @@ void AddBenchCommands(CLI::App& app, std::vector<Command>* commands) {
   AddBenchModel(*bench, commands);     // the parent first: main runs the deepest parsed command
   AddBenchTokenize(*bench, commands);
   AddBenchMatMul(*bench, commands);
+  AddBenchBatched(*bench, commands);
 }
 
 }  // namespace frugal::app

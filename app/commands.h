@@ -27,6 +27,7 @@ Command AddRunCommand(CLI::App& app);
 void AddBenchCommands(CLI::App& app, std::vector<Command>* commands);
 void AddBenchTokenize(CLI::App& bench, std::vector<Command>* commands);
 void AddBenchModel(CLI::App& bench, std::vector<Command>* commands);
+void AddBenchBatched(CLI::App& bench, std::vector<Command>* commands);
 void AddBenchMatMul(CLI::App& bench, std::vector<Command>* commands);
 
 // Exit status of a command: 0, or 1 after printing the error to stderr.

@@ -1,6 +1,7 @@
 // The `frugal` command: one executable, llama.cpp-style flags, subcommands per job.
 #include <cstdio>
 #include <new>
+#include <string>
 #include <vector>
 
 #include "app/commands.h"
@@ -17,8 +18,16 @@ int main(int argc, char** argv) {
       frugal::app::AddTokenizeCommand(app),
   };
   frugal::app::AddBenchCommands(app, &commands);
+  // llama-batched-bench's multi-letter single-dash flags (-npp, -ntg, -npl, -pps, -ub) are
+  // accepted as written; CLI11 knows them with two dashes.
+  std::vector<std::string> args(argv, argv + argc);
+  for (std::string& a : args) {
+    if (a == "-npp" || a == "-ntg" || a == "-npl" || a == "-pps" || a == "-ub") a = "-" + a;
+  }
+  std::vector<char*> arg_ptrs;
+  for (std::string& a : args) arg_ptrs.push_back(a.data());
   try {
-    app.parse(argc, argv);
+    app.parse(argc, arg_ptrs.data());
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   }

@@ -183,3 +183,31 @@ TEST(SequenceKvTest, ViewWritesAndReadsRowsAcrossBlocks) {
 
 }  // namespace
 }  // namespace frugal::kv
+
+namespace frugal::kv {
+namespace {
+
+TEST(SequenceKvTest, CopyFromSharesFullBlocksAndCopiesThePartialOne) {
+  auto pool = std::move(BlockPool::Create(Shape(), 10 * Shape().block_bytes())).value();
+  SequenceKv a(*pool, 1);
+  ASSERT_TRUE(a.Reserve(6).ok());
+  std::vector<float> row(8, 1.5f);
+  for (int pos = 0; pos < 6; ++pos) a.View().Write(0, pos, row.data());
+  a.Commit(Ids(6));
+  SequenceKv b(*pool, 1);
+  ASSERT_TRUE(b.CopyFrom(a).ok());
+  EXPECT_EQ(b.tokens(), a.tokens());
+  EXPECT_EQ(pool->Stats().in_use, 3);  // the full block shared, the partial one copied
+  std::vector<float> out(6 * 8);
+  b.View().Read(0, 6, out.data());
+  EXPECT_EQ(out[5 * 8], 1.5f);
+  // b goes on writing its own copy; a's block is untouched.
+  ASSERT_TRUE(b.Reserve(1).ok());
+  std::vector<float> other(8, -2.0f);
+  b.View().Write(0, 6, other.data());
+  a.View().Read(0, 6, out.data());
+  EXPECT_EQ(out[5 * 8], 1.5f);
+}
+
+}  // namespace
+}  // namespace frugal::kv

@@ -1,6 +1,7 @@
 #include "kv/sequence_kv.h"
 
 #include <algorithm>
+#include <cstring>
 
 #include "kv/block_key.h"
 #include "util/check.h"
@@ -43,8 +44,11 @@ int SequenceKv::Reuse(std::span<const int32_t> prompt) {
 void SequenceKv::Truncate(int n) {
   n = std::clamp(n, 0, length());
   const int b = pool_.shape().block_tokens;
-  // A partly kept block is written again from n on: only a private one may be.
-  if (n % b != 0 && pool_.published(blocks_[static_cast<size_t>(n / b)])) n = n / b * b;
+  // A partly kept block is written again from n on: only an unshared, unpublished one may be.
+  if (n % b != 0) {
+    const int block = blocks_[static_cast<size_t>(n / b)];
+    if (pool_.published(block) || pool_.refcount(block) > 1) n = n / b * b;
+  }
   const size_t keep = static_cast<size_t>((n + b - 1) / b);
   while (blocks_.size() > keep) PopBlock();
   keys_.resize(std::min(keys_.size(), static_cast<size_t>(n / b)));
@@ -64,6 +68,30 @@ Status SequenceKv::Reserve(int n) {
     blocks_.push_back(*block);
     bases_.push_back(pool_.Data(*block));
   }
+  return OkStatus();
+}
+
+Status SequenceKv::CopyFrom(const SequenceKv& source) {
+  FRUGAL_CHECK(blocks_.empty() && &source.pool_ == &pool_);
+  const size_t b = static_cast<size_t>(pool_.shape().block_tokens);
+  for (size_t i = 0; i < source.blocks_.size() && i * b < source.tokens_.size(); ++i) {
+    const int block = source.blocks_[i];
+    if ((i + 1) * b <= source.tokens_.size()) {  // full: never written again, so shared
+      pool_.Retain(block);
+      blocks_.push_back(block);
+    } else {
+      StatusOr<int> copy = pool_.Allocate();
+      if (!copy.ok()) {
+        while (!blocks_.empty()) PopBlock();
+        return copy.status();
+      }
+      std::memcpy(pool_.Data(*copy), pool_.Data(block), pool_.shape().block_bytes());
+      blocks_.push_back(*copy);
+    }
+    bases_.push_back(pool_.Data(blocks_.back()));
+  }
+  keys_ = source.keys_;
+  tokens_ = source.tokens_;
   return OkStatus();
 }
 

@@ -39,6 +39,9 @@ class SequenceKv {
   // Makes room for `n` more positions (allocating blocks); on a full pool an error, with nothing
   // allocated.
   Status Reserve(int n);
+  // Makes this empty sequence hold what `source` holds (llama.cpp's seq_cp): its full blocks
+  // shared, its partly filled last block copied. An error, with nothing held, on a full pool.
+  Status CopyFrom(const SequenceKv& source);
   // Records that positions [length(), length() + ids.size()) now hold the rows of `ids`, and
   // publishes the blocks this completes.
   void Commit(std::span<const int32_t> ids);

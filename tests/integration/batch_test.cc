@@ -1,0 +1,360 @@
+// Many sequences at once: a sequence's logits inside a batch (others at other positions,
+// prefill chunks and decode tokens mixed) equal its logits computed alone; prefix-cache hits
+// give the cold logits; the engine's generations, joining and leaving in random order and
+// sharing prefixes, produce the tokens of independent greedy runs, with hit + miss = prompt
+// tokens; a full pool, an overlong prompt and NaN weights are errors for their request.
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <map>
+
+#include <gtest/gtest.h>
+
+#include "engine/engine.h"
+#include "io/gguf_file.h"
+#include "kv/block_key.h"
+#include "kv/sequence_cache.h"
+#include "model/loaded_model.h"
+#include "model/transformer.h"
+#include "tools/model_generator.h"
+#include "util/rng.h"
+
+namespace frugal {
+namespace {
+
+std::string GeneratePath(const tools::GeneratorOptions& o, const std::string& tag) {
+  const std::string path = ::testing::TempDir() + "/frugal_batch_" + std::to_string(::getpid()) + "_" + tag;
+  ThreadPool pool(2);
+  EXPECT_TRUE(tools::GenerateModel(o, path, pool).ok());
+  return path;
+}
+
+std::unique_ptr<model::LoadedModel> Load(const std::string& path) {
+  auto m = model::LoadModel(path);
+  EXPECT_TRUE(m.ok()) << m.status().ToString();
+  return std::move(m).value();
+}
+
+std::unique_ptr<model::LoadedModel> Generate(const tools::GeneratorOptions& o, const std::string& tag) {
+  const std::string path = GeneratePath(o, tag);
+  auto m = Load(path);
+  std::remove(path.c_str());
+  return m;
+}
+
+std::vector<int32_t> RandomIds(Rng& rng, int n, int vocab) {
+  std::vector<int32_t> ids(static_cast<size_t>(n));
+  for (int32_t& id : ids) id = static_cast<int32_t>(rng.Next() % static_cast<uint64_t>(vocab));
+  return ids;
+}
+
+float MaxDiff(const std::vector<float>& a, const std::vector<float>& b) {
+  EXPECT_EQ(a.size(), b.size());
+  float d = 0;
+  for (size_t i = 0; i < a.size() && i < b.size(); ++i) d = std::max(d, std::fabs(a[i] - b[i]));
+  return d;
+}
+
+// A sequence's plan: its ids in chunks of the given sizes (1 = a decode-style step).
+struct Plan {
+  std::vector<int32_t> ids;
+  std::vector<int> chunks;
+  int first_step;  // the step it joins at, in the batched run
+};
+
+// All-position logits of each plan; batched: every step holds the next chunk of every sequence
+// that has joined and is unfinished; alone: each sequence by itself, same chunks.
+std::vector<std::vector<float>> RunPlans(const model::LoadedModel& m, const std::vector<Plan>& plans, bool batched,
+                                         bool exact) {
+  const model::Transformer tf(m.config, m.weights);
+  ThreadPool pool(2);
+  const size_t v = static_cast<size_t>(m.config.vocab_size);
+  std::vector<std::unique_ptr<kv::SequenceCache>> caches;
+  for (const Plan& p : plans) {
+    int total = 0;
+    for (int c : p.chunks) total += c;
+    EXPECT_EQ(total, static_cast<int>(p.ids.size()));
+  }
+  for (const Plan& p : plans) caches.push_back(std::move(kv::SequenceCache::Create(m.config, static_cast<int>(p.ids.size()), model::KvDtype::kF16, 8)).value());
+  std::vector<std::vector<float>> out(plans.size());
+  std::vector<size_t> next_chunk(plans.size(), 0), pos(plans.size(), 0);
+  std::vector<float> logits;
+  const auto members_at = [&](int step, size_t only) {
+    std::vector<size_t> ks;
+    for (size_t k = 0; k < plans.size(); ++k) {
+      if (!batched && k != only) continue;
+      if ((batched ? step >= plans[k].first_step : true) && next_chunk[k] < plans[k].chunks.size()) ks.push_back(k);
+    }
+    return ks;
+  };
+  for (size_t only = 0; only < (batched ? 1 : plans.size()); ++only) {
+    for (int step = 0;; ++step) {
+      const std::vector<size_t> ks = members_at(step, only);
+      bool pending = false;
+      for (size_t k = 0; k < plans.size(); ++k) pending |= (batched || k == only) && next_chunk[k] < plans[k].chunks.size();
+      if (!pending) break;
+      if (ks.empty()) continue;
+      std::vector<model::SequenceChunk> chunks;
+      for (size_t k : ks) {
+        const size_t len = static_cast<size_t>(plans[k].chunks[next_chunk[k]]);
+        chunks.push_back({std::span(plans[k].ids).subspan(pos[k], len), static_cast<int>(pos[k]), caches[k]->View(), model::LogitsWanted::kAll});
+      }
+      const Status s = tf.Forward(chunks, {.exact = exact}, pool, &logits);
+      EXPECT_TRUE(s.ok()) << s.ToString();
+      size_t row = 0;
+      for (size_t i = 0; i < ks.size(); ++i) {
+        const size_t k = ks[i], len = chunks[i].tokens.size();
+        out[k].insert(out[k].end(), logits.begin() + static_cast<long>(row * v), logits.begin() + static_cast<long>((row + len) * v));
+        row += len;
+        pos[k] += len;
+        ++next_chunk[k];
+      }
+    }
+  }
+  return out;
+}
+
+std::vector<Plan> MixedPlans(int vocab) {
+  Rng rng(5);
+  // Prefill chunks long enough for the naive path next to decode steps on the absorbed one,
+  // sequences crossing block boundaries (8 positions a block) at different offsets.
+  return {
+      {RandomIds(rng, 45, vocab), {40, 1, 1, 1, 1, 1}, 0},
+      {RandomIds(rng, 31, vocab), {3, 1, 1, 1, 1, 1, 12, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1}, 1},
+      {RandomIds(rng, 20, vocab), {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 10}, 2},
+      {RandomIds(rng, 9, vocab), {9}, 4},
+  };
+}
+
+class BatchedEqualsAlone : public ::testing::TestWithParam<tools::GeneratorOptions> {};
+
+TEST_P(BatchedEqualsAlone, ExactPath) {
+  auto m = Generate(GetParam(), "exact" + std::to_string(GetParam().q_lora_rank.value_or(-1)));
+  const auto plans = MixedPlans(m->config.vocab_size);
+  const auto alone = RunPlans(*m, plans, false, true);
+  const auto batched = RunPlans(*m, plans, true, true);
+  for (size_t k = 0; k < plans.size(); ++k) EXPECT_LT(MaxDiff(alone[k], batched[k]), 1e-5) << "sequence " << k;
+}
+
+INSTANTIATE_TEST_SUITE_P(Presets, BatchedEqualsAlone,
+                         ::testing::Values(tools::GeneratorOptions{.preset = "tiny"},
+                                           tools::GeneratorOptions{.preset = "tiny", .dtype = GgmlType::kQ8_0, .q_lora_rank = 0,
+                                                                   .kv_b_layout = model::KvBLayout::kLegacy}));
+
+// On the fast path a product's activations are rounded to 8 bits from 4 tokens on and to 16 bits
+// below — per product, so per expert too: a token inside a batch can meet 8-bit products where
+// alone it met 16-bit ones (a decode token; an expert that gets more tokens). The logits agree
+// within the 8-bit rounding tolerance (max 0.054 measured on tiny q8_0), not to 1e-3.
+TEST(BatchedFastPathTest, AgreesWithinActivationRounding) {
+  auto m = Generate({.preset = "tiny", .dtype = GgmlType::kQ8_0}, "fast");
+  const auto plans = MixedPlans(m->config.vocab_size);
+  const auto alone = RunPlans(*m, plans, false, false);
+  const auto batched = RunPlans(*m, plans, true, false);
+  for (size_t k = 0; k < plans.size(); ++k) EXPECT_LT(MaxDiff(alone[k], batched[k]), 0.1) << "sequence " << k;
+}
+
+TEST(PrefixCacheTest, HitLogitsEqualColdLogits) {
+  auto m = Generate({.preset = "tiny"}, "prefix");
+  const model::Transformer tf(m->config, m->weights);
+  ThreadPool pool(2);
+  auto pool_kv = std::move(kv::BlockPool::Create(kv::ShapeFor(m->config, model::KvDtype::kF16, 8), 40 * kv::ShapeFor(m->config, model::KvDtype::kF16, 8).block_bytes())).value();
+  Rng rng(9);
+  const std::vector<int32_t> prompt = RandomIds(rng, 37, m->config.vocab_size);
+  const auto run = [&](kv::SequenceKv& s) {
+    std::vector<float> logits;
+    const int have = s.length(), n = static_cast<int>(prompt.size()) - have;
+    EXPECT_TRUE(s.Reserve(n).ok());
+    const model::SequenceChunk c{std::span(prompt).subspan(static_cast<size_t>(have)), have, s.View(), model::LogitsWanted::kLast};
+    EXPECT_TRUE(tf.Forward(std::span(&c, 1), {.exact = true}, pool, &logits).ok());
+    s.Commit(c.tokens);
+    return logits;
+  };
+  const uint64_t root = kv::RootKey({.model_fingerprint = engine::ModelFingerprint(*m), .dtype = model::KvDtype::kF16, .block_tokens = 8, .tenant = ""});
+  kv::SequenceKv cold(*pool_kv, root);
+  EXPECT_EQ(cold.Reuse(prompt), 0);
+  const auto cold_logits = run(cold);
+  kv::SequenceKv warm(*pool_kv, root);
+  EXPECT_EQ(warm.Reuse(prompt), 32);  // four whole blocks; the last partial one is recomputed
+  EXPECT_LT(MaxDiff(cold_logits, run(warm)), 1e-5);
+}
+
+// Runs requests through one engine, submitting request i at step join[i]; returns each one's
+// tokens and final usage.
+struct Outcome {
+  std::vector<int32_t> tokens;
+  engine::Usage usage;
+  engine::FinishReason finish = engine::FinishReason::kNone;
+  Status error;
+};
+std::vector<Outcome> RunEngine(const model::LoadedModel& m, const std::vector<engine::GenerationRequest>& requests,
+                               const std::vector<int>& join, const engine::EngineOptions& o) {
+  ThreadPool pool(2);
+  auto e = std::move(engine::Engine::Create(m, nullptr, o, pool)).value();
+  std::vector<Outcome> out(requests.size());
+  std::map<int64_t, size_t> index;
+  std::vector<engine::GenerationEvent> events;
+  size_t submitted = 0;
+  for (int step = 0; submitted < requests.size() || !e->idle(); ++step) {
+    for (size_t i = 0; i < requests.size(); ++i) {
+      if (join[i] != step) continue;
+      auto id = e->Submit(requests[i]);
+      EXPECT_TRUE(id.ok()) << id.status().ToString();
+      index[*id] = i;
+      ++submitted;
+    }
+    events.clear();
+    EXPECT_TRUE(e->Step(&events).ok());
+    for (const auto& ev : events) {
+      Outcome& r = out[index.at(ev.id)];
+      if (ev.token >= 0 && ev.finish != engine::FinishReason::kStop) r.tokens.push_back(ev.token);
+      if (ev.finish != engine::FinishReason::kNone) {
+        r.usage = ev.usage;
+        r.finish = ev.finish;
+        r.error = ev.error;
+      }
+    }
+    if (step > 10000) break;
+  }
+  return out;
+}
+
+TEST(EngineTest, RandomScheduleGivesTheTokensOfIndependentGreedyRuns) {
+  auto m = Generate({.preset = "tiny"}, "engine");
+  Rng rng(17);
+  const int vocab = m->config.vocab_size;
+  const std::vector<int32_t> shared = RandomIds(rng, 24, vocab);
+  std::vector<engine::GenerationRequest> requests;
+  std::vector<int> join;
+  for (int i = 0; i < 7; ++i) {
+    engine::GenerationRequest r;
+    if (i % 2 == 0) r.prompt = shared;  // a shared system prompt, then each its own question
+    const auto own = RandomIds(rng, 1 + static_cast<int>(rng.Next() % 30), vocab);
+    r.prompt.insert(r.prompt.end(), own.begin(), own.end());
+    r.max_tokens = 3 + static_cast<int>(rng.Next() % 10);
+    r.sampling.temperature = 0;
+    requests.push_back(r);
+    join.push_back(static_cast<int>(rng.Next() % 12));
+  }
+  const engine::EngineOptions o{.context = 96, .kv_budget = 0, .block_tokens = 8, .kv_dtype = model::KvDtype::kF16,
+                                .step_tokens = 20, .exact = true};
+  engine::EngineOptions big = o;
+  big.kv_budget = 64 * kv::ShapeFor(m->config, o.kv_dtype, 8).block_bytes();
+  const auto together = RunEngine(*m, requests, join, big);
+  int hits = 0;
+  for (size_t i = 0; i < requests.size(); ++i) {
+    const auto alone = RunEngine(*m, {requests[i]}, {0}, o);
+    EXPECT_EQ(together[i].tokens, alone[0].tokens) << "request " << i;
+    EXPECT_EQ(together[i].finish, engine::FinishReason::kLength);
+    const engine::Usage& u = together[i].usage;
+    EXPECT_EQ(u.cache_hit_tokens + u.cache_miss_tokens, u.prompt_tokens);
+    EXPECT_EQ(u.prompt_tokens, static_cast<int>(requests[i].prompt.size()));
+    EXPECT_EQ(u.completion_tokens, requests[i].max_tokens);
+    EXPECT_EQ(u.cache_hit_tokens % 8, 0);
+    hits += u.cache_hit_tokens;
+  }
+  EXPECT_GT(hits, 0);  // later requests with the shared prefix reused its blocks
+}
+
+TEST(EngineTest, AConversationComputesOnlyItsNewTurn) {
+  auto m = Generate({.preset = "tiny"}, "chat");
+  ThreadPool pool(2);
+  auto e = std::move(engine::Engine::Create(*m, nullptr, {.context = 200, .block_tokens = 8, .exact = true}, pool)).value();
+  Rng rng(3);
+  auto conversation = e->NewSequence("");
+  std::vector<int32_t> prompt = RandomIds(rng, 21, m->config.vocab_size);
+  for (int turn = 0; turn < 3; ++turn) {
+    engine::GenerationRequest r;
+    r.prompt = prompt;
+    r.max_tokens = 5;
+    r.sampling.temperature = 0;
+    r.sequence = conversation;
+    const size_t held = static_cast<size_t>(conversation->length());
+    ASSERT_TRUE(e->Submit(r).ok());
+    std::vector<int32_t> reply;
+    engine::Usage usage;
+    std::vector<engine::GenerationEvent> events;
+    while (!e->idle()) {
+      events.clear();
+      ASSERT_TRUE(e->Step(&events).ok());
+      for (const auto& ev : events) {
+        if (ev.token >= 0) reply.push_back(ev.token);
+        if (ev.finish != engine::FinishReason::kNone) usage = ev.usage;
+      }
+    }
+    // Everything held before the turn was reused: the new turn's tokens are the misses.
+    EXPECT_EQ(usage.cache_hit_tokens, static_cast<int>(held));
+    EXPECT_EQ(usage.cache_miss_tokens, static_cast<int>(prompt.size() - held));
+    if (turn > 0) {
+      EXPECT_EQ(usage.cache_miss_tokens, 1 + 6);  // the last reply token, never fed, and the new turn
+    }
+    prompt.insert(prompt.end(), reply.begin(), reply.end());
+    const auto next = RandomIds(rng, 6, m->config.vocab_size);
+    prompt.insert(prompt.end(), next.begin(), next.end());
+  }
+}
+
+TEST(EngineTest, ErrorsAreTheRequestsOwn) {
+  auto m = Generate({.preset = "tiny"}, "errors");
+  ThreadPool pool(2);
+  const uint64_t block = kv::ShapeFor(m->config, model::KvDtype::kF16, 8).block_bytes();
+  auto e = std::move(engine::Engine::Create(*m, nullptr, {.context = 64, .kv_budget = 2 * block, .block_tokens = 8}, pool)).value();
+  engine::GenerationRequest r;
+  r.prompt.assign(65, 1);
+  const auto too_long = e->Submit(r);
+  ASSERT_FALSE(too_long.ok());
+  EXPECT_NE(too_long.status().message().find("65"), std::string::npos);
+  EXPECT_NE(too_long.status().message().find("64"), std::string::npos);
+  r.prompt.assign(30, 1);  // needs 4 blocks of the 2 the budget holds
+  ASSERT_TRUE(e->Submit(r).ok());
+  std::vector<engine::GenerationEvent> events;
+  ASSERT_TRUE(e->Step(&events).ok());
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].finish, engine::FinishReason::kError);
+  EXPECT_EQ(events[0].error.code(), StatusCode::kResourceExhausted);
+  EXPECT_TRUE(e->idle());
+  r.prompt.assign(10, 1);  // fits: the engine goes on
+  r.max_tokens = 2;
+  ASSERT_TRUE(e->Submit(r).ok());
+  while (!e->idle()) ASSERT_TRUE(e->Step(&events).ok());
+  EXPECT_EQ(events.back().finish, engine::FinishReason::kLength);
+}
+
+// A file whose norm or router weights hold NaN: every forward step is a clear error.
+TEST(EngineTest, NanWeightsAreAnErrorNotUndefinedBehaviour) {
+  for (const char* tensor : {"blk.0.attn_norm.weight", "blk.1.ffn_gate_inp.weight", "output_norm.weight"}) {
+    const std::string path = GeneratePath({.preset = "tiny"}, std::string("nan_") + tensor);
+    uint64_t offset = 0;
+    {
+      auto m = Load(path);
+      for (const auto& t : m->file.tensors()) {
+        if (t.name == tensor) offset = t.file_offset;
+      }
+    }
+    ASSERT_GT(offset, 0u) << tensor;
+    {
+      std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+      const float nan = std::nanf("");
+      f.seekp(static_cast<std::streamoff>(offset));
+      for (int i = 0; i < 4; ++i) f.write(reinterpret_cast<const char*>(&nan), sizeof nan);
+    }
+    auto m = Load(path);
+    std::remove(path.c_str());
+    ThreadPool pool(2);
+    auto e = std::move(engine::Engine::Create(*m, nullptr, {.context = 64}, pool)).value();
+    engine::GenerationRequest r;
+    r.prompt = {1, 2, 3, 4, 5, 6};
+    ASSERT_TRUE(e->Submit(r).ok());
+    std::vector<engine::GenerationEvent> events;
+    ASSERT_TRUE(e->Step(&events).ok());
+    ASSERT_EQ(events.size(), 1u) << tensor;
+    EXPECT_EQ(events[0].finish, engine::FinishReason::kError) << tensor;
+    EXPECT_EQ(events[0].error.code(), StatusCode::kDataLoss) << tensor;
+    EXPECT_NE(events[0].error.message().find("non-finite"), std::string::npos) << events[0].error.ToString();
+  }
+}
+
+}  // namespace
+}  // namespace frugal
