@@ -132,8 +132,11 @@ Status RunBatchedBench(const BatchedFlags& f) {
   // Warm-up, as llama-batched-bench does (page faults, caches).
   FRUGAL_RETURN_IF_ERROR(RunBatched(*m, f, kv_type, 16, 4, 1, pool, 1).status());
   if (!f.json) {
-    std::printf("frugal bench batched: model %s, %d threads, kv %s, blocks of %d tokens%s\n\n", f.model.c_str(), f.threads,
-                f.kv_type.c_str(), f.block, f.pps ? ", prompt shared (-pps)" : "");
+    const kv::BlockShape shape = kv::ShapeFor(m->config, kv_type, f.block);
+    std::printf("frugal bench batched: model %s, %d threads, kv %s: %zu bytes per token (layers x (kv_lora + rope) x %zu), "
+                "blocks of %d tokens (%zu bytes)%s\n\n",
+                f.model.c_str(), f.threads, f.kv_type.c_str(), shape.bytes_per_token(), model::KvValueBytes(kv_type), f.block,
+                shape.block_bytes(), f.pps ? ", prompt shared (-pps)" : "");
     std::printf("|    PP |     TG |    B |   N_KV |   T_PP s | S_PP t/s |   T_TG s | S_TG t/s |      T s |    S t/s |\n");
     std::printf("|-------|--------|------|--------|----------|----------|----------|----------|----------|----------|\n");
   }
