@@ -40,14 +40,16 @@ Status Transformer::Layer(int l, std::span<const AttentionSegment> segments, int
   const size_t size = static_cast<size_t>(n) * h;
   std::vector<float> xn(size), y(size);  // [n, H]
   for (int t = 0; t < n; ++t) kernels::RmsNorm(x + static_cast<size_t>(t) * h, w.attn_norm.data(), h, eps, xn.data() + static_cast<size_t>(t) * h);
+  // Checked before the activation quantizers and the router see them (NaN/inf norm weights).
+  if (FirstNonFinite(xn.data(), static_cast<int64_t>(size)) >= 0) return NonFinite("attention input", l);
   if (sink) sink->Put(fmt::format("blk.{}.attn_norm", l), xn.data(), {n, h});
   const AttentionInput in{config_, w, rope_freqs_, attention_scale_, l, segments, n, sink, o.exact};
   MlaAttention(in, xn.data(), pool, y.data());
   if (sink) sink->Put(fmt::format("blk.{}.attn_out", l), y.data(), {n, h});
   for (size_t i = 0; i < size; ++i) x[i] += y[i];
-  // Checked before the router and the activation quantizers see them.
   if (FirstNonFinite(x, static_cast<int64_t>(size)) >= 0) return NonFinite("attention output", l);
   for (int t = 0; t < n; ++t) kernels::RmsNorm(x + static_cast<size_t>(t) * h, w.ffn_norm.data(), h, eps, xn.data() + static_cast<size_t>(t) * h);
+  if (FirstNonFinite(xn.data(), static_cast<int64_t>(size)) >= 0) return NonFinite("FFN input", l);
   if (sink) sink->Put(fmt::format("blk.{}.ffn_norm", l), xn.data(), {n, h});
   if (config_.IsMoeLayer(l)) {
     FRUGAL_RETURN_IF_ERROR(MoeFfn(config_, w, l, xn.data(), n, o.exact, pool, sink, y.data()));
