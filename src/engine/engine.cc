@@ -123,7 +123,7 @@ void Engine::Finish(Generation& g, FinishReason reason, Status error, Generation
 void Engine::Sampled(Generation& g, const float* logits, std::vector<GenerationEvent>* events) {
   const int v = model_.config.vocab_size;
   GenerationEvent ev;
-    ev.id = g.id;
+  ev.id = g.id;
   if (g.request.max_tokens == 0) {
     Finish(g, FinishReason::kLength, OkStatus(), &ev);
     events->push_back(std::move(ev));
@@ -177,18 +177,26 @@ Status Engine::Step(std::vector<GenerationEvent>* events) {
     --budget;
   }
   // Then prefill chunks, oldest generation first, within what is left of the step.
+  std::vector<Generation*> waiting;  // prefills the full pool holds back
   for (auto& gp : active_) {
     Generation& g = *gp;
     if (g.pending >= 0 || g.done || budget == 0) continue;
     const std::vector<int32_t>& prompt = g.request.prompt;
     const int have = g.sequence->length(), n = std::min(budget, static_cast<int>(prompt.size()) - have);
     if (Status s = g.sequence->Reserve(n); !s.ok()) {
-      // The pool is full: wait while other generations hold blocks, else fail.
-      if (active_.size() == 1) fail(g, s);
+      waiting.push_back(&g);  // waits for blocks the others release
       continue;
     }
     members.push_back({&g, std::span(prompt).subspan(static_cast<size_t>(have), static_cast<size_t>(n))});
     budget -= n;
+  }
+  // Nothing can run while prefills wait: the newest of them fails, so that its blocks let the
+  // others go on (a single request larger than the pool fails at once).
+  if (members.empty() && !waiting.empty()) {
+    Generation& g = *waiting.back();
+    fail(g, ResourceExhausted("the KV cache is full: {} blocks of {} tokens cannot hold the waiting prompts; raise --kv-budget",
+                              blocks_->n_blocks(), options_.block_tokens));
+    g.sequence->Truncate(0);  // its blocks back to the pool now (a shared conversation keeps none)
   }
   for (const Member& m : members) {
     const bool last = m.g->pending >= 0 || m.g->sequence->length() + static_cast<int>(m.tokens.size()) == static_cast<int>(m.g->request.prompt.size());

@@ -6,7 +6,8 @@
 //   BlockWeightedSums:  o[r·os + c] += Σ_{j ∈ [j0, j1)} p[r·ps + j] · row_j[c]    r < n_p, c ∈ [c0, c1)
 // (the sums accumulate, so that threads can each add their share of j into their own o).
 // The scalar references are plain loops; the AVX-512 versions take 16 rows at a time, each
-// stored value loaded once per 16 rows. Pure functions.
+// stored value loaded once per 16 rows; below AVX-512 the row-at-a-time versions convert each
+// stored row once per call and use the vectorized f32 dot product and multiply-add. Pure functions.
 #pragma once
 
 #include <cstddef>
@@ -39,12 +40,17 @@ void BlockWeightedSumsRef(const StoredRows& k, int64_t j0, int64_t j1, int64_t c
 void BlockWeightedSumsAvx512(const StoredRows& k, int64_t j0, int64_t j1, int64_t c0, int64_t c1,
                              const float* p, int64_t ps, int64_t n_p, float* o, int64_t os);
 
+void BlockDotsRows(const StoredRows& k, int64_t n, int64_t j0, int64_t j1, const float* q,
+                   int64_t qs, int64_t n_q, float* s, int64_t ss);
+void BlockWeightedSumsRows(const StoredRows& k, int64_t j0, int64_t j1, int64_t c0, int64_t c1,
+                           const float* p, int64_t ps, int64_t n_p, float* o, int64_t os);
+
 struct BlockProductFns {
   BlockDotsFn dots = nullptr;
   BlockWeightedSumsFn weighted_sums = nullptr;
 };
-// The AVX-512 versions; nullptr below that level, where callers keep their matrix-product path
-// (the references are for tests).
+// The AVX-512 versions, or the row-at-a-time ones below that level (the references are for
+// tests). Never null.
 BlockProductFns BlockProductsFor(IsaLevel level);
 
 }  // namespace frugal::kernels

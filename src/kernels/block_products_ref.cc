@@ -39,7 +39,7 @@ void BlockWeightedSumsRef(const StoredRows& k, int64_t j0, int64_t j1, int64_t c
 
 BlockProductFns BlockProductsFor(IsaLevel level) {
   if (level == IsaLevel::kAvx512Vnni) return {BlockDotsAvx512, BlockWeightedSumsAvx512};
-  return {};
+  return {BlockDotsRows, BlockWeightedSumsRows};
 }
 
 }  // namespace frugal::kernels

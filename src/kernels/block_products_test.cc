@@ -1,5 +1,5 @@
 // Block products over stored rows: the scalar references against a double-precision loop, and
-// the AVX-512 versions against the references — f32/f16/bf16 rows, row counts below, at and
+// the AVX-512 and row-at-a-time versions against the references — f32/f16/bf16 rows, row counts below, at and
 // above 16, widths with and without a partial last 16, key and column sub-ranges, strides.
 #include "kernels/block_products.h"
 
@@ -59,8 +59,7 @@ std::string Name(const Shape& s) {
          std::to_string(s.width) + " rows " + std::to_string(s.n_rows);
 }
 
-TEST(BlockProductsTest, DotsMatchDoubleLoopAndAvx512MatchesReference) {
-  const BlockProductFns fast = BlockProductsFor(DetectedIsa());
+void CheckDots(const BlockProductFns fast) {
   for (const Shape& shape : kShapes) {
     SCOPED_TRACE(Name(shape));
     Rng rng(static_cast<uint64_t>(shape.n_keys * 31 + shape.width));
@@ -96,11 +95,18 @@ TEST(BlockProductsTest, DotsMatchDoubleLoopAndAvx512MatchesReference) {
       }
     }
   }
-  if (!fast.dots) GTEST_SKIP() << "no AVX-512 here: only the reference was checked";
 }
 
-TEST(BlockProductsTest, WeightedSumsMatchDoubleLoopAndAvx512MatchesReference) {
-  const BlockProductFns fast = BlockProductsFor(DetectedIsa());
+TEST(BlockProductsTest, DotsMatchDoubleLoopAndFastVersionsMatchReference) {
+  {
+    SCOPED_TRACE("this CPU's");
+    CheckDots(BlockProductsFor(DetectedIsa()));
+  }
+  SCOPED_TRACE("row at a time");
+  CheckDots({BlockDotsRows, BlockWeightedSumsRows});
+}
+
+void CheckWeightedSums(const BlockProductFns fast) {
   for (const Shape& shape : kShapes) {
     SCOPED_TRACE(Name(shape));
     Rng rng(static_cast<uint64_t>(shape.n_keys * 17 + shape.width));
@@ -150,7 +156,15 @@ TEST(BlockProductsTest, WeightedSumsMatchDoubleLoopAndAvx512MatchesReference) {
       }
     }
   }
-  if (!fast.weighted_sums) GTEST_SKIP() << "no AVX-512 here: only the reference was checked";
+}
+
+TEST(BlockProductsTest, WeightedSumsMatchDoubleLoopAndFastVersionsMatchReference) {
+  {
+    SCOPED_TRACE("this CPU's");
+    CheckWeightedSums(BlockProductsFor(DetectedIsa()));
+  }
+  SCOPED_TRACE("row at a time");
+  CheckWeightedSums({BlockDotsRows, BlockWeightedSumsRows});
 }
 
 }  // namespace

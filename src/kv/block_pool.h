@@ -1,8 +1,9 @@
 // The paged latent cache's storage: fixed-size blocks, each holding `block_tokens` positions of
 // every layer ([layer][slot][width] values of the cache type), under one byte budget. The
 // blocks' address space is reserved at creation and its pages are committed by the kernel only
-// when first written, so a large budget costs nothing until it is used; freed blocks are reused
-// lowest-first, so resident memory follows the number of blocks ever in use at once.
+// when first written, so a large budget costs nothing until it is used; never-used blocks are
+// handed out lowest first and released blocks are reused before them, so resident memory grows
+// only to the most blocks ever in use at once.
 //
 // Blocks are reference-counted. A full block can be published under a prefix key (block_key.h)
 // together with its token ids; a later Lookup with the same key and the same ids shares it. A

@@ -184,20 +184,14 @@ void HeadNaive(const AttentionInput& in, const AttentionSegment& seg, const Head
   }
 }
 
-// The block-product kernels for this CPU; the scalar references below AVX-512 (exact f32 too).
-kernels::BlockProductFns BlockKernels() {
-  kernels::BlockProductFns fns = kernels::BlockProductsFor(kernels::DetectedIsa());
-  if (fns.dots == nullptr) fns.dots = kernels::BlockDotsRef;
-  if (fns.weighted_sums == nullptr) fns.weighted_sums = kernels::BlockWeightedSumsRef;
-  return fns;
-}
+kernels::BlockProductFns BlockKernels() { return kernels::BlockProductsFor(kernels::DetectedIsa()); }
 
 kernels::StoredRows StoredRun(const LatentBlocks& cache, const std::byte* rows) {
   return {rows, GgmlTypeOf(cache.layout().dtype), cache.layout().row_bytes()};
 }
 
-// Part of a segment on the absorbed path: `rows` = n·H (token, head) rows of q_abs and o_lat
-// starting at `row` (in units of (token, head) rows of the token block).
+// Part of a segment on the absorbed path: its n tokens are tokens [row, row + n) of the token
+// block, i.e. (token, head) rows [row·H, (row + n)·H) of q_abs and o_lat.
 struct Piece {
   const AttentionSegment* seg;
   int t0;  // first token within the segment
