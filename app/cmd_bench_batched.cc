@@ -24,12 +24,6 @@ using Clock = std::chrono::steady_clock;
 
 double Since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
-std::vector<int32_t> RandomIds(Rng& rng, int n, int vocab) {
-  std::vector<int32_t> ids(static_cast<size_t>(n));
-  for (int32_t& id : ids) id = static_cast<int32_t>(rng.Next() % static_cast<uint64_t>(vocab));
-  return ids;
-}
-
 StatusOr<std::vector<int>> ParseList(const std::string& text, const char* flag) {
   std::vector<int> v;
   std::stringstream ss(text);

@@ -29,11 +29,9 @@ struct Flags {
 
 using Clock = std::chrono::steady_clock;
 
-std::vector<int32_t> RandomIds(int n, int vocab, uint64_t seed) {
+std::vector<int32_t> SeededIds(int n, int vocab, uint64_t seed) {
   Rng rng(seed);
-  std::vector<int32_t> ids(static_cast<size_t>(n));
-  for (int32_t& id : ids) id = static_cast<int32_t>(rng.Next() % static_cast<uint64_t>(vocab));
-  return ids;
+  return RandomIds(rng, n, vocab);
 }
 
 // The first `depth` ids fill the cache untimed; the rest are the test.
@@ -41,7 +39,7 @@ StatusOr<double> TimePrefill(const model::LoadedModel& m, const engine::SessionO
                              int rep) {
   FRUGAL_ASSIGN_OR_RETURN(auto session, engine::Session::Create(m, o, pool));
   engine::Session& s = *session;
-  const auto ids = RandomIds(depth + n, m.config.vocab_size, 1000 + static_cast<uint64_t>(rep));
+  const auto ids = SeededIds(depth + n, m.config.vocab_size, 1000 + static_cast<uint64_t>(rep));
   if (depth > 0) FRUGAL_RETURN_IF_ERROR(s.Feed({ids.begin(), ids.begin() + depth}).status());
   const auto t0 = Clock::now();
   FRUGAL_ASSIGN_OR_RETURN(int computed, s.Feed(ids));  // reuses the depth prefix
@@ -52,8 +50,8 @@ StatusOr<double> TimeDecode(const model::LoadedModel& m, const engine::SessionOp
                             int rep) {
   FRUGAL_ASSIGN_OR_RETURN(auto session, engine::Session::Create(m, o, pool));
   engine::Session& s = *session;
-  if (depth > 0) FRUGAL_RETURN_IF_ERROR(s.Feed(RandomIds(depth, m.config.vocab_size, 3000 + static_cast<uint64_t>(rep))).status());
-  const auto ids = RandomIds(n, m.config.vocab_size, 2000 + static_cast<uint64_t>(rep));
+  if (depth > 0) FRUGAL_RETURN_IF_ERROR(s.Feed(SeededIds(depth, m.config.vocab_size, 3000 + static_cast<uint64_t>(rep))).status());
+  const auto ids = SeededIds(n, m.config.vocab_size, 2000 + static_cast<uint64_t>(rep));
   const auto t0 = Clock::now();
   for (int32_t id : ids) FRUGAL_RETURN_IF_ERROR(s.Append(id));
   return n / std::chrono::duration<double>(Clock::now() - t0).count();

@@ -12,7 +12,7 @@
 namespace frugal::kv {
 
 // Positions a block holds unless told otherwise (docs/BENCHMARKS.md, "KV block size").
-inline constexpr int kDefaultBlockTokens = 32;
+inline constexpr int kDefaultBlockTokens = 64;
 
 BlockShape ShapeFor(const model::ModelConfig& config, model::KvDtype dtype, int block_tokens = kDefaultBlockTokens);
 

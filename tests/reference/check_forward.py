@@ -16,6 +16,8 @@ models of every variant, and on llama.cpp's fixture:
     leaves exact);
   - prefill elsewhere (AMX head+tail tiles, 16-bit activations, f32 panels): max 1e-3 / mean 1e-4;
 - every dumped intermediate (--dump-tensors) within 1e-3 of the reference's;
+- batched (`logits --batch --exact --chunk 5`): three sequences of different lengths advancing
+  together (the first is the 64-token input), each within 1e-3 of the reference run on it alone;
 - the fixture: ≤ 1e-3 from the reference, and max 0.05 / mean 0.01 from llama.cpp's logits.
 
     check_forward.py --frugal build/app/frugal [--quick]
@@ -152,6 +154,23 @@ def check_model(frugal, name, path, ids, workdir, results, int8):
         results.append((f"{name} {run_name}", ok, detail))
     err = compare_dumps(frugal, path, model, ids, workdir)
     results.append((f"{name} dumps", err is None, err or f"all within {TOL}"))
+    check_batched(frugal, name, path, model, ids, ref, workdir, results)
+
+
+def check_batched(frugal, name, path, model, ids, ref, workdir, results):
+    """Sequences run together (`logits --batch`) against the reference run on each alone."""
+    seqs = [ids, ids[:23][::-1], ids[5:45]]
+    batch_file = os.path.join(workdir, "batch.txt")
+    with open(batch_file, "w") as f:
+        f.writelines(",".join(map(str, s)) + "\n" for s in seqs)
+    out_dir = os.path.join(workdir, "batch_out")
+    run([frugal, "logits", "-m", path, "--batch", batch_file, "-o", out_dir, "--exact", "--chunk", "5"])
+    worst = 0.0
+    for k, s in enumerate(seqs):
+        ours = np.fromfile(os.path.join(out_dir, f"seq-{k}.f32"), dtype=np.float32).reshape(len(s), -1)
+        want = ref if k == 0 else forward.forward(model, s)
+        worst = max(worst, float(np.max(np.abs(ours - want))))
+    results.append((f"{name} batched", worst <= TOL, f"max |Δ| {worst:.2e} over {len(seqs)} sequences"))
 
 
 def check_fixture(frugal, workdir, results):
