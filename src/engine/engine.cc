@@ -93,6 +93,11 @@ StatusOr<int64_t> Engine::Submit(GenerationRequest request) {
   }
   if (request.max_tokens < 0) return InvalidArgument("max_tokens must not be negative");
   FRUGAL_RETURN_IF_ERROR(ValidateSamplingParams(request.sampling));
+  for (const auto& g : active_) {
+    if (request.sequence && g->sequence == request.sequence) {
+      return InvalidArgument("the sequence is in use by generation {}", g->id);
+    }
+  }
   auto g = std::make_unique<Generation>(Generation{next_id_++, {}, nullptr, Sampler(request.sampling), nullptr,
                                                    StopMatcher(request.stop), request.prompt, {}, -1, false});
   g->sequence = request.sequence ? request.sequence : NewSequence(request.tenant);

@@ -75,7 +75,8 @@ class Engine {
   ~Engine();
 
   // Queues a generation; its prompt is matched against the prefix cache now. Errors: an empty
-  // prompt, one longer than the context (both numbers named), bad sampling parameters.
+  // prompt, one longer than the context (both numbers named), bad sampling parameters, a
+  // sequence another running generation uses.
   StatusOr<int64_t> Submit(GenerationRequest request);
   // Ends a generation now (no further event for it).
   void Cancel(int64_t id);

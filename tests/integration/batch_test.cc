@@ -273,6 +273,7 @@ TEST(EngineTest, AConversationComputesOnlyItsNewTurn) {
     r.sequence = conversation;
     const size_t held = static_cast<size_t>(conversation->length());
     ASSERT_TRUE(e->Submit(r).ok());
+    EXPECT_FALSE(e->Submit(r).ok());  // one generation at a time on a sequence
     std::vector<int32_t> reply;
     engine::Usage usage;
     std::vector<engine::GenerationEvent> events;
