@@ -50,6 +50,7 @@ struct Engine::Generation {
   std::vector<int32_t> history;  // prompt, then generated tokens (for the penalties)
   Usage usage;
   int32_t pending = -1;  // the sampled token to feed next (decode); -1 while prefilling
+  bool preempted = false;  // recomputing `history` after a preemption
   bool done = false;
 };
 
@@ -99,7 +100,7 @@ StatusOr<int64_t> Engine::Submit(GenerationRequest request) {
     }
   }
   auto g = std::make_unique<Generation>(Generation{next_id_++, {}, nullptr, Sampler(request.sampling), nullptr,
-                                                   StopMatcher(request.stop), request.prompt, {}, -1, false});
+                                                   StopMatcher(request.stop), request.prompt, {}, -1, false, false});
   g->sequence = request.sequence ? request.sequence : NewSequence(request.tenant);
   if (&g->sequence->pool() != blocks_.get()) return InvalidArgument("the sequence belongs to another engine");
   g->usage.prompt_tokens = n;
@@ -114,6 +115,25 @@ StatusOr<int64_t> Engine::Submit(GenerationRequest request) {
 
 void Engine::Cancel(int64_t id) {
   std::erase_if(active_, [&](const std::unique_ptr<Generation>& g) { return g->id == id; });
+}
+
+int Engine::decoding() const {
+  return static_cast<int>(std::count_if(active_.begin(), active_.end(), [](const auto& g) { return g->pending >= 0; }));
+}
+
+bool Engine::PreemptNewest() {
+  for (auto it = active_.rbegin(); it != active_.rend(); ++it) {
+    Generation& g = **it;
+    if (g.done || g.sequence->length() == 0) continue;
+    // What it computed is recomputed from `history` (prompt + generated, the pending token
+    // last), so sampling resumes exactly where it stopped.
+    g.sequence->Truncate(0);
+    g.pending = -1;
+    g.preempted = true;
+    ++preemptions_;
+    return true;
+  }
+  return false;
 }
 
 void Engine::Finish(Generation& g, FinishReason reason, Status error, GenerationEvent* event) {
@@ -171,28 +191,40 @@ Status Engine::Step(std::vector<GenerationEvent>* events) {
     events->push_back(std::move(ev));
   };
   // Decode tokens first: each running generation advances every step.
+  // A full pool preempts the newest generation holding blocks (possibly this one; only newer
+  // ones than those already in the step, since the order is admission order).
   for (auto& gp : active_) {
     Generation& g = *gp;
     if (g.pending < 0 || budget == 0) continue;
-    if (Status s = g.sequence->Reserve(1); !s.ok()) {
+    Status s = g.sequence->Reserve(1);
+    while (!s.ok() && g.pending >= 0 && PreemptNewest()) {
+      if (g.pending >= 0) s = g.sequence->Reserve(1);
+    }
+    if (g.pending < 0) continue;  // preempted itself: recomputed later
+    if (!s.ok()) {
       fail(g, s);
       continue;
     }
     members.push_back({&g, std::span(&g.pending, 1)});
     --budget;
   }
-  // Then prefill chunks, oldest generation first, within what is left of the step.
+  // Then prefill chunks (prompts, and the history of preempted generations), oldest generation
+  // first, within what is left of the step; less while others decode.
+  if (!members.empty() && options_.prefill_tokens_while_decoding > 0) {
+    budget = std::min(budget, options_.prefill_tokens_while_decoding);
+  }
   std::vector<Generation*> waiting;  // prefills the full pool holds back
   for (auto& gp : active_) {
     Generation& g = *gp;
     if (g.pending >= 0 || g.done || budget == 0) continue;
-    const std::vector<int32_t>& prompt = g.request.prompt;
-    const int have = g.sequence->length(), n = std::min(budget, static_cast<int>(prompt.size()) - have);
+    if (g.preempted && g.sequence->length() == 0) g.sequence->Reuse(g.history);
+    const std::vector<int32_t>& feed = g.history;  // the prompt, plus what it generated if preempted
+    const int have = g.sequence->length(), n = std::min(budget, static_cast<int>(feed.size()) - have);
     if (Status s = g.sequence->Reserve(n); !s.ok()) {
       waiting.push_back(&g);  // waits for blocks the others release
       continue;
     }
-    members.push_back({&g, std::span(prompt).subspan(static_cast<size_t>(have), static_cast<size_t>(n))});
+    members.push_back({&g, std::span(feed).subspan(static_cast<size_t>(have), static_cast<size_t>(n))});
     budget -= n;
   }
   // Nothing can run while prefills wait: the newest of them fails, so that its blocks let the
@@ -204,7 +236,7 @@ Status Engine::Step(std::vector<GenerationEvent>* events) {
     g.sequence->Truncate(0);  // its blocks back to the pool now (a shared conversation keeps none)
   }
   for (const Member& m : members) {
-    const bool last = m.g->pending >= 0 || m.g->sequence->length() + static_cast<int>(m.tokens.size()) == static_cast<int>(m.g->request.prompt.size());
+    const bool last = m.g->pending >= 0 || m.g->sequence->length() + static_cast<int>(m.tokens.size()) == static_cast<int>(m.g->history.size());
     chunks.push_back({m.tokens, m.g->sequence->length(), m.g->sequence->View(),
                       last ? model::LogitsWanted::kLast : model::LogitsWanted::kNone});
   }
@@ -225,6 +257,7 @@ Status Engine::Step(std::vector<GenerationEvent>* events) {
         g.sequence->Commit(members[i].tokens);
         if (chunks[i].logits == model::LogitsWanted::kNone) continue;
         g.pending = -1;
+        g.preempted = false;
         Sampled(g, logits_.data() + row * static_cast<size_t>(model_.config.vocab_size), events);
         ++row;
       }

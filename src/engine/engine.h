@@ -5,6 +5,9 @@
 // detokenizes incrementally. A new generation first takes the longest prefix of its prompt the
 // prefix cache holds (or the sequence it continues), so only the rest is computed; its usage
 // reports those as cache-hit tokens and the rest as misses, as DeepSeek's API does.
+// When a decode token finds the KV pool full, the newest generation holding blocks is preempted:
+// its blocks go back to the pool and it waits to be recomputed (prompt and generated tokens,
+// from what the prefix cache still holds) before it samples again, so the older ones finish.
 // A generation ends at EOS, a stop string, max_tokens or the context limit (finish reason stop
 // or length), or with an error of its own (the KV cache full, non-finite logits). Nothing here
 // writes to stdout. Owned by one thread (the engine thread).
@@ -33,6 +36,10 @@ struct EngineOptions {
   int block_tokens = 0;      // positions per block; 0: kv::kDefaultBlockTokens
   model::KvDtype kv_dtype = model::KvDtype::kF16;
   int step_tokens = 512;     // tokens per forward step (decode tokens first, then prefill chunks)
+  // Prefill tokens a step may carry while other generations decode: a long prompt is read in
+  // chunks this size between their tokens, so their inter-token latency stays bounded.
+  // 0: step_tokens (prefill as fast as possible).
+  int prefill_tokens_while_decoding = 0;
   model::AttentionPath attention = model::AttentionPath::kAuto;
   bool exact = false;        // exact float kernels only
 };
@@ -84,6 +91,9 @@ class Engine {
   Status Step(std::vector<GenerationEvent>* events);
   bool idle() const { return active_.empty(); }
   int active() const { return static_cast<int>(active_.size()); }
+  // Generations that hold a pending decode token (past their prompt) / preemptions so far.
+  int decoding() const;
+  int64_t preemptions() const { return preemptions_; }
 
   // A new empty sequence in this engine's pool (for callers that keep a conversation's).
   std::shared_ptr<kv::SequenceKv> NewSequence(const std::string& tenant);
@@ -97,6 +107,8 @@ class Engine {
          ThreadPool& pool);
   void Sampled(Generation& g, const float* logits, std::vector<GenerationEvent>* events);
   void Finish(Generation& g, FinishReason reason, Status error, GenerationEvent* event);
+  // Frees the newest blocks-holding generation's blocks; false if none holds any.
+  bool PreemptNewest();
 
   const model::LoadedModel& model_;
   const tokenizer::Tokenizer* tokenizer_;  // may be null: events then carry no text
@@ -106,6 +118,7 @@ class Engine {
   std::unique_ptr<kv::BlockPool> blocks_;
   uint64_t fingerprint_ = 0;
   int64_t next_id_ = 1;
+  int64_t preemptions_ = 0;
   std::vector<std::unique_ptr<Generation>> active_;  // in admission order
   std::vector<float> logits_;
 };

@@ -258,6 +258,81 @@ TEST(EngineTest, RandomScheduleGivesTheTokensOfIndependentGreedyRuns) {
   EXPECT_GT(hits, 0);  // later requests with the shared prefix reused its blocks
 }
 
+// A pool too small for all generations at once: the newest ones are preempted and recomputed,
+// and every generation still gives the tokens it gives alone, in admission order of finishing.
+TEST(EngineTest, AFullPoolPreemptsAndRecomputesWithoutChangingTheTokens) {
+  auto m = Generate({.preset = "tiny"}, "preempt");
+  Rng rng(29);
+  std::vector<engine::GenerationRequest> requests;
+  for (int i = 0; i < 5; ++i) {
+    engine::GenerationRequest r;
+    r.prompt = RandomIds(rng, 10 + 3 * i, m->config.vocab_size);
+    r.max_tokens = 20;
+    r.sampling.temperature = 0;
+    requests.push_back(r);
+  }
+  engine::EngineOptions o{.context = 96, .kv_budget = 0, .block_tokens = 8, .kv_dtype = model::KvDtype::kF16,
+                          .step_tokens = 64, .exact = true};
+  engine::EngineOptions small = o;
+  // 12 blocks: each generation needs 4 to 6 at its end, five of them 26.
+  small.kv_budget = 12 * kv::ShapeFor(m->config, o.kv_dtype, 8).block_bytes();
+  ThreadPool pool(2);
+  auto e = std::move(engine::Engine::Create(*m, nullptr, small, pool)).value();
+  std::map<int64_t, size_t> index;
+  for (size_t i = 0; i < requests.size(); ++i) index[e->Submit(requests[i]).value()] = i;
+  std::vector<std::vector<int32_t>> tokens(requests.size());
+  std::vector<engine::GenerationEvent> events;
+  for (int step = 0; !e->idle() && step < 2000; ++step) {
+    events.clear();
+    ASSERT_TRUE(e->Step(&events).ok());
+    for (const auto& ev : events) {
+      ASSERT_NE(ev.finish, engine::FinishReason::kError) << ev.error.ToString();
+      if (ev.token >= 0) tokens[index.at(ev.id)].push_back(ev.token);
+    }
+  }
+  ASSERT_TRUE(e->idle());
+  EXPECT_GT(e->preemptions(), 0);
+  for (size_t i = 0; i < requests.size(); ++i) {
+    const auto alone = RunEngine(*m, {requests[i]}, {0}, o);
+    EXPECT_EQ(tokens[i], alone[0].tokens) << "request " << i;
+  }
+}
+
+// While generations decode, a long prompt enters at most prefill_tokens_while_decoding tokens a
+// step, so the running ones get a token every step.
+TEST(EngineTest, PrefillIsChunkedBetweenDecodeTokens) {
+  auto m = Generate({.preset = "tiny"}, "chunked");
+  Rng rng(31);
+  ThreadPool pool(2);
+  engine::EngineOptions o{.context = 256, .kv_budget = 0, .block_tokens = 8, .kv_dtype = model::KvDtype::kF16,
+                          .step_tokens = 256, .prefill_tokens_while_decoding = 16, .exact = true};
+  o.kv_budget = 64 * kv::ShapeFor(m->config, o.kv_dtype, 8).block_bytes();
+  auto e = std::move(engine::Engine::Create(*m, nullptr, o, pool)).value();
+  engine::GenerationRequest running;
+  running.prompt = RandomIds(rng, 5, m->config.vocab_size);
+  running.max_tokens = 40;
+  running.sampling.temperature = 0;
+  const int64_t a = e->Submit(running).value();
+  std::vector<engine::GenerationEvent> events;
+  ASSERT_TRUE(e->Step(&events).ok());  // a's prompt; a decodes from now on
+  engine::GenerationRequest long_prompt = running;
+  long_prompt.prompt = RandomIds(rng, 160, m->config.vocab_size);
+  long_prompt.max_tokens = 1;
+  const int64_t b = e->Submit(long_prompt).value();
+  int steps_until_b = 0;
+  for (bool b_done = false; !b_done; ++steps_until_b) {
+    events.clear();
+    ASSERT_TRUE(e->Step(&events).ok());
+    bool a_token = false;
+    for (const auto& ev : events) {
+      a_token |= ev.id == a && ev.token >= 0;
+      b_done |= ev.id == b && ev.finish != engine::FinishReason::kNone;
+    }
+    EXPECT_TRUE(a_token) << "step " << steps_until_b;
+  }
+  EXPECT_EQ(steps_until_b, 160 / 16);
+}
+
 TEST(EngineTest, AConversationComputesOnlyItsNewTurn) {
   auto m = Generate({.preset = "tiny"}, "chat");
   ThreadPool pool(2);
