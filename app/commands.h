@@ -23,6 +23,7 @@ Command AddDequantCommand(CLI::App& app);
 Command AddLogitsCommand(CLI::App& app);
 Command AddTokenizeCommand(CLI::App& app);
 Command AddRunCommand(CLI::App& app);
+Command AddServeCommand(CLI::App& app);
 // `frugal bench ...`: registers the bench subcommands (each a Command) under one parent.
 void AddBenchCommands(CLI::App& app, std::vector<Command>* commands);
 void AddBenchTokenize(CLI::App& bench, std::vector<Command>* commands);

@@ -11,6 +11,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   std::vector<frugal::app::Command> commands = {
       frugal::app::AddRunCommand(app),
+      frugal::app::AddServeCommand(app),
       frugal::app::AddInspectCommand(app),
       frugal::app::AddMakeModelCommand(app),
       frugal::app::AddDequantCommand(app),

@@ -1,0 +1,133 @@
+// `frugal serve`: the OpenAI/DeepSeek-compatible server. It listens at once (/health answers 503
+// while the model loads), then serves through one batch loop; SIGTERM or SIGINT stop accepting,
+// let the requests in flight finish, and exit 0.
+#include <csignal>
+#include <filesystem>
+#include <thread>
+
+#include "app/commands.h"
+#include "engine/engine.h"
+#include "kv/sequence_cache.h"
+#include "model/loaded_model.h"
+#include "server/api_service.h"
+#include "server/batch_loop.h"
+#include "server/http_server.h"
+#include "tokenizer/chat_template.h"
+#include "tokenizer/tokenizer.h"
+#include "util/log.h"
+
+namespace frugal::app {
+namespace {
+
+struct Flags {
+  std::string model, host = "127.0.0.1", api_key, alias, kv_type = "f16";
+  int port = 8080, ctx = 4096, parallel = 8, queue = 64, threads = DefaultThreadCount(), step_tokens = 512;
+  int prefill_while_decoding = 128;
+  uint64_t kv_budget = 0, max_body = 8u << 20;
+  bool share_cache = false, exact = false;
+};
+
+// Set by the signal callback, waited on by the main thread.
+struct StopSignal {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool stop = false;
+  void Raise() {
+    std::lock_guard lock(mu);
+    stop = true;
+    cv.notify_all();
+  }
+  bool Wait(std::chrono::milliseconds d) {
+    std::unique_lock lock(mu);
+    return cv.wait_for(lock, d, [&] { return stop; });
+  }
+};
+
+Status Serve(const Flags& f) {
+  if (f.parallel < 1) return InvalidArgument("--parallel must be at least 1");
+  if (f.queue < 0) return InvalidArgument("--queue must not be negative");
+  if (f.port < 1 || f.port > 65535) return InvalidArgument("--port must be in 1..65535");
+  FRUGAL_ASSIGN_OR_RETURN(model::KvDtype kv, model::KvDtypeFromName(f.kv_type));
+  std::signal(SIGPIPE, SIG_IGN);
+  std::string model_id = f.alias;
+  if (model_id.empty()) model_id = std::filesystem::path(f.model).stem().string();
+
+  server::Metrics metrics;
+  server::ApiService service({model_id, f.api_key, f.share_cache}, metrics);
+  FRUGAL_ASSIGN_OR_RETURN(auto http, server::HttpServer::Create({.host = f.host, .port = static_cast<uint16_t>(f.port),
+                                                                 .max_body_bytes = f.max_body},
+                                                                [&](server::HttpRequest r, std::shared_ptr<server::Responder> out) {
+                                                                  service.Handle(std::move(r), std::move(out));
+                                                                }));
+  StopSignal stop;
+  http->OnSignal([&](int sig) {
+    LogInfo("signal {}: draining", sig);
+    stop.Raise();
+  });
+  http->Start();
+  LogInfo("listening on http://{}:{} (loading {})", f.host, f.port, f.model);
+
+  FRUGAL_ASSIGN_OR_RETURN(auto m, model::LoadModel(f.model));
+  FRUGAL_ASSIGN_OR_RETURN(auto tok, tokenizer::Tokenizer::FromGguf(m->file));
+  std::string jinja;
+  if (m->file.Has("tokenizer.chat_template")) {
+    FRUGAL_ASSIGN_OR_RETURN(jinja, m->file.GetString("tokenizer.chat_template"));
+  }
+  tokenizer::ChatTemplate chat_template;  // DeepSeek-V3's when the file names none
+  if (!jinja.empty()) {
+    FRUGAL_ASSIGN_OR_RETURN(chat_template, tokenizer::DetectChatTemplate(jinja));
+  }
+  ThreadPool pool(f.threads);
+  engine::EngineOptions o{.context = f.ctx, .kv_budget = f.kv_budget, .kv_dtype = kv, .step_tokens = f.step_tokens,
+                          .prefill_tokens_while_decoding = f.prefill_while_decoding, .exact = f.exact};
+  if (o.kv_budget == 0) {  // every running request can hold a full context
+    const kv::BlockShape shape = kv::ShapeFor(m->config, kv, kv::kDefaultBlockTokens);
+    o.kv_budget = static_cast<uint64_t>(f.parallel) * ((static_cast<uint64_t>(f.ctx) + shape.block_tokens - 1) / shape.block_tokens) *
+                  shape.block_bytes();
+  }
+  FRUGAL_ASSIGN_OR_RETURN(auto engine, engine::Engine::Create(*m, tok.get(), o, pool));
+  auto loop = std::make_unique<server::BatchLoop>(*engine, metrics, server::BatchLoopOptions{f.parallel, f.queue});
+  const kv::PoolStats s = engine->blocks().Stats();
+  service.SetReady(loop.get(), tok.get(), chat_template, f.ctx,
+                   std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count());
+  LogInfo("ready: model '{}', context {}, {} running + {} queued requests, KV cache {} blocks of {} tokens ({:.1f} MiB)", model_id,
+          f.ctx, f.parallel, f.queue, s.blocks, engine->options().block_tokens, static_cast<double>(s.storage_bytes) / (1 << 20));
+
+  while (!stop.Wait(std::chrono::seconds(1))) {
+  }
+  service.BeginDrain();
+  http->StopAccepting();
+  while (!(loop->Idle() && http->open_responses() == 0)) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  http->Stop();
+  loop.reset();
+  LogInfo("drained; exiting");
+  return OkStatus();
+}
+
+}  // namespace
+
+Command AddServeCommand(CLI::App& app) {
+  auto f = std::make_shared<Flags>();
+  CLI::App* cmd = app.add_subcommand("serve", "OpenAI/DeepSeek-compatible HTTP server with continuous batching");
+  cmd->add_option("-m,--model", f->model, "GGUF file")->required();
+  cmd->add_option("--host", f->host, "address to listen on")->capture_default_str();
+  cmd->add_option("--port", f->port, "port")->capture_default_str();
+  cmd->add_option("-c,--ctx-size", f->ctx, "context per request (prompt + generated)")->capture_default_str();
+  cmd->add_option("--parallel", f->parallel, "requests in the running batch at most")->capture_default_str();
+  cmd->add_option("--queue", f->queue, "requests waiting beyond those at most (more: 429)")->capture_default_str();
+  cmd->add_option("--kv-budget", f->kv_budget, "bytes of latent cache blocks (default: --parallel full contexts)");
+  cmd->add_option("--kv-type", f->kv_type, "latent cache type: f16 | bf16 | f32")->capture_default_str();
+  cmd->add_option("--api-key", f->api_key, "require 'Authorization: Bearer KEY' (all endpoints but /health)");
+  cmd->add_option("--model-alias", f->alias, "model name clients use (default: the file name)");
+  cmd->add_flag("--share-cache", f->share_cache, "share the prefix cache across tenants (users)");
+  cmd->add_option("--max-body", f->max_body, "largest request body in bytes (more: 413)")->capture_default_str();
+  cmd->add_option("-t,--threads", f->threads, "compute threads")->capture_default_str();
+  cmd->add_option("-b,--step-tokens", f->step_tokens, "tokens per forward step")->capture_default_str();
+  cmd->add_option("--prefill-while-decoding", f->prefill_while_decoding,
+                  "prompt tokens a step carries while other requests decode (0: --step-tokens)")
+      ->capture_default_str();
+  cmd->add_flag("--exact", f->exact, "exact float kernels (no 8-bit activation rounding)");
+  return {cmd, [f]() -> int { return ExitStatus(Serve(*f)); }};
+}
+
+}  // namespace frugal::app
