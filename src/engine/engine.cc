@@ -121,6 +121,21 @@ int Engine::decoding() const {
   return static_cast<int>(std::count_if(active_.begin(), active_.end(), [](const auto& g) { return g->pending >= 0; }));
 }
 
+void Engine::Pace(int decode_tokens, int prefill_tokens, double seconds, int cap) {
+  if (decode_tokens == 0 || options_.max_step_slowdown <= 0) return;
+  if (prefill_tokens == 0) {  // a decode-only step: the reference time
+    decode_step_s_ = decode_step_s_ > 0 ? 0.7 * decode_step_s_ + 0.3 * seconds : seconds;
+    return;
+  }
+  if (decode_step_s_ <= 0) return;
+  // Step time ≈ decode time + prefill tokens × cost per token: the chunk that meets the target.
+  const double target = options_.max_step_slowdown * decode_step_s_;
+  const double per_token = std::max(seconds - decode_step_s_, 1e-6) / prefill_tokens;
+  const double fit = (target - decode_step_s_) / per_token;
+  const double next = std::clamp(fit, 0.5 * adaptive_chunk_, 2.0 * adaptive_chunk_);  // no jumps on one noisy step
+  adaptive_chunk_ = std::clamp(static_cast<int>(next), 4, cap);
+}
+
 bool Engine::PreemptNewest() {
   for (auto it = active_.rbegin(); it != active_.rend(); ++it) {
     Generation& g = **it;
@@ -210,9 +225,10 @@ Status Engine::Step(std::vector<GenerationEvent>* events) {
   }
   // Then prefill chunks (prompts, and the history of preempted generations), oldest generation
   // first, within what is left of the step; less while others decode.
-  if (!members.empty() && options_.prefill_tokens_while_decoding > 0) {
-    budget = std::min(budget, options_.prefill_tokens_while_decoding);
-  }
+  const int decode_tokens = static_cast<int>(members.size());
+  const int prefill_cap = options_.prefill_tokens_while_decoding > 0 ? options_.prefill_tokens_while_decoding : options_.step_tokens;
+  const bool pace = decode_tokens > 0 && options_.max_step_slowdown > 0 && decode_step_s_ > 0;
+  if (decode_tokens > 0) budget = std::min(budget, pace ? std::min(adaptive_chunk_, prefill_cap) : prefill_cap);
   std::vector<Generation*> waiting;  // prefills the full pool holds back
   for (auto& gp : active_) {
     Generation& g = *gp;
@@ -243,11 +259,16 @@ Status Engine::Step(std::vector<GenerationEvent>* events) {
   if (!chunks.empty()) {
     const model::ForwardOptions o{.attention = options_.attention, .exact = options_.exact};
     Status s;
+    const auto t0 = std::chrono::steady_clock::now();
     try {
       s = transformer_.Forward(chunks, o, pool_, &logits_);
     } catch (const std::bad_alloc&) {
       s = ResourceExhausted("out of memory in a forward step of {} sequences", chunks.size());
     }
+    const double t = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    int prefill_tokens = 0;
+    for (size_t i = static_cast<size_t>(decode_tokens); i < members.size(); ++i) prefill_tokens += static_cast<int>(members[i].tokens.size());
+    if (s.ok()) Pace(decode_tokens, prefill_tokens, t, prefill_cap);
     if (!s.ok()) {
       for (const Member& m : members) fail(*m.g, s);
     } else {

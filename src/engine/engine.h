@@ -13,6 +13,7 @@
 // writes to stdout. Owned by one thread (the engine thread).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -40,6 +41,10 @@ struct EngineOptions {
   // chunks this size between their tokens, so their inter-token latency stays bounded.
   // 0: step_tokens (prefill as fast as possible).
   int prefill_tokens_while_decoding = 0;
+  // > 0: prefill chunks while others decode are sized from measured step times so that such a
+  // step takes at most about this many times a step of decode tokens alone (the chunk grows
+  // while steps are faster, shrinks when slower; at least 4 tokens, at most the cap above).
+  double max_step_slowdown = 0;
   model::AttentionPath attention = model::AttentionPath::kAuto;
   bool exact = false;        // exact float kernels only
 };
@@ -107,6 +112,8 @@ class Engine {
          ThreadPool& pool);
   void Sampled(Generation& g, const float* logits, std::vector<GenerationEvent>* events);
   void Finish(Generation& g, FinishReason reason, Status error, GenerationEvent* event);
+  // Adjusts the prefill chunk from a step's time (max_step_slowdown).
+  void Pace(int decode_tokens, int prefill_tokens, double seconds, int cap);
   // Frees the newest blocks-holding generation's blocks; false if none holds any.
   bool PreemptNewest();
 
@@ -119,6 +126,8 @@ class Engine {
   uint64_t fingerprint_ = 0;
   int64_t next_id_ = 1;
   int64_t preemptions_ = 0;
+  double decode_step_s_ = 0;  // recent time of a step of decode tokens only
+  int adaptive_chunk_ = 16;   // prefill tokens per step while others decode (max_step_slowdown)
   std::vector<std::unique_ptr<Generation>> active_;  // in admission order
   std::vector<float> logits_;
 };

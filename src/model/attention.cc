@@ -371,13 +371,24 @@ void AbsorbedAttention(const AttentionInput& in, const std::vector<const Attenti
     std::vector<float> o_lat(static_cast<size_t>(rows) * kv);
     const auto q_of = [&](const Piece& pc) { return q_abs.data() + static_cast<size_t>(pc.row) * H * width; };
     const auto o_of = [&](const Piece& pc) { return o_lat.data() + static_cast<size_t>(pc.row) * H * kv; };
-    if (pieces.size() > 1 && pool.size() > 1) {
-      // Several sequences: each on one thread, the threads taking sequences dynamically.
-      pool.ParallelForDynamic(static_cast<int64_t>(pieces.size()), 1, [&](int64_t begin, int64_t end, int) {
-        for (int64_t i = begin; i < end; ++i) PieceSerial(in, pieces[static_cast<size_t>(i)], q_of(pieces[static_cast<size_t>(i)]), o_of(pieces[static_cast<size_t>(i)]));
+    // Several sequences: each on one thread, the threads taking sequences dynamically — but a
+    // piece heavier than a thread's fair share (a prompt chunk deep in its context next to
+    // decode tokens) is split over all threads, or it alone would set the step's time.
+    const auto cost = [](const Piece& pc) { return static_cast<int64_t>(pc.n) * (pc.seg->pos0 + pc.t0 + pc.n); };
+    int64_t total = 0;
+    for (const Piece& pc : pieces) total += cost(pc);
+    std::vector<const Piece*> light;
+    for (const Piece& pc : pieces) {
+      if (pieces.size() > 1 && pool.size() > 1 && cost(pc) * pool.size() <= total) light.push_back(&pc);
+      else PieceParallel(in, pc, q_of(pc), pool, o_of(pc));
+    }
+    if (!light.empty()) {
+      pool.ParallelForDynamic(static_cast<int64_t>(light.size()), 1, [&](int64_t begin, int64_t end, int) {
+        for (int64_t i = begin; i < end; ++i) {
+          const Piece& pc = *light[static_cast<size_t>(i)];
+          PieceSerial(in, pc, q_of(pc), o_of(pc));
+        }
       });
-    } else {
-      for (const Piece& pc : pieces) PieceParallel(in, pc, q_of(pc), pool, o_of(pc));
     }
     std::vector<float> ob(static_cast<size_t>(nt) * H * vd);  // [nt, H·vd]
     std::optional<PreparedInput> all_o_lat;
