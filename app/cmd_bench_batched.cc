@@ -193,7 +193,7 @@ Status RunCacheBench(const CacheFlags& f) {
   const kv::BlockShape shape = kv::ShapeFor(m->config, kv_type);
   // Room for two full sequences: the earlier request's and this one's.
   const uint64_t budget = 2 * static_cast<uint64_t>(f.prompt / shape.block_tokens + 2) * shape.block_bytes();
-  const engine::EngineOptions o{.context = f.prompt, .kv_budget = budget, .kv_dtype = kv_type, .exact = f.exact};
+  const engine::EngineOptions o{.context = f.prompt + 1, .kv_budget = budget, .kv_dtype = kv_type, .exact = f.exact};
   std::vector<double> cold, hit;
   engine::Usage usage;
   for (int rep = 0; rep < f.repetitions; ++rep) {

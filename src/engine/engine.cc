@@ -84,8 +84,9 @@ std::shared_ptr<kv::SequenceKv> Engine::NewSequence(const std::string& tenant) {
 StatusOr<int64_t> Engine::Submit(GenerationRequest request) {
   const int n = static_cast<int>(request.prompt.size());
   if (n == 0) return InvalidArgument("the prompt is empty");
-  if (n > options_.context) {
-    return InvalidArgument("the prompt has {} tokens, more than the context of {} tokens", n, options_.context);
+  if (n >= options_.context) {  // prompt + completion must fit, as OpenAI's API counts
+    return InvalidArgument("the prompt has {} tokens; the context of {} tokens (prompt + completion) leaves no room to generate",
+                           n, options_.context);
   }
   for (int32_t id : request.prompt) {
     if (id < 0 || id >= model_.config.vocab_size) {
@@ -181,8 +182,8 @@ void Engine::Sampled(Generation& g, const float* logits, std::vector<GenerationE
   if (g.decoder) ev.text = g.stops.Push(g.decoder->Push(token));
   if (g.stops.stopped()) {
     Finish(g, FinishReason::kStop, OkStatus(), &ev);
-  } else if (g.usage.completion_tokens >= g.request.max_tokens || g.sequence->length() + 1 > options_.context) {
-    // max_tokens, or no position left to feed the token into.
+  } else if (g.usage.completion_tokens >= g.request.max_tokens || static_cast<int>(g.history.size()) >= options_.context) {
+    // max_tokens, or prompt + completion fill the context.
     Finish(g, FinishReason::kLength, OkStatus(), &ev);
   } else {
     g.pending = token;

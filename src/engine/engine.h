@@ -32,7 +32,7 @@
 namespace frugal::engine {
 
 struct EngineOptions {
-  int context = 4096;        // positions per sequence (prompt + generated)
+  int context = 4096;        // tokens per sequence: prompt + completion
   uint64_t kv_budget = 0;    // bytes of latent blocks for all sequences; 0: one full context
   int block_tokens = 0;      // positions per block; 0: kv::kDefaultBlockTokens
   model::KvDtype kv_dtype = model::KvDtype::kF16;
@@ -87,7 +87,7 @@ class Engine {
   ~Engine();
 
   // Queues a generation; its prompt is matched against the prefix cache now. Errors: an empty
-  // prompt, one longer than the context (both numbers named), bad sampling parameters, a
+  // prompt, one that fills the context (both numbers named; prompt + completion ≤ context), bad sampling parameters, a
   // sequence another running generation uses.
   StatusOr<int64_t> Submit(GenerationRequest request);
   // Ends a generation now (no further event for it).

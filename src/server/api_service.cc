@@ -144,9 +144,10 @@ void ApiService::Complete(const HttpRequest& request, const std::shared_ptr<Resp
   }
   if (ids.empty()) return Error(*responder, BadRequest("the prompt is empty", chat ? "messages" : "prompt"));
   const int n = static_cast<int>(ids.size());
-  if (n > context_) {
+  if (n >= context_) {
     return Error(*responder, {400,
-                              fmt::format("the prompt has {} tokens, more than the context of {} tokens", n, context_),
+                              fmt::format("the prompt has {} tokens; the context of {} tokens (prompt + completion) leaves no "
+                                          "room to generate", n, context_),
                               "invalid_request_error", chat ? "messages" : "prompt", "context_length_exceeded"});
   }
   auto job = std::make_shared<Job>();

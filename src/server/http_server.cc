@@ -129,6 +129,10 @@ class Session : public std::enable_shared_from_this<Session> {
   }
   void OnWrite(beast::error_code ec) {
     writing_ = false;
+    if (closed_) {
+      out_.clear();  // kept until now: the write that just ended was reading it
+      return;
+    }
     if (ec) return Gone();
     const bool last = out_.front().second;
     out_.pop_front();
@@ -140,7 +144,6 @@ class Session : public std::enable_shared_from_this<Session> {
     responding_ = false;
     --server_.open_responses;
     on_gone_ = nullptr;
-    out_.clear();
     if (close_after_) return Close();
     if (watching_) {
       beast::error_code ignored;
@@ -167,7 +170,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void Close() {
     closed_ = true;
-    out_.clear();
+    if (!writing_) out_.clear();
     beast::error_code ignored;
     stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
     stream_.socket().close(ignored);
