@@ -23,7 +23,7 @@ struct Flags {
   std::string model, host = "127.0.0.1", api_key, alias, kv_type = "f16";
   int port = 8080, ctx = 4096, parallel = 8, queue = 64, threads = DefaultThreadCount(), step_tokens = 512;
   int prefill_while_decoding = 0;
-  double step_slowdown = 2.0;
+  double step_slowdown = 2.0, step_floor_ms = 100;
   uint64_t kv_budget = 0, max_body = 8u << 20;
   bool share_cache = false, exact = false;
 };
@@ -81,7 +81,7 @@ Status Serve(const Flags& f) {
   ThreadPool pool(f.threads);
   engine::EngineOptions o{.context = f.ctx, .kv_budget = f.kv_budget, .kv_dtype = kv, .step_tokens = f.step_tokens,
                           .prefill_tokens_while_decoding = f.prefill_while_decoding, .max_step_slowdown = f.step_slowdown,
-                          .exact = f.exact};
+                          .paced_step_floor_s = f.step_floor_ms / 1000, .exact = f.exact};
   if (o.kv_budget == 0) {  // every running request can hold a full context
     const kv::BlockShape shape = kv::ShapeFor(m->config, kv, kv::kDefaultBlockTokens);
     o.kv_budget = static_cast<uint64_t>(f.parallel) * ((static_cast<uint64_t>(f.ctx) + shape.block_tokens - 1) / shape.block_tokens) *
@@ -131,6 +131,9 @@ Command AddServeCommand(CLI::App& app) {
   cmd->add_option("--step-slowdown", f->step_slowdown,
                   "a step that prefills next to decoding requests takes at most about this many times a decode-only "
                   "step (sizes the prefill chunk; 0: off)")
+      ->capture_default_str();
+  cmd->add_option("--step-floor-ms", f->step_floor_ms,
+                  "... or this long, when that is longer (keeps prompts moving next to few streams)")
       ->capture_default_str();
   cmd->add_flag("--exact", f->exact, "exact float kernels (no 8-bit activation rounding)");
   return {cmd, [f]() -> int { return ExitStatus(Serve(*f)); }};

@@ -34,9 +34,10 @@ if [ ! -f "$TOK_DIR/models/tokenizer.json" ]; then
 fi
 
 # The official OpenAI client for the server tests (tests/server/openai_client.mjs), from npm.
-OPENAI_PKG="openai@4.104.0"
-if [ ! -f deps/node/node_modules/openai/package.json ]; then
-  echo "installing $OPENAI_PKG into deps/node" >&2
+OPENAI_NPM_VERSION="4.104.0"
+if ! grep -qs "\"version\": \"$OPENAI_NPM_VERSION\"" deps/node/node_modules/openai/package.json; then
+  echo "installing openai@$OPENAI_NPM_VERSION into deps/node" >&2
   mkdir -p deps/node
-  (cd deps/node && { [ -f package.json ] || npm init -y >/dev/null; } && npm install --silent --no-audit --no-fund "$OPENAI_PKG" >/dev/null)
+  (cd deps/node && { [ -f package.json ] || npm init -y >/dev/null; } &&
+    npm install --silent --no-audit --no-fund --save-exact "openai@$OPENAI_NPM_VERSION" >/dev/null)
 fi

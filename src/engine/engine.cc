@@ -130,7 +130,7 @@ void Engine::Pace(int decode_tokens, int prefill_tokens, double seconds, int cap
   }
   if (decode_step_s_ <= 0) return;
   // Step time ≈ decode time + prefill tokens × cost per token: the chunk that meets the target.
-  const double target = options_.max_step_slowdown * decode_step_s_;
+  const double target = std::max(options_.max_step_slowdown * decode_step_s_, options_.paced_step_floor_s);
   const double per_token = std::max(seconds - decode_step_s_, 1e-6) / prefill_tokens;
   const double fit = (target - decode_step_s_) / per_token;
   const double next = std::clamp(fit, 0.5 * adaptive_chunk_, 2.0 * adaptive_chunk_);  // no jumps on one noisy step

@@ -42,9 +42,11 @@ struct EngineOptions {
   // 0: step_tokens (prefill as fast as possible).
   int prefill_tokens_while_decoding = 0;
   // > 0: prefill chunks while others decode are sized from measured step times so that such a
-  // step takes at most about this many times a step of decode tokens alone (the chunk grows
-  // while steps are faster, shrinks when slower; at least 4 tokens, at most the cap above).
+  // step takes about max(this many times a step of decode tokens alone, paced_step_floor_s):
+  // the chunk grows while steps are faster, shrinks when slower (at least 4 tokens, at most the
+  // cap above). The floor keeps prompts moving when the decode step is short (few streams).
   double max_step_slowdown = 0;
+  double paced_step_floor_s = 0.1;
   model::AttentionPath attention = model::AttentionPath::kAuto;
   bool exact = false;        // exact float kernels only
 };
