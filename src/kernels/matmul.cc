@@ -73,8 +73,11 @@ void ForRows(int64_t n_rows, RowSplit split, ThreadPool* pool, const std::functi
 // From this many tokens on, a product runs on AMX tiles (when the CPU has them).
 constexpr int64_t kAmxMinTokens = 8;
 // From this many tokens on, on 8-bit activations (int8_gemm.h; AVX-512 VNNI) — up to
-// kAmxMinTokens − 1 where AMX is usable, any number where it is not.
-constexpr int64_t kInt8MinTokens = 4;
+// kAmxMinTokens − 1 where AMX is usable, any number where it is not. Below it the 16-bit decode
+// kernels (four tokens per weight block) win: they read the rows as stored, while the VNNI path
+// repacks them per call (batched decode of 4 sequences on a 2-core Zen 5, mini: q8_0 S_TG
+// 125-143 → 188-225 t/s, q4_K 127 → 239 t/s; pp512 unchanged within noise).
+constexpr int64_t kInt8MinTokens = 16;
 
 // One weight matrix times prepared activations, evaluated for any range of weight rows.
 class RowProduct {

@@ -44,14 +44,14 @@ class MatMulTypes : public ::testing::TestWithParam<GgmlType> {};
 
 TEST_P(MatMulTypes, MatchesDoubleLoop) {
   const GgmlType type = GetParam();
-  const int64_t cols = TraitsOf(type).block_elems == 256 ? 512 : 96, rows = 37, tokens = 5;
+  const int64_t cols = TraitsOf(type).block_elems == 256 ? 512 : 96, rows = 37, tokens = 17;
   const Matrix m = MakeMatrix(type, rows, cols, 1);
   Rng rng(2);
   const int64_t xs = cols + 3, ys = rows + 2;  // strided activations and outputs
   std::vector<float> x(static_cast<size_t>(tokens * xs)), y(static_cast<size_t>(tokens * ys), -7.0f);
   for (float& v : x) v = static_cast<float>(rng.Gaussian());
   ThreadPool pool(2);
-  for (int64_t n : {int64_t{1}, tokens}) {  // decode-sized and batched paths
+  for (int64_t n : {int64_t{1}, int64_t{5}, tokens}) {  // decode-sized, few-token (4 per block) and batched paths
     std::fill(y.begin(), y.end(), -7.0f);
     const MatMulParams p{.n_tokens = n, .x_stride = xs, .y_stride = ys};
     MatMul(m.rows, x.data(), y.data(), p, &pool);
