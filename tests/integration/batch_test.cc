@@ -333,6 +333,43 @@ TEST(EngineTest, PrefillIsChunkedBetweenDecodeTokens) {
   EXPECT_EQ(steps_until_b, 160 / 16);
 }
 
+// Paced prefill (chunks sized from step times): the running generation still gets a token
+// every step, and the prompt still moves at least 4 tokens a step, whatever the timings.
+TEST(EngineTest, PacedPrefillKeepsDecodingAndProgressing) {
+  auto m = Generate({.preset = "tiny"}, "paced");
+  Rng rng(37);
+  ThreadPool pool(2);
+  engine::EngineOptions o{.context = 256, .kv_budget = 0, .block_tokens = 8, .kv_dtype = model::KvDtype::kF16,
+                          .step_tokens = 256, .prefill_tokens_while_decoding = 64, .max_step_slowdown = 1.5,
+                          .paced_step_floor_s = 0, .exact = true};
+  o.kv_budget = 64 * kv::ShapeFor(m->config, o.kv_dtype, 8).block_bytes();
+  auto e = std::move(engine::Engine::Create(*m, nullptr, o, pool)).value();
+  engine::GenerationRequest running;
+  running.prompt = RandomIds(rng, 5, m->config.vocab_size);
+  running.max_tokens = 100;
+  running.sampling.temperature = 0;
+  const int64_t a = e->Submit(running).value();
+  std::vector<engine::GenerationEvent> events;
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(e->Step(&events).ok());  // a decodes: the reference step time
+  engine::GenerationRequest long_prompt = running;
+  long_prompt.prompt = RandomIds(rng, 160, m->config.vocab_size);
+  long_prompt.max_tokens = 1;
+  const int64_t b = e->Submit(long_prompt).value();
+  int steps = 0;
+  for (bool b_done = false; !b_done; ++steps) {
+    ASSERT_LE(steps, 160 / 4) << "the prompt must move at least 4 tokens a step";
+    events.clear();
+    ASSERT_TRUE(e->Step(&events).ok());
+    bool a_token = false;
+    for (const auto& ev : events) {
+      a_token |= ev.id == a && ev.token >= 0;
+      b_done |= ev.id == b && ev.finish != engine::FinishReason::kNone;
+    }
+    EXPECT_TRUE(a_token) << "step " << steps;
+  }
+  EXPECT_GE(steps, 160 / 64);  // never more than the cap a step
+}
+
 TEST(EngineTest, AConversationComputesOnlyItsNewTurn) {
   auto m = Generate({.preset = "tiny"}, "chat");
   ThreadPool pool(2);
