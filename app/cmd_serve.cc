@@ -26,6 +26,7 @@ struct Flags {
   double step_slowdown = 2.0, step_floor_ms = 100;
   uint64_t kv_budget = 0, max_body = 8u << 20;
   bool share_cache = false, exact = false;
+  int drain_timeout_s = 300;
 };
 
 // Set by the signal callback, waited on by the main thread.
@@ -99,7 +100,15 @@ Status Serve(const Flags& f) {
   }
   service.BeginDrain();
   http->StopAccepting();
-  while (!(loop->Idle() && http->open_responses() == 0)) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  // In-flight requests finish; a client that stopped reading cannot hold the exit forever.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(f.drain_timeout_s);
+  while (!(loop->Idle() && http->open_responses() == 0)) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      LogError("drain: {} responses still open after {} s; closing them", http->open_responses(), f.drain_timeout_s);
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
   http->Stop();
   loop.reset();
   LogInfo("drained; exiting");
@@ -135,6 +144,7 @@ Command AddServeCommand(CLI::App& app) {
   cmd->add_option("--step-floor-ms", f->step_floor_ms,
                   "... or this long, when that is longer (keeps prompts moving next to few streams)")
       ->capture_default_str();
+  cmd->add_option("--drain-timeout", f->drain_timeout_s, "seconds SIGTERM waits for requests in flight")->capture_default_str();
   cmd->add_flag("--exact", f->exact, "exact float kernels (no 8-bit activation rounding)");
   return {cmd, [f]() -> int { return ExitStatus(Serve(*f)); }};
 }
