@@ -50,10 +50,11 @@ std::string NewResponseId(Endpoint endpoint) {
 }
 
 std::string CompletionBody(const ResponseMeta& meta, const std::string& text, const char* finish_reason,
-                           const engine::Usage& usage) {
+                           const engine::Usage& usage, const std::string* reasoning) {
   Json j = Envelope(meta, false);
   Json choice = {{"index", 0}};
   if (Chat(meta)) choice["message"] = {{"role", "assistant"}, {"content", text}};
+  if (Chat(meta) && reasoning != nullptr) choice["message"]["reasoning_content"] = *reasoning;
   else choice["text"] = text;
   choice["logprobs"] = nullptr;
   choice["finish_reason"] = finish_reason;
@@ -71,6 +72,12 @@ std::string RoleEvent(const ResponseMeta& meta) {
 std::string TextEvent(const ResponseMeta& meta, const std::string& text) {
   Json j = Envelope(meta, true);
   j["choices"] = Json::array({Choice(meta, Chat(meta) ? Json{{"content", text}} : Json(text), nullptr)});
+  return Event(j);
+}
+
+std::string ReasoningEvent(const ResponseMeta& meta, const std::string& reasoning) {
+  Json j = Envelope(meta, true);
+  j["choices"] = Json::array({Choice(meta, Json{{"reasoning_content", reasoning}}, nullptr)});
   return Event(j);
 }
 

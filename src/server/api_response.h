@@ -22,11 +22,13 @@ struct ResponseMeta {
 // A new response id for the endpoint ("chatcmpl-" or "cmpl-" and 24 random hex digits).
 std::string NewResponseId(Endpoint endpoint);
 
+// reasoning: DeepSeek's `reasoning_content` (R1), omitted when null.
 std::string CompletionBody(const ResponseMeta& meta, const std::string& text, const char* finish_reason,
-                           const engine::Usage& usage);
+                           const engine::Usage& usage, const std::string* reasoning = nullptr);
 // Server-sent events, each "data: {…}\n\n".
 std::string RoleEvent(const ResponseMeta& meta);  // chat only: the assistant role, empty content
 std::string TextEvent(const ResponseMeta& meta, const std::string& text);
+std::string ReasoningEvent(const ResponseMeta& meta, const std::string& reasoning);  // chat: delta.reasoning_content
 std::string FinishEvent(const ResponseMeta& meta, const char* finish_reason);
 std::string UsageEvent(const ResponseMeta& meta, const engine::Usage& usage);
 std::string ErrorEvent(const std::string& error_body);

@@ -2,9 +2,11 @@
 
 #include <fmt/format.h>
 
+#include <optional>
 #include <random>
 
 #include "server/api_response.h"
+#include "server/reasoning_split.h"
 
 namespace frugal::server {
 namespace {
@@ -164,20 +166,34 @@ void ApiService::Complete(const HttpRequest& request, const std::shared_ptr<Resp
   struct Answer {
     ResponseMeta meta;
     bool stream = false, started = false;
-    std::string text;
+    std::string text, reasoning;
+    std::optional<ReasoningSplitter> split;  // R1: reasoning apart, as DeepSeek's API returns it
   };
   auto answer = std::make_shared<Answer>();
   const Endpoint endpoint = chat ? Endpoint::kChat : Endpoint::kCompletions;
   answer->meta = {endpoint, NewResponseId(endpoint), Now(), options_.model_id, req.stream && req.include_usage};
   answer->stream = req.stream;
+  if (chat && template_.kind == tokenizer::ChatTemplateKind::kDeepSeekR1 && template_.think_prefix) answer->split.emplace(true);
   job->on_event = [this, answer, responder](const engine::GenerationEvent& ev) {
     Answer& a = *answer;
     const bool error = ev.finish == engine::FinishReason::kError;
+    const bool last = ev.finish != engine::FinishReason::kNone;
+    SplitText piece{{}, ev.text};
+    if (a.split) {
+      piece = a.split->Push(ev.text);
+      if (last) {
+        SplitText rest = a.split->Flush();
+        piece.reasoning += rest.reasoning;
+        piece.content += rest.content;
+      }
+    }
     if (!a.stream) {
-      a.text += ev.text;
+      a.text += piece.content;
+      a.reasoning += piece.reasoning;
       if (error) return Error(*responder, EngineError(ev.error));
-      if (ev.finish != engine::FinishReason::kNone) {
-        Reply(*responder, 200, CompletionBody(a.meta, a.text, engine::FinishReasonName(ev.finish), ev.usage));
+      if (last) {
+        Reply(*responder, 200, CompletionBody(a.meta, a.text, engine::FinishReasonName(ev.finish), ev.usage,
+                                              a.split ? &a.reasoning : nullptr));
       }
       return;
     }
@@ -188,8 +204,9 @@ void ApiService::Complete(const HttpRequest& request, const std::shared_ptr<Resp
       responder->StartStream(200, "text/event-stream");
       if (a.meta.endpoint == Endpoint::kChat) responder->Write(RoleEvent(a.meta));
     }
-    if (!ev.text.empty()) responder->Write(TextEvent(a.meta, ev.text));
-    if (ev.finish == engine::FinishReason::kNone) return;
+    if (!piece.reasoning.empty()) responder->Write(ReasoningEvent(a.meta, piece.reasoning));
+    if (!piece.content.empty()) responder->Write(TextEvent(a.meta, piece.content));
+    if (!last) return;
     if (error) {
       responder->Write(ErrorEvent(ErrorBody(EngineError(ev.error))));
     } else {

@@ -5,6 +5,7 @@
 #include "server/api_request.h"
 #include "server/api_response.h"
 #include "server/metrics.h"
+#include "server/reasoning_split.h"
 
 namespace frugal::server {
 namespace {
@@ -151,6 +152,13 @@ TEST(ApiResponseTest, ObjectsHaveOpenAIsAndDeepSeeksShape) {
   const Json t = Json::parse(CompletionBody(text, std::string("bad \xff byte"), "length", usage));
   EXPECT_EQ(t["object"], "text_completion");
   EXPECT_EQ(t["choices"][0]["finish_reason"], "length");
+  const std::string thought = "hmm";
+  const Json r1 = Json::parse(CompletionBody(meta, "4", "stop", usage, &thought));
+  EXPECT_EQ(r1["choices"][0]["message"]["reasoning_content"], "hmm");
+  EXPECT_FALSE(j["choices"][0]["message"].contains("reasoning_content"));
+  const Json delta = Json::parse(ReasoningEvent(streaming, "hm").substr(6));
+  EXPECT_EQ(delta["choices"][0]["delta"]["reasoning_content"], "hm");
+  EXPECT_FALSE(delta["choices"][0]["delta"].contains("content"));
   const Json e = Json::parse(ErrorBody(BadRequest("no", "temperature")));
   EXPECT_EQ(e["error"]["param"], "temperature");
   EXPECT_TRUE(e["error"]["code"].is_null());
@@ -174,6 +182,32 @@ TEST(MetricsTest, HistogramsAreCumulativeAndCountersRender) {
   EXPECT_NE(text.find("frugal:kv_cache_usage_perc 0.75\n"), std::string::npos);
   EXPECT_NE(text.find("frugal:num_preemptions_total 4\n"), std::string::npos);
   EXPECT_NE(text.find("frugal:http_requests_total{code=\"429\"} 1\n"), std::string::npos);
+}
+
+// Every way of cutting an R1 answer into streamed pieces gives the same reasoning and content.
+TEST(ReasoningSplitterTest, SplitsAtTheEndOfThinkingWhereverThePiecesBreak) {
+  const std::string answer = "Let me think </thin k> about <it>.</think>\n\nThe answer is 4.";
+  for (size_t a = 0; a <= answer.size(); ++a) {
+    for (size_t b = a; b <= answer.size(); b += 3) {
+      ReasoningSplitter split(true);
+      SplitText total;
+      for (const std::string& piece : {answer.substr(0, a), answer.substr(a, b - a), answer.substr(b)}) {
+        const SplitText t = split.Push(piece);
+        total.reasoning += t.reasoning;
+        total.content += t.content;
+      }
+      const SplitText rest = split.Flush();
+      total.reasoning += rest.reasoning;
+      total.content += rest.content;
+      ASSERT_EQ(total.reasoning, "Let me think </thin k> about <it>.") << a << "," << b;
+      ASSERT_EQ(total.content, "The answer is 4.") << a << "," << b;
+    }
+  }
+  ReasoningSplitter unfinished(true);  // max_tokens inside the reasoning: all of it is reasoning
+  EXPECT_EQ(unfinished.Push("still </thi").reasoning, "still ");
+  EXPECT_EQ(unfinished.Flush().reasoning, "</thi");
+  ReasoningSplitter plain(false);
+  EXPECT_EQ(plain.Push("</think>x").content, "</think>x");
 }
 
 }  // namespace
