@@ -74,7 +74,7 @@ void ApiService::Handle(HttpRequest request, std::shared_ptr<Responder> responde
   const std::string path = request.target.substr(0, request.target.find('?'));
   const bool ready = ready_.load(std::memory_order_acquire);
   if (path == "/health") {
-    if (request.method != "GET" && request.method != "HEAD") {
+    if (request.method != "GET") {
       return Error(*responder, {405, "use GET for /health", "invalid_request_error", {}, "method_not_allowed"}, {{"Allow", "GET"}});
     }
     if (!ready) return Reply(*responder, 503, R"({"status":"loading"})");
