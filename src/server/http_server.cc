@@ -91,6 +91,30 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_->body_limit(server_.options.max_body_bytes);
     parser_->header_limit(kHeaderLimit);
     stream_.expires_after(std::chrono::seconds(server_.options.read_timeout_s));
+    http::async_read_header(stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, size_t) {
+      self->OnHeader(ec);
+    });
+  }
+
+  // Headers read: a client that sent "Expect: 100-continue" (curl does for bodies over 1 KiB)
+  // waits for this before it sends the body; then the body.
+  void OnHeader(beast::error_code ec) {
+    if (ec) return OnRequest(ec);
+    const auto& h = parser_->get();
+    if (beast::iequals(h[http::field::expect], "100-continue") && !parser_->is_done()) {
+      if (parser_->content_length() && *parser_->content_length() > server_.options.max_body_bytes) {
+        return OnRequest(http::error::body_limit);  // refuse before the client sends it
+      }
+      continue_ = "HTTP/1.1 100 Continue\r\n\r\n";
+      net::async_write(stream_, net::buffer(continue_), [self = shared_from_this()](beast::error_code wec, size_t) {
+        if (wec) return self->Close();
+        self->ReadBody();
+      });
+      return;
+    }
+    ReadBody();
+  }
+  void ReadBody() {
     http::async_read(stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, size_t) { self->OnRequest(ec); });
   }
 
@@ -182,6 +206,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::optional<http::request_parser<http::string_body>> parser_;
   std::deque<std::pair<std::string, bool>> out_;
   std::function<void()> on_gone_;
+  std::string continue_;
   bool writing_ = false, watching_ = false, responding_ = false, close_after_ = false, closed_ = false;
 
   friend class SessionResponder;
