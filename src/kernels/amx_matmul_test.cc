@@ -150,7 +150,8 @@ TEST(AmxTest, PreparedWeightsServeProductsOverTheirFirstRowsAndColumns) {
                 magnitude += std::abs(p);
               }
               // AMX (or exact): 2^-16 of Σ|w·x|; without AMX, quantized rows may take 8-bit activations.
-              const bool int8 = PathOf(type, u.cols, {.n_tokens = u.tokens, .exact = exact}) == ProductPath::kInt8;
+              const ProductPath path = PathOf(type, u.cols, {.n_tokens = u.tokens, .exact = exact});
+              const bool int8 = path == ProductPath::kInt8 || path == ProductPath::kQ8Rows;
               const double bound =
                   int8 ? Int8RoundingBound(&dense[static_cast<size_t>(r * cols)], &x[static_cast<size_t>(t * xs)], u.cols) + 1e-5 * magnitude
                        : 0x1p-16 * magnitude + 1e-6;

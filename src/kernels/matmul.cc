@@ -1,4 +1,5 @@
 #include "kernels/matmul.h"
+#include "kernels/q8_rows.h"
 
 #include <algorithm>
 #include <functional>
@@ -78,6 +79,10 @@ constexpr int64_t kAmxMinTokens = 8;
 // repacks them per call (batched decode of 4 sequences on a 2-core Zen 5, mini: q8_0 S_TG
 // 125-143 → 188-225 t/s, q4_K 127 → 239 t/s; pp512 unchanged within noise).
 constexpr int64_t kInt8MinTokens = 16;
+// From this many tokens up to kInt8MinTokens − 1, Q8_0 rows are multiplied as stored by 8-bit
+// activations, up to 8 tokens a pass over each row (q8_rows.h): the 16-bit four-token kernel is
+// compute-bound there (a 129280-row output head × 8 tokens: 4.5 → 2.7 ms a quarter, one thread).
+constexpr int64_t kQ8RowsMinTokens = 4;
 
 // One weight matrix times prepared activations, evaluated for any range of weight rows.
 class RowProduct {
@@ -99,6 +104,10 @@ class RowProduct {
     }
     if (x.q16() == nullptr) return;
     const IsaLevel isa = DetectedIsa();
+    if (x.q8() != nullptr && w.type == GgmlType::kQ8_0) {
+      dot_tokens_ = DotQ8_0TokensFor(isa);
+      if (dot_tokens_ != nullptr) return;
+    }
     if (w.type == GgmlType::kQ8_0) {
       dot_ = DotQ8_0For(isa);
       dot4_ = DotQ8_0x4For(isa);
@@ -142,6 +151,8 @@ class RowProduct {
       Int8Rows(w_, *int8_, begin, end, y, ys);
     } else if (f32_panels_) {
       F32Rows(begin, end, y, ys);
+    } else if (dot_tokens_ != nullptr) {
+      Q8TokenRows(begin, end, y, ys);
     } else if (dot_ != nullptr) {
       QuantizedRows(begin, end, y, ys);
     } else {
@@ -187,6 +198,22 @@ class RowProduct {
           for (int i = 0; i < 4; ++i) y[(t + i) * ys + r] = out[i];
         }
         for (; t < t1; ++t) y[t * ys + r] = dot_(row, tile[t - t0], w_.cols);
+      }
+    }
+  }
+
+  // Each row read once for up to 8 tokens of 8-bit activations.
+  void Q8TokenRows(int64_t begin, int64_t end, float* y, int64_t ys) const {
+    const Q8Rows& xq = *x_.q8();
+    const uint64_t rb = w_.row_stride();
+    for (int64_t t0 = 0; t0 < x_.n_tokens(); t0 += 8) {
+      const int n = static_cast<int>(std::min<int64_t>(8, x_.n_tokens() - t0));
+      Q8Row rows[8];
+      for (int i = 0; i < n; ++i) rows[i] = xq.row(t0 + i);
+      float out[8];
+      for (int64_t r = begin; r < end; ++r) {
+        dot_tokens_(w_.data + static_cast<uint64_t>(r) * rb, rows, n, w_.cols, out);
+        for (int i = 0; i < n; ++i) y[(t0 + i) * ys + r] = out[i];
       }
     }
   }
@@ -241,6 +268,7 @@ class RowProduct {
   const PreparedInput& x_;
   DotQ8Fn dot_ = nullptr;
   DotQ8x4Fn dot4_ = nullptr;
+  DotQ8TokensFn dot_tokens_ = nullptr;
   DotRowsFn rows4_ = nullptr;
   bool rows4_needs_pairs_ = false;  // rows4_ reads Q16Row::qs_pairs
   const AmxActivations* amx_ = nullptr;
@@ -257,6 +285,7 @@ ProductPath InputPath(int64_t cols, const MatMulParams& p) {
   if (p.exact) return ProductPath::kExact;
   if (p.n_tokens >= kAmxMinTokens && AmxUsable() && !p.row_views) return ProductPath::kAmx;
   if (p.n_tokens >= kInt8MinTokens && Int8ProductsUsable() && !p.row_views && cols % 32 == 0) return ProductPath::kInt8;
+  if (p.n_tokens >= kQ8RowsMinTokens && Int8ProductsUsable() && !p.row_views && cols % 32 == 0) return ProductPath::kQ8Rows;
   return ProductPath::kQ16;
 }
 
@@ -268,6 +297,7 @@ ProductPath PathOf(GgmlType type, int64_t cols, const MatMulParams& p) {
   if (input == ProductPath::kInt8) {
     return Int8PanelSupports(type) ? input : IsFloatType(type) ? ProductPath::kF32Panels : ProductPath::kExact;
   }
+  if (input == ProductPath::kQ8Rows) return type == GgmlType::kQ8_0 ? input : ProductPath::kQ16;
   return input;
 }
 
@@ -276,6 +306,7 @@ const char* PathName(ProductPath path) {
     case ProductPath::kExact: return "exact";
     case ProductPath::kQ16: return "16-bit activations";
     case ProductPath::kInt8: return "8-bit activations (VNNI)";
+    case ProductPath::kQ8Rows: return "8-bit activations (rows as stored)";
     case ProductPath::kAmx: return "AMX";
     case ProductPath::kF32Panels: return "f32 panels";
   }
@@ -298,6 +329,8 @@ PreparedInput::PreparedInput(const float* x, int64_t cols, const MatMulParams& p
         (n_tokens_ < 4 || p.row_views) && cols % 256 == 0 && DotQ4_KRowsFor(DetectedIsa()) != nullptr;
     q16_owned_ = std::make_unique<Q16Rows>(x, n_tokens_, cols, x_stride_, pair_order);
     q16_ = q16_owned_.get();
+    // Q8_0 rows take 8-bit activations here; other types keep the 16-bit ones above.
+    if (path == ProductPath::kQ8Rows) q8_ = std::make_unique<Q8Rows>(x, n_tokens_, cols, x_stride_);
   }
 }
 

@@ -52,13 +52,14 @@ void MatMul(const WeightRows& w, const float* x, float* y, const MatMulParams& p
 // the exact float path, 16-bit activations (or exact rows for types without such a kernel),
 // 8-bit activations (int8_gemm.h), f32 panels of float rows (f32_panels.h; f32 arithmetic),
 // or AMX tiles (amx_matmul.h). Each has its own accuracy (ARCHITECTURE "Kernels").
-enum class ProductPath { kExact, kQ16, kInt8, kF32Panels, kAmx };
+enum class ProductPath { kExact, kQ16, kQ8Rows, kInt8, kF32Panels, kAmx };
 ProductPath PathOf(GgmlType type, int64_t cols, const MatMulParams& p);
 const char* PathName(ProductPath path);
 
 class AmxActivations;
 class Int8Activations;
 class Q16Rows;
+class Q8Rows;
 
 // Activations prepared once for any number of products with matrices of `cols` columns (gate
 // and up of one FFN; every head's projections of the same cached rows): split for AMX tiles or
@@ -84,6 +85,7 @@ class PreparedInput {
   const AmxActivations* amx() const { return amx_.get(); }  // null unless the AMX path applies
   const Int8Activations* int8() const { return int8_.get(); }  // null unless the int8 path applies
   const Q16Rows* q16() const { return q16_; }              // null on the exact and AMX paths
+  const Q8Rows* q8() const { return q8_.get(); }           // null unless the few-token 8-bit path applies
   int64_t q16_row(int64_t t) const { return q16_first_ + t * q16_step_; }  // row of q16() for token t
 
  private:
@@ -93,6 +95,7 @@ class PreparedInput {
   std::unique_ptr<AmxActivations> amx_;
   std::unique_ptr<Int8Activations> int8_;
   std::unique_ptr<Q16Rows> q16_owned_;
+  std::unique_ptr<Q8Rows> q8_;
   const Q16Rows* q16_ = nullptr;  // q16_owned_, or the viewed input's
   int64_t q16_first_ = 0, q16_step_ = 1;
 };

@@ -55,7 +55,7 @@ TEST_P(MatMulTypes, MatchesDoubleLoop) {
     std::fill(y.begin(), y.end(), -7.0f);
     const MatMulParams p{.n_tokens = n, .x_stride = xs, .y_stride = ys};
     MatMul(m.rows, x.data(), y.data(), p, &pool);
-    const bool int8 = PathOf(type, cols, p) == ProductPath::kInt8;
+    const bool int8 = PathOf(type, cols, p) == ProductPath::kInt8 || PathOf(type, cols, p) == ProductPath::kQ8Rows;
     for (int64_t t = 0; t < n; ++t) {
       for (int64_t r = 0; r < rows; ++r) {
         double ref = 0, magnitude = 0;

@@ -138,7 +138,7 @@ def case_chat_stream_curl(chk, srv, ctx):
 
 def case_chat_stream_incremental(chk, srv):
     """http.client, read incrementally: chunks arrive spread over time, not all at the end."""
-    body = H.chat_body("Count slowly.", max_tokens=200, temperature=0, stream=True)
+    body = H.chat_body("Count slowly.", max_tokens=H.long_tokens(200), temperature=0, stream=True)
     s = srv.stream(CHAT, body)
     chk.eq(s.status, 200, f"stream status {s.error_body!r}")
     chk.check(s.headers.get("content-type", "").startswith("text/event-stream"), f"headers {s.headers}")
@@ -428,7 +428,7 @@ def case_429(chk, frugal, model):
         def one(i):
             try:
                 barrier.wait(10)
-                results[i] = srv.post(CHAT, H.chat_body(f"slow request {i}", max_tokens=800, temperature=0),
+                results[i] = srv.post(CHAT, H.chat_body(f"slow request {i}", max_tokens=H.long_tokens(800), temperature=0),
                                       timeout=300)
             except Exception as e:  # noqa: BLE001
                 results[i] = e
@@ -458,7 +458,7 @@ def case_sigterm_drain(chk, frugal, model):
     srv = H.Server(frugal, model, [], name="drain-server")
     srv.start()
     try:
-        s = srv.stream(CHAT, H.chat_body("A long story.", max_tokens=1500, temperature=0, stream=True,
+        s = srv.stream(CHAT, H.chat_body("A long story.", max_tokens=H.long_tokens(1500), temperature=0, stream=True,
                                          stream_options={"include_usage": True}), timeout=120)
         chk.eq(s.status, 200, "drain: stream status")
         it = s.events()
@@ -480,7 +480,7 @@ def case_sigterm_drain(chk, frugal, model):
         s.close()
         res = H.validate_stream(chk, first + rest, "chat", srv.model_id, True, "drain: in-flight stream")
         if res:
-            chk.eq(res[2]["completion_tokens"], 1500, "drain: the in-flight request ran to its max_tokens")
+            chk.eq(res[2]["completion_tokens"], H.long_tokens(1500), "drain: the in-flight request ran to its max_tokens")
             chk.eq(res[1], "length", "drain: finish_reason")
         rc = srv.wait(30)
         chk.check(rc == 0, f"drain: exit code {rc} (want 0 within 30 s of SIGTERM, "

@@ -29,15 +29,27 @@ VOCAB = 129280  # tiny-v3tok vocabulary size
 
 # ----------------------------------------------------------------------------- arguments, skips
 
+SANITIZED = False  # set by parse_args (--sanitized)
+
+
+def long_tokens(n):
+    """A generation length for tests that need a request to outlast something: shorter under ASan."""
+    return max(40, n // 20) if SANITIZED else n
+
+
 def parse_args(description="", extra=None):
     p = argparse.ArgumentParser(description=description)
     p.add_argument("--frugal", required=True, help="path of the frugal binary")
     p.add_argument("--verbose", "-v", action="store_true")
     p.add_argument("--filter", default=None, help="run only the cases whose name matches this regex")
     p.add_argument("--exclude", default=None, help="skip the cases whose name matches this regex")
+    p.add_argument("--sanitized", action="store_true",
+                   help="the binary is an ASan build (~50x slower): long generations are shortened")
     if extra:
         extra(p)
     args = p.parse_args()
+    global SANITIZED
+    SANITIZED = args.sanitized
     args.frugal = str(Path(args.frugal).resolve())
     if not os.access(args.frugal, os.X_OK):
         fail_now(f"--frugal {args.frugal}: not an executable")

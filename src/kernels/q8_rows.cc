@@ -1,0 +1,58 @@
+#include "kernels/q8_rows.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "kernels/quant_blocks.h"
+#include "util/half.h"
+
+namespace frugal::kernels {
+
+Q8Rows::Q8Rows(const float* x, int64_t n_rows, int64_t cols, int64_t x_stride)
+    : cols_(cols), padded_cols_((cols + 63) / 64 * 64) {
+  const int64_t pairs = padded_cols_ / 64;
+  const size_t qs_bytes = static_cast<size_t>(n_rows * padded_cols_);
+  const size_t scale_bytes = static_cast<size_t>(n_rows * pairs * 16) * sizeof(float);
+  storage_.reset(new std::byte[qs_bytes + scale_bytes + 128]);
+  std::byte* base = storage_.get();
+  base += (64 - reinterpret_cast<uintptr_t>(base) % 64) % 64;
+  qs_ = reinterpret_cast<int8_t*>(base);
+  scales_ = reinterpret_cast<float*>(base + (qs_bytes + 63) / 64 * 64);
+  for (int64_t r = 0; r < n_rows; ++r) {
+    int8_t* q = qs_ + r * padded_cols_;
+    float* s = scales_ + r * pairs * 16;
+    std::memset(q, 0, static_cast<size_t>(padded_cols_));
+    std::fill_n(s, pairs * 16, 0.0f);
+    const float* xr = x + r * x_stride;
+    for (int64_t b = 0; b < cols / 32; ++b) {
+      float amax = 0;
+      for (int k = 0; k < 32; ++k) amax = std::max(amax, std::fabs(xr[32 * b + k]));
+      const float d = amax / 127.0f, inv = d > 0 ? 1.0f / d : 0.0f;
+      for (int k = 0; k < 32; ++k) {  // round half away from zero, as llama.cpp's roundf (inlined)
+        const float v = xr[32 * b + k] * inv;
+        q[32 * b + k] = static_cast<int8_t>(static_cast<int>(v + (v >= 0 ? 0.5f : -0.5f)));
+      }
+      std::fill_n(s + (b / 2) * 16 + (b % 2) * 8, 8, d);
+    }
+  }
+}
+
+void DotQ8_0TokensRef(const std::byte* w, const Q8Row* x, int n_tokens, int64_t cols, float* out) {
+  const auto* blocks = reinterpret_cast<const BlockQ8_0*>(w);
+  for (int t = 0; t < n_tokens; ++t) {
+    float sum = 0;
+    for (int64_t b = 0; b < cols / 32; ++b) {
+      int32_t s = 0;
+      for (int k = 0; k < 32; ++k) s += int32_t{blocks[b].qs[k]} * x[t].qs[32 * b + k];
+      sum += F16ToF32(blocks[b].d) * x[t].pair_scales[(b / 2) * 16 + (b % 2) * 8] * static_cast<float>(s);
+    }
+    out[t] = sum;
+  }
+}
+
+DotQ8TokensFn DotQ8_0TokensFor(IsaLevel level) {
+  return level == IsaLevel::kAvx512Vnni ? DotQ8_0TokensAvx512Vnni : nullptr;
+}
+
+}  // namespace frugal::kernels

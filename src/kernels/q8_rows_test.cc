@@ -1,0 +1,87 @@
+#include "kernels/q8_rows.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <vector>
+
+#include "kernels/dequantize.h"
+#include "kernels/int8_gemm.h"
+#include "kernels/quantize.h"
+#include "util/rng.h"
+
+namespace frugal::kernels {
+namespace {
+
+struct Case {
+  std::vector<std::byte> row;  // Q8_0
+  std::vector<float> dense;    // the row dequantized
+  std::vector<float> x;        // [8, cols]
+};
+
+Case Make(int64_t cols, uint64_t seed) {
+  Rng rng(seed);
+  Case c;
+  std::vector<float> w(static_cast<size_t>(cols));
+  for (float& v : w) v = static_cast<float>(rng.Gaussian());
+  w[3] = -40.0f;  // a block whose largest weight is negative: q = −127 (and |q| = 127 as unsigned)
+  c.row.resize(RowBytes(GgmlType::kQ8_0, static_cast<uint64_t>(cols)));
+  c.dense.resize(w.size());
+  QuantizeRow(GgmlType::kQ8_0, w.data(), c.row.data(), cols);
+  DequantizeRow(GgmlType::kQ8_0, c.row.data(), c.dense.data(), cols);
+  c.x.resize(static_cast<size_t>(8 * cols));
+  for (float& v : c.x) v = static_cast<float>(rng.Gaussian()) * (rng.Next() % 7 == 0 ? 30.0f : 1.0f);
+  for (int64_t k = 64; k < 96 && k < cols; ++k) c.x[static_cast<size_t>(k)] = 0.0f;  // an all-zero block
+  return c;
+}
+
+// The reference sums: within the 8-bit rounding of the activations of the exact product.
+TEST(Q8RowsTest, ReferenceIsTheProductWithinActivationRounding) {
+  for (int64_t cols : {32, 96, 1024, 1056}) {
+    const Case c = Make(cols, static_cast<uint64_t>(cols));
+    const Q8Rows q(c.x.data(), 8, cols, cols);
+    std::vector<Q8Row> rows;
+    for (int t = 0; t < 8; ++t) rows.push_back(q.row(t));
+    float out[8];
+    DotQ8_0TokensRef(c.row.data(), rows.data(), 8, cols, out);
+    for (int t = 0; t < 8; ++t) {
+      const float* xt = c.x.data() + t * cols;
+      double exact = 0, magnitude = 0;
+      for (int64_t k = 0; k < cols; ++k) {
+        exact += static_cast<double>(c.dense[static_cast<size_t>(k)]) * xt[k];
+        magnitude += std::fabs(static_cast<double>(c.dense[static_cast<size_t>(k)]) * xt[k]);
+      }
+      const double bound = Int8RoundingBound(c.dense.data(), xt, cols) + 1e-5 * magnitude;
+      EXPECT_NEAR(out[t], exact, bound) << cols << " cols, token " << t;
+      EXPECT_GT(std::fabs(out[t] - exact), 0.0) << "8-bit activations round: an exact result means the test sees nothing";
+    }
+  }
+}
+
+// The vector kernel computes the reference's integer sums: equal up to float summation order,
+// for every token count and for even and odd numbers of blocks.
+TEST(Q8RowsTest, Avx512KernelMatchesReference) {
+  const DotQ8TokensFn kernel = DotQ8_0TokensFor(DetectedIsa());
+  if (kernel == nullptr) GTEST_SKIP() << "no AVX-512 VNNI on this CPU";
+  for (int64_t cols : {32, 96, 1024, 1056}) {
+    const Case c = Make(cols, 7 + static_cast<uint64_t>(cols));
+    const Q8Rows q(c.x.data(), 8, cols, cols);
+    std::vector<Q8Row> rows;
+    for (int t = 0; t < 8; ++t) rows.push_back(q.row(t));
+    for (int n = 1; n <= 8; ++n) {
+      float ref[8], got[8];
+      DotQ8_0TokensRef(c.row.data(), rows.data(), n, cols, ref);
+      for (float& v : got) v = -1e30f;
+      kernel(c.row.data(), rows.data(), n, cols, got);
+      for (int t = 0; t < n; ++t) {
+        double magnitude = 0;
+        for (int64_t k = 0; k < cols; ++k) magnitude += std::fabs(c.dense[static_cast<size_t>(k)] * c.x[static_cast<size_t>(t * cols + k)]);
+        EXPECT_NEAR(got[t], ref[t], 1e-5 * magnitude + 1e-6) << cols << " cols, " << n << " tokens, token " << t;
+      }
+      for (int t = n; t < 8; ++t) EXPECT_EQ(got[t], -1e30f) << "wrote past n_tokens";
+    }
+  }
+}
+
+}  // namespace
+}  // namespace frugal::kernels
