@@ -298,6 +298,25 @@ TEST(EngineTest, AFullPoolPreemptsAndRecomputesWithoutChangingTheTokens) {
   }
 }
 
+// Steps until generation `b` finishes, expecting a token of `a` (decoding) in every step;
+// returns the number of steps, or max_steps + 1 when b has not finished by then.
+int StepsUntilDoneNextToDecoding(engine::Engine& e, int64_t a, int64_t b, int max_steps) {
+  std::vector<engine::GenerationEvent> events;
+  int steps = 0;
+  for (bool b_done = false; !b_done; ++steps) {
+    if (steps > max_steps) return steps;
+    events.clear();
+    EXPECT_TRUE(e.Step(&events).ok());
+    bool a_token = false;
+    for (const auto& ev : events) {
+      a_token |= ev.id == a && ev.token >= 0;
+      b_done |= ev.id == b && ev.finish != engine::FinishReason::kNone;
+    }
+    EXPECT_TRUE(a_token) << "step " << steps;
+  }
+  return steps;
+}
+
 // While generations decode, a long prompt enters at most prefill_tokens_while_decoding tokens a
 // step, so the running ones get a token every step.
 TEST(EngineTest, PrefillIsChunkedBetweenDecodeTokens) {
@@ -319,18 +338,7 @@ TEST(EngineTest, PrefillIsChunkedBetweenDecodeTokens) {
   long_prompt.prompt = RandomIds(rng, 160, m->config.vocab_size);
   long_prompt.max_tokens = 1;
   const int64_t b = e->Submit(long_prompt).value();
-  int steps_until_b = 0;
-  for (bool b_done = false; !b_done; ++steps_until_b) {
-    events.clear();
-    ASSERT_TRUE(e->Step(&events).ok());
-    bool a_token = false;
-    for (const auto& ev : events) {
-      a_token |= ev.id == a && ev.token >= 0;
-      b_done |= ev.id == b && ev.finish != engine::FinishReason::kNone;
-    }
-    EXPECT_TRUE(a_token) << "step " << steps_until_b;
-  }
-  EXPECT_EQ(steps_until_b, 160 / 16);
+  EXPECT_EQ(StepsUntilDoneNextToDecoding(*e, a, b, 1000), 160 / 16);
 }
 
 // Paced prefill (chunks sized from step times): the running generation still gets a token
@@ -355,18 +363,8 @@ TEST(EngineTest, PacedPrefillKeepsDecodingAndProgressing) {
   long_prompt.prompt = RandomIds(rng, 160, m->config.vocab_size);
   long_prompt.max_tokens = 1;
   const int64_t b = e->Submit(long_prompt).value();
-  int steps = 0;
-  for (bool b_done = false; !b_done; ++steps) {
-    ASSERT_LE(steps, 160 / 4) << "the prompt must move at least 4 tokens a step";
-    events.clear();
-    ASSERT_TRUE(e->Step(&events).ok());
-    bool a_token = false;
-    for (const auto& ev : events) {
-      a_token |= ev.id == a && ev.token >= 0;
-      b_done |= ev.id == b && ev.finish != engine::FinishReason::kNone;
-    }
-    EXPECT_TRUE(a_token) << "step " << steps;
-  }
+  const int steps = StepsUntilDoneNextToDecoding(*e, a, b, 160 / 4);
+  EXPECT_LE(steps, 160 / 4) << "the prompt must move at least 4 tokens a step";
   EXPECT_GE(steps, 160 / 64);  // never more than the cap a step
 }
 
