@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: unit tests (release build), the same under ASan+UBSan, the numpy
-# reference checks and the broken-file corpus — all through CTest — and a short smoke run of
+# reference checks and the broken-file corpus, the server against real clients (release and
+# ASan) — all through CTest — and a short smoke run of
 # each fuzz target (clang, so that the fuzz build cannot rot unnoticed; docs/FUZZING.md).
 #   scripts/test.sh
 set -euo pipefail
