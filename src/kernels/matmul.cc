@@ -104,10 +104,9 @@ class RowProduct {
     }
     if (x.q16() == nullptr) return;
     const IsaLevel isa = DetectedIsa();
-    if (x.q8() != nullptr && w.type == GgmlType::kQ8_0) {
-      dot_tokens_ = DotQ8_0TokensFor(isa);
-      if (dot_tokens_ != nullptr) return;
-    }
+    if (x.q8() != nullptr && w.type == GgmlType::kQ8_0) dot_tokens_ = DotQ8_0TokensFor(isa);
+    if (x.q8() != nullptr && w.type == GgmlType::kQ4_K && w.cols % 256 == 0) dot_tokens_ = DotQ4_KTokensFor(isa);
+    if (dot_tokens_ != nullptr) return;
     if (w.type == GgmlType::kQ8_0) {
       dot_ = DotQ8_0For(isa);
       dot4_ = DotQ8_0x4For(isa);
@@ -297,7 +296,9 @@ ProductPath PathOf(GgmlType type, int64_t cols, const MatMulParams& p) {
   if (input == ProductPath::kInt8) {
     return Int8PanelSupports(type) ? input : IsFloatType(type) ? ProductPath::kF32Panels : ProductPath::kExact;
   }
-  if (input == ProductPath::kQ8Rows) return type == GgmlType::kQ8_0 ? input : ProductPath::kQ16;
+  if (input == ProductPath::kQ8Rows) {
+    return type == GgmlType::kQ8_0 || (type == GgmlType::kQ4_K && cols % 256 == 0) ? input : ProductPath::kQ16;
+  }
   return input;
 }
 
@@ -329,7 +330,7 @@ PreparedInput::PreparedInput(const float* x, int64_t cols, const MatMulParams& p
         (n_tokens_ < 4 || p.row_views) && cols % 256 == 0 && DotQ4_KRowsFor(DetectedIsa()) != nullptr;
     q16_owned_ = std::make_unique<Q16Rows>(x, n_tokens_, cols, x_stride_, pair_order);
     q16_ = q16_owned_.get();
-    // Q8_0 rows take 8-bit activations here; other types keep the 16-bit ones above.
+    // Q8_0 and Q4_K rows take 8-bit activations here; other types keep the 16-bit ones above.
     if (path == ProductPath::kQ8Rows) q8_ = std::make_unique<Q8Rows>(x, n_tokens_, cols, x_stride_);
   }
 }

@@ -14,26 +14,33 @@ Q8Rows::Q8Rows(const float* x, int64_t n_rows, int64_t cols, int64_t x_stride)
   const int64_t pairs = padded_cols_ / 64;
   const size_t qs_bytes = static_cast<size_t>(n_rows * padded_cols_);
   const size_t scale_bytes = static_cast<size_t>(n_rows * pairs * 16) * sizeof(float);
-  storage_.reset(new std::byte[qs_bytes + scale_bytes + 128]);
+  const size_t dsum_bytes = static_cast<size_t>(n_rows * pairs * 2) * sizeof(float);
+  storage_.reset(new std::byte[qs_bytes + scale_bytes + dsum_bytes + 192]);
   std::byte* base = storage_.get();
   base += (64 - reinterpret_cast<uintptr_t>(base) % 64) % 64;
   qs_ = reinterpret_cast<int8_t*>(base);
   scales_ = reinterpret_cast<float*>(base + (qs_bytes + 63) / 64 * 64);
+  dsums_ = reinterpret_cast<float*>(reinterpret_cast<std::byte*>(scales_) + (scale_bytes + 63) / 64 * 64);
   for (int64_t r = 0; r < n_rows; ++r) {
     int8_t* q = qs_ + r * padded_cols_;
     float* s = scales_ + r * pairs * 16;
+    float* ds = dsums_ + r * pairs * 2;
     std::memset(q, 0, static_cast<size_t>(padded_cols_));
     std::fill_n(s, pairs * 16, 0.0f);
+    std::fill_n(ds, pairs * 2, 0.0f);
     const float* xr = x + r * x_stride;
     for (int64_t b = 0; b < cols / 32; ++b) {
       float amax = 0;
       for (int k = 0; k < 32; ++k) amax = std::max(amax, std::fabs(xr[32 * b + k]));
       const float d = amax / 127.0f, inv = d > 0 ? 1.0f / d : 0.0f;
+      int32_t sum = 0;
       for (int k = 0; k < 32; ++k) {  // round half away from zero, as llama.cpp's roundf (inlined)
         const float v = xr[32 * b + k] * inv;
         q[32 * b + k] = static_cast<int8_t>(static_cast<int>(v + (v >= 0 ? 0.5f : -0.5f)));
+        sum += q[32 * b + k];
       }
       std::fill_n(s + (b / 2) * 16 + (b % 2) * 8, 8, d);
+      ds[b] = d * static_cast<float>(sum);
     }
   }
 }
@@ -49,6 +56,35 @@ void DotQ8_0TokensRef(const std::byte* w, const Q8Row* x, int n_tokens, int64_t 
     }
     out[t] = sum;
   }
+}
+
+void DotQ4_KTokensRef(const std::byte* w, const Q8Row* x, int n_tokens, int64_t cols, float* out) {
+  const auto* blocks = reinterpret_cast<const BlockQ4_K*>(w);
+  for (int t = 0; t < n_tokens; ++t) {
+    float sum = 0;
+    for (int64_t sb = 0; sb < cols / 256; ++sb) {
+      const BlockQ4_K& blk = blocks[sb];
+      const float d = F16ToF32(blk.d), dmin = F16ToF32(blk.dmin);
+      for (int j = 0; j < 8; ++j) {
+        uint8_t sc = 0, mn = 0;
+        UnpackScaleMinK4(blk.scales, j, &sc, &mn);
+        const int64_t b = 8 * sb + j;  // the activation block
+        int32_t isum = 0;
+        for (int k = 0; k < 32; ++k) {
+          const uint8_t byte = blk.qs[32 * (j / 2) + k];
+          const int q4 = j % 2 == 0 ? byte & 15 : byte >> 4;
+          isum += q4 * x[t].qs[32 * b + k];
+        }
+        const float dx = x[t].pair_scales[(b / 2) * 16 + (b % 2) * 8];
+        sum += d * sc * dx * static_cast<float>(isum) - dmin * mn * x[t].dsums[b];
+      }
+    }
+    out[t] = sum;
+  }
+}
+
+DotQ8TokensFn DotQ4_KTokensFor(IsaLevel level) {
+  return level == IsaLevel::kAvx512Vnni ? DotQ4_KTokensAvx512Vnni : nullptr;
 }
 
 DotQ8TokensFn DotQ8_0TokensFor(IsaLevel level) {

@@ -1,4 +1,4 @@
-// Few-token products on 8-bit activations against Q8_0 rows as stored (no repacking): the
+// Few-token products on 8-bit activations against Q8_0 and Q4_K rows as stored (no repacking): the
 // batched-decode path of AVX-512 VNNI CPUs for 4 to 15 tokens, where the int8 panels
 // (int8_gemm.h) cost more to pack than they save. Activations are quantized as llama.cpp does
 // for Q8_0 weights — per block of 32 a scale dx = max|x|/127 and integers q = round(x/dx) in
@@ -20,6 +20,7 @@ namespace frugal::kernels {
 struct Q8Row {
   const int8_t* qs;
   const float* pair_scales;
+  const float* dsums;  // per block: dx·Σq (for formats with a per-block minimum)
 };
 
 // Quantized activations of several rows, in 64-byte-aligned storage. Thread-compatible.
@@ -27,7 +28,7 @@ class Q8Rows {
  public:
   Q8Rows(const float* x, int64_t n_rows, int64_t cols, int64_t x_stride);
   Q8Row row(int64_t i) const {
-    return {qs_ + i * padded_cols_, scales_ + i * (padded_cols_ / 64) * 16};
+    return {qs_ + i * padded_cols_, scales_ + i * (padded_cols_ / 64) * 16, dsums_ + i * (padded_cols_ / 32)};
   }
   int64_t cols() const { return cols_; }
 
@@ -36,6 +37,7 @@ class Q8Rows {
   std::unique_ptr<std::byte[]> storage_;
   int8_t* qs_ = nullptr;
   float* scales_ = nullptr;
+  float* dsums_ = nullptr;
 };
 
 // out[t] = Σ_k w[k]·x[t][k] for one Q8_0 row of `cols` columns (a multiple of 32) and n_tokens
@@ -45,5 +47,10 @@ void DotQ8_0TokensAvx512Vnni(const std::byte* w, const Q8Row* x, int n_tokens, i
 using DotQ8TokensFn = void (*)(const std::byte*, const Q8Row*, int, int64_t, float*);
 // The AVX-512 VNNI kernel, or nullptr below it.
 DotQ8TokensFn DotQ8_0TokensFor(IsaLevel level);
+// The same for a Q4_K row (cols a multiple of 256): per 32-value sub-block
+// d·sc·dx·Σ q4·q − dmin·mn·dx·Σq; the nibbles are unsigned, so vpdpbusd takes them as they are.
+void DotQ4_KTokensRef(const std::byte* w, const Q8Row* x, int n_tokens, int64_t cols, float* out);
+void DotQ4_KTokensAvx512Vnni(const std::byte* w, const Q8Row* x, int n_tokens, int64_t cols, float* out);
+DotQ8TokensFn DotQ4_KTokensFor(IsaLevel level);
 
 }  // namespace frugal::kernels

@@ -40,7 +40,70 @@ void Tokens(const std::byte* w, const Q8Row* x, int64_t cols, float* out) {
   for (int t = 0; t < T; ++t) out[t] = Sum16(acc[t]);
 }
 
+// Q4_K: per 64-value chunk the 32 bytes' low nibbles are sub-block 2c and the high ones 2c+1,
+// so [low | high] lines up with 64 activations in their order; unsigned, they go into vpdpbusd
+// as they are. The minimums: one 8-wide multiply-add per super-block and token with dx·Σq.
+template <int T>
+void TokensQ4K(const std::byte* w, const Q8Row* x, int64_t cols, float* out) {
+  const auto* blocks = reinterpret_cast<const BlockQ4_K*>(w);
+  __m512 acc[T];
+  __m256 acc_min[T];
+#pragma GCC unroll 8
+  for (int t = 0; t < T; ++t) {
+    acc[t] = _mm512_setzero_ps();
+    acc_min[t] = _mm256_setzero_ps();
+  }
+  const __m256i low4 = _mm256_set1_epi8(15);
+  for (int64_t sb = 0; sb < cols / 256; ++sb) {
+    const BlockQ4_K& blk = blocks[sb];
+    const float d = _cvtsh_ss(blk.d), dmin = _cvtsh_ss(blk.dmin);
+    alignas(32) float dsc[8], dmn[8];
+    for (int j = 0; j < 8; ++j) {
+      uint8_t sc = 0, mn = 0;
+      UnpackScaleMinK4(blk.scales, j, &sc, &mn);
+      dsc[j] = d * sc;
+      dmn[j] = dmin * mn;
+    }
+    const __m256 mins = _mm256_load_ps(dmn);
+    _mm_prefetch(reinterpret_cast<const char*>(blocks + sb + 2), _MM_HINT_T0);
+    for (int c = 0; c < 4; ++c) {
+      const __m256i bytes = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk.qs + 32 * c));
+      const __m256i lo = _mm256_and_si256(bytes, low4);
+      const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(bytes, 4), low4);
+      const __m512i q4 = _mm512_inserti64x4(_mm512_inserti64x4(_mm512_setzero_si512(), lo, 0), hi, 1);
+      const __m512 dw = _mm512_castpd_ps(_mm512_insertf64x4(_mm512_castps_pd(_mm512_set1_ps(dsc[2 * c])),
+                                                             _mm256_castps_pd(_mm256_set1_ps(dsc[2 * c + 1])), 1));
+      const int64_t pair = 4 * sb + c;
+#pragma GCC unroll 8
+      for (int t = 0; t < T; ++t) {
+        const __m512i s = _mm512_dpbusd_epi32(_mm512_setzero_si512(), q4, _mm512_load_si512(x[t].qs + 64 * pair));
+        acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), _mm512_mul_ps(dw, _mm512_load_ps(x[t].pair_scales + 16 * pair)), acc[t]);
+      }
+    }
+#pragma GCC unroll 8
+    for (int t = 0; t < T; ++t) acc_min[t] = _mm256_fmadd_ps(mins, _mm256_loadu_ps(x[t].dsums + 8 * sb), acc_min[t]);
+  }
+  for (int t = 0; t < T; ++t) {
+    const __m128 m4 = _mm_add_ps(_mm256_castps256_ps128(acc_min[t]), _mm256_extractf128_ps(acc_min[t], 1));
+    const __m128 m2 = _mm_add_ps(m4, _mm_movehl_ps(m4, m4));
+    out[t] = Sum16(acc[t]) - _mm_cvtss_f32(_mm_add_ss(m2, _mm_movehdup_ps(m2)));
+  }
+}
+
 }  // namespace
+
+void DotQ4_KTokensAvx512Vnni(const std::byte* w, const Q8Row* x, int n_tokens, int64_t cols, float* out) {
+  switch (n_tokens) {
+    case 1: return TokensQ4K<1>(w, x, cols, out);
+    case 2: return TokensQ4K<2>(w, x, cols, out);
+    case 3: return TokensQ4K<3>(w, x, cols, out);
+    case 4: return TokensQ4K<4>(w, x, cols, out);
+    case 5: return TokensQ4K<5>(w, x, cols, out);
+    case 6: return TokensQ4K<6>(w, x, cols, out);
+    case 7: return TokensQ4K<7>(w, x, cols, out);
+    default: return TokensQ4K<8>(w, x, cols, out);
+  }
+}
 
 void DotQ8_0TokensAvx512Vnni(const std::byte* w, const Q8Row* x, int n_tokens, int64_t cols, float* out) {
   switch (n_tokens) {

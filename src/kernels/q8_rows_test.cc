@@ -19,31 +19,44 @@ struct Case {
   std::vector<float> x;        // [8, cols]
 };
 
-Case Make(int64_t cols, uint64_t seed) {
+Case Make(int64_t cols, uint64_t seed, GgmlType type = GgmlType::kQ8_0) {
   Rng rng(seed);
   Case c;
   std::vector<float> w(static_cast<size_t>(cols));
   for (float& v : w) v = static_cast<float>(rng.Gaussian());
   w[3] = -40.0f;  // a block whose largest weight is negative: q = −127 (and |q| = 127 as unsigned)
-  c.row.resize(RowBytes(GgmlType::kQ8_0, static_cast<uint64_t>(cols)));
+  c.row.resize(RowBytes(type, static_cast<uint64_t>(cols)));
   c.dense.resize(w.size());
-  QuantizeRow(GgmlType::kQ8_0, w.data(), c.row.data(), cols);
-  DequantizeRow(GgmlType::kQ8_0, c.row.data(), c.dense.data(), cols);
+  QuantizeRow(type, w.data(), c.row.data(), cols);
+  DequantizeRow(type, c.row.data(), c.dense.data(), cols);
   c.x.resize(static_cast<size_t>(8 * cols));
   for (float& v : c.x) v = static_cast<float>(rng.Gaussian()) * (rng.Next() % 7 == 0 ? 30.0f : 1.0f);
   for (int64_t k = 64; k < 96 && k < cols; ++k) c.x[static_cast<size_t>(k)] = 0.0f;  // an all-zero block
   return c;
 }
 
+struct Kind {
+  GgmlType type;
+  DotQ8TokensFn ref;
+  DotQ8TokensFn (*vector)(IsaLevel);
+  std::vector<int64_t> cols;
+};
+const std::vector<Kind>& Kinds() {
+  static const std::vector<Kind> kinds = {{GgmlType::kQ8_0, DotQ8_0TokensRef, DotQ8_0TokensFor, {32, 96, 1024, 1056}},
+                                          {GgmlType::kQ4_K, DotQ4_KTokensRef, DotQ4_KTokensFor, {256, 768, 1024}}};
+  return kinds;
+}
+
 // The reference sums: within the 8-bit rounding of the activations of the exact product.
 TEST(Q8RowsTest, ReferenceIsTheProductWithinActivationRounding) {
-  for (int64_t cols : {32, 96, 1024, 1056}) {
-    const Case c = Make(cols, static_cast<uint64_t>(cols));
+  for (const Kind& kind : Kinds()) {
+  for (int64_t cols : kind.cols) {
+    const Case c = Make(cols, static_cast<uint64_t>(cols), kind.type);
     const Q8Rows q(c.x.data(), 8, cols, cols);
     std::vector<Q8Row> rows;
     for (int t = 0; t < 8; ++t) rows.push_back(q.row(t));
     float out[8];
-    DotQ8_0TokensRef(c.row.data(), rows.data(), 8, cols, out);
+    kind.ref(c.row.data(), rows.data(), 8, cols, out);
     for (int t = 0; t < 8; ++t) {
       const float* xt = c.x.data() + t * cols;
       double exact = 0, magnitude = 0;
@@ -56,21 +69,23 @@ TEST(Q8RowsTest, ReferenceIsTheProductWithinActivationRounding) {
       EXPECT_GT(std::fabs(out[t] - exact), 0.0) << "8-bit activations round: an exact result means the test sees nothing";
     }
   }
+  }
 }
 
 // The vector kernel computes the reference's integer sums: equal up to float summation order,
 // for every token count and for even and odd numbers of blocks.
 TEST(Q8RowsTest, Avx512KernelMatchesReference) {
-  const DotQ8TokensFn kernel = DotQ8_0TokensFor(DetectedIsa());
+  for (const Kind& kind : Kinds()) {
+  const DotQ8TokensFn kernel = kind.vector(DetectedIsa());
   if (kernel == nullptr) GTEST_SKIP() << "no AVX-512 VNNI on this CPU";
-  for (int64_t cols : {32, 96, 1024, 1056}) {
-    const Case c = Make(cols, 7 + static_cast<uint64_t>(cols));
+  for (int64_t cols : kind.cols) {
+    const Case c = Make(cols, 7 + static_cast<uint64_t>(cols), kind.type);
     const Q8Rows q(c.x.data(), 8, cols, cols);
     std::vector<Q8Row> rows;
     for (int t = 0; t < 8; ++t) rows.push_back(q.row(t));
     for (int n = 1; n <= 8; ++n) {
       float ref[8], got[8];
-      DotQ8_0TokensRef(c.row.data(), rows.data(), n, cols, ref);
+      kind.ref(c.row.data(), rows.data(), n, cols, ref);
       for (float& v : got) v = -1e30f;
       kernel(c.row.data(), rows.data(), n, cols, got);
       for (int t = 0; t < n; ++t) {
@@ -80,6 +95,7 @@ TEST(Q8RowsTest, Avx512KernelMatchesReference) {
       }
       for (int t = n; t < 8; ++t) EXPECT_EQ(got[t], -1e30f) << "wrote past n_tokens";
     }
+  }
   }
 }
 
