@@ -1,6 +1,8 @@
 // `frugal serve`: the OpenAI/DeepSeek-compatible server. It listens at once (/health answers 503
 // while the model loads), then serves through one batch loop; SIGTERM or SIGINT stop accepting,
 // let the requests in flight finish, and exit 0.
+#include <sys/resource.h>
+
 #include <csignal>
 #include <filesystem>
 #include <thread>
@@ -51,6 +53,11 @@ Status Serve(const Flags& f) {
   if (f.port < 1 || f.port > 65535) return InvalidArgument("--port must be in 1..65535");
   FRUGAL_ASSIGN_OR_RETURN(model::KvDtype kv, model::KvDtypeFromName(f.kv_type));
   std::signal(SIGPIPE, SIG_IGN);
+  // One descriptor per connection: take the hard limit (often 1024 soft, far more hard).
+  if (rlimit r{}; getrlimit(RLIMIT_NOFILE, &r) == 0 && r.rlim_cur < r.rlim_max) {
+    r.rlim_cur = r.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &r);
+  }
   std::string model_id = f.alias;
   if (model_id.empty()) model_id = std::filesystem::path(f.model).stem().string();
 

@@ -33,6 +33,7 @@ struct HttpServer::Impl {
   net::io_context ioc;
   tcp::acceptor acceptor{ioc};
   net::signal_set signals{ioc, SIGTERM, SIGINT};
+  net::steady_timer accept_retry{ioc};
   std::optional<net::executor_work_guard<net::io_context::executor_type>> work;
   std::vector<std::thread> threads;
   std::atomic<int> open_responses{0};
@@ -298,7 +299,17 @@ void HttpServer::Impl::Accept() {
       socket.set_option(tcp::no_delay(true), ignored);
       std::make_shared<Session>(std::move(socket), *this)->Begin();
     }
-    if (acceptor.is_open()) Accept();
+    if (!acceptor.is_open()) return;
+    if (ec && ec != net::error::operation_aborted) {
+      // Out of file descriptors (or another refusal): retrying at once would spin a core.
+      LogError("accept: {}; retrying in 100 ms", ec.message());
+      accept_retry.expires_after(std::chrono::milliseconds(100));
+      accept_retry.async_wait([this](beast::error_code) {
+        if (acceptor.is_open()) Accept();
+      });
+      return;
+    }
+    Accept();
   });
 }
 
