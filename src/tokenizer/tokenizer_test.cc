@@ -130,5 +130,31 @@ TEST(ChatTemplateTest, RendersLikeTheOfficialTemplates) {
             "<｜tool▁output▁end｜><｜tool▁outputs▁end｜>");
 }
 
+// A conversation's next prompt starts with the previous prompt (+ the reply): what the prefix
+// cache and a kept conversation reuse. R1 is the exception the official template makes: the
+// generation prompt's "<think>\n" is not in the next prompt (earlier reasoning is dropped), so
+// the shared part ends just before it.
+TEST(ChatTemplateTest, EachTurnExtendsThePreviousPrompt) {
+  std::vector<ChatMessage> conv = {{"system", "Be brief.", ""}, {"user", "Hi", ""}};
+  const std::vector<std::string> replies = {"Hello!", "Four.", "Yes, twice."};
+  for (const ChatTemplate t : {ChatTemplate{ChatTemplateKind::kDeepSeekV3, false}, ChatTemplate{ChatTemplateKind::kDeepSeekV2, false},
+                               ChatTemplate{ChatTemplateKind::kDeepSeekR1, true}}) {
+    std::vector<ChatMessage> c = conv;
+    for (const std::string& reply : replies) {
+      std::string before = RenderChat(t, c, true, kBos, kEos);
+      c.push_back({"assistant", reply, ""});
+      c.push_back({"user", "and then?", ""});
+      const std::string after = RenderChat(t, c, true, kBos, kEos);
+      if (t.think_prefix) {
+        ASSERT_TRUE(before.ends_with("<think>\n"));
+        before.resize(before.size() - std::string("<think>\n").size());
+      }
+      EXPECT_TRUE(after.starts_with(before)) << static_cast<int>(t.kind) << ": " << before << " | " << after;
+      EXPECT_TRUE(after.substr(before.size()).starts_with(t.kind == ChatTemplateKind::kDeepSeekV2 ? " " + reply : reply))
+          << static_cast<int>(t.kind);
+    }
+  }
+}
+
 }  // namespace
 }  // namespace frugal::tokenizer
