@@ -170,7 +170,8 @@ Command AddRunCommand(CLI::App& app) {
   cmd->add_option("-n,--n-predict", f->n_predict, "tokens to generate at most")->capture_default_str();
   cmd->add_option("--stop", f->stop, "stop string (repeatable)");
   cmd->add_option("-c,--ctx-size", f->ctx, "context size (positions per sequence)")->capture_default_str();
-  cmd->add_option("--kv-budget", f->kv_budget, "bytes of latent cache blocks (default: what -c implies)");
+  cmd->add_option("--kv-budget", f->kv_budget, "latent cache blocks, bytes or 8G, 512MiB... (default: what -c implies)")
+      ->transform(CLI::AsSizeValue(false));
   cmd->add_option("-b,--batch-size", f->batch, "tokens per forward step (prefill chunk)")->capture_default_str();
   cmd->add_option("-t,--threads", f->threads, "threads")->capture_default_str();
   cmd->add_option("--kv-type", f->kv_type, "latent cache type: f16 | bf16 | f32")->capture_default_str();

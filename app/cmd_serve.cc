@@ -133,12 +133,15 @@ Command AddServeCommand(CLI::App& app) {
   cmd->add_option("-c,--ctx-size", f->ctx, "context per request (prompt + generated)")->capture_default_str();
   cmd->add_option("--parallel", f->parallel, "requests in the running batch at most")->capture_default_str();
   cmd->add_option("--queue", f->queue, "requests waiting beyond those at most (more: 429)")->capture_default_str();
-  cmd->add_option("--kv-budget", f->kv_budget, "bytes of latent cache blocks (default: --parallel full contexts)");
+  cmd->add_option("--kv-budget", f->kv_budget, "latent cache blocks, bytes or 8G, 512MiB... (default: --parallel full contexts)")
+      ->transform(CLI::AsSizeValue(false));
   cmd->add_option("--kv-type", f->kv_type, "latent cache type: f16 | bf16 | f32")->capture_default_str();
   cmd->add_option("--api-key", f->api_key, "require 'Authorization: Bearer KEY' (all endpoints but /health)");
   cmd->add_option("--model-alias", f->alias, "model name clients use (default: the file name)");
   cmd->add_flag("--share-cache", f->share_cache, "share the prefix cache across tenants (users)");
-  cmd->add_option("--max-body", f->max_body, "largest request body in bytes (more: 413)")->capture_default_str();
+  cmd->add_option("--max-body", f->max_body, "largest request body, bytes or 8M... (more: 413)")
+      ->capture_default_str()
+      ->transform(CLI::AsSizeValue(false));
   cmd->add_option("-t,--threads", f->threads, "compute threads")->capture_default_str();
   cmd->add_option("-b,--step-tokens", f->step_tokens, "tokens per forward step")->capture_default_str();
   cmd->add_option("--prefill-while-decoding", f->prefill_while_decoding,
