@@ -32,26 +32,34 @@ bool Int8PanelSupports(GgmlType type) {
 
 bool Int8ProductsUsable() { return DetectedIsa() == IsaLevel::kAvx512Vnni; }
 
+float QuantizeInt8Block(const float* x, int64_t n, int8_t* q, int32_t* sum) {
+  float amax = 0;
+  for (int64_t j = 0; j < n; ++j) amax = std::max(amax, std::fabs(x[j]));
+  const float d = amax / 127.0f;
+  const float inv = d >= FLT_MIN ? 1.0f / d : 0.0f;  // (1/d of a subnormal d overflows: such blocks round to 0)
+  *sum = 0;
+  for (int64_t j = 0; j < 32; ++j) {
+    int32_t v = 0;
+    if (j < n) {
+      const float f = x[j] * inv;  // |f| ≤ 127
+      v = static_cast<int32_t>(f + (f >= 0 ? 0.5f : -0.5f));  // half away from zero
+    }
+    q[j] = static_cast<int8_t>(v);
+    *sum += v;
+  }
+  return d;
+}
+
 void QuantizeInt8Token(const float* x, Int8Shape s, uint8_t* out) {
   uint8_t* u = out;
   float* dx = reinterpret_cast<float*>(out + s.padded_cols());
   float* sx = dx + s.padded_blocks();
   for (int64_t b = 0; b < s.padded_blocks(); ++b) {
     const int64_t k0 = 32 * b, n = std::clamp<int64_t>(s.cols - k0, 0, 32);
-    float amax = 0;
-    for (int64_t j = 0; j < n; ++j) amax = std::max(amax, std::fabs(x[k0 + j]));
-    const float d = amax / 127.0f;
-    const float inv = d >= FLT_MIN ? 1.0f / d : 0.0f;  // (1/d of a subnormal d overflows: such blocks round to 0)
+    int8_t q[32];
     int32_t sum = 0;
-    for (int64_t j = 0; j < 32; ++j) {
-      int32_t q = 0;
-      if (j < n) {
-        const float v = x[k0 + j] * inv;  // |v| ≤ 127
-        q = static_cast<int32_t>(v + (v >= 0 ? 0.5f : -0.5f));  // half away from zero
-      }
-      sum += q;
-      u[Int8InterleavedOffset(k0 + j)] = static_cast<uint8_t>(q + 128);
-    }
+    const float d = QuantizeInt8Block(x + k0, n, q, &sum);
+    for (int64_t j = 0; j < 32; ++j) u[Int8InterleavedOffset(k0 + j)] = static_cast<uint8_t>(q[j] + 128);
     dx[b] = d;
     sx[b] = d * static_cast<float>(sum);
   }

@@ -75,6 +75,10 @@ class Int8Activations {
 
 // The quantization of one token's activations into the layout above: the scalar definition,
 // and the AVX-512 version (the same bytes), which the class uses where it can.
+// The rule for one block of n ≤ 32 values (llama.cpp's Q8_0): d = max|x|/127, q = x/d rounded
+// half away from zero (a subnormal d rounds the block to 0, as 1/d would overflow); q[n..31] = 0.
+// Returns d; *sum = Σq.
+float QuantizeInt8Block(const float* x, int64_t n, int8_t* q, int32_t* sum);
 void QuantizeInt8Token(const float* x, Int8Shape s, uint8_t* out);
 void QuantizeInt8TokenAvx512(const float* x, Int8Shape s, uint8_t* out);
 using QuantizeInt8Fn = void (*)(const float*, Int8Shape, uint8_t*);

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "kernels/int8_gemm.h"
 #include "kernels/quant_blocks.h"
 #include "util/half.h"
 
@@ -30,15 +31,8 @@ Q8Rows::Q8Rows(const float* x, int64_t n_rows, int64_t cols, int64_t x_stride)
     std::fill_n(ds, pairs * 2, 0.0f);
     const float* xr = x + r * x_stride;
     for (int64_t b = 0; b < cols / 32; ++b) {
-      float amax = 0;
-      for (int k = 0; k < 32; ++k) amax = std::max(amax, std::fabs(xr[32 * b + k]));
-      const float d = amax / 127.0f, inv = d > 0 ? 1.0f / d : 0.0f;
       int32_t sum = 0;
-      for (int k = 0; k < 32; ++k) {  // round half away from zero, as llama.cpp's roundf (inlined)
-        const float v = xr[32 * b + k] * inv;
-        q[32 * b + k] = static_cast<int8_t>(static_cast<int>(v + (v >= 0 ? 0.5f : -0.5f)));
-        sum += q[32 * b + k];
-      }
+      const float d = QuantizeInt8Block(xr + 32 * b, 32, q + 32 * b, &sum);  // the int8 panels' rule
       std::fill_n(s + (b / 2) * 16 + (b % 2) * 8, 8, d);
       ds[b] = d * static_cast<float>(sum);
     }

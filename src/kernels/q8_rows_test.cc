@@ -99,5 +99,23 @@ TEST(Q8RowsTest, Avx512KernelMatchesReference) {
   }
 }
 
+// Activations quantize by the int8 panels' rule; a block of subnormal values rounds to zero
+// (1/d would overflow) instead of overflowing the integers.
+TEST(Q8RowsTest, QuantizesAsThePanelsAndSurvivesSubnormals) {
+  std::vector<float> x(64);
+  for (int k = 0; k < 32; ++k) x[static_cast<size_t>(k)] = 1e-40f * static_cast<float>(k + 1);
+  for (int k = 32; k < 64; ++k) x[static_cast<size_t>(k)] = static_cast<float>(k - 45);  // −13 … 18
+  const Q8Rows q(x.data(), 1, 64, 64);
+  const Q8Row r = q.row(0);
+  for (int k = 0; k < 32; ++k) EXPECT_EQ(r.qs[k], 0);
+  EXPECT_EQ(r.qs[32], -92);   // −13 · 127/18 = −91.7
+  EXPECT_EQ(r.qs[63], 127);   // the block's largest magnitude
+  EXPECT_EQ(r.qs[45], 0);
+  EXPECT_FLOAT_EQ(r.pair_scales[8], 18.0f / 127.0f);  // the second block's scale, in the pair's upper half
+  int32_t sum = 0;
+  for (int k = 32; k < 64; ++k) sum += r.qs[k];
+  EXPECT_FLOAT_EQ(r.dsums[1], 18.0f / 127.0f * static_cast<float>(sum));
+}
+
 }  // namespace
 }  // namespace frugal::kernels
