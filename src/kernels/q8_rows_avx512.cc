@@ -1,6 +1,8 @@
 // AVX-512 VNNI: Q8_0 rows × up to 8 tokens of 8-bit activations (q8_rows.h).
 #include <immintrin.h>
 
+#include <type_traits>
+
 #include "kernels/avx512_sums.h"
 #include "kernels/q8_rows.h"
 #include "kernels/quant_blocks.h"
@@ -90,32 +92,29 @@ void TokensQ4K(const std::byte* w, const Q8Row* x, int64_t cols, float* out) {
   }
 }
 
-}  // namespace
-
-void DotQ4_KTokensAvx512Vnni(const std::byte* w, const Q8Row* x, int n_tokens, int64_t cols, float* out) {
+// Calls kernel(std::integral_constant<int, T>) for T = n_tokens (1..8; more: 8).
+template <typename Kernel>
+void ForTokenCount(int n_tokens, Kernel kernel) {
   switch (n_tokens) {
-    case 1: return TokensQ4K<1>(w, x, cols, out);
-    case 2: return TokensQ4K<2>(w, x, cols, out);
-    case 3: return TokensQ4K<3>(w, x, cols, out);
-    case 4: return TokensQ4K<4>(w, x, cols, out);
-    case 5: return TokensQ4K<5>(w, x, cols, out);
-    case 6: return TokensQ4K<6>(w, x, cols, out);
-    case 7: return TokensQ4K<7>(w, x, cols, out);
-    default: return TokensQ4K<8>(w, x, cols, out);
+    case 1: return kernel(std::integral_constant<int, 1>{});
+    case 2: return kernel(std::integral_constant<int, 2>{});
+    case 3: return kernel(std::integral_constant<int, 3>{});
+    case 4: return kernel(std::integral_constant<int, 4>{});
+    case 5: return kernel(std::integral_constant<int, 5>{});
+    case 6: return kernel(std::integral_constant<int, 6>{});
+    case 7: return kernel(std::integral_constant<int, 7>{});
+    default: return kernel(std::integral_constant<int, 8>{});
   }
 }
 
+}  // namespace
+
+void DotQ4_KTokensAvx512Vnni(const std::byte* w, const Q8Row* x, int n_tokens, int64_t cols, float* out) {
+  ForTokenCount(n_tokens, [&](auto t) { TokensQ4K<decltype(t)::value>(w, x, cols, out); });
+}
+
 void DotQ8_0TokensAvx512Vnni(const std::byte* w, const Q8Row* x, int n_tokens, int64_t cols, float* out) {
-  switch (n_tokens) {
-    case 1: return Tokens<1>(w, x, cols, out);
-    case 2: return Tokens<2>(w, x, cols, out);
-    case 3: return Tokens<3>(w, x, cols, out);
-    case 4: return Tokens<4>(w, x, cols, out);
-    case 5: return Tokens<5>(w, x, cols, out);
-    case 6: return Tokens<6>(w, x, cols, out);
-    case 7: return Tokens<7>(w, x, cols, out);
-    default: return Tokens<8>(w, x, cols, out);
-  }
+  ForTokenCount(n_tokens, [&](auto t) { Tokens<decltype(t)::value>(w, x, cols, out); });
 }
 
 }  // namespace frugal::kernels
