@@ -57,7 +57,7 @@ struct BatchedResult {
 // then TG decode steps of one token per sequence.
 StatusOr<BatchedResult> RunBatched(const model::LoadedModel& m, const BatchedFlags& f, model::KvDtype kv_type, int pp, int tg,
                                    int pl, ThreadPool& pool, uint64_t seed) {
-  const model::Transformer tf(m.config, m.weights);
+  const model::Transformer tf(m);
   const kv::BlockShape shape = kv::ShapeFor(m.config, kv_type, f.block);
   const uint64_t blocks_per_seq = static_cast<uint64_t>((pp + tg + f.block - 1) / f.block + 1);
   FRUGAL_ASSIGN_OR_RETURN(auto blocks, kv::BlockPool::Create(shape, blocks_per_seq * static_cast<uint64_t>(pl) * shape.block_bytes()));

@@ -82,7 +82,7 @@ Status RunBatch(const Flags& f, const model::LoadedModel& m, model::AttentionPat
     FRUGAL_ASSIGN_OR_RETURN(auto c, kv::SequenceCache::Create(m.config, static_cast<int>(ids.size()), kv_type));
     caches.push_back(std::move(c));
   }
-  const model::Transformer tf(m.config, m.weights);
+  const model::Transformer tf(m);
   ThreadPool pool(f.threads);
   const size_t chunk = static_cast<size_t>(f.chunk > 0 ? f.chunk : 1), v = static_cast<size_t>(m.config.vocab_size);
   std::vector<std::vector<float>> out(seqs.size());
@@ -125,7 +125,7 @@ Status Run(const Flags& f) {
   const int n = static_cast<int>(ids.size());
   const int ctx = f.ctx > 0 ? f.ctx : n + f.gen;
   FRUGAL_ASSIGN_OR_RETURN(auto cache, kv::SequenceCache::Create(m->config, ctx, kv_type));
-  model::Transformer tf(m->config, m->weights);
+  model::Transformer tf(*m);
   ThreadPool pool(f.threads);
   std::unique_ptr<model::NpyDirectorySink> sink;
   if (!f.dump.empty()) sink = std::make_unique<model::NpyDirectorySink>(f.dump);

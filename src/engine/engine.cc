@@ -56,7 +56,7 @@ struct Engine::Generation {
 
 Engine::Engine(const model::LoadedModel& model, const tokenizer::Tokenizer* tokenizer, const EngineOptions& options,
                ThreadPool& pool)
-    : model_(model), tokenizer_(tokenizer), options_(options), pool_(pool), transformer_(model.config, model.weights) {}
+    : model_(model), tokenizer_(tokenizer), options_(options), pool_(pool), transformer_(model) {}
 
 Engine::~Engine() = default;
 

@@ -7,7 +7,7 @@
 namespace frugal::engine {
 
 Session::Session(const model::LoadedModel& model, const SessionOptions& options, ThreadPool& pool)
-    : options_(options), pool_(pool), transformer_(model.config, model.weights) {}
+    : options_(options), pool_(pool), transformer_(model) {}
 
 StatusOr<std::unique_ptr<Session>> Session::Create(const model::LoadedModel& model, const SessionOptions& options,
                                                    ThreadPool& pool) {

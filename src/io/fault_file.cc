@@ -1,5 +1,7 @@
 #include <algorithm>
 #include <atomic>
+#include <chrono>
+#include <thread>
 
 #include "io/file.h"
 #include "util/checked_math.h"
@@ -15,7 +17,8 @@ class FaultInjectingFile : public RandomAccessFile {
   uint64_t Size() const override { return std::min(base_->Size(), options_.visible_size); }
   Status ReadAt(uint64_t offset, std::span<std::byte> out) const override {
     const uint64_t n = reads_.fetch_add(1);
-    if (n >= options_.fail_reads_after) return IoError("injected read failure #{} on '{}'", n, name());
+    if (options_.read_delay_us > 0) std::this_thread::sleep_for(std::chrono::microseconds(options_.read_delay_us));
+    if (n >= options_.fail_reads_after && n - options_.fail_reads_after < options_.fail_reads_count) return IoError("injected read failure #{} on '{}'", n, name());
     uint64_t end;
     if (!CheckedAdd(offset, out.size(), &end) || end > Size()) {
       return OutOfRange("read of {} bytes at offset {} is past the end of '{}' ({} bytes)",
@@ -26,6 +29,7 @@ class FaultInjectingFile : public RandomAccessFile {
     }
     return base_->ReadAt(offset, out);
   }
+  bool DirectIo() const override { return base_->DirectIo(); }
   // Never mapped: every access goes through ReadAt so faults apply.
 
  private:

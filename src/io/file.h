@@ -26,7 +26,12 @@ class RandomAccessFile {
   // True when Mapped() is a read-only mapping of a file: its pages can be dropped from the
   // process (madvise) and are read again from the page cache on the next access.
   virtual bool MappedFromFile() const { return false; }
+  // True when reads bypass the page cache (O_DIRECT).
+  virtual bool DirectIo() const { return false; }
 };
+
+// Offset, size and buffer alignment at which direct reads need no bounce buffer.
+inline constexpr uint64_t kDirectIoAlignment = 4096;
 
 class WritableFile {
  public:
@@ -38,6 +43,10 @@ class WritableFile {
 
 // pread-based file.
 StatusOr<std::unique_ptr<RandomAccessFile>> OpenPosixFile(const std::string& path);
+// Reads that bypass the page cache (O_DIRECT; see DirectIo()). Any range may be read; ranges
+// aligned to kDirectIoAlignment (offset, size and buffer) go straight into the buffer. Where the
+// filesystem refuses O_DIRECT, reads are buffered and dropped from the page cache afterwards.
+StatusOr<std::unique_ptr<RandomAccessFile>> OpenDirectFile(const std::string& path);
 // Read-only private mapping of the whole file; Mapped() returns it.
 StatusOr<std::unique_ptr<RandomAccessFile>> OpenMmapFile(const std::string& path);
 // A file whose contents live in memory (owned).
@@ -50,10 +59,12 @@ std::unique_ptr<WritableFile> NewMemoryWritableFile(std::vector<std::byte>* sink
 
 // Wraps a file and injects failures, for testing error paths.
 struct FaultOptions {
-  uint64_t fail_reads_after = UINT64_MAX;  // the (n+1)-th and later ReadAt calls fail
+  uint64_t fail_reads_after = UINT64_MAX;  // the (n+1)-th and later ReadAt calls fail…
+  uint64_t fail_reads_count = UINT64_MAX;  // …this many of them (then reads succeed again)
   uint64_t fail_offset_begin = UINT64_MAX; // reads touching [begin, end) fail
   uint64_t fail_offset_end = 0;
-  uint64_t visible_size = UINT64_MAX;      // pretend the file is truncated to this size
+  uint64_t visible_size = UINT64_MAX;      // pretend the file is truncated to this size (short reads)
+  uint32_t read_delay_us = 0;              // every read first sleeps this long (a slow disk)
 };
 std::unique_ptr<RandomAccessFile> NewFaultInjectingFile(std::unique_ptr<RandomAccessFile> base,
                                                         FaultOptions options);

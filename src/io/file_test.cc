@@ -1,6 +1,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 
@@ -69,6 +70,45 @@ TEST(FileTest, MissingFileIsAnError) {
   EXPECT_EQ(f.status().code(), StatusCode::kIoError);
   EXPECT_NE(f.status().message().find("/nonexistent/frugal/file"), std::string::npos);
   EXPECT_FALSE(OpenMmapFile("/").ok());  // a directory
+}
+
+TEST(FileTest, DirectReadsAlignedUnalignedAndAtTheEnd) {
+  const std::string path = TempPath("direct");
+  std::vector<std::byte> data(3 * kDirectIoAlignment + 123);
+  for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<std::byte>((i * 131 + i / 4096) & 0xff);
+  {
+    auto w = OpenAtomicWritableFile(path);
+    ASSERT_TRUE(w.ok());
+    ASSERT_TRUE((*w)->Append(data).ok());
+    ASSERT_TRUE((*w)->Close().ok());
+  }
+  auto f = OpenDirectFile(path);
+  ASSERT_TRUE(f.ok()) << f.status().ToString();
+  EXPECT_EQ((*f)->Size(), data.size());
+  auto* aligned = static_cast<std::byte*>(std::aligned_alloc(kDirectIoAlignment, 2 * kDirectIoAlignment));
+  ASSERT_NE(aligned, nullptr);
+  // Aligned: straight into the buffer.
+  ASSERT_TRUE((*f)->ReadAt(kDirectIoAlignment, {aligned, 2 * kDirectIoAlignment}).ok());
+  EXPECT_EQ(std::memcmp(aligned, data.data() + kDirectIoAlignment, 2 * kDirectIoAlignment), 0);
+  // Unaligned offset, size and buffer; and a range ending at the file's unaligned end.
+  for (auto [offset, n] : {std::pair<uint64_t, size_t>{5, 7000}, {4095, 2}, {data.size() - 200, 200}, {0, data.size()}}) {
+    std::vector<std::byte> buf(n + 1);
+    ASSERT_TRUE((*f)->ReadAt(offset, {buf.data() + 1, n}).ok()) << offset;
+    EXPECT_EQ(std::memcmp(buf.data() + 1, data.data() + offset, n), 0) << offset;
+  }
+  std::vector<std::byte> one(2);
+  EXPECT_EQ((*f)->ReadAt(data.size() - 1, one).code(), StatusCode::kOutOfRange);
+  std::free(aligned);
+  std::remove(path.c_str());
+}
+
+TEST(FileTest, FaultWindowThenReadsSucceedAgain) {
+  auto f = NewFaultInjectingFile(NewMemoryFile("mem", Bytes("hello world")), {.fail_reads_after = 1, .fail_reads_count = 2});
+  std::vector<std::byte> buf(2);
+  EXPECT_TRUE(f->ReadAt(0, buf).ok());
+  EXPECT_EQ(f->ReadAt(0, buf).code(), StatusCode::kIoError);
+  EXPECT_EQ(f->ReadAt(0, buf).code(), StatusCode::kIoError);
+  EXPECT_TRUE(f->ReadAt(0, buf).ok());
 }
 
 TEST(FileTest, MemoryFile) {

@@ -4,7 +4,11 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
+#include <memory>
+
+#include <fmt/format.h>
 
 #include "io/file.h"
 #include "util/checked_math.h"
@@ -49,6 +53,60 @@ class PosixFile : public RandomAccessFile {
   std::string name_;
   int fd_;
   uint64_t size_;
+};
+
+// O_DIRECT reads: aligned requests go straight from the device into the caller's buffer;
+// others through an aligned bounce buffer covering them. Where the filesystem refuses O_DIRECT
+// (tmpfs, say), reads are buffered and each read range is dropped from the page cache after it
+// is copied (POSIX_FADV_DONTNEED), so the file still does not stay in RAM behind the caller.
+class DirectFile : public RandomAccessFile {
+ public:
+  DirectFile(std::string name, int fd, uint64_t size, bool direct) : name_(std::move(name)), fd_(fd), size_(size), direct_(direct) {}
+  ~DirectFile() override { ::close(fd_); }
+  const std::string& name() const override { return name_; }
+  uint64_t Size() const override { return size_; }
+  bool DirectIo() const override { return direct_; }
+  Status ReadAt(uint64_t offset, std::span<std::byte> out) const override {
+    FRUGAL_RETURN_IF_ERROR(CheckRange(name_, size_, offset, out.size()));
+    if (out.empty()) return OkStatus();
+    const uint64_t a = kDirectIoAlignment;
+    const bool aligned = offset % a == 0 && out.size() % a == 0 && reinterpret_cast<uintptr_t>(out.data()) % a == 0;
+    if (aligned || !direct_) {
+      FRUGAL_RETURN_IF_ERROR(ReadFully(offset, out.data(), out.size(), offset + out.size()));
+    } else {
+      const uint64_t begin = offset / a * a, end = (offset + out.size() + a - 1) / a * a;
+      std::unique_ptr<std::byte, decltype(&std::free)> bounce(static_cast<std::byte*>(std::aligned_alloc(a, end - begin)), &std::free);
+      if (!bounce) return ResourceExhausted("no memory for a {}-byte read buffer", end - begin);
+      // The covering range may pass the end of the file: only the bytes up to it must arrive.
+      FRUGAL_RETURN_IF_ERROR(ReadFully(begin, bounce.get(), end - begin, offset + out.size()));
+      std::memcpy(out.data(), bounce.get() + (offset - begin), out.size());
+    }
+    if (!direct_) ::posix_fadvise(fd_, static_cast<off_t>(offset), static_cast<off_t>(out.size()), POSIX_FADV_DONTNEED);
+    return OkStatus();
+  }
+
+ private:
+  // Reads [offset, offset + n) into dst; stops early (successfully) once `needed_end` is reached
+  // and the file ends.
+  Status ReadFully(uint64_t offset, std::byte* dst, uint64_t n, uint64_t needed_end) const {
+    uint64_t done = 0;
+    while (done < n) {
+      const ssize_t r = ::pread(fd_, dst + done, n - done, static_cast<off_t>(offset + done));
+      if (r < 0 && errno == EINTR) continue;
+      if (r < 0) return ErrnoStatus(fmt::format("read of {} bytes at offset {} failed on", n - done, offset + done), name_);
+      if (r == 0) {
+        if (offset + done >= needed_end) return OkStatus();
+        return IoError("unexpected end of '{}' at offset {}", name_, offset + done);
+      }
+      done += static_cast<uint64_t>(r);
+    }
+    return OkStatus();
+  }
+
+  std::string name_;
+  int fd_;
+  uint64_t size_;
+  bool direct_;
 };
 
 class MmapFile : public RandomAccessFile {
@@ -133,6 +191,19 @@ class AtomicWritableFile : public WritableFile {
 StatusOr<std::unique_ptr<RandomAccessFile>> OpenPosixFile(const std::string& path) {
   FRUGAL_ASSIGN_OR_RETURN(auto fd_size, OpenForRead(path));
   return std::unique_ptr<RandomAccessFile>(new PosixFile(path, fd_size.first, fd_size.second));
+}
+
+StatusOr<std::unique_ptr<RandomAccessFile>> OpenDirectFile(const std::string& path) {
+  FRUGAL_ASSIGN_OR_RETURN(auto fd_size, OpenForRead(path));  // checks it is a regular file
+  ::close(fd_size.first);
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_DIRECT);
+  bool direct = true;
+  if (fd < 0 && errno == EINVAL) {  // the filesystem has no direct I/O
+    direct = false;
+    fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  }
+  if (fd < 0) return ErrnoStatus("cannot open", path);
+  return std::unique_ptr<RandomAccessFile>(new DirectFile(path, fd, fd_size.second, direct));
 }
 
 StatusOr<std::unique_ptr<RandomAccessFile>> OpenMmapFile(const std::string& path) {

@@ -30,56 +30,22 @@ void DenseFfn(const ConstTensorView& gate, const ConstTensorView& up, const Cons
   SwiGlu(kernels::AllRows(gate), kernels::AllRows(up), kernels::AllRows(down), x, n_tokens, exact, pool, out);
 }
 
-Status MoeFfn(const ModelConfig& c, const LayerWeights& w, int layer, const float* xn, int n_tokens, bool exact,
-            ThreadPool& pool, TensorSink* sink, float* out) {
-  const int h = c.hidden, n_exp = c.moe.n_experts, k = c.moe.n_experts_used, ff = c.moe.expert_ff;
-  std::vector<float> logits(static_cast<size_t>(n_tokens) * n_exp);  // [T, E], router in f32
-  kernels::MatMul(kernels::AllRows(w.gate_inp), xn, logits.data(), {.n_tokens = n_tokens, .exact = true}, &pool);
-  const RouterParams rp = RouterParamsOf(c.moe, w.exp_bias.empty() ? nullptr : w.exp_bias.data());
-  const auto finite = [](float s) { return std::isfinite(s); };
-  if (!std::all_of(logits.begin(), logits.end(), finite) || !std::all_of(w.exp_bias.begin(), w.exp_bias.end(), finite)) {
-    return DataLoss("non-finite router scores in layer {} (the model file may hold NaN or infinite weights)", layer);
-  }
-  // Per expert: the tokens routed to it and their weights.
-  std::vector<std::vector<std::pair<int, float>>> assigned(static_cast<size_t>(n_exp));
-  std::vector<int> experts(static_cast<size_t>(k));
-  std::vector<float> weights(static_cast<size_t>(k));
-  std::vector<float> dense_weights(sink ? static_cast<size_t>(n_tokens) * n_exp : 0, 0.0f);
-  for (int t = 0; t < n_tokens; ++t) {
-    Route(logits.data() + static_cast<size_t>(t) * n_exp, rp, experts.data(), weights.data());
-    for (int i = 0; i < k; ++i) {
-      assigned[experts[i]].push_back({t, weights[i]});
-      if (sink) dense_weights[static_cast<size_t>(t) * n_exp + experts[i]] = weights[i];
-    }
-  }
-  if (sink) sink->Put(fmt::format("blk.{}.router_weights", layer), dense_weights.data(), {n_tokens, n_exp});
-  // All routed experts with tokens, and the shared experts (every token, weight 1), as one
-  // grouped gate/up product and one grouped down product.
-  struct Active {
-    kernels::WeightRows gate, up, down;
-    const std::vector<std::pair<int, float>>* tokens;  // null: the shared experts, all tokens
-    int n;
-    std::vector<float> x;  // gathered inputs [n, H] (empty when the expert takes every token: xn itself)
-  };
-  std::vector<Active> active;
-  for (int e = 0; e < n_exp; ++e) {
-    const auto& tokens = assigned[static_cast<size_t>(e)];
-    if (tokens.empty()) continue;
-    Active a{kernels::RowsOf(w.gate_exps, int64_t{e} * ff, ff), kernels::RowsOf(w.up_exps, int64_t{e} * ff, ff),
-             kernels::RowsOf(w.down_exps, int64_t{e} * h, h), &tokens, static_cast<int>(tokens.size()), {}};
-    if (a.n < n_tokens) {  // else every token, in order: xn itself (always so in decode)
-      a.x.resize(static_cast<size_t>(a.n) * h);
-      for (int i = 0; i < a.n; ++i) {
-        std::copy_n(xn + static_cast<size_t>(tokens[static_cast<size_t>(i)].first) * h, h, a.x.begin() + static_cast<long>(i) * h);
-      }
-    }
-    active.push_back(std::move(a));
-  }
-  if (c.moe.n_shared > 0) {
-    active.push_back({kernels::AllRows(w.gate_shexp), kernels::AllRows(w.up_shexp), kernels::AllRows(w.down_shexp), nullptr,
-                      n_tokens, {}});
-  }
+namespace {
+
+// One product group of the MoE block: a routed expert with the tokens routed to it, or the
+// shared experts (every token, weight 1).
+struct Active {
+  kernels::WeightRows gate, up, down;
+  const std::vector<std::pair<int, float>>* tokens;  // null: the shared experts, all tokens
+  int n;
+  std::vector<float> x;  // gathered inputs [n, H] (empty when the expert takes every token: xn itself)
+};
+
+// Runs the groups as one grouped gate/up product and one grouped down product, and adds each
+// group's outputs, weighted, to out (in the order of `active`).
+void RunGroups(std::vector<Active>& active, const float* xn, int n_tokens, int h, bool exact, ThreadPool& pool, float* out) {
   const size_t n_active = active.size();
+  if (n_active == 0) return;
   // Experts that take every token share one prepared copy of xn (prepared only if there are any).
   std::unique_ptr<kernels::PreparedInput> all_tokens;
   if (std::any_of(active.begin(), active.end(), [](const Active& a) { return a.x.empty(); })) {
@@ -127,7 +93,6 @@ Status MoeFfn(const ModelConfig& c, const LayerWeights& w, int layer, const floa
     down.push_back({active[i].down, mids[i].get(), y[i].get()});
   }
   kernels::MatMulGrouped(down, &pool);
-  std::fill(out, out + static_cast<size_t>(n_tokens) * h, 0.0f);
   for (size_t i = 0; i < n_active; ++i) {
     const Active& a = active[i];
     for (int j = 0; j < a.n; ++j) {
@@ -135,6 +100,86 @@ Status MoeFfn(const ModelConfig& c, const LayerWeights& w, int layer, const floa
       const float weight = a.tokens ? (*a.tokens)[static_cast<size_t>(j)].second : 1.0f;
       kernels::Axpy(weight, y[i].get() + static_cast<size_t>(j) * h, out + static_cast<size_t>(t) * h, h);
     }
+  }
+}
+
+}  // namespace
+
+Status MoeFfn(const ModelConfig& c, const LayerWeights& w, int layer, const float* xn, int n_tokens, bool exact,
+            ThreadPool& pool, TensorSink* sink, const ExpertSources& sources, float* out) {
+  const int h = c.hidden, n_exp = c.moe.n_experts, k = c.moe.n_experts_used, ff = c.moe.expert_ff;
+  std::vector<float> logits(static_cast<size_t>(n_tokens) * n_exp);  // [T, E], router in f32
+  kernels::MatMul(kernels::AllRows(w.gate_inp), xn, logits.data(), {.n_tokens = n_tokens, .exact = true}, &pool);
+  const RouterParams rp = RouterParamsOf(c.moe, w.exp_bias.empty() ? nullptr : w.exp_bias.data());
+  const auto finite = [](float s) { return std::isfinite(s); };
+  if (!std::all_of(logits.begin(), logits.end(), finite) || !std::all_of(w.exp_bias.begin(), w.exp_bias.end(), finite)) {
+    return DataLoss("non-finite router scores in layer {} (the model file may hold NaN or infinite weights)", layer);
+  }
+  // Per expert: the tokens routed to it and their weights.
+  std::vector<std::vector<std::pair<int, float>>> assigned(static_cast<size_t>(n_exp));
+  std::vector<int> experts(static_cast<size_t>(k));
+  std::vector<float> weights(static_cast<size_t>(k));
+  std::vector<float> dense_weights(sink ? static_cast<size_t>(n_tokens) * n_exp : 0, 0.0f);
+  for (int t = 0; t < n_tokens; ++t) {
+    Route(logits.data() + static_cast<size_t>(t) * n_exp, rp, experts.data(), weights.data());
+    if (sources.recorder) sources.recorder->Record(layer, t, experts);
+    for (int i = 0; i < k; ++i) {
+      assigned[experts[i]].push_back({t, weights[i]});
+      if (sink) dense_weights[static_cast<size_t>(t) * n_exp + experts[i]] = weights[i];
+    }
+  }
+  if (sink) sink->Put(fmt::format("blk.{}.router_weights", layer), dense_weights.data(), {n_tokens, n_exp});
+  std::vector<int> routed;  // experts with tokens, ascending
+  for (int e = 0; e < n_exp; ++e) {
+    if (!assigned[static_cast<size_t>(e)].empty()) routed.push_back(e);
+  }
+  auto make_active = [&](int e, const kernels::WeightRows& gate, const kernels::WeightRows& up, const kernels::WeightRows& down) {
+    const auto& tokens = assigned[static_cast<size_t>(e)];
+    Active a{gate, up, down, &tokens, static_cast<int>(tokens.size()), {}};
+    if (a.n < n_tokens) {  // else every token, in order: xn itself (always so in decode)
+      a.x.resize(static_cast<size_t>(a.n) * h);
+      for (int i = 0; i < a.n; ++i) {
+        std::copy_n(xn + static_cast<size_t>(tokens[static_cast<size_t>(i)].first) * h, h, a.x.begin() + static_cast<long>(i) * h);
+      }
+    }
+    return a;
+  };
+  auto add_shared = [&](std::vector<Active>* active) {
+    if (c.moe.n_shared > 0) {
+      active->push_back({kernels::AllRows(w.gate_shexp), kernels::AllRows(w.up_shexp), kernels::AllRows(w.down_shexp), nullptr,
+                         n_tokens, {}});
+    }
+  };
+  std::fill(out, out + static_cast<size_t>(n_tokens) * h, 0.0f);
+  if (sources.store == nullptr) {  // every expert in the mapping: one pass
+    std::vector<Active> active;
+    for (int e : routed) {
+      active.push_back(make_active(e, kernels::RowsOf(w.gate_exps, int64_t{e} * ff, ff), kernels::RowsOf(w.up_exps, int64_t{e} * ff, ff),
+                                   kernels::RowsOf(w.down_exps, int64_t{e} * h, h)));
+    }
+    add_shared(&active);
+    RunGroups(active, xn, n_tokens, h, exact, pool, out);
+    return OkStatus();
+  }
+  // From the store, in waves of at most the experts it can pin at once (all of them in decode
+  // and small batches); each wave's experts stay pinned until its products are done. The
+  // shared experts go with the last wave, so the sums are added in the same order as above.
+  const size_t wave = static_cast<size_t>(std::max(1, sources.store->wave_limit()));
+  for (size_t w0 = 0; w0 < routed.size() || (routed.empty() && w0 == 0); w0 += wave) {
+    const size_t w1 = std::min(routed.size(), w0 + wave);
+    const std::span<const int> ids(routed.data() + w0, w1 - w0);
+    std::vector<Active> active;
+    ExpertLease lease;
+    if (!ids.empty()) {
+      FRUGAL_ASSIGN_OR_RETURN(lease, sources.store->Acquire(layer, ids));
+      for (size_t i = 0; i < ids.size(); ++i) {
+        const ExpertRows& r = lease.rows(i);
+        active.push_back(make_active(ids[i], r.gate, r.up, r.down));
+      }
+    }
+    if (w1 == routed.size()) add_shared(&active);
+    RunGroups(active, xn, n_tokens, h, exact, pool, out);
+    if (routed.empty()) break;
   }
   return OkStatus();
 }

@@ -4,6 +4,8 @@
 #pragma once
 
 #include "model/config.h"
+#include "model/expert_source.h"
+#include "model/routing_recorder.h"
 #include "util/status.h"
 #include "model/tensor_sink.h"
 #include "model/weights.h"
@@ -15,10 +17,19 @@ namespace frugal::model {
 void DenseFfn(const ConstTensorView& gate, const ConstTensorView& up, const ConstTensorView& down,
               const float* x, int n_tokens, bool exact, ThreadPool& pool, float* out);
 
+// Where routed experts come from: the weights' views (store null), or an expert store, which
+// then holds each wave of them pinned while it is computed. The recorder, if any, is told each
+// token's experts.
+struct ExpertSources {
+  ExpertSource* store = nullptr;
+  RoutingRecorder* recorder = nullptr;
+};
+
 // Routed experts (+ shared experts) for n_tokens normed inputs; out: [n_tokens, hidden].
 // The router always runs in f32 (exact); `exact` selects the experts' kernels. Non-finite router
-// scores (NaN weights) are an error, never a routing decision.
+// scores (NaN weights) are an error, never a routing decision; so is an expert the store cannot
+// read. The result does not depend on where the experts came from (same kernels, same order).
 Status MoeFfn(const ModelConfig& config, const LayerWeights& w, int layer, const float* xn, int n_tokens, bool exact,
-            ThreadPool& pool, TensorSink* sink, float* out);
+            ThreadPool& pool, TensorSink* sink, const ExpertSources& sources, float* out);
 
 }  // namespace frugal::model

@@ -1,6 +1,7 @@
 // A model file opened for inference: the mapped GGUF, its validated config and its weights —
 // the ones every token reads copied into huge pages (resident_weights.h), the rest read from
-// the mapping. Immutable after loading; thread-safe. Held by pointer so views into it stay valid.
+// the mapping or an attached expert store. Immutable after loading (but for the store's own
+// synchronized state); thread-safe. Held by pointer so views into it stay valid.
 #pragma once
 
 #include <memory>
@@ -8,6 +9,8 @@
 
 #include "io/gguf_file.h"
 #include "model/config.h"
+#include "model/expert_source.h"
+#include "model/routing_recorder.h"
 #include "model/weights.h"
 #include "util/huge_page_region.h"
 
@@ -18,6 +21,10 @@ struct LoadedModel {
   ModelConfig config;
   Weights weights;
   HugePageRegion resident;  // the every-token weights' copies (empty if they could not be made)
+  // Where the forward pass takes routed experts from: null, the mapping (all in RAM as the page
+  // cache keeps them); else this source (experts/model_experts.h). Internally synchronized.
+  std::unique_ptr<ExpertSource> expert_store;
+  RoutingRecorder* routing = nullptr;  // told every routing decision when set
 };
 
 StatusOr<std::unique_ptr<LoadedModel>> LoadModel(const std::string& path);

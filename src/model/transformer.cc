@@ -9,6 +9,7 @@
 #include "kernels/ops.h"
 #include "model/ffn.h"
 #include "model/rope.h"
+#include "model/router.h"
 
 namespace frugal::model {
 namespace {
@@ -27,8 +28,11 @@ Status NonFinite(const char* what, int layer) {
 
 }  // namespace
 
-Transformer::Transformer(const ModelConfig& config, const Weights& weights)
-    : config_(config), weights_(weights), rope_freqs_(RopeFrequencies(config.rope, config.mla.qk_rope_head_dim)),
+Transformer::Transformer(const LoadedModel& m)
+    : Transformer(m.config, m.weights, {.store = m.expert_store.get(), .recorder = m.routing}) {}
+
+Transformer::Transformer(const ModelConfig& config, const Weights& weights, ExpertSources experts)
+    : config_(config), weights_(weights), experts_(experts), rope_freqs_(RopeFrequencies(config.rope, config.mla.qk_rope_head_dim)),
       attention_scale_(AttentionScale(config)) {}
 
 Status Transformer::Layer(int l, std::span<const AttentionSegment> segments, int n, float* x, const ForwardOptions& o,
@@ -52,7 +56,7 @@ Status Transformer::Layer(int l, std::span<const AttentionSegment> segments, int
   if (FirstNonFinite(xn.data(), static_cast<int64_t>(size)) >= 0) return NonFinite("FFN input", l);
   if (sink) sink->Put(fmt::format("blk.{}.ffn_norm", l), xn.data(), {n, h});
   if (config_.IsMoeLayer(l)) {
-    FRUGAL_RETURN_IF_ERROR(MoeFfn(config_, w, l, xn.data(), n, o.exact, pool, sink, y.data()));
+    FRUGAL_RETURN_IF_ERROR(MoeFfn(config_, w, l, xn.data(), n, o.exact, pool, sink, experts_, y.data()));
   } else {
     DenseFfn(w.ffn_gate, w.ffn_up, w.ffn_down, xn.data(), n, o.exact, pool, y.data());
   }
@@ -61,6 +65,30 @@ Status Transformer::Layer(int l, std::span<const AttentionSegment> segments, int
   if (FirstNonFinite(x, static_cast<int64_t>(size)) >= 0) return NonFinite("FFN output", l);
   if (sink) sink->Put(fmt::format("blk.{}.out", l), x, {n, h});
   return OkStatus();
+}
+
+void Transformer::PrefetchExperts(int l, const float* x, int n, ThreadPool& pool) const {
+  const LayerWeights& w = weights_.layers[static_cast<size_t>(l)];
+  const int h = config_.hidden, n_exp = config_.moe.n_experts, k = config_.moe.n_experts_used;
+  std::vector<float> xn(static_cast<size_t>(n) * h), logits(static_cast<size_t>(n) * n_exp);
+  for (int t = 0; t < n; ++t) {
+    kernels::RmsNorm(x + static_cast<size_t>(t) * h, w.ffn_norm.data(), h, static_cast<float>(config_.rms_eps), xn.data() + static_cast<size_t>(t) * h);
+  }
+  kernels::MatMul(kernels::AllRows(w.gate_inp), xn.data(), logits.data(), {.n_tokens = n, .exact = true}, &pool);
+  if (FirstNonFinite(logits.data(), static_cast<int64_t>(logits.size())) >= 0) return;  // the layer itself reports it
+  const RouterParams rp = RouterParamsOf(config_.moe, w.exp_bias.empty() ? nullptr : w.exp_bias.data());
+  std::vector<uint8_t> wanted(static_cast<size_t>(n_exp));
+  std::vector<int> experts(static_cast<size_t>(k));
+  std::vector<float> weights(static_cast<size_t>(k));
+  for (int t = 0; t < n; ++t) {
+    Route(logits.data() + static_cast<size_t>(t) * n_exp, rp, experts.data(), weights.data());
+    for (int e : experts) wanted[static_cast<size_t>(e)] = 1;
+  }
+  std::vector<int> ids;
+  for (int e = 0; e < n_exp; ++e) {
+    if (wanted[static_cast<size_t>(e)]) ids.push_back(e);
+  }
+  experts_.store->Prefetch(l, ids);
 }
 
 Status Transformer::Forward(std::span<const SequenceChunk> batch, const ForwardOptions& o, ThreadPool& pool,
@@ -102,7 +130,15 @@ Status Transformer::Forward(std::span<const SequenceChunk> batch, const ForwardO
                              x.data() + static_cast<size_t>(row++) * h, h);
     }
   }
-  for (int l = 0; l < config_.n_layers; ++l) FRUGAL_RETURN_IF_ERROR(Layer(l, segments, n, x.data(), o, pool));
+  if (experts_.store) experts_.store->BeginStep();
+  if (experts_.recorder) experts_.recorder->BeginStep();
+  const bool prefetch = experts_.store != nullptr && experts_.store->prefetch_enabled();
+  for (int l = 0; l < config_.n_layers; ++l) {
+    // The first MoE layer's experts are predicted from the embeddings; later ones from the
+    // previous layer's output, while this layer's attention runs.
+    if (prefetch && config_.IsMoeLayer(l)) PrefetchExperts(l, x.data(), n, pool);
+    FRUGAL_RETURN_IF_ERROR(Layer(l, segments, n, x.data(), o, pool));
+  }
   const int rows = static_cast<int>(logit_rows.size());
   logits->resize(static_cast<size_t>(rows) * v);
   if (rows == 0) return OkStatus();

@@ -11,7 +11,9 @@
 
 #include "model/attention.h"
 #include "model/config.h"
+#include "model/ffn.h"
 #include "model/latent_blocks.h"
+#include "model/loaded_model.h"
 #include "model/tensor_sink.h"
 #include "model/weights.h"
 #include "util/thread_pool.h"
@@ -46,7 +48,10 @@ struct SequenceChunk {
 
 class Transformer {
  public:
-  Transformer(const ModelConfig& config, const Weights& weights);
+  // Routed experts from the weights' views unless `experts.store` is set.
+  Transformer(const ModelConfig& config, const Weights& weights, ExpertSources experts = {});
+  // The model's weights, its expert store and routing recorder (if any).
+  explicit Transformer(const LoadedModel& model);
 
   const ModelConfig& config() const { return config_; }
   // Runs one step: each chunk's latents go to its cache; *logits receives [rows, vocab], the
@@ -58,9 +63,13 @@ class Transformer {
  private:
   Status Layer(int l, std::span<const AttentionSegment> segments, int n, float* x, const ForwardOptions& o,
                ThreadPool& pool) const;
+  // Predicts the experts layer l routes the step's tokens to by applying its router to the
+  // residual stream before it (x), and has the store start reading them.
+  void PrefetchExperts(int l, const float* x, int n, ThreadPool& pool) const;
 
   const ModelConfig& config_;
   const Weights& weights_;
+  ExpertSources experts_;
   std::vector<float> rope_freqs_;
   float attention_scale_;
 };
