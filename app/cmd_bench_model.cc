@@ -12,6 +12,7 @@
 
 #include "app/bench_common.h"
 #include "app/commands.h"
+#include "app/expert_flags.h"
 #include "engine/session.h"
 #include "model/footprint.h"
 #include "model/loaded_model.h"
@@ -25,6 +26,7 @@ struct Flags {
   std::string model, kv_type = "f16";
   int prompt = 512, gen = 128, depth = 0, repetitions = 5, threads = DefaultThreadCount();
   bool json = false, roofline = false, exact = false, warmup = true;
+  ExpertFlags experts;
 };
 
 using Clock = std::chrono::steady_clock;
@@ -64,6 +66,7 @@ Status Run(const Flags& f) {
   if (f.repetitions < 1 || f.threads < 1) return InvalidArgument("-r and -t must be at least 1");
   FRUGAL_ASSIGN_OR_RETURN(model::KvDtype kv, model::KvDtypeFromName(f.kv_type));
   FRUGAL_ASSIGN_OR_RETURN(auto m, model::LoadModel(f.model));
+  FRUGAL_ASSIGN_OR_RETURN(ExpertSetup experts, SetUpExperts(m.get(), f.experts));
   ThreadPool pool(f.threads);
   const engine::SessionOptions o{.context = f.depth + std::max(f.prompt, f.gen) + 1, .kv_dtype = kv,
                                  .prefill_chunk = std::max({1, f.prompt, std::min(f.depth, 512)}), .exact = f.exact};
@@ -90,6 +93,11 @@ Status Run(const Flags& f) {
     out["tests"].push_back({{"test", test}, {"tokens_per_s", rates}, {"median", s.median}, {"min", s.min}, {"max", s.max}});
   }
   out["peak_rss_bytes"] = PeakResidentBytes();
+  if (experts.store) {
+    const nlohmann::json stats = ExpertStatsJson(experts.store->Stats());
+    for (const auto& [key, value] : stats.items()) out[key] = value;
+  }
+  FRUGAL_RETURN_IF_ERROR(experts.Finish());
   out["every_token_weight_copy_bytes"] = m->resident.size();
   out["every_token_weight_huge_page_bytes"] = m->resident.HugeBytes();
   if (f.roofline) {
@@ -118,6 +126,7 @@ Status Run(const Flags& f) {
               static_cast<double>(out["peak_rss_bytes"].get<size_t>()) / (1 << 20),
               static_cast<double>(m->file.file_size()) / (1 << 20), static_cast<double>(m->resident.size()) / (1 << 20),
               static_cast<double>(m->resident.HugeBytes()) / (1 << 20));
+  if (experts.store) std::printf("%s", ExpertStatsText(experts.store->Stats()).c_str());
   if (f.roofline) {
     const double bw = out["roofline"]["read_bandwidth_bytes_per_s"], roof = out["roofline"]["decode_roofline_tokens_per_s"];
     const double per_token = out["roofline"]["bytes_per_decoded_token"];
@@ -146,6 +155,7 @@ void AddBenchModel(CLI::App& bench, std::vector<Command>* commands) {
   bench.add_flag("--roofline", f->roofline, "measure read bandwidth and decode's share of the roofline");
   bench.add_flag("--exact", f->exact, "exact float kernels (no activation rounding)");
   bench.add_flag("!--no-warmup", f->warmup, "skip the untimed run before each test");
+  AddExpertFlags(&bench, &f->experts);
   commands->push_back({&bench, [f]() -> int {
     if (f->model.empty()) return ExitStatus(InvalidArgument("bench needs -m MODEL (or a subcommand: tokenize)"));
     return ExitStatus(Run(*f));

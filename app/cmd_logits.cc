@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "app/commands.h"
+#include "app/expert_flags.h"
 #include "kv/sequence_cache.h"
 #include "model/loaded_model.h"
 #include "model/transformer.h"
@@ -51,6 +52,7 @@ struct Flags {
   std::string model, ids, batch, out, attention = "auto", kv_type = "f32", dump;
   int gen = 0, chunk = 0, threads = DefaultThreadCount(), ctx = 0;
   bool exact = false;
+  ExpertFlags experts;
 };
 
 Status WriteF32(const std::string& path, const std::vector<float>& values) {
@@ -117,11 +119,14 @@ Status Run(const Flags& f) {
   if (!f.batch.empty()) {
     if (!f.ids.empty() || f.gen > 0 || !f.dump.empty()) return InvalidArgument("--batch takes neither --ids, --gen nor --dump-tensors");
     FRUGAL_ASSIGN_OR_RETURN(auto m, model::LoadModel(f.model));
-    return RunBatch(f, *m, path, kv_type);
+    FRUGAL_ASSIGN_OR_RETURN(ExpertSetup experts, SetUpExperts(m.get(), f.experts));
+    FRUGAL_RETURN_IF_ERROR(RunBatch(f, *m, path, kv_type));
+    return experts.Finish();
   }
   if (f.ids.empty()) return InvalidArgument("give --ids or --batch");
   FRUGAL_ASSIGN_OR_RETURN(std::vector<int32_t> ids, ParseIds(f.ids));
   FRUGAL_ASSIGN_OR_RETURN(auto m, model::LoadModel(f.model));
+  FRUGAL_ASSIGN_OR_RETURN(ExpertSetup experts, SetUpExperts(m.get(), f.experts));
   const int n = static_cast<int>(ids.size());
   const int ctx = f.ctx > 0 ? f.ctx : n + f.gen;
   FRUGAL_ASSIGN_OR_RETURN(auto cache, kv::SequenceCache::Create(m->config, ctx, kv_type));
@@ -157,7 +162,7 @@ Status Run(const Flags& f) {
     for (int32_t id : generated) line += (line.empty() ? "" : " ") + std::to_string(id);
     std::printf("%s\n", line.c_str());
   }
-  return OkStatus();
+  return experts.Finish();
 }
 
 }  // namespace
@@ -177,6 +182,7 @@ Command AddLogitsCommand(CLI::App& app) {
   cmd->add_option("-c,--ctx-size", f->ctx, "context size (default: ids + gen)");
   cmd->add_option("-t,--threads", f->threads, "threads")->capture_default_str();
   cmd->add_flag("--exact", f->exact, "exact float kernels (no 8-bit activation rounding)");
+  AddExpertFlags(cmd, &f->experts);
   return {cmd, [f]() -> int {
     return ExitStatus(Run(*f));
   }};

@@ -8,6 +8,7 @@
 #include <iostream>
 
 #include "app/commands.h"
+#include "app/expert_flags.h"
 #include "engine/engine.h"
 #include "model/loaded_model.h"
 #include "tokenizer/chat_template.h"
@@ -21,7 +22,8 @@ using Clock = std::chrono::steady_clock;
 
 struct Flags {
   std::string model, prompt, system, kv_type = "f16";
-  bool chat = false, no_display_prompt = false, exact = false;
+  bool chat = false, no_display_prompt = false, exact = false, stats = false;
+  ExpertFlags experts;
   int n_predict = 128, ctx = 4096, threads = DefaultThreadCount(), batch = 512;
   uint64_t kv_budget = 0;
   std::vector<std::string> stop;
@@ -142,19 +144,27 @@ Status Run(const Flags& f) {
   FRUGAL_RETURN_IF_ERROR(engine::ValidateSamplingParams(f.sampling));
   FRUGAL_ASSIGN_OR_RETURN(model::KvDtype kv, model::KvDtypeFromName(f.kv_type));
   FRUGAL_ASSIGN_OR_RETURN(auto m, model::LoadModel(f.model));
+  FRUGAL_ASSIGN_OR_RETURN(ExpertSetup experts, SetUpExperts(m.get(), f.experts));
   FRUGAL_ASSIGN_OR_RETURN(auto tok, tokenizer::Tokenizer::FromGguf(m->file));
   ThreadPool pool(f.threads);
   const engine::EngineOptions o{.context = f.ctx, .kv_budget = f.kv_budget, .kv_dtype = kv, .step_tokens = f.batch, .exact = f.exact};
   FRUGAL_ASSIGN_OR_RETURN(auto engine, engine::Engine::Create(*m, tok.get(), o, pool));
-  if (f.chat) return Chat(f, *engine, *tok, m->file);
+  auto finish_experts = [&](Status s) {
+    if (f.stats && experts.store) std::fprintf(stderr, "%s", ExpertStatsText(experts.store->Stats()).c_str());
+    if (f.stats && !experts.store) std::fprintf(stderr, "experts: all in RAM (no --expert-budget)\n");
+    const Status closed = experts.Finish();
+    return s.ok() ? closed : s;
+  };
+  if (f.chat) return finish_experts(Chat(f, *engine, *tok, m->file));
   if (!f.no_display_prompt) std::printf("%s", f.prompt.c_str());
   Totals totals;
   std::string reply;
-  FRUGAL_ASSIGN_OR_RETURN(engine::FinishReason finish, Generate(*engine, RequestFor(f, tok->Encode(f.prompt)), &totals, &reply));
+  StatusOr<engine::FinishReason> finish = Generate(*engine, RequestFor(f, tok->Encode(f.prompt)), &totals, &reply);
+  if (!finish.ok()) return finish_experts(finish.status());
   std::printf("\n");
-  std::fprintf(stderr, "finish: %s\n", engine::FinishReasonName(finish));
+  std::fprintf(stderr, "finish: %s\n", engine::FinishReasonName(*finish));
   PrintTotals(totals, *engine);
-  return OkStatus();
+  return finish_experts(OkStatus());
 }
 
 }  // namespace
@@ -186,6 +196,8 @@ Command AddRunCommand(CLI::App& app) {
   cmd->add_option("-s,--seed", f->sampling.seed, "random seed")->capture_default_str();
   cmd->add_flag("--no-display-prompt", f->no_display_prompt, "do not echo the prompt");
   cmd->add_flag("--exact", f->exact, "exact float kernels (no 8-bit activation rounding)");
+  cmd->add_flag("--stats", f->stats, "print the expert store's statistics at the end");
+  AddExpertFlags(cmd, &f->experts);
   return {cmd, [f]() -> int {
     if (!f->chat && f->prompt.empty()) {
       LogError("give a prompt (-p TEXT) or --chat");

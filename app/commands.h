@@ -24,11 +24,15 @@ Command AddLogitsCommand(CLI::App& app);
 Command AddTokenizeCommand(CLI::App& app);
 Command AddRunCommand(CLI::App& app);
 Command AddServeCommand(CLI::App& app);
+Command AddProfileExpertsCommand(CLI::App& app);
+// `frugal trace replay …`: registers the parent and its subcommand (in that order).
+void AddTraceCommands(CLI::App& app, std::vector<Command>* commands);
 // `frugal bench ...`: registers the bench subcommands (each a Command) under one parent.
 void AddBenchCommands(CLI::App& app, std::vector<Command>* commands);
 void AddBenchTokenize(CLI::App& bench, std::vector<Command>* commands);
 void AddBenchModel(CLI::App& bench, std::vector<Command>* commands);
 void AddBenchBatched(CLI::App& bench, std::vector<Command>* commands);
+void AddBenchExperts(CLI::App& bench, std::vector<Command>* commands);
 void AddBenchMatMul(CLI::App& bench, std::vector<Command>* commands);
 
 // Exit status of a command: 0, or 1 after printing the error to stderr.

@@ -17,7 +17,9 @@ int main(int argc, char** argv) {
       frugal::app::AddDequantCommand(app),
       frugal::app::AddLogitsCommand(app),
       frugal::app::AddTokenizeCommand(app),
+      frugal::app::AddProfileExpertsCommand(app),
   };
+  frugal::app::AddTraceCommands(app, &commands);
   frugal::app::AddBenchCommands(app, &commands);
   // llama-batched-bench's multi-letter single-dash flags (-npp, -ntg, -npl, -pps, -ub) are
   // accepted as written; CLI11 knows them with two dashes.
