@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "app/commands.h"
+#include "app/expert_flags.h"
 #include "engine/engine.h"
 #include "kv/sequence_cache.h"
 #include "model/loaded_model.h"
@@ -29,6 +30,7 @@ struct Flags {
   uint64_t kv_budget = 0, max_body = 8u << 20;
   bool share_cache = false, exact = false;
   int drain_timeout_s = 300;
+  ExpertFlags experts;
 };
 
 // Set by the signal callback, waited on by the main thread.
@@ -77,6 +79,7 @@ Status Serve(const Flags& f) {
   LogInfo("listening on http://{}:{} (loading {})", f.host, f.port, f.model);
 
   FRUGAL_ASSIGN_OR_RETURN(auto m, model::LoadModel(f.model));
+  FRUGAL_ASSIGN_OR_RETURN(ExpertSetup experts, SetUpExperts(m.get(), f.experts));
   FRUGAL_ASSIGN_OR_RETURN(auto tok, tokenizer::Tokenizer::FromGguf(m->file));
   std::string jinja;
   if (m->file.Has("tokenizer.chat_template")) {
@@ -98,6 +101,8 @@ Status Serve(const Flags& f) {
   FRUGAL_ASSIGN_OR_RETURN(auto engine, engine::Engine::Create(*m, tok.get(), o, pool));
   auto loop = std::make_unique<server::BatchLoop>(*engine, metrics, server::BatchLoopOptions{f.parallel, f.queue});
   const kv::PoolStats s = engine->blocks().Stats();
+  // Set now, with nothing left to fail before the drain (which stops the server before the model goes).
+  if (experts.store) metrics.SetExtra([store = experts.store] { return ExpertStatsPrometheus(store->Stats()); });
   service.SetReady(loop.get(), tok.get(), chat_template, f.ctx,
                    std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count());
   LogInfo("ready: model '{}', context {}, {} running + {} queued requests, KV cache {} blocks of {} tokens ({:.1f} MiB)", model_id,
@@ -119,7 +124,7 @@ Status Serve(const Flags& f) {
   http->Stop();
   loop.reset();
   LogInfo("drained; exiting");
-  return OkStatus();
+  return experts.Finish();
 }
 
 }  // namespace
@@ -156,6 +161,7 @@ Command AddServeCommand(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--drain-timeout", f->drain_timeout_s, "seconds SIGTERM waits for requests in flight")->capture_default_str();
   cmd->add_flag("--exact", f->exact, "exact float kernels (no 8-bit activation rounding)");
+  AddExpertFlags(cmd, &f->experts);
   return {cmd, [f]() -> int { return ExitStatus(Serve(*f)); }};
 }
 

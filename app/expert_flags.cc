@@ -98,4 +98,28 @@ std::string ExpertStatsText(const experts::ExpertStoreStats& s) {
   return t;
 }
 
+std::string ExpertStatsPrometheus(const experts::ExpertStoreStats& s) {
+  std::string out;
+  auto metric = [&](const char* name, const char* type, const char* help, const std::string& value) {
+    out += fmt::format("# HELP frugal:{} {}\n# TYPE frugal:{} {}\nfrugal:{} {}\n", name, help, name, type, name, value);
+  };
+  metric("expert_accesses_total", "counter", "Routed experts acquired (once per step and layer).", std::to_string(s.Accesses()));
+  metric("expert_hits_total", "counter", "Of them, found in the RAM tier.", std::to_string(s.Hits()));
+  metric("expert_bytes_read_total", "counter", "Expert bytes read from disk (direct I/O).", std::to_string(s.expert_bytes_read));
+  metric("expert_read_failures_total", "counter", "Expert reads that failed.", std::to_string(s.failed_reads));
+  metric("expert_io_stall_seconds_total", "counter", "Time forward steps waited for expert reads.", fmt::format("{}", s.io_stall_s));
+  metric("expert_prefetch_predicted_total", "counter", "Experts predicted for the next layer.", std::to_string(s.predicted));
+  metric("expert_prefetch_used_total", "counter", "Of them, used in that step.", std::to_string(s.predicted_used));
+  metric("expert_slots", "gauge", "Experts the RAM tier holds.", std::to_string(s.slots));
+  out += "# HELP frugal:expert_layer_hits_total Expert hits per layer.\n# TYPE frugal:expert_layer_hits_total counter\n";
+  for (size_t l = 0; l < s.hits.size(); ++l) {
+    if (s.accesses[l] > 0) out += fmt::format("frugal:expert_layer_hits_total{{layer=\"{}\"}} {}\n", l, s.hits[l]);
+  }
+  out += "# HELP frugal:expert_layer_accesses_total Expert accesses per layer.\n# TYPE frugal:expert_layer_accesses_total counter\n";
+  for (size_t l = 0; l < s.accesses.size(); ++l) {
+    if (s.accesses[l] > 0) out += fmt::format("frugal:expert_layer_accesses_total{{layer=\"{}\"}} {}\n", l, s.accesses[l]);
+  }
+  return out;
+}
+
 }  // namespace frugal::app

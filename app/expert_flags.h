@@ -39,5 +39,7 @@ StatusOr<ExpertSetup> SetUpExperts(model::LoadedModel* m, const ExpertFlags& f);
 nlohmann::json ExpertStatsJson(const experts::ExpertStoreStats& s);
 // Several lines for stderr: per-layer hit rates, bytes per tier, stall, prefetch.
 std::string ExpertStatsText(const experts::ExpertStoreStats& s);
+// Prometheus text for /metrics (frugal:expert_*).
+std::string ExpertStatsPrometheus(const experts::ExpertStoreStats& s);
 
 }  // namespace frugal::app

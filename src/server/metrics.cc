@@ -78,6 +78,7 @@ std::string Metrics::Render(const LiveGauges& live) const {
   std::lock_guard lock(mu_);
   out += "# HELP frugal:http_requests_total HTTP responses by status code.\n# TYPE frugal:http_requests_total counter\n";
   for (const auto& [code, n] : http_) out += fmt::format("frugal:http_requests_total{{code=\"{}\"}} {}\n", code, n);
+  if (extra_) out += extra_();
   return out;
 }
 

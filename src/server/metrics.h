@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
@@ -46,10 +47,14 @@ class Metrics {
   Histogram time_to_first_token, inter_token_latency, e2e_latency;
   void CountHttp(int status);
   std::string Render(const LiveGauges& live) const;
+  // Appended to every scrape (metrics of layers the server does not see: the expert store).
+  // Set before the server takes requests.
+  void SetExtra(std::function<std::string()> extra) { extra_ = std::move(extra); }
 
  private:
   mutable std::mutex mu_;
   std::map<int, uint64_t> http_;  // status → responses
+  std::function<std::string()> extra_;
 };
 
 }  // namespace frugal::server
