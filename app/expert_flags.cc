@@ -15,7 +15,8 @@ void AddExpertFlags(CLI::App* cmd, ExpertFlags* f) {
       ->capture_default_str();
   cmd->add_option("--expert-profile", f->profile, "routing profile (frugal profile-experts) whose hottest experts are pinned");
   cmd->add_flag("!--no-expert-prefetch", f->prefetch, "do not predict and read the next layer's experts ahead");
-  cmd->add_option("--expert-io-threads", f->io_threads, "expert reads in flight at once")->capture_default_str();
+  cmd->add_option("--expert-io-threads", f->io_threads, "expert read threads (io_uring: 4x as many reads in flight)")->capture_default_str();
+  cmd->add_option("--expert-io", f->io_engine, "expert reads: auto | io_uring | pread")->capture_default_str();
   cmd->add_option("--routing-trace", f->trace, "write every routing decision (step, layer, token, experts) to this file");
 }
 
@@ -35,6 +36,7 @@ StatusOr<ExpertSetup> SetUpExperts(model::LoadedModel* m, const ExpertFlags& f) 
     FRUGAL_ASSIGN_OR_RETURN(o.budget_bytes, experts::ParseExpertBudget(f.budget, layout.TotalBytes()));
     o.policy = policy;
     o.io_threads = f.io_threads;
+    o.io_engine = f.io_engine;
     if (!f.profile.empty()) {
       FRUGAL_ASSIGN_OR_RETURN(experts::ExpertProfile profile, experts::ReadExpertProfile(f.profile));
       if (profile.n_layers() != m->config.n_layers || profile.n_experts() != m->config.moe.n_experts) {
@@ -78,13 +80,14 @@ nlohmann::json ExpertStatsJson(const experts::ExpertStoreStats& s) {
           {"expert_budget_bytes", s.budget_bytes},
           {"expert_policy", experts::PolicyName(s.policy)},
           {"direct_io", s.direct_io},
+          {"io_engine", s.io_engine},
           {"per_layer", layers}};
 }
 
 std::string ExpertStatsText(const experts::ExpertStoreStats& s) {
-  std::string t = fmt::format("experts: {} slots ({:.1f} MiB budget, policy {}{}), {} I/O: hit rate {:.1f}% ({} of {})\n", s.slots,
+  std::string t = fmt::format("experts: {} slots ({:.1f} MiB budget, policy {}{}), {} I/O ({}): hit rate {:.1f}% ({} of {})\n", s.slots,
                               static_cast<double>(s.budget_bytes) / (1 << 20), experts::PolicyName(s.policy),
-                              s.pinned_slots > 0 ? fmt::format(", {} pinned", s.pinned_slots) : "", s.direct_io ? "direct" : "buffered",
+                              s.pinned_slots > 0 ? fmt::format(", {} pinned", s.pinned_slots) : "", s.direct_io ? "direct" : "buffered", s.io_engine,
                               100.0 * s.HitRate(), s.Hits(), s.Accesses());
   t += "  per layer:";
   for (size_t l = 0; l < s.accesses.size(); ++l) {

@@ -21,6 +21,7 @@ struct ExpertFlags {
   std::string profile;  // routing profile for the pinned hot set
   bool prefetch = true;
   int io_threads = 8;
+  std::string io_engine = "auto";
   std::string trace;    // routing trace output
 };
 

@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 PACKAGES=(build-essential cmake ninja-build ccache pkg-config git
           libgtest-dev libgmock-dev libbenchmark-dev nlohmann-json3-dev libcli11-dev libfmt-dev
-          libxxhash-dev libpcre2-dev libboost1.81-dev curl python3 python3-numpy clang libclang-rt-14-dev)
+          libxxhash-dev libpcre2-dev libboost1.81-dev liburing-dev curl python3 python3-numpy clang libclang-rt-14-dev)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -73,6 +73,7 @@ StatusOr<std::unique_ptr<ExpertStore>> ExpertStore::Create(ExpertLayout layout, 
   }
   std::unique_ptr<ExpertStore> store(new ExpertStore(std::move(layout), std::move(file), options, slots, slot_bytes));
   FRUGAL_RETURN_IF_ERROR(store->MapSlots());
+  FRUGAL_RETURN_IF_ERROR(store->StartQueue(options));
   if (options.policy == PolicyKind::kPinned) FRUGAL_RETURN_IF_ERROR(store->LoadHotSet(options.hot_set));
   return store;
 }
@@ -81,8 +82,7 @@ ExpertStore::ExpertStore(ExpertLayout layout, std::unique_ptr<io::RandomAccessFi
                          int n_slots, uint64_t slot_bytes)
     : layout_(std::move(layout)), file_(std::move(file)), n_slots_(n_slots), slot_bytes_(slot_bytes),
       max_experts_(static_cast<size_t>(layout_.MaxExperts())), budget_bytes_(options.budget_bytes),
-      slots_(static_cast<size_t>(n_slots)), policy_(options.policy, n_slots),
-      reads_(std::make_unique<ReadPool>(std::max(1, options.io_threads))) {
+      slots_(static_cast<size_t>(n_slots)), policy_(options.policy, n_slots) {
   index_.assign(static_cast<size_t>(layout_.n_layers()) * max_experts_, -1);
   predicted_.assign(index_.size(), 0);
   for (const LayerExperts& le : layout_.layers) {
@@ -110,6 +110,26 @@ ExpertStore::~ExpertStore() {
   }
   reads_.reset();
   if (region_ != nullptr) ::munmap(region_, region_bytes_);
+}
+
+Status ExpertStore::StartQueue(const ExpertStoreOptions& o) {
+  if (o.io_engine != "auto" && o.io_engine != "io_uring" && o.io_engine != "pread") {
+    return InvalidArgument("unknown expert I/O engine '{}' (auto, io_uring, pread)", o.io_engine);
+  }
+  const int fd = file_->NativeHandle();
+  if (o.io_engine != "pread" && fd >= 0) {
+    auto uring = NewUringQueue(fd, file_->name(), static_cast<unsigned>(std::clamp(o.io_threads * 4, 8, 256)));
+    if (uring.ok()) {
+      reads_ = std::move(*uring);
+    } else if (o.io_engine == "io_uring") {
+      return uring.status();
+    }
+  } else if (o.io_engine == "io_uring") {
+    return MakeStatus(StatusCode::kFailedPrecondition, "io_uring needs a direct-I/O file with a descriptor ('{}' has none)", file_->name());
+  }
+  if (!reads_) reads_ = NewPreadQueue(*file_, o.io_threads);
+  stats_.io_engine = reads_->kind();
+  return OkStatus();
 }
 
 Status ExpertStore::MapSlots() {
@@ -189,7 +209,7 @@ int ExpertStore::StartRead(const ExpertKey& key, int pins) {
   index_[KeyIndex(key.layer, key.id)] = v;
   policy_.Used(v);
   ++reads_in_flight_;
-  for (int p = 0; p < 3; ++p) reads_->Submit([this, v, key, p] { ReadPart(v, key, p); });
+  for (int p = 0; p < 3; ++p) ReadPart(v, key, p);
   return v;
 }
 
@@ -197,14 +217,14 @@ void ExpertStore::ReadPart(int slot, ExpertKey key, int part) {
   const SliceShape& shape = layout_.layers[static_cast<size_t>(key.layer)].parts[static_cast<size_t>(part)];
   const uint64_t offset = shape.file_offset + static_cast<uint64_t>(key.id) * shape.bytes;
   const uint64_t begin = offset / kAlign * kAlign;
-  const uint64_t end = std::min(RoundUp(offset + shape.bytes, kAlign), file_->Size());
   std::byte* dst = slots_[static_cast<size_t>(slot)].base + part_offsets_[static_cast<size_t>(key.layer)][static_cast<size_t>(part)];
-  Status s;
-  try {
-    s = file_->ReadAt(begin, {dst, static_cast<size_t>(end - begin)});
-  } catch (const std::exception& e) {
-    s = MakeStatus(StatusCode::kInternal, "reading an expert threw: {}", e.what());
-  }
+  reads_->Submit({.offset = begin, .dst = dst, .length = static_cast<size_t>(RoundUp(offset + shape.bytes, kAlign) - begin),
+                  .needed = static_cast<size_t>(offset + shape.bytes - begin),
+                  .done = [this, slot, key, part](Status s) { PartDone(slot, key, part, std::move(s)); }});
+}
+
+void ExpertStore::PartDone(int slot, ExpertKey key, int part, Status s) {
+  const SliceShape& shape = layout_.layers[static_cast<size_t>(key.layer)].parts[static_cast<size_t>(part)];
   std::lock_guard lock(mu_);
   Slot& sl = slots_[static_cast<size_t>(slot)];
   if (!s.ok() && sl.error.ok()) sl.error = s;

@@ -20,7 +20,7 @@
 #include <vector>
 
 #include "experts/expert_layout.h"
-#include "experts/read_pool.h"
+#include "experts/read_queue.h"
 #include "experts/replacement_policy.h"
 #include "io/file.h"
 #include "model/expert_source.h"
@@ -35,6 +35,9 @@ struct ExpertStoreOptions {
   // leaving max(2 × top-k, a quarter of the slots) for the others.
   std::vector<ExpertKey> hot_set;
   int io_threads = 8;  // reads in flight
+  // "auto": io_uring on a direct-I/O file where the build and kernel allow, else pread threads;
+  // "io_uring" (an error where unavailable) or "pread".
+  std::string io_engine = "auto";
 };
 
 struct ExpertStoreStats {
@@ -49,6 +52,7 @@ struct ExpertStoreStats {
   int slots = 0, pinned_slots = 0;
   uint64_t slot_bytes = 0, budget_bytes = 0;
   bool direct_io = false;
+  const char* io_engine = "";  // "io_uring" or "pread"
   PolicyKind policy = PolicyKind::kLru;
 
   uint64_t Accesses() const;
@@ -96,11 +100,13 @@ class ExpertStore : public model::ExpertSource {
   };
   ExpertStore(ExpertLayout layout, std::unique_ptr<io::RandomAccessFile> file, const ExpertStoreOptions& options,
               int n_slots, uint64_t slot_bytes);
+  Status StartQueue(const ExpertStoreOptions& options);
   Status MapSlots();
   size_t KeyIndex(int layer, int id) const { return static_cast<size_t>(layer) * max_experts_ + static_cast<size_t>(id); }
   // Takes a slot for `key` and starts its reads (lock held). -1 if every slot is in use or being read.
   int StartRead(const ExpertKey& key, int pins);
   void ReadPart(int slot, ExpertKey key, int part);
+  void PartDone(int slot, ExpertKey key, int part, Status s);
   void ClearSlot(int slot);  // lock held
   ExpertRows RowsOf(int slot) const;
   void Release(std::span<const int> slots);
@@ -130,7 +136,7 @@ class ExpertStore : public model::ExpertSource {
   ReplacementPolicy policy_;
   int reads_in_flight_ = 0;
   ExpertStoreStats stats_;
-  std::unique_ptr<ReadPool> reads_;   // last: its threads stop before the state they touch goes
+  std::unique_ptr<ReadQueue> reads_;  // last: its threads stop before the state they touch goes
 };
 
 // "25%" (of `total_bytes`), "512M", "2G", "1.5GiB" or a byte count; 1024-based units.

@@ -28,6 +28,9 @@ class RandomAccessFile {
   virtual bool MappedFromFile() const { return false; }
   // True when reads bypass the page cache (O_DIRECT).
   virtual bool DirectIo() const { return false; }
+  // The OS file descriptor for submitting reads by other means (io_uring), or -1. Only a plain
+  // direct-I/O file has one: wrappers (fault injection) keep every read going through ReadAt.
+  virtual int NativeHandle() const { return -1; }
 };
 
 // Offset, size and buffer alignment at which direct reads need no bounce buffer.

@@ -66,6 +66,7 @@ class DirectFile : public RandomAccessFile {
   const std::string& name() const override { return name_; }
   uint64_t Size() const override { return size_; }
   bool DirectIo() const override { return direct_; }
+  int NativeHandle() const override { return direct_ ? fd_ : -1; }
   Status ReadAt(uint64_t offset, std::span<std::byte> out) const override {
     FRUGAL_RETURN_IF_ERROR(CheckRange(name_, size_, offset, out.size()));
     if (out.empty()) return OkStatus();
