@@ -24,6 +24,7 @@
 #include "experts/replacement_policy.h"
 #include "io/file.h"
 #include "model/expert_source.h"
+#include "util/huge_page_region.h"
 #include "util/status.h"
 
 namespace frugal::experts {
@@ -95,6 +96,7 @@ class ExpertStore : public model::ExpertSource {
     SlotState state = SlotState::kEmpty;
     int pins = 0;
     int parts_left = 0;
+    bool speculative = false;  // read by Prefetch and not acquired yet
     Status error;
     std::byte* base = nullptr;
   };
@@ -108,6 +110,10 @@ class ExpertStore : public model::ExpertSource {
   void ReadPart(int slot, ExpertKey key, int part);
   void PartDone(int slot, ExpertKey key, int part, Status s);
   void ClearSlot(int slot);  // lock held
+  // Prefetched experts of layers before `layer` (all: INT_MAX) that were not acquired were wrong
+  // predictions: they become the first victims, so the next prefetch does not push out experts
+  // that are used (lock held).
+  void DemoteUnused(int layer);
   ExpertRows RowsOf(int slot) const;
   void Release(std::span<const int> slots);
   // Pins the experts' slots (reading the missing ones); slots[i] receives ids[i]'s slot.
@@ -124,8 +130,7 @@ class ExpertStore : public model::ExpertSource {
   bool prefetch_ = true;
   // Per layer, the offset of each part inside a slot (aligned for direct reads).
   std::vector<std::array<uint64_t, 3>> part_offsets_;
-  void* region_ = nullptr;
-  size_t region_bytes_ = 0;
+  HugePageRegion region_;  // the slots; resident as they are filled
 
   mutable std::mutex mu_;
   std::condition_variable changed_;  // a read finished or a pin was released
@@ -133,6 +138,7 @@ class ExpertStore : public model::ExpertSource {
   std::vector<int> index_;            // KeyIndex → slot, -1 when on disk only
   std::vector<uint8_t> predicted_;    // KeyIndex → predicted in this step
   std::vector<size_t> predicted_list_;
+  std::vector<int> speculative_;      // slots read by Prefetch, not yet acquired or demoted
   ReplacementPolicy policy_;
   int reads_in_flight_ = 0;
   ExpertStoreStats stats_;

@@ -219,6 +219,20 @@ TEST(ExpertStoreTest, PrefetchedExpertsAreHitsAndPredictionsAreScored) {
   EXPECT_DOUBLE_EQ(st.PrefetchAccuracy(), 2.0 / 3.0);
 }
 
+// A prediction that was not used goes first, so prefetching does not push out experts in use.
+TEST(ExpertStoreTest, WrongPredictionsAreTheFirstVictims) {
+  auto store = NewStore(4);
+  const int used[] = {0, 1}, wrong[] = {2, 3}, next[] = {4, 5};
+  store->BeginStep();
+  ASSERT_TRUE(store->Acquire(1, used).ok());
+  store->Prefetch(1, wrong);  // read, never acquired in this step
+  store->BeginStep();
+  ASSERT_TRUE(store->Acquire(1, next).ok());  // evicts 2 and 3, not 0 and 1 (LRU alone would)
+  const uint64_t hits = store->Stats().Hits();
+  ASSERT_TRUE(store->Acquire(1, used).ok());
+  EXPECT_EQ(store->Stats().Hits(), hits + 2);
+}
+
 // The same access sequence through the store (no prefetch) and through the replay gives the
 // same hits: the replay predicts the store.
 TEST(ExpertStoreTest, ReplayPredictsTheStore) {

@@ -42,6 +42,12 @@ void ReplacementPolicy::Cleared(int slot) {
   pinned_[s] = 0;
 }
 
+void ReplacementPolicy::Demote(int slot) {
+  const auto s = static_cast<size_t>(slot);
+  last_use_[s] = 0;
+  count_[s] = 0;
+}
+
 int ReplacementPolicy::Victim(const std::function<bool(int)>& evictable) const {
   const int n = static_cast<int>(filled_.size());
   int best = -1;

@@ -29,6 +29,9 @@ class ReplacementPolicy {
   void Used(int slot);
   // The slot was emptied.
   void Cleared(int slot);
+  // The slot's content turned out not to be needed (a wrong prediction): it becomes the first
+  // victim among the filled slots.
+  void Demote(int slot);
   // The slot never becomes a victim again (the pinned hot set).
   void Pin(int slot) { pinned_[static_cast<size_t>(slot)] = 1; }
   bool pinned(int slot) const { return pinned_[static_cast<size_t>(slot)] != 0; }
