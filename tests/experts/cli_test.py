@@ -1,0 +1,116 @@
+#!/usr/bin/env python3
+"""The expert-store commands end to end on a generated model: logits with --expert-budget equal
+the all-resident logits bit for bit (direct I/O and pread), bench --json and run --stats report
+the store, --routing-trace + trace replay (Belady >= LRU; the trace's shape), profile-experts +
+the pinned policy, bench experts, and bad flags and files as clear errors (exit 1, no crash).
+
+usage: cli_test.py --frugal build/app/frugal
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+FAILURES = []
+
+
+def check(cond, what):
+    print(("ok   " if cond else "FAIL ") + what)
+    if not cond:
+        FAILURES.append(what)
+
+
+def run(frugal, args, expect_ok=True, timeout=300):
+    r = subprocess.run([frugal] + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=timeout)
+    if expect_ok and r.returncode != 0:
+        print(f"command failed ({r.returncode}): {' '.join(args)}\n{r.stderr[-3000:]}")
+        sys.exit(1)
+    return r
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--frugal", required=True)
+    f = ap.parse_args().frugal
+    with tempfile.TemporaryDirectory(dir=os.environ.get("TMPDIR", "/var/tmp")) as d:
+        model = os.path.join(d, "tiny.gguf")
+        run(f, ["make-model", "--preset", "tiny", "--dtype", "q8_0", "--skew", "-o", model])
+        ids = ",".join(str((i * 37 + 11) % 500) for i in range(40))
+        base = os.path.join(d, "all.f32")
+        run(f, ["logits", "-m", model, "--ids", ids, "--chunk", "7", "-o", base, "-t", "2"])
+        for engine in ["auto", "pread"]:
+            out = os.path.join(d, f"store-{engine}.f32")
+            run(f, ["logits", "-m", model, "--ids", ids, "--chunk", "7", "-o", out, "-t", "2", "--expert-budget", "30%",
+                    "--expert-io", engine])
+            with open(base, "rb") as a, open(out, "rb") as b:
+                check(a.read() == b.read(), f"logits with a 30% expert budget ({engine}) equal the all-resident logits bit for bit")
+
+        j = json.loads(run(f, ["bench", "-m", model, "-p", "16", "-n", "16", "-r", "1", "--json", "--expert-budget", "30%"]).stdout)
+        for key in ["expert_hit_rate", "expert_bytes_read", "io_stall_s", "prefetch_accuracy", "direct_io", "io_engine", "per_layer"]:
+            check(key in j, f"bench --json has {key}")
+        check(0 < j["expert_hit_rate"] < 1 and j["expert_bytes_read"] > 0, "bench: a 30% budget has hits and reads")
+        j = json.loads(run(f, ["bench", "-m", model, "-p", "0", "-n", "8", "-r", "1", "--json"]).stdout)
+        check("expert_hit_rate" not in j, "bench without --expert-budget reports no store")
+
+        trace = os.path.join(d, "routing.trace")
+        r = run(f, ["logits", "-m", model, "--ids", ids, "--chunk", "1", "--gen", "8", "--routing-trace", trace])
+        with open(trace) as t:
+            lines = t.read().splitlines()
+        check(lines[0] == "# frugal routing trace v1" and lines[1].startswith("layers 3 experts 8 top_k 2"), "trace header")
+        check(len(lines) == 3 + (40 + 7) * 2, f"one trace line per token and MoE layer ({len(lines) - 3})")
+        rows = [json.loads(x) for x in run(f, ["trace", "replay", trace, "--budget", "30%", "--json"]).stdout.splitlines()]
+        rates = {x["policy"]: x for x in rows}
+        check(set(rates) == {"lru", "lfu", "belady"}, "replay --json: one object per policy")
+        check(all("hit_rate" in x and "bytes_read" in x for x in rows), "replay --json has hit_rate and bytes_read")
+        check(rates["belady"]["hit_rate"] >= rates["lru"]["hit_rate"] and rates["belady"]["hit_rate"] >= rates["lfu"]["hit_rate"],
+              "Belady is the upper bound")
+        check(rates["lru"]["accesses"] == rates["belady"]["accesses"] > 0, "same accesses for every policy")
+
+        prompts = os.path.join(d, "prompts.txt")
+        with open(prompts, "w") as p:
+            p.write("hello world\nthe quick brown fox\n\nanother prompt here\n")
+        profile = os.path.join(d, "profile.txt")
+        r = run(f, ["profile-experts", "-m", model, "-f", prompts, "-o", profile, "-n", "4"])
+        with open(profile) as p:
+            prof = p.read().splitlines()
+        check(prof[0] == "# frugal expert profile v1" and prof[1] == "layers 3 experts 8", "profile header")
+        check(sum(int(x.split()[2]) for x in prof[2:]) > 0, "profile counts")
+        r = run(f, ["run", "-m", model, "-p", "hello", "-n", "8", "--stats", "--expert-budget", "50%", "--expert-policy", "pinned",
+                    "--expert-profile", profile])
+        check("policy pinned" in r.stderr and "pinned" in r.stderr and "hit rate" in r.stderr, "run --stats with the pinned policy")
+        r = run(f, ["trace", "replay", trace, "--budget", "50%", "--policy", "pinned", "--profile", profile])
+        check("| pinned |" in r.stdout, "replay with the pinned policy")
+        r = run(f, ["bench", "experts", "-m", model, "-r", "1", "--json"])
+        j = json.loads(r.stdout)
+        check(j["store_read_bytes_per_s"] > 0 and j["raw_read_bytes_per_s"] > 0, "bench experts reports both speeds")
+
+        bad = [
+            (["logits", "-m", model, "--ids", "1,2", "--expert-budget", "0%"], "percentage"),
+            (["logits", "-m", model, "--ids", "1,2", "--expert-budget", "12Q"], "expert budget"),
+            (["logits", "-m", model, "--ids", "1,2", "--expert-budget", "1K"], "a token needs"),
+            (["logits", "-m", model, "--ids", "1,2", "--expert-budget", "50%", "--expert-policy", "mru"], "unknown expert policy"),
+            (["logits", "-m", model, "--ids", "1,2", "--expert-budget", "50%", "--expert-policy", "pinned"], "needs --expert-profile"),
+            (["logits", "-m", model, "--ids", "1,2", "--expert-policy", "lfu"], "need --expert-budget"),
+            (["logits", "-m", model, "--ids", "1,2", "--expert-budget", "50%", "--expert-io", "aio"], "I/O engine"),
+            (["logits", "-m", model, "--ids", "1,2", "--expert-budget", "50%", "--expert-policy", "pinned",
+              "--expert-profile", trace], "not a frugal expert profile"),
+            (["logits", "-m", model, "--ids", "1,2", "--routing-trace", os.path.join(d, "no", "such", "dir", "t")], "cannot create"),
+            (["trace", "replay", profile], "not a frugal routing trace"),
+            (["trace", "replay", trace, "--budget", "1K"], "cannot hold"),
+            (["trace", "replay", trace, "--policy", "pinned"], "needs --profile"),
+            (["profile-experts", "-m", model, "-f", os.path.join(d, "missing.txt"), "-o", profile], "cannot open"),
+        ]
+        for args, msg in bad:
+            r = run(f, args, expect_ok=False)
+            check(r.returncode == 1 and msg in r.stderr, f"{' '.join(args[:1] + args[3:])[:90]} -> exit 1 with '{msg}'"
+                  + ("" if r.returncode == 1 and msg in r.stderr else f" (got {r.returncode}: {r.stderr.strip()[:200]})"))
+    if FAILURES:
+        print(f"{len(FAILURES)} failed")
+        sys.exit(1)
+    print("all passed")
+
+
+if __name__ == "__main__":
+    main()
