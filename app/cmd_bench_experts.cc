@@ -108,7 +108,7 @@ void AddBenchExperts(CLI::App& bench, std::vector<Command>* commands) {
   CLI::App* cmd = bench.add_subcommand("experts", "direct-I/O read speed of the expert store vs raw sequential reads");
   cmd->add_option("-m,--model", f->model, "GGUF file")->required();
   cmd->add_option("-r,--repetitions", f->repetitions, "alternations")->capture_default_str();
-  cmd->add_option("--expert-io-threads", f->io_threads, "expert reads in flight (io_uring: 4x as deep)")->capture_default_str();
+  cmd->add_option("--expert-io-threads", f->io_threads, "expert reads in flight (threads or ring entries)")->capture_default_str();
   cmd->add_option("--io-engine", f->io_engine, "auto | io_uring | pread")->capture_default_str();
   cmd->add_flag("--json", f->json, "JSON on stdout");
   commands->push_back({cmd, [f]() -> int { return ExitStatus(Run(*f)); }});

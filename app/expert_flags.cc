@@ -15,7 +15,7 @@ void AddExpertFlags(CLI::App* cmd, ExpertFlags* f) {
       ->capture_default_str();
   cmd->add_option("--expert-profile", f->profile, "routing profile (frugal profile-experts) whose hottest experts are pinned");
   cmd->add_flag("!--no-expert-prefetch", f->prefetch, "do not predict and read the next layer's experts ahead");
-  cmd->add_option("--expert-io-threads", f->io_threads, "expert read threads (io_uring: 4x as many reads in flight)")->capture_default_str();
+  cmd->add_option("--expert-io-threads", f->io_threads, "expert reads in flight (pread threads, or io_uring ring entries)")->capture_default_str();
   cmd->add_option("--expert-io", f->io_engine, "expert reads: auto | io_uring | pread")->capture_default_str();
   cmd->add_option("--routing-trace", f->trace, "write every routing decision (step, layer, token, experts) to this file");
 }

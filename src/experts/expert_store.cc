@@ -117,7 +117,7 @@ Status ExpertStore::StartQueue(const ExpertStoreOptions& o) {
   }
   const int fd = file_->NativeHandle();
   if (o.io_engine != "pread" && fd >= 0) {
-    auto uring = NewUringQueue(fd, file_->name(), static_cast<unsigned>(std::clamp(o.io_threads * 4, 8, 256)));
+    auto uring = NewUringQueue(fd, file_->name(), static_cast<unsigned>(std::clamp(o.io_threads, 1, 256)));
     if (uring.ok()) {
       reads_ = std::move(*uring);
     } else if (o.io_engine == "io_uring") {
