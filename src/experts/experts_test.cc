@@ -226,6 +226,9 @@ TEST(ExpertStoreTest, WrongPredictionsAreTheFirstVictims) {
   store->BeginStep();
   ASSERT_TRUE(store->Acquire(1, used).ok());
   store->Prefetch(1, wrong);  // read, never acquired in this step
+  // Slots still being read cannot be victims: wait for the prefetch to land.
+  for (int i = 0; i < 2000 && store->Stats().expert_bytes_read < 4 * 3 * kSlice; ++i) ::usleep(1000);
+  ASSERT_EQ(store->Stats().expert_bytes_read, 4 * 3 * kSlice);
   store->BeginStep();
   ASSERT_TRUE(store->Acquire(1, next).ok());  // evicts 2 and 3, not 0 and 1 (LRU alone would)
   const uint64_t hits = store->Stats().Hits();
