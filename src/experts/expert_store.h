@@ -3,10 +3,10 @@
 // read with direct I/O (O_DIRECT: the page cache does not keep a second copy behind the
 // budget). The forward pass acquires the experts a layer's tokens were routed to, once per step
 // for all of them; missing ones are read then, all in flight at once (each expert's three
-// slices as separate reads on a pool of I/O threads), and stay pinned until the lease ends.
-// A replacement policy (replacement_policy.h) picks the slots to refill; a pinned hot set can be
-// loaded at start. Prefetch() starts reads for experts predicted to be needed soon without
-// waiting for them. A read that fails fails the Acquire that needs it, naming the expert and
+// slices as separate reads on a ReadQueue: io_uring or pread threads), and stay pinned until the
+// lease ends. A replacement policy (replacement_policy.h) picks the slots to refill; a pinned hot
+// set can be loaded at start. Prefetch() starts reads for experts predicted to be needed soon
+// without waiting for them; predictions that their layer did not use become the first victims. A read that fails fails the Acquire that needs it, naming the expert and
 // the file; the slot is emptied and the store serves later requests. Thread-safe (one engine
 // thread acquires; the I/O threads complete reads).
 #pragma once
