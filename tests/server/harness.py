@@ -305,7 +305,9 @@ class Server:
         self.model = model
         self.model_id = model_id(model)
         self.port = free_port()
-        self.extra = [str(a) for a in extra_args]
+        # FRUGAL_SERVE_EXTRA_ARGS (split on spaces) runs every server of a suite with more flags,
+        # e.g. "--expert-budget 30%" to serve the suite through the expert store.
+        self.extra = [str(a) for a in extra_args] + os.environ.get("FRUGAL_SERVE_EXTRA_ARGS", "").split()
         self.workdir = workdir or tempfile.mkdtemp(prefix="frugal-serve-")
         self.stderr_path = os.path.join(self.workdir, f"{name}-{self.port}.stderr")
         self.stdout_path = os.path.join(self.workdir, f"{name}-{self.port}.stdout")
