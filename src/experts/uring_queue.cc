@@ -3,11 +3,15 @@
 #if FRUGAL_HAVE_LIBURING
 #include <liburing.h>
 
+#include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstring>
 #include <deque>
 #include <mutex>
 #include <thread>
+#include <unordered_set>
+#include <vector>
 #endif
 
 namespace frugal::experts {
@@ -17,7 +21,10 @@ namespace {
 
 // One ring: submissions under a mutex from any thread, completions reaped by one thread that
 // resubmits the rest of a short read (until the needed bytes are in, or the file ends) and
-// retries EAGAIN/EINTR. A NOP with a null user_data stops the reaper.
+// retries EAGAIN/EINTR; it waits with a timeout so that it sees the stop flag. If a submit fails
+// (the kernel refuses the ring), that read and every waiting and later one fail with the error —
+// a caller never waits for a completion that cannot come; reads already in the ring finish
+// normally (their buffers are the kernel's until then).
 class UringQueue : public ReadQueue {
  public:
   UringQueue(int fd, std::string name, unsigned depth) : fd_(fd), name_(std::move(name)), depth_(depth) {}
@@ -32,19 +39,20 @@ class UringQueue : public ReadQueue {
     if (!ready_) return;
     {
       std::unique_lock lock(mu_);
-      idle_.wait(lock, [this] { return in_flight_ == 0 && waiting_.empty(); });
-      io_uring_sqe* sqe = GetSqe();
-      io_uring_prep_nop(sqe);
-      io_uring_sqe_set_data(sqe, nullptr);
-      io_uring_submit(&ring_);
+      idle_.wait(lock, [this] { return live_.empty() && waiting_.empty(); });
     }
+    stop_.store(true);
     reaper_.join();
     io_uring_queue_exit(&ring_);
   }
   void Submit(SliceRead r) override {
     auto* op = new Op{std::move(r), 0};
-    std::lock_guard lock(mu_);
-    Queue(op);
+    std::vector<Op*> failed;
+    {
+      std::lock_guard lock(mu_);
+      Queue(op, &failed);
+    }
+    Fail(failed);
   }
   const char* kind() const override { return "io_uring"; }
 
@@ -53,33 +61,72 @@ class UringQueue : public ReadQueue {
     SliceRead read;
     size_t done_bytes;
   };
-  io_uring_sqe* GetSqe() {  // lock held
+  io_uring_sqe* GetSqe() {  // lock held; never null: at most depth_ reads are in the ring
     io_uring_sqe* sqe;
     while ((sqe = io_uring_get_sqe(&ring_)) == nullptr) io_uring_submit(&ring_);
     return sqe;
   }
-  void Queue(Op* op) {  // lock held; at most depth_ in flight, the rest wait
-    if (in_flight_ >= depth_) {
+  // Lock held. At most depth_ in flight, the rest wait; on a broken ring the op goes to *failed.
+  void Queue(Op* op, std::vector<Op*>* failed) {
+    if (!broken_.ok()) {
+      failed->push_back(op);
+      return;
+    }
+    if (live_.size() >= depth_) {
       waiting_.push_back(op);
       return;
     }
-    ++in_flight_;
     io_uring_sqe* sqe = GetSqe();
     io_uring_prep_read(sqe, fd_, op->read.dst + op->done_bytes, static_cast<unsigned>(op->read.length - op->done_bytes),
                        op->read.offset + op->done_bytes);
     io_uring_sqe_set_data(sqe, op);
-    io_uring_submit(&ring_);
+    int r;
+    while ((r = io_uring_submit(&ring_)) == -EINTR || r == -EAGAIN || r == -EBUSY) {
+    }
+    if (r < 0) {
+      Break(IoError("io_uring submit failed on '{}': {}", name_, std::strerror(-r)), failed);
+      failed->push_back(op);
+      return;
+    }
+    live_.insert(op);
+  }
+  // Lock held: no more submissions; the waiting reads fail (those in the ring still complete).
+  void Break(Status why, std::vector<Op*>* failed) {
+    if (broken_.ok()) broken_ = std::move(why);
+    failed->insert(failed->end(), waiting_.begin(), waiting_.end());
+    waiting_.clear();
+    if (live_.empty()) idle_.notify_all();
+  }
+  // Lock not held.
+  void Fail(const std::vector<Op*>& ops) {
+    Status why;
+    {
+      std::lock_guard lock(mu_);
+      why = broken_;
+    }
+    for (Op* op : ops) Finish(op, why);
+  }
+  static void Finish(Op* op, Status s) {
+    try {
+      op->read.done(std::move(s));
+    } catch (...) {  // done must not throw; never let it end a thread
+    }
+    delete op;
   }
   void Reap() {
     for (;;) {
       io_uring_cqe* cqe = nullptr;
-      const int w = io_uring_wait_cqe(&ring_, &cqe);
-      if (w == -EINTR) continue;
-      if (w < 0) return;  // the ring is broken: nothing more can arrive
+      __kernel_timespec timeout{.tv_sec = 0, .tv_nsec = 100'000'000};
+      const int w = io_uring_wait_cqe_timeout(&ring_, &cqe, &timeout);
+      if (w < 0) {
+        if (stop_.load()) return;  // only set once nothing is in the ring
+        if (w != -ETIME && w != -EINTR) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        continue;
+      }
       auto* op = static_cast<Op*>(io_uring_cqe_get_data(cqe));
       const int res = cqe->res;
       io_uring_cqe_seen(&ring_, cqe);
-      if (op == nullptr) return;
+      if (op == nullptr) continue;
       Status status;
       bool finished = true;
       if (res == -EAGAIN || res == -EINTR) {
@@ -95,22 +142,20 @@ class UringQueue : public ReadQueue {
         // of an aligned range may lie past the end); elsewhere the rest is read again.
         finished = op->done_bytes >= op->read.needed;
       }
-      if (finished) {
-        try {
-          op->read.done(std::move(status));
-        } catch (...) {  // done must not throw; never let it end the reaper
+      std::vector<Op*> failed;
+      {
+        std::lock_guard lock(mu_);
+        live_.erase(op);
+        if (!finished) Queue(op, &failed);  // the rest of a short read, or a retry
+        while (live_.size() < depth_ && !waiting_.empty() && broken_.ok()) {
+          Op* next = waiting_.front();
+          waiting_.pop_front();
+          Queue(next, &failed);
         }
-        delete op;
+        if (live_.empty() && waiting_.empty()) idle_.notify_all();
       }
-      std::lock_guard lock(mu_);
-      --in_flight_;
-      if (!finished) Queue(op);  // the rest of a short read, or a retry
-      while (in_flight_ < depth_ && !waiting_.empty()) {
-        Op* next = waiting_.front();
-        waiting_.pop_front();
-        Queue(next);
-      }
-      if (in_flight_ == 0 && waiting_.empty()) idle_.notify_all();
+      if (finished) Finish(op, std::move(status));
+      Fail(failed);
     }
   }
 
@@ -121,8 +166,10 @@ class UringQueue : public ReadQueue {
   bool ready_ = false;
   std::mutex mu_;
   std::condition_variable idle_;
-  unsigned in_flight_ = 0;
+  std::unordered_set<Op*> live_;  // in the ring
   std::deque<Op*> waiting_;
+  Status broken_;
+  std::atomic<bool> stop_{false};
   std::thread reaper_;
 };
 
