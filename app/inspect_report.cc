@@ -142,6 +142,16 @@ std::string RenderInspectText(const json& r) {
   const uint64_t latent = f["kv_latent_bytes_per_token_f16"], mha = f["kv_mha_bytes_per_token_f16"];
   s += fmt::format("KV cache per token   {} as MLA latent vs {} as standard MHA (f16): {:.1f}x smaller\n",
                    Bytes(latent), Bytes(mha), latent ? static_cast<double>(mha) / static_cast<double>(latent) : 0.0);
+  if (r.contains("kv_pool")) {
+    const auto& p = r["kv_pool"];
+    s += fmt::format("KV pool              -c {} ({}): {} blocks of {} positions = {} ({} B per token = {} layers x {} values x {} B), "
+                     "bookkeeping {} ({:.2f}%)\n",
+                     p["context"].get<int>(), p["kv_type"].get<std::string>(), p["blocks"].get<int>(), p["block_tokens"].get<int>(),
+                     Bytes(p["storage_bytes"]), p["bytes_per_token"].get<uint64_t>(), p["layers"].get<int>(),
+                     p["values_per_token_per_layer"].get<int>(),
+                     p["bytes_per_token"].get<uint64_t>() / (p["layers"].get<uint64_t>() * p["values_per_token_per_layer"].get<uint64_t>()),
+                     Bytes(p["metadata_bytes"]), 100.0 * p["overhead_fraction"].get<double>());
+  }
   return s;
 }
 

@@ -40,6 +40,19 @@ TEST(BlockPoolTest, ExactAccountingAndWholeBlocks) {
   EXPECT_FALSE(BlockPool::Create(s, s.block_bytes() - 1).ok());
 }
 
+// V3 at inspect's block size: 70,272 bytes a token (61 layers × 576 values × 2 B); the pool's
+// bookkeeping (token ids, keys, counts, lists) stays far within 2% of the storage.
+TEST(BlockPoolTest, V3ShapedAccountingAndOverhead) {
+  const BlockShape s{.n_layers = 61, .width = 576, .block_tokens = 64, .dtype = model::KvDtype::kF16};
+  EXPECT_EQ(s.bytes_per_token(), 70272u);
+  auto pool = BlockPool::Create(s, 1000 * s.block_bytes());
+  ASSERT_TRUE(pool.ok());
+  const PoolStats st = (*pool)->Stats();
+  EXPECT_EQ(st.storage_bytes, uint64_t{1000} * 64 * 70272);
+  EXPECT_GT(st.metadata_bytes, 1000u * 64u * 4u);  // at least the token ids are counted
+  EXPECT_LE(static_cast<double>(st.metadata_bytes), 0.02 * static_cast<double>(st.storage_bytes));
+}
+
 TEST(BlockPoolTest, ReservesWithoutCommittingMemory) {
   // V3-shaped blocks: 61 layers × 576 × f16 × 32 tokens; a 4 GiB budget must not touch 4 GiB.
   const BlockShape s{.n_layers = 61, .width = 576, .block_tokens = 32, .dtype = model::KvDtype::kF16};

@@ -227,6 +227,14 @@ def expected_values(path, gf):
 
     exp["footprint"] = expected_footprint(gf, n_layers, hidden, vocab, kv_lora, rope, nope, vdim,
                                           n_heads, n_lead, n_experts, n_used, expert_ff)
+    # The paged latent cache at inspect's defaults (-c 4096, f16, blocks of 64 positions): only
+    # [latent | roped key] per layer, whole blocks for the context.
+    per_token = n_layers * (kv_lora + rope) * 2
+    blocks = (4096 + 63) // 64
+    exp["kv_pool"] = {"context": 4096, "kv_type": "f16", "bytes_per_token": per_token, "layers": n_layers,
+                      "values_per_token_per_layer": kv_lora + rope, "block_tokens": 64,
+                      "block_bytes": 64 * per_token, "blocks": blocks, "storage_bytes": blocks * 64 * per_token,
+                      "budget_bytes": blocks * 64 * per_token}
     return exp
 
 
@@ -363,6 +371,18 @@ def check_file(frugal, path):
         return False, "frugal inspect --json printed invalid JSON: %s" % e
     problems, notes = [], []
     compare(exp, got, "", problems, notes)
+    # Bookkeeping: token ids (4 B a position) and a few words a block — within 2% of the storage
+    # for any real model (>= 1 KiB of latent a token; toy shapes of 192 B a token are ~2.3%).
+    pool = got.get("kv_pool")
+    if "kv_pool" in exp:
+        if pool is None:
+            problems.append("kv_pool missing")
+        else:
+            meta_bound = pool["blocks"] * (pool["block_tokens"] * 4 + 64) + 4096
+            if not 0 < pool["metadata_bytes"] <= meta_bound:
+                problems.append("kv_pool: %d bytes of bookkeeping, more than %d" % (pool["metadata_bytes"], meta_bound))
+            if pool["bytes_per_token"] >= 1024 and not pool["overhead_fraction"] <= 0.02:
+                problems.append("kv_pool: bookkeeping %.4f of the storage, more than 2%%" % pool["overhead_fraction"])
     note = ""
     if notes:
         note = " (not checked: %s)" % ", ".join(notes)
