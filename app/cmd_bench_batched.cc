@@ -11,6 +11,7 @@
 
 #include "app/bench_common.h"
 #include "app/commands.h"
+#include "app/expert_flags.h"
 #include "engine/engine.h"
 #include "kv/sequence_cache.h"
 #include "model/loaded_model.h"
@@ -46,6 +47,7 @@ struct BatchedFlags {
   std::string model, npp = "128", ntg = "128", npl = "1,2,4,8,16", kv_type = "f16";
   int threads = DefaultThreadCount(), batch = 2048, ubatch = 512, block = kv::kDefaultBlockTokens;
   bool pps = false, json = false, exact = false;
+  ExpertFlags experts;
 };
 
 struct BatchedResult {
@@ -122,6 +124,7 @@ Status RunBatchedBench(const BatchedFlags& f) {
   FRUGAL_ASSIGN_OR_RETURN(model::KvDtype kv_type, model::KvDtypeFromName(f.kv_type));
   if (f.threads < 1 || f.batch < 1 || f.ubatch < 1 || f.block < 1) return InvalidArgument("-t, -b, -ub and --kv-block must be positive");
   FRUGAL_ASSIGN_OR_RETURN(auto m, model::LoadModel(f.model));
+  FRUGAL_ASSIGN_OR_RETURN(ExpertSetup experts, SetUpExperts(m.get(), f.experts));
   ThreadPool pool(f.threads);
   // Warm-up, as llama-batched-bench does (page faults, caches).
   FRUGAL_RETURN_IF_ERROR(RunBatched(*m, f, kv_type, 16, 4, 1, pool, 1).status());
@@ -155,7 +158,14 @@ Status RunBatchedBench(const BatchedFlags& f) {
       }
     }
   }
-  return OkStatus();
+  if (experts.store) {  // over the warm-up and every configuration
+    if (f.json) {
+      std::printf("%s\n", nlohmann::json{{"experts", ExpertStatsJson(experts.store->Stats())}}.dump().c_str());
+    } else {
+      std::printf("\n%s", ExpertStatsText(experts.store->Stats()).c_str());
+    }
+  }
+  return experts.Finish();
 }
 
 struct CacheFlags {
@@ -247,6 +257,7 @@ void AddBenchBatched(CLI::App& bench, std::vector<Command>* commands) {
   cmd->add_option("--kv-block", f->block, "positions per cache block")->capture_default_str();
   cmd->add_flag("--json", f->json, "one JSON object per line (llama-batched-bench's keys)");
   cmd->add_flag("--exact", f->exact, "exact float kernels");
+  AddExpertFlags(cmd, &f->experts);
   commands->push_back({cmd, [f]() -> int { return ExitStatus(RunBatchedBench(*f)); }});
 
   auto c = std::make_shared<CacheFlags>();

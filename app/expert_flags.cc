@@ -14,7 +14,9 @@ void AddExpertFlags(CLI::App* cmd, ExpertFlags* f) {
   cmd->add_option("--expert-policy", f->policy, "expert cache policy: lru | lfu | pinned (needs --expert-profile)")
       ->capture_default_str();
   cmd->add_option("--expert-profile", f->profile, "routing profile (frugal profile-experts) whose hottest experts are pinned");
-  cmd->add_flag("!--no-expert-prefetch", f->prefetch, "do not predict and read the next layer's experts ahead");
+  cmd->add_option("--expert-prefetch", f->prefetch,
+                  "predict and read each layer's experts ahead: auto (steps of 32+ tokens: prefill) | on | off")
+      ->capture_default_str();
   cmd->add_option("--expert-io-threads", f->io_threads, "expert reads in flight (pread threads, or io_uring ring entries)")->capture_default_str();
   cmd->add_option("--expert-io", f->io_engine, "expert reads: auto | io_uring | pread")->capture_default_str();
   cmd->add_option("--routing-trace", f->trace, "write every routing decision (step, layer, token, experts) to this file");
@@ -30,6 +32,9 @@ StatusOr<ExpertSetup> SetUpExperts(model::LoadedModel* m, const ExpertFlags& f) 
   }
   if (policy == experts::PolicyKind::kPinned && f.profile.empty()) return InvalidArgument("--expert-policy pinned needs --expert-profile");
   if (f.io_threads < 1 || f.io_threads > 256) return InvalidArgument("--expert-io-threads must be in 1..256");
+  if (f.prefetch != "auto" && f.prefetch != "on" && f.prefetch != "off") {
+    return InvalidArgument("--expert-prefetch must be auto, on or off (not '{}')", f.prefetch);
+  }
   FRUGAL_ASSIGN_OR_RETURN(experts::ExpertLayout layout, experts::ExpertLayoutOf(m->file, m->config));
   if (!f.budget.empty()) {
     experts::ExpertStoreOptions o;
@@ -46,7 +51,8 @@ StatusOr<ExpertSetup> SetUpExperts(model::LoadedModel* m, const ExpertFlags& f) 
       o.hot_set = profile.Hottest();
     }
     FRUGAL_ASSIGN_OR_RETURN(setup.store, experts::AttachExpertStore(m, o));
-    setup.store->set_prefetch(f.prefetch);
+    if (f.prefetch == "on") setup.store->set_prefetch(true);
+    if (f.prefetch == "off") setup.store->set_prefetch(false);
   }
   if (!f.trace.empty()) {
     experts::TraceShape shape{m->config.n_layers, m->config.moe.n_experts, m->config.moe.n_experts_used, {}};

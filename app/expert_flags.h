@@ -1,5 +1,5 @@
 // The expert-store flags shared by run, bench, logits and serve (--expert-budget,
-// --expert-policy, --expert-profile, --no-expert-prefetch, --routing-trace), what they set up on
+// --expert-policy, --expert-profile, --expert-prefetch, --routing-trace), what they set up on
 // a loaded model, and the store's statistics as text (--stats) and JSON.
 #pragma once
 
@@ -19,7 +19,7 @@ struct ExpertFlags {
   std::string budget;   // empty: every expert stays in the mapping (today's behaviour)
   std::string policy = "lru";
   std::string profile;  // routing profile for the pinned hot set
-  bool prefetch = true;
+  std::string prefetch = "auto";  // auto: prefill-sized steps only; on; off
   int io_threads = 8;
   std::string io_engine = "auto";
   std::string trace;    // routing trace output

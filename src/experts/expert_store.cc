@@ -207,7 +207,7 @@ ExpertRows ExpertStore::RowsOf(int slot) const {
   return {rows[0], rows[1], rows[2]};
 }
 
-int ExpertStore::StartRead(const ExpertKey& key, int pins) {
+int ExpertStore::StartRead(const ExpertKey& key, int pins, bool urgent) {
   const int v = policy_.Victim([this](int s) {
     const Slot& slot = slots_[static_cast<size_t>(s)];
     return slot.pins == 0 && slot.state != SlotState::kLoading;
@@ -224,17 +224,17 @@ int ExpertStore::StartRead(const ExpertKey& key, int pins) {
   index_[KeyIndex(key.layer, key.id)] = v;
   policy_.Used(v);
   ++reads_in_flight_;
-  for (int p = 0; p < 3; ++p) ReadPart(v, key, p);
+  for (int p = 0; p < 3; ++p) ReadPart(v, key, p, urgent);
   return v;
 }
 
-void ExpertStore::ReadPart(int slot, ExpertKey key, int part) {
+void ExpertStore::ReadPart(int slot, ExpertKey key, int part, bool urgent) {
   const SliceShape& shape = layout_.layers[static_cast<size_t>(key.layer)].parts[static_cast<size_t>(part)];
   const uint64_t offset = shape.file_offset + static_cast<uint64_t>(key.id) * shape.bytes;
   const uint64_t begin = offset / kAlign * kAlign;
   std::byte* dst = slots_[static_cast<size_t>(slot)].base + part_offsets_[static_cast<size_t>(key.layer)][static_cast<size_t>(part)];
   reads_->Submit({.offset = begin, .dst = dst, .length = static_cast<size_t>(RoundUp(offset + shape.bytes, kAlign) - begin),
-                  .needed = static_cast<size_t>(offset + shape.bytes - begin),
+                  .needed = static_cast<size_t>(offset + shape.bytes - begin), .urgent = urgent,
                   .done = [this, slot, key, part](Status s) { PartDone(slot, key, part, std::move(s)); }});
 }
 
@@ -318,7 +318,7 @@ Status ExpertStore::Pin(int layer, std::span<const int> ids, std::vector<int>* p
       continue;
     }
     int s;
-    while ((s = StartRead({layer, ids[i]}, 1)) < 0) {
+    while ((s = StartRead({layer, ids[i]}, 1, true)) < 0) {
       if (reads_in_flight_ == 0) {  // every slot is pinned: cannot happen within wave_limit()
         unpin();
         return ResourceExhausted("no free slot for expert (layer {}, id {}): all {} slots are in use", layer, ids[i], n_slots_);
@@ -387,7 +387,7 @@ void ExpertStore::Prefetch(int layer, std::span<const int> ids) {
       ++stats_.predicted;
     }
     if (index_[k] >= 0) continue;
-    const int s = StartRead({layer, id}, 0);
+    const int s = StartRead({layer, id}, 0, false);
     if (s < 0) return;  // no slot free of use: stop predicting
     slots_[static_cast<size_t>(s)].speculative = true;
     speculative_.push_back(s);

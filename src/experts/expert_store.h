@@ -11,6 +11,7 @@
 // thread acquires; the I/O threads complete reads).
 #pragma once
 
+#include <climits>
 #include <condition_variable>
 #include <cstdint>
 #include <memory>
@@ -82,8 +83,13 @@ class ExpertStore : public model::ExpertSource {
   void Prefetch(int layer, std::span<const int> ids) override;
   // The most experts one Acquire may take: the slots outside the pinned hot set.
   int wave_limit() const override { return n_slots_ - n_pinned_; }
-  bool prefetch_enabled() const override { return prefetch_; }
-  void set_prefetch(bool on) { prefetch_ = on; }
+  // Steps of at least this many tokens prefetch (0: all; INT_MAX: none). Default
+  // kPrefetchMinTokens: on the test VM prefetching paid for prefill steps but cost decode
+  // 15–30% (wrong guesses read 3–7× the bytes; BENCHMARKS "Expert store").
+  static constexpr int kPrefetchMinTokens = 32;
+  bool PrefetchFor(int step_tokens) const override { return step_tokens >= prefetch_min_tokens_; }
+  void set_prefetch(bool on) { prefetch_min_tokens_ = on ? 0 : INT_MAX; }
+  void set_prefetch_min_tokens(int n) { prefetch_min_tokens_ = n; }
 
   ExpertStoreStats Stats() const;
   const ExpertLayout& layout() const { return layout_; }
@@ -106,8 +112,8 @@ class ExpertStore : public model::ExpertSource {
   Status MapSlots();
   size_t KeyIndex(int layer, int id) const { return static_cast<size_t>(layer) * max_experts_ + static_cast<size_t>(id); }
   // Takes a slot for `key` and starts its reads (lock held). -1 if every slot is in use or being read.
-  int StartRead(const ExpertKey& key, int pins);
-  void ReadPart(int slot, ExpertKey key, int part);
+  int StartRead(const ExpertKey& key, int pins, bool urgent);
+  void ReadPart(int slot, ExpertKey key, int part, bool urgent);
   void PartDone(int slot, ExpertKey key, int part, Status s);
   void ClearSlot(int slot);  // lock held
   // Prefetched experts of layers before `layer` (all: INT_MAX) that were not acquired were wrong
@@ -127,7 +133,7 @@ class ExpertStore : public model::ExpertSource {
   const size_t max_experts_;
   uint64_t budget_bytes_;
   int n_pinned_ = 0;
-  bool prefetch_ = true;
+  int prefetch_min_tokens_ = kPrefetchMinTokens;
   // Per layer, the offset of each part inside a slot (aligned for direct reads).
   std::vector<std::array<uint64_t, 3>> part_offsets_;
   HugePageRegion region_;  // the slots; resident as they are filled

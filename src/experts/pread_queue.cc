@@ -10,6 +10,7 @@ class PreadQueue : public ReadQueue {
  public:
   PreadQueue(const io::RandomAccessFile& file, int threads) : file_(file), pool_(threads) {}
   void Submit(SliceRead r) override {
+    const bool urgent = r.urgent;
     pool_.Submit([this, r = std::move(r)] {
       Status s;
       try {
@@ -22,7 +23,7 @@ class PreadQueue : public ReadQueue {
         s = MakeStatus(StatusCode::kInternal, "a read threw: {}", e.what());
       }
       r.done(std::move(s));
-    });
+    }, urgent);
   }
   const char* kind() const override { return "pread"; }
 

@@ -15,10 +15,14 @@ ReadPool::~ReadPool() {
   for (std::thread& t : threads_) t.join();
 }
 
-void ReadPool::Submit(std::function<void()> job) {
+void ReadPool::Submit(std::function<void()> job, bool urgent) {
   {
     std::lock_guard lock(mu_);
-    jobs_.push_back(std::move(job));
+    if (urgent) {
+      jobs_.push_front(std::move(job));
+    } else {
+      jobs_.push_back(std::move(job));
+    }
   }
   cv_.notify_one();
 }

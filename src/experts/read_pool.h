@@ -20,7 +20,8 @@ class ReadPool {
   ReadPool(const ReadPool&) = delete;
   ReadPool& operator=(const ReadPool&) = delete;
 
-  void Submit(std::function<void()> job);
+  // Urgent jobs go ahead of the queued others.
+  void Submit(std::function<void()> job, bool urgent = false);
 
  private:
   void Loop();

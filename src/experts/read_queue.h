@@ -21,6 +21,7 @@ struct SliceRead {
   std::byte* dst = nullptr;  // aligned likewise, room for `length` bytes
   size_t length = 0;     // a multiple of the alignment; may pass the end of the file…
   size_t needed = 0;     // …as long as these first bytes exist
+  bool urgent = false;   // a step waits for it: ahead of every queued non-urgent read
   std::function<void(Status)> done;
 };
 

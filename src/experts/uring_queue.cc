@@ -73,7 +73,11 @@ class UringQueue : public ReadQueue {
       return;
     }
     if (live_.size() >= depth_) {
-      waiting_.push_back(op);
+      if (op->read.urgent) {
+        waiting_.push_front(op);
+      } else {
+        waiting_.push_back(op);
+      }
       return;
     }
     io_uring_sqe* sqe = GetSqe();

@@ -57,7 +57,8 @@ class ExpertSource {
   virtual StatusOr<ExpertLease> Acquire(int layer, std::span<const int> ids) = 0;
   // Experts likely needed soon: start fetching them, without waiting.
   virtual void Prefetch(int layer, std::span<const int> ids) = 0;
-  virtual bool prefetch_enabled() const = 0;
+  // Whether to predict and prefetch for a step of this many tokens.
+  virtual bool PrefetchFor(int step_tokens) const = 0;
   // The most experts one Acquire may take.
   virtual int wave_limit() const = 0;
 };

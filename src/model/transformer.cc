@@ -132,7 +132,7 @@ Status Transformer::Forward(std::span<const SequenceChunk> batch, const ForwardO
   }
   if (experts_.store) experts_.store->BeginStep();
   if (experts_.recorder) experts_.recorder->BeginStep();
-  const bool prefetch = experts_.store != nullptr && experts_.store->prefetch_enabled();
+  const bool prefetch = experts_.store != nullptr && experts_.store->PrefetchFor(n);
   for (int l = 0; l < config_.n_layers; ++l) {
     // The first MoE layer's experts are predicted from the embeddings; later ones from the
     // previous layer's output, while this layer's attention runs.

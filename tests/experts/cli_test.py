@@ -94,6 +94,7 @@ def main():
             (["logits", "-m", model, "--ids", "1,2", "--expert-budget", "50%", "--expert-policy", "pinned"], "needs --expert-profile"),
             (["logits", "-m", model, "--ids", "1,2", "--expert-policy", "lfu"], "need --expert-budget"),
             (["logits", "-m", model, "--ids", "1,2", "--expert-budget", "50%", "--expert-io", "aio"], "I/O engine"),
+            (["logits", "-m", model, "--ids", "1,2", "--expert-budget", "50%", "--expert-prefetch", "sometimes"], "auto, on or off"),
             (["logits", "-m", model, "--ids", "1,2", "--expert-budget", "50%", "--expert-policy", "pinned",
               "--expert-profile", trace], "not a frugal expert profile"),
             (["logits", "-m", model, "--ids", "1,2", "--routing-trace", os.path.join(d, "no", "such", "dir", "t")], "cannot create"),
