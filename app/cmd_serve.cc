@@ -7,6 +7,8 @@
 #include <filesystem>
 #include <thread>
 
+#include <fmt/format.h>
+
 #include "app/commands.h"
 #include "app/expert_flags.h"
 #include "engine/engine.h"
@@ -102,7 +104,14 @@ Status Serve(const Flags& f) {
   auto loop = std::make_unique<server::BatchLoop>(*engine, metrics, server::BatchLoopOptions{f.parallel, f.queue});
   const kv::PoolStats s = engine->blocks().Stats();
   // Set now, with nothing left to fail before the drain (which stops the server before the model goes).
-  if (experts.store) metrics.SetExtra([store = experts.store] { return ExpertStatsPrometheus(store->Stats()); });
+  if (experts.store) {
+    metrics.SetExtra([store = experts.store] { return ExpertStatsPrometheus(store->Stats()); });
+    const experts::ExpertStoreStats es = experts.store->Stats();
+    LogInfo("experts: {} of {} in RAM ({:.1f} MiB budget, policy {}{}), the rest read from '{}' with {} I/O ({})", es.slots,
+            experts.store->layout().TotalExperts(), static_cast<double>(es.budget_bytes) / (1 << 20), experts::PolicyName(es.policy),
+            es.pinned_slots > 0 ? fmt::format(", {} pinned", es.pinned_slots) : "", experts.store->file_name(),
+            es.direct_io ? "direct" : "buffered", es.io_engine);
+  }
   service.SetReady(loop.get(), tok.get(), chat_template, f.ctx,
                    std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count());
   LogInfo("ready: model '{}', context {}, {} running + {} queued requests, KV cache {} blocks of {} tokens ({:.1f} MiB)", model_id,
