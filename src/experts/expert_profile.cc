@@ -55,7 +55,7 @@ StatusOr<ExpertProfile> ReadExpertProfile(const std::string& path) {
   if (!std::getline(in, line)) return bad("missing 'layers N experts E'");
   std::istringstream shape(line);
   if (!(shape >> w1 >> n_layers >> w2 >> n_experts) || w1 != "layers" || w2 != "experts" || n_layers <= 0 || n_layers > 4096 ||
-      n_experts <= 0 || n_experts > 65536) {
+      n_experts <= 0 || n_experts > 65536 || int64_t{n_layers} * n_experts > (1 << 22)) {
     return bad("expected 'layers N experts E'");
   }
   ExpertProfile p(n_layers, n_experts);

@@ -333,7 +333,9 @@ TEST(RoutingTraceTest, WriteThenReadGroupsByStepAndLayer) {
   EXPECT_EQ(t->shape.expert_bytes[1], 12000u);
   const std::string header = "# frugal routing trace v1\nlayers 2 experts 8 top_k 2\nexpert_bytes 0 12000\n";
   for (const std::string& bad : {std::string("garbage\n"), header + "0 1 0 9\n", header + "0 0 0 1\n", header + "0 1 0\n",
-                                 header + "0 1 0 1 x\n", header + "3 1 0 1\n1 1 0 1\n", std::string("# frugal routing trace v1\nlayers 2\n")}) {
+                                 header + "0 1 0 1 x\n", header + "3 1 0 1\n1 1 0 1\n", std::string("# frugal routing trace v1\nlayers 2\n"),
+                                 std::string("# frugal routing trace v1\nlayers 4096 experts 65536 top_k 8\n"),
+                                 std::string("# frugal routing trace v1\nlayers 2 experts 8 top_k 2\nexpert_bytes 0 99999999999999999\n")}) {
     std::ofstream(path) << bad;
     auto r = ReadRoutingTrace(path);
     EXPECT_EQ(r.status().code(), StatusCode::kDataLoss) << bad;
@@ -356,6 +358,8 @@ TEST(ExpertProfileTest, CountsWriteReadAndHottestFirst) {
   ASSERT_EQ(hot.size(), 5u);
   EXPECT_EQ(hot[0], (ExpertKey{1, 2}));
   std::ofstream(path) << "# frugal expert profile v1\nlayers 2 experts 4\n1 9 3\n";
+  EXPECT_EQ(ReadExpertProfile(path).status().code(), StatusCode::kDataLoss);
+  std::ofstream(path) << "# frugal expert profile v1\nlayers 4096 experts 65536\n";  // 2 GiB of counts: refused
   EXPECT_EQ(ReadExpertProfile(path).status().code(), StatusCode::kDataLoss);
   std::remove(path.c_str());
 }

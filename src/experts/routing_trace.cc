@@ -61,7 +61,8 @@ StatusOr<RoutingTrace> ReadRoutingTrace(const std::string& path) {
     std::istringstream s(line);
     if (!(s >> w1 >> t.shape.n_layers >> w2 >> t.shape.n_experts >> w3 >> t.shape.top_k) || w1 != "layers" || w2 != "experts" ||
         w3 != "top_k" || t.shape.n_layers <= 0 || t.shape.n_layers > 4096 || t.shape.n_experts <= 0 ||
-        t.shape.n_experts > 65536 || t.shape.top_k <= 0 || t.shape.top_k > t.shape.n_experts) {
+        t.shape.n_experts > 65536 || int64_t{t.shape.n_layers} * t.shape.n_experts > (1 << 22) || t.shape.top_k <= 0 ||
+        t.shape.top_k > t.shape.n_experts) {
       return bad("expected 'layers N experts E top_k K'");
     }
   }
@@ -75,6 +76,9 @@ StatusOr<RoutingTrace> ReadRoutingTrace(const std::string& path) {
     while (s >> b) t.shape.expert_bytes.push_back(b);
     if (w != "expert_bytes" || static_cast<int>(t.shape.expert_bytes.size()) != t.shape.n_layers) {
       return bad(fmt::format("expected 'expert_bytes' and {} sizes", t.shape.n_layers));
+    }
+    for (uint64_t size : t.shape.expert_bytes) {
+      if (size > (uint64_t{1} << 36)) return bad("an expert size over 64 GiB");  // keeps totals from overflowing
     }
   }
   TraceGroup* group = nullptr;
