@@ -7,6 +7,7 @@
 
 #include "kv/block_key.h"
 #include "kv/sequence_cache.h"
+#include "util/log.h"
 
 namespace frugal::engine {
 
@@ -58,7 +59,12 @@ Engine::Engine(const model::LoadedModel& model, const tokenizer::Tokenizer* toke
                ThreadPool& pool)
     : model_(model), tokenizer_(tokenizer), options_(options), pool_(pool), transformer_(model) {}
 
-Engine::~Engine() = default;
+Engine::~Engine() {
+  if (disk_ != nullptr) {
+    blocks_->StoreAllToDisk();  // what RAM holds survives a restart
+    disk_->Drain();
+  }
+}
 
 StatusOr<std::unique_ptr<Engine>> Engine::Create(const model::LoadedModel& model, const tokenizer::Tokenizer* tokenizer,
                                                  const EngineOptions& options, ThreadPool& pool) {
@@ -73,6 +79,18 @@ StatusOr<std::unique_ptr<Engine>> Engine::Create(const model::LoadedModel& model
   auto e = std::unique_ptr<Engine>(new Engine(model, tokenizer, o, pool));
   FRUGAL_ASSIGN_OR_RETURN(e->blocks_, kv::BlockPool::Create(shape, o.kv_budget));
   e->fingerprint_ = ModelFingerprint(model);
+  if (!o.cache_dir.empty()) {
+    kv::DiskTierOptions d{.dir = o.cache_dir, .budget_bytes = o.cache_disk_budget, .write_through = o.cache_write_through};
+    StatusOr<std::unique_ptr<kv::DiskTier>> disk = kv::DiskTier::Open(d, shape, e->fingerprint_);
+    if (disk.ok()) {
+      e->disk_ = std::move(*disk);
+      e->blocks_->AttachDisk(e->disk_.get());
+    } else if (disk.status().code() == StatusCode::kInvalidArgument) {
+      return disk.status();  // a bad budget is the caller's mistake
+    } else {
+      LogWarning("disk cache off: {}", disk.status().ToString());
+    }
+  }
   return e;
 }
 
@@ -105,7 +123,9 @@ StatusOr<int64_t> Engine::Submit(GenerationRequest request) {
   g->sequence = request.sequence ? request.sequence : NewSequence(request.tenant);
   if (&g->sequence->pool() != blocks_.get()) return InvalidArgument("the sequence belongs to another engine");
   g->usage.prompt_tokens = n;
-  g->usage.cache_hit_tokens = g->sequence->Reuse(request.prompt);
+  const kv::PrefixHit hit = g->sequence->Reuse(request.prompt);
+  g->usage.cache_hit_tokens = hit.tokens;
+  g->usage.cache_hit_disk_tokens = hit.disk_tokens;
   g->usage.cache_miss_tokens = n - g->usage.cache_hit_tokens;
   if (tokenizer_ != nullptr) g->decoder = std::make_unique<tokenizer::StreamDecoder>(*tokenizer_);
   g->request = std::move(request);

@@ -8,6 +8,9 @@
 // When a decode token finds the KV pool full, the newest generation holding blocks is preempted:
 // its blocks go back to the pool and it waits to be recomputed (prompt and generated tokens,
 // from what the prefix cache still holds) before it samples again, so the older ones finish.
+// With a disk tier (EngineOptions::cache_dir), blocks RAM evicts are written to disk and a
+// prompt's prefix is looked up in RAM, then on disk; when the engine is destroyed, the
+// published blocks RAM holds are written too, so a restarted process finds them.
 // A generation ends at EOS, a stop string, max_tokens or the context limit (finish reason stop
 // or length), or with an error of its own (the KV cache full, non-finite logits). Nothing here
 // writes to stdout. Owned by one thread (the engine thread).
@@ -22,6 +25,7 @@
 #include "engine/sampler.h"
 #include "engine/stop_matcher.h"
 #include "kv/block_pool.h"
+#include "kv/disk_tier.h"
 #include "kv/sequence_kv.h"
 #include "model/loaded_model.h"
 #include "model/transformer.h"
@@ -49,6 +53,11 @@ struct EngineOptions {
   double paced_step_floor_s = 0.1;
   model::AttentionPath attention = model::AttentionPath::kAuto;
   bool exact = false;        // exact float kernels only
+  // The prefix cache's disk tier (kv/disk_tier.h): used when cache_dir is set. A directory that
+  // cannot be opened is reported (stderr) and generation goes on without it.
+  std::string cache_dir;
+  uint64_t cache_disk_budget = 0;  // bytes; 0: half the filesystem's free space
+  bool cache_write_through = false;
 };
 
 enum class FinishReason { kNone, kStop, kLength, kError };
@@ -57,6 +66,7 @@ const char* FinishReasonName(FinishReason r);
 struct Usage {
   int prompt_tokens = 0;
   int cache_hit_tokens = 0;   // prompt tokens whose latents were reused (prompt_cache_hit_tokens)
+  int cache_hit_disk_tokens = 0;  // of those, read back from the disk tier (the rest were in RAM)
   int cache_miss_tokens = 0;  // prompt tokens computed (prompt_cache_miss_tokens)
   int completion_tokens = 0;
 };
@@ -105,6 +115,8 @@ class Engine {
   // A new empty sequence in this engine's pool (for callers that keep a conversation's).
   std::shared_ptr<kv::SequenceKv> NewSequence(const std::string& tenant);
   const kv::BlockPool& blocks() const { return *blocks_; }
+  // The disk tier, or null (none asked for, or it could not be opened).
+  const kv::DiskTier* disk_cache() const { return disk_.get(); }
   const EngineOptions& options() const { return options_; }
   uint64_t model_fingerprint() const { return fingerprint_; }
 
@@ -124,6 +136,7 @@ class Engine {
   EngineOptions options_;
   ThreadPool& pool_;
   model::Transformer transformer_;
+  std::unique_ptr<kv::DiskTier> disk_;  // before blocks_: outlives the pool that writes to it
   std::unique_ptr<kv::BlockPool> blocks_;
   uint64_t fingerprint_ = 0;
   int64_t next_id_ = 1;

@@ -39,7 +39,7 @@ StatusOr<int> Session::Feed(std::span<const int32_t> tokens) {
   if (tokens.size() > static_cast<size_t>(options_.context)) {
     return OutOfRange("prompt of {} tokens exceeds the context of {}; raise -c", tokens.size(), options_.context);
   }
-  const size_t common = static_cast<size_t>(sequence_->Reuse(tokens));
+  const size_t common = static_cast<size_t>(sequence_->Reuse(tokens).tokens);
   const size_t chunk = static_cast<size_t>(std::max(1, options_.prefill_chunk));
   for (size_t pos = common; pos < tokens.size(); pos += chunk) {
     FRUGAL_RETURN_IF_ERROR(Run(tokens.subspan(pos, std::min(chunk, tokens.size() - pos))));

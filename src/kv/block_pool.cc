@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "kv/disk_tier.h"
 #include "util/check.h"
 
 namespace frugal::kv {
@@ -61,6 +62,7 @@ StatusOr<int> BlockPool::Allocate() {
   } else if (idle_head_ >= 0) {
     b = idle_head_;
     IdleRemove(b);
+    StoreToDisk(b);
     Unpublish(b);
     ++evictions_;
   } else {
@@ -98,21 +100,36 @@ int BlockPool::Lookup(uint64_t key, std::span<const int32_t> tokens) {
   return b;
 }
 
-void BlockPool::Publish(int block, uint64_t key, std::span<const int32_t> tokens) {
+void BlockPool::Publish(int block, uint64_t parent, uint64_t key, std::span<const int32_t> tokens, bool on_disk) {
   Meta& m = meta_[static_cast<size_t>(block)];
   FRUGAL_CHECK_GT(m.refs, 0);
   FRUGAL_CHECK_EQ(tokens.size(), static_cast<size_t>(shape_.block_tokens));
   if (m.published || index_.contains(key)) return;
   m.published = true;
   m.key = key;
+  m.parent = parent;
+  m.on_disk = on_disk;
   std::copy(tokens.begin(), tokens.end(), tokens_.begin() + static_cast<long>(block) * shape_.block_tokens);
   index_.emplace(key, block);
+  if (disk_ != nullptr && disk_->write_through()) StoreToDisk(block);
 }
 
 void BlockPool::Unpublish(int block) {
   Meta& m = meta_[static_cast<size_t>(block)];
   index_.erase(m.key);
   m.published = false;
+  m.on_disk = false;
+}
+
+void BlockPool::StoreToDisk(int block) {
+  Meta& m = meta_[static_cast<size_t>(block)];
+  if (disk_ == nullptr || !m.published || m.on_disk) return;
+  const size_t b = static_cast<size_t>(shape_.block_tokens);
+  m.on_disk = disk_->Store(m.parent, m.key, std::span(tokens_).subspan(static_cast<size_t>(block) * b, b), Data(block));
+}
+
+void BlockPool::StoreAllToDisk() {
+  for (int b = 0; b < n_blocks_; ++b) StoreToDisk(b);
 }
 
 void BlockPool::IdlePush(int block) {

@@ -8,7 +8,9 @@
 // Blocks are reference-counted. A full block can be published under a prefix key (block_key.h)
 // together with its token ids; a later Lookup with the same key and the same ids shares it. A
 // published block nobody references stays cached (evictable, least recently released first)
-// until a new block is needed and no free one is left. Owned by the engine thread.
+// until a new block is needed and no free one is left. With a disk tier attached
+// (AttachDisk), an evicted published block is stored there first (unless it is already), and so
+// is every published block with the tier's write-through. Owned by the engine thread.
 #pragma once
 
 #include <cstddef>
@@ -45,6 +47,8 @@ struct PoolStats {
   size_t metadata_bytes = 0;  // bookkeeping: reference counts, keys, token ids, lists
 };
 
+class DiskTier;
+
 class BlockPool {
  public:
   // Whole blocks of `shape` within budget_bytes (at least one, else an error).
@@ -73,7 +77,15 @@ class BlockPool {
   int Lookup(uint64_t key, std::span<const int32_t> tokens);
   // Publishes a full block under `key` (its token ids kept to verify hits). If another block is
   // already published under the key, this one stays private. The block must not be written again.
-  void Publish(int block, uint64_t key, std::span<const int32_t> tokens);
+  // `parent`: the key of the block before it in the chain (the root key for the first).
+  // `on_disk`: its entry is known to be in the disk tier (it was read from there).
+  void Publish(int block, uint64_t parent, uint64_t key, std::span<const int32_t> tokens, bool on_disk = false);
+
+  // The disk tier evicted blocks go to (null: none). Not owned; must outlive the pool's use.
+  void AttachDisk(DiskTier* disk) { disk_ = disk; }
+  DiskTier* disk() const { return disk_; }
+  // Stores every published block not yet on disk (at shutdown: what RAM holds survives).
+  void StoreAllToDisk();
 
   // A block's storage: [layer][slot][width] values of the cache type.
   std::byte* Data(int block) { return base_ + static_cast<size_t>(block) * shape_.block_bytes(); }
@@ -83,12 +95,15 @@ class BlockPool {
     int refs = 0;
     bool published = false;
     uint64_t key = 0;
+    uint64_t parent = 0;
+    bool on_disk = false;
     int lru_prev = -1, lru_next = -1;  // in the idle list when published and unreferenced
   };
   BlockPool(const BlockShape& shape, int n_blocks, std::byte* base, size_t mapped);
   void IdlePush(int block);   // most recently released end
   void IdleRemove(int block);
   void Unpublish(int block);
+  void StoreToDisk(int block);
 
   BlockShape shape_;
   int n_blocks_;
@@ -100,6 +115,7 @@ class BlockPool {
   std::unordered_map<uint64_t, int> index_;
   int idle_head_ = -1, idle_tail_ = -1, idle_count_ = 0;  // head: least recently released
   int64_t evictions_ = 0;
+  DiskTier* disk_ = nullptr;
 };
 
 }  // namespace frugal::kv

@@ -85,8 +85,8 @@ TEST(BlockPoolTest, PublishedBlocksAreSharedVerifiedAndEvictedLeastRecentFirst) 
   auto pool = std::move(BlockPool::Create(Shape(), 3 * Shape().block_bytes())).value();
   const auto a = Ids(4, 0), b = Ids(4, 10), c = Ids(4, 20);
   const int ba = *pool->Allocate(), bb = *pool->Allocate();
-  pool->Publish(ba, 111, a);
-  pool->Publish(bb, 222, b);
+  pool->Publish(ba, 1, 111, a);
+  pool->Publish(bb, 1, 222, b);
   EXPECT_EQ(pool->Lookup(111, b), -1);  // same key, other ids: a miss
   EXPECT_EQ(pool->Lookup(333, a), -1);
   EXPECT_EQ(pool->Lookup(111, a), ba);
@@ -98,7 +98,7 @@ TEST(BlockPoolTest, PublishedBlocksAreSharedVerifiedAndEvictedLeastRecentFirst) 
   const int third = *pool->Allocate();  // the free block first
   EXPECT_NE(third, ba);
   EXPECT_NE(third, bb);
-  pool->Publish(third, 333, c);
+  pool->Publish(third, 1, 333, c);
   EXPECT_EQ(pool->Lookup(222, b), bb);  // bb in use again: not evictable
   const int evicted = *pool->Allocate();
   EXPECT_EQ(evicted, ba);  // the only idle one
@@ -114,7 +114,7 @@ TEST(SequenceKvTest, ReusesPublishedPrefixOnlyInWholeBlocksAndScope) {
   const auto prompt = Ids(10);
   {
     SequenceKv s(*pool, root);
-    EXPECT_EQ(s.Reuse(prompt), 0);
+    EXPECT_EQ(s.Reuse(prompt).tokens, 0);
     ASSERT_TRUE(s.Reserve(10).ok());
     EXPECT_EQ(s.blocks(), 3);
     s.Commit(prompt);
@@ -122,15 +122,15 @@ TEST(SequenceKvTest, ReusesPublishedPrefixOnlyInWholeBlocksAndScope) {
   }
   EXPECT_EQ(pool->Stats().cached_idle, 2);  // the two full blocks stay cached
   SequenceKv again(*pool, root);
-  EXPECT_EQ(again.Reuse(prompt), 8);
+  EXPECT_EQ(again.Reuse(prompt).tokens, 8);
   std::vector<int32_t> other = prompt;
   other[5] = 1;  // differs in the second block
   SequenceKv diverging(*pool, root);
-  EXPECT_EQ(diverging.Reuse(other), 4);
+  EXPECT_EQ(diverging.Reuse(other).tokens, 4);
   PrefixScope tenant_b = scope;
   tenant_b.tenant = "b";
   SequenceKv isolated(*pool, RootKey(tenant_b));
-  EXPECT_EQ(isolated.Reuse(prompt), 0);
+  EXPECT_EQ(isolated.Reuse(prompt).tokens, 0);
   PrefixScope bf16 = scope;
   bf16.dtype = model::KvDtype::kBF16;
   EXPECT_NE(RootKey(bf16), root);
@@ -139,7 +139,7 @@ TEST(SequenceKvTest, ReusesPublishedPrefixOnlyInWholeBlocksAndScope) {
   EXPECT_NE(RootKey(other_model), root);
   // A prompt of exactly two blocks reuses one: its last token must be computed.
   SequenceKv exact(*pool, root);
-  EXPECT_EQ(exact.Reuse(std::span(prompt).first(8)), 4);
+  EXPECT_EQ(exact.Reuse(std::span(prompt).first(8)).tokens, 4);
 }
 
 TEST(SequenceKvTest, TruncateNeverWritesIntoAPublishedBlock) {
@@ -156,7 +156,7 @@ TEST(SequenceKvTest, TruncateNeverWritesIntoAPublishedBlock) {
   EXPECT_EQ(s.blocks(), 1);
   // The same sequence with a new prompt keeps what it shares.
   std::vector<int32_t> next = Ids(12);
-  EXPECT_EQ(s.Reuse(next), 8);  // 4 kept + the published second block
+  EXPECT_EQ(s.Reuse(next).tokens, 8);  // 4 kept + the published second block
 }
 
 TEST(SequenceKvTest, FailedReserveAllocatesNothing) {

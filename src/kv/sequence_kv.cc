@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "kv/block_key.h"
+#include "kv/disk_tier.h"
 #include "util/check.h"
 
 namespace frugal::kv {
@@ -20,8 +21,15 @@ void SequenceKv::PopBlock() {
   bases_.pop_back();
 }
 
-int SequenceKv::Reuse(std::span<const int32_t> prompt) {
-  if (prompt.empty()) return 0;
+void SequenceKv::Append(int block, uint64_t key, std::span<const int32_t> ids) {
+  blocks_.push_back(block);
+  bases_.push_back(pool_.Data(block));
+  keys_.push_back(key);
+  tokens_.insert(tokens_.end(), ids.begin(), ids.end());
+}
+
+PrefixHit SequenceKv::Reuse(std::span<const int32_t> prompt) {
+  if (prompt.empty()) return {};
   const size_t limit = prompt.size() - 1;  // the last token is always computed
   size_t common = 0;
   while (common < tokens_.size() && common < limit && tokens_[common] == prompt[common]) ++common;
@@ -33,12 +41,46 @@ int SequenceKv::Reuse(std::span<const int32_t> prompt) {
     const uint64_t key = BlockKey(keys_.empty() ? root_key_ : keys_.back(), ids);
     const int block = pool_.Lookup(key, ids);
     if (block < 0) break;
-    blocks_.push_back(block);
-    bases_.push_back(pool_.Data(block));
-    keys_.push_back(key);
-    tokens_.insert(tokens_.end(), ids.begin(), ids.end());
+    Append(block, key, ids);
   }
-  return length();
+  PrefixHit hit;
+  if (pool_.disk() != nullptr) hit.disk_tokens = ReuseFromDisk(prompt, limit);
+  hit.tokens = length();
+  return hit;
+}
+
+int SequenceKv::ReuseFromDisk(std::span<const int32_t> prompt, size_t limit) {
+  const size_t b = static_cast<size_t>(pool_.shape().block_tokens);
+  if (tokens_.size() != blocks_.size() * b) return 0;  // only whole blocks extend a chain
+  // The chain of the prompt's remaining full blocks (keys need only the ids).
+  std::vector<ChainLink> links;
+  uint64_t parent = keys_.empty() ? root_key_ : keys_.back();
+  for (size_t at = tokens_.size(); at + b <= limit; at += b) {
+    const std::span<const int32_t> ids = prompt.subspan(at, b);
+    const uint64_t key = BlockKey(parent, ids);
+    links.push_back({parent, key, ids});
+    parent = key;
+  }
+  DiskTier& disk = *pool_.disk();
+  links.resize(static_cast<size_t>(disk.Probe(links)));
+  std::vector<int> fresh;
+  std::vector<std::byte*> dest;
+  while (fresh.size() < links.size()) {  // as many blocks as the pool can give
+    StatusOr<int> block = pool_.Allocate();
+    if (!block.ok()) break;
+    fresh.push_back(*block);
+    dest.push_back(pool_.Data(*block));
+  }
+  const int loaded = disk.Load(links, dest);
+  for (size_t i = 0; i < fresh.size(); ++i) {
+    if (static_cast<int>(i) < loaded) {
+      pool_.Publish(fresh[i], links[i].parent, links[i].key, links[i].tokens, /*on_disk=*/true);
+      Append(fresh[i], links[i].key, links[i].tokens);
+    } else {
+      pool_.Release(fresh[i]);
+    }
+  }
+  return loaded * static_cast<int>(b);
 }
 
 void SequenceKv::Truncate(int n) {
@@ -103,8 +145,8 @@ void SequenceKv::Commit(std::span<const int32_t> ids) {
     const size_t i = keys_.size();
     const std::span<const int32_t> block_ids(tokens_.data() + i * b, b);
     const uint64_t key = BlockKey(keys_.empty() ? root_key_ : keys_.back(), block_ids);
+    pool_.Publish(blocks_[i], keys_.empty() ? root_key_ : keys_.back(), key, block_ids);
     keys_.push_back(key);
-    pool_.Publish(blocks_[i], key, block_ids);
   }
 }
 

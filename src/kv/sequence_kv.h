@@ -2,7 +2,8 @@
 // [i·B, (i+1)·B)), the ids of the positions computed so far, and the prefix-cache chain of its
 // full blocks. The forward pass reads and writes it through View(). Full blocks are published to
 // the pool's prefix index as soon as they are computed, and a sequence can start from the
-// longest published prefix of its prompt. Releases its blocks when destroyed (last block first,
+// longest published prefix of its prompt — in RAM, then in the pool's disk tier (read back into
+// new blocks, which are published again). Releases its blocks when destroyed (last block first,
 // so that a chain's tail is evicted before its head). Owned by the engine thread.
 #pragma once
 
@@ -15,6 +16,12 @@
 #include "util/status.h"
 
 namespace frugal::kv {
+
+// What Reuse found: positions now held, and how many of them were read from the disk tier.
+struct PrefixHit {
+  int tokens = 0;
+  int disk_tokens = 0;
+};
 
 class SequenceKv {
  public:
@@ -32,7 +39,7 @@ class SequenceKv {
   // Keeps the longest prefix of what the sequence holds that `prompt` starts with, then extends
   // it with published blocks of `prompt`; at least the prompt's last token is left to compute
   // (its logits are needed). Returns the positions now held (the prompt's cache hits).
-  int Reuse(std::span<const int32_t> prompt);
+  PrefixHit Reuse(std::span<const int32_t> prompt);
   // Drops positions from n on (whole blocks past it; a published block holding position n is
   // dropped too, never written again, so its positions are recomputed).
   void Truncate(int n);
@@ -51,6 +58,10 @@ class SequenceKv {
 
  private:
   void PopBlock();
+  void Append(int block, uint64_t key, std::span<const int32_t> ids);
+  // Extends the sequence with blocks of `prompt` (up to `limit` positions) read from the disk
+  // tier; returns the positions added.
+  int ReuseFromDisk(std::span<const int32_t> prompt, size_t limit);
 
   BlockPool& pool_;
   uint64_t root_key_;

@@ -174,10 +174,10 @@ TEST(PrefixCacheTest, HitLogitsEqualColdLogits) {
   };
   const uint64_t root = kv::RootKey({.model_fingerprint = engine::ModelFingerprint(*m), .dtype = model::KvDtype::kF16, .block_tokens = 8, .tenant = ""});
   kv::SequenceKv cold(*pool_kv, root);
-  EXPECT_EQ(cold.Reuse(prompt), 0);
+  EXPECT_EQ(cold.Reuse(prompt).tokens, 0);
   const auto cold_logits = run(cold);
   kv::SequenceKv warm(*pool_kv, root);
-  EXPECT_EQ(warm.Reuse(prompt), 32);  // four whole blocks; the last partial one is recomputed
+  EXPECT_EQ(warm.Reuse(prompt).tokens, 32);  // four whole blocks; the last partial one is recomputed
   EXPECT_LT(MaxDiff(cold_logits, run(warm)), 1e-5);
 }
 
