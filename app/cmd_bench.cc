@@ -8,6 +8,7 @@ void AddBenchCommands(CLI::App& app, std::vector<Command>* commands) {
   AddBenchTokenize(*bench, commands);
   AddBenchMatMul(*bench, commands);
   AddBenchBatched(*bench, commands);
+  AddBenchCache(*bench, commands);
   AddBenchExperts(*bench, commands);
 }
 

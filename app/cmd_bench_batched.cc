@@ -1,8 +1,6 @@
 // `frugal bench batched`: many sequences decoding together, with llama-batched-bench's
 // definitions and columns (PP, TG, B, N_KV, T_PP, S_PP, T_TG, S_TG, T, S; -pps: one prompt
 // computed once and shared by all sequences), so the numbers compare side by side.
-// `frugal bench cache`: time to first token of an 8,192-token prompt, cold and when its first
-// 7,680 tokens were computed before (a prefix-cache hit), with the hit and miss counts.
 #include <chrono>
 #include <cstdio>
 #include <sstream>
@@ -168,78 +166,6 @@ Status RunBatchedBench(const BatchedFlags& f) {
   return experts.Finish();
 }
 
-struct CacheFlags {
-  std::string model, kv_type = "f16";
-  int threads = DefaultThreadCount(), prompt = 8192, seen = 7680, repetitions = 1;
-  bool json = false, exact = false;
-};
-
-// Time from submitting `prompt` to its first token, and its usage.
-StatusOr<std::pair<double, engine::Usage>> TimeToFirstToken(engine::Engine& e, const std::vector<int32_t>& prompt) {
-  engine::GenerationRequest r;
-  r.prompt = prompt;
-  r.max_tokens = 1;
-  r.sampling.temperature = 0;
-  const auto t0 = Clock::now();
-  FRUGAL_ASSIGN_OR_RETURN(int64_t id, e.Submit(r));
-  std::vector<engine::GenerationEvent> events;
-  while (!e.idle()) {
-    events.clear();
-    FRUGAL_RETURN_IF_ERROR(e.Step(&events));
-    for (const auto& ev : events) {
-      if (ev.id != id || ev.finish == engine::FinishReason::kNone) continue;
-      if (ev.finish == engine::FinishReason::kError) return ev.error;
-      return std::pair{Since(t0), ev.usage};
-    }
-  }
-  return InvalidArgument("no first token");
-}
-
-Status RunCacheBench(const CacheFlags& f) {
-  if (f.prompt < 2 || f.seen < 1 || f.seen >= f.prompt || f.prompt > (1 << 20)) return InvalidArgument("need 1 <= --seen < --prompt <= 2^20");
-  FRUGAL_ASSIGN_OR_RETURN(model::KvDtype kv_type, model::KvDtypeFromName(f.kv_type));
-  FRUGAL_ASSIGN_OR_RETURN(auto m, model::LoadModel(f.model));
-  ThreadPool pool(f.threads);
-  const kv::BlockShape shape = kv::ShapeFor(m->config, kv_type);
-  // Room for two full sequences: the earlier request's and this one's.
-  const uint64_t budget = 2 * static_cast<uint64_t>(f.prompt / shape.block_tokens + 2) * shape.block_bytes();
-  const engine::EngineOptions o{.context = f.prompt + 1, .kv_budget = budget, .kv_dtype = kv_type, .exact = f.exact};
-  std::vector<double> cold, hit;
-  engine::Usage usage;
-  for (int rep = 0; rep < f.repetitions; ++rep) {
-    Rng rng(7 + static_cast<uint64_t>(rep));
-    const std::vector<int32_t> prompt = RandomIds(rng, f.prompt, m->config.vocab_size);
-    {  // cold: a fresh engine
-      FRUGAL_ASSIGN_OR_RETURN(auto e, engine::Engine::Create(*m, nullptr, o, pool));
-      FRUGAL_ASSIGN_OR_RETURN(auto r, TimeToFirstToken(*e, prompt));
-      cold.push_back(r.first);
-    }
-    FRUGAL_ASSIGN_OR_RETURN(auto e, engine::Engine::Create(*m, nullptr, o, pool));
-    // An earlier request that shares the first `seen` tokens, then went elsewhere.
-    std::vector<int32_t> earlier(prompt.begin(), prompt.begin() + f.seen);
-    const auto tail = RandomIds(rng, f.prompt - f.seen, m->config.vocab_size);
-    earlier.insert(earlier.end(), tail.begin(), tail.end());
-    FRUGAL_RETURN_IF_ERROR(TimeToFirstToken(*e, earlier).status());
-    FRUGAL_ASSIGN_OR_RETURN(auto r, TimeToFirstToken(*e, prompt));
-    hit.push_back(r.first);
-    usage = r.second;
-  }
-  const Spread c = SpreadOf(cold), h = SpreadOf(hit);
-  if (f.json) {
-    const nlohmann::json j = {{"prompt_tokens", f.prompt}, {"seen_tokens", f.seen}, {"cold_ttft_s", c.median},
-                              {"ram_hit_ttft_s", h.median}, {"speedup", c.median / h.median},
-                              {"hit_tokens", usage.cache_hit_tokens}, {"miss_tokens", usage.cache_miss_tokens},
-                              {"block_tokens", shape.block_tokens}, {"threads", f.threads}};
-    std::printf("%s\n", j.dump().c_str());
-  } else {
-    std::printf("prompt %d tokens, first %d seen before (blocks of %d): cold TTFT %.3f s, RAM prefix hit TTFT %.3f s (%.1fx); "
-                "hit %d, miss %d tokens\n",
-                f.prompt, f.seen, shape.block_tokens, c.median, h.median, c.median / h.median, usage.cache_hit_tokens,
-                usage.cache_miss_tokens);
-  }
-  return OkStatus();
-}
-
 }  // namespace
 
 void AddBenchBatched(CLI::App& bench, std::vector<Command>* commands) {
@@ -260,17 +186,6 @@ void AddBenchBatched(CLI::App& bench, std::vector<Command>* commands) {
   AddExpertFlags(cmd, &f->experts);
   commands->push_back({cmd, [f]() -> int { return ExitStatus(RunBatchedBench(*f)); }});
 
-  auto c = std::make_shared<CacheFlags>();
-  CLI::App* cache = bench.add_subcommand("cache", "time to first token: cold vs a prefix-cache hit");
-  cache->add_option("-m,--model", c->model, "GGUF file")->required();
-  cache->add_option("--prompt", c->prompt, "prompt tokens")->capture_default_str();
-  cache->add_option("--seen", c->seen, "leading tokens computed by an earlier request")->capture_default_str();
-  cache->add_option("-r,--repetitions", c->repetitions, "runs (medians)")->capture_default_str();
-  cache->add_option("-t,--threads", c->threads, "threads")->capture_default_str();
-  cache->add_option("--kv-type", c->kv_type, "latent cache type")->capture_default_str();
-  cache->add_flag("--json", c->json, "one JSON object");
-  cache->add_flag("--exact", c->exact, "exact float kernels");
-  commands->push_back({cache, [c]() -> int { return ExitStatus(RunCacheBench(*c)); }});
 }
 
 }  // namespace frugal::app

@@ -8,6 +8,7 @@
 #include <iostream>
 
 #include "app/commands.h"
+#include "app/cache_flags.h"
 #include "app/expert_flags.h"
 #include "engine/engine.h"
 #include "model/loaded_model.h"
@@ -24,6 +25,7 @@ struct Flags {
   std::string model, prompt, system, kv_type = "f16";
   bool chat = false, no_display_prompt = false, exact = false, stats = false;
   ExpertFlags experts;
+  CacheDiskFlags cache;
   int n_predict = 128, ctx = 4096, threads = DefaultThreadCount(), batch = 512;
   uint64_t kv_budget = 0;
   std::vector<std::string> stop;
@@ -57,6 +59,7 @@ StatusOr<engine::FinishReason> Generate(engine::Engine& engine, engine::Generati
       const auto end = Clock::now();
       totals->usage.prompt_tokens += ev.usage.prompt_tokens;
       totals->usage.cache_hit_tokens += ev.usage.cache_hit_tokens;
+      totals->usage.cache_hit_disk_tokens += ev.usage.cache_hit_disk_tokens;
       totals->usage.cache_miss_tokens += ev.usage.cache_miss_tokens;
       totals->usage.completion_tokens += ev.usage.completion_tokens;
       totals->prompt_s += Seconds(t0, first_token);
@@ -71,9 +74,10 @@ StatusOr<engine::FinishReason> Generate(engine::Engine& engine, engine::Generati
 void PrintTotals(const Totals& t, const engine::Engine& e) {
   const engine::Usage& u = t.usage;
   std::fprintf(stderr,
-               "\nprompt: %d tokens (cache hit %d, miss %d) in %.2f s (%.2f miss tokens/s) | generation: %d tokens in %.2f s "
-               "(%.2f tokens/s)\n",
-               u.prompt_tokens, u.cache_hit_tokens, u.cache_miss_tokens, t.prompt_s,
+               "\nprompt: %d tokens (cache hit %d: %d RAM, %d disk; miss %d) in %.2f s (%.2f miss tokens/s) | generation: %d "
+               "tokens in %.2f s (%.2f tokens/s)\n",
+               u.prompt_tokens, u.cache_hit_tokens, u.cache_hit_tokens - u.cache_hit_disk_tokens, u.cache_hit_disk_tokens,
+               u.cache_miss_tokens, t.prompt_s,
                t.prompt_s > 0 ? u.cache_miss_tokens / t.prompt_s : 0.0, u.completion_tokens, t.gen_s,
                t.gen_s > 0 ? u.completion_tokens / t.gen_s : 0.0);
   const kv::PoolStats s = e.blocks().Stats();
@@ -147,11 +151,13 @@ Status Run(const Flags& f) {
   FRUGAL_ASSIGN_OR_RETURN(ExpertSetup experts, SetUpExperts(m.get(), f.experts));
   FRUGAL_ASSIGN_OR_RETURN(auto tok, tokenizer::Tokenizer::FromGguf(m->file));
   ThreadPool pool(f.threads);
-  const engine::EngineOptions o{.context = f.ctx, .kv_budget = f.kv_budget, .kv_dtype = kv, .step_tokens = f.batch, .exact = f.exact};
+  engine::EngineOptions o{.context = f.ctx, .kv_budget = f.kv_budget, .kv_dtype = kv, .step_tokens = f.batch, .exact = f.exact};
+  ApplyCacheDiskFlags(f.cache, &o);
   FRUGAL_ASSIGN_OR_RETURN(auto engine, engine::Engine::Create(*m, tok.get(), o, pool));
   auto finish_experts = [&](Status s) {
     if (f.stats && experts.store) std::fprintf(stderr, "%s", ExpertStatsText(experts.store->Stats()).c_str());
     if (f.stats && !experts.store) std::fprintf(stderr, "experts: all in RAM (no --expert-budget)\n");
+    if (f.stats && engine->disk_cache()) std::fprintf(stderr, "%s", DiskCacheText(engine->disk_cache()->Stats()).c_str());
     const Status closed = experts.Finish();
     return s.ok() ? closed : s;
   };
@@ -196,8 +202,9 @@ Command AddRunCommand(CLI::App& app) {
   cmd->add_option("-s,--seed", f->sampling.seed, "random seed")->capture_default_str();
   cmd->add_flag("--no-display-prompt", f->no_display_prompt, "do not echo the prompt");
   cmd->add_flag("--exact", f->exact, "exact float kernels (no 8-bit activation rounding)");
-  cmd->add_flag("--stats", f->stats, "print the expert store's statistics at the end");
+  cmd->add_flag("--stats", f->stats, "print the expert store's and the disk cache's statistics at the end");
   AddExpertFlags(cmd, &f->experts);
+  AddCacheDiskFlags(cmd, &f->cache);
   return {cmd, [f]() -> int {
     if (!f->chat && f->prompt.empty()) {
       LogError("give a prompt (-p TEXT) or --chat");

@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "app/commands.h"
+#include "app/cache_flags.h"
 #include "app/expert_flags.h"
 #include "engine/engine.h"
 #include "kv/sequence_cache.h"
@@ -33,6 +34,7 @@ struct Flags {
   bool share_cache = false, exact = false;
   int drain_timeout_s = 300;
   ExpertFlags experts;
+  CacheDiskFlags cache;
 };
 
 // Set by the signal callback, waited on by the main thread.
@@ -95,6 +97,7 @@ Status Serve(const Flags& f) {
   engine::EngineOptions o{.context = f.ctx, .kv_budget = f.kv_budget, .kv_dtype = kv, .step_tokens = f.step_tokens,
                           .prefill_tokens_while_decoding = f.prefill_while_decoding, .max_step_slowdown = f.step_slowdown,
                           .paced_step_floor_s = f.step_floor_ms / 1000, .exact = f.exact};
+  ApplyCacheDiskFlags(f.cache, &o);
   if (o.kv_budget == 0) {  // every running request can hold a full context
     const kv::BlockShape shape = kv::ShapeFor(m->config, kv, kv::kDefaultBlockTokens);
     o.kv_budget = static_cast<uint64_t>(f.parallel) * ((static_cast<uint64_t>(f.ctx) + shape.block_tokens - 1) / shape.block_tokens) *
@@ -104,8 +107,16 @@ Status Serve(const Flags& f) {
   auto loop = std::make_unique<server::BatchLoop>(*engine, metrics, server::BatchLoopOptions{f.parallel, f.queue});
   const kv::PoolStats s = engine->blocks().Stats();
   // Set now, with nothing left to fail before the drain (which stops the server before the model goes).
+  metrics.SetExtra([store = experts.store, disk = engine->disk_cache()] {
+    return (store != nullptr ? ExpertStatsPrometheus(store->Stats()) : "") + (disk != nullptr ? DiskCachePrometheus(disk->Stats()) : "");
+  });
+  if (const kv::DiskTier* disk = engine->disk_cache()) {
+    const kv::DiskTierStats ds = disk->Stats();
+    LogInfo("disk cache: '{}', {} entries ({:.1f} of {:.1f} MiB){}", disk->dir(), ds.entries,
+            static_cast<double>(ds.bytes_on_disk) / (1 << 20), static_cast<double>(ds.budget_bytes) / (1 << 20),
+            disk->write_through() ? ", write-through" : "");
+  }
   if (experts.store) {
-    metrics.SetExtra([store = experts.store] { return ExpertStatsPrometheus(store->Stats()); });
     const experts::ExpertStoreStats es = experts.store->Stats();
     LogInfo("experts: {} of {} in RAM ({:.1f} MiB budget, policy {}{}), the rest read from '{}' with {} I/O ({})", es.slots,
             experts.store->layout().TotalExperts(), static_cast<double>(es.budget_bytes) / (1 << 20), experts::PolicyName(es.policy),
@@ -171,6 +182,7 @@ Command AddServeCommand(CLI::App& app) {
   cmd->add_option("--drain-timeout", f->drain_timeout_s, "seconds SIGTERM waits for requests in flight")->capture_default_str();
   cmd->add_flag("--exact", f->exact, "exact float kernels (no 8-bit activation rounding)");
   AddExpertFlags(cmd, &f->experts);
+  AddCacheDiskFlags(cmd, &f->cache);
   return {cmd, [f]() -> int { return ExitStatus(Serve(*f)); }};
 }
 

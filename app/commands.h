@@ -32,6 +32,7 @@ void AddBenchCommands(CLI::App& app, std::vector<Command>* commands);
 void AddBenchTokenize(CLI::App& bench, std::vector<Command>* commands);
 void AddBenchModel(CLI::App& bench, std::vector<Command>* commands);
 void AddBenchBatched(CLI::App& bench, std::vector<Command>* commands);
+void AddBenchCache(CLI::App& bench, std::vector<Command>* commands);
 void AddBenchExperts(CLI::App& bench, std::vector<Command>* commands);
 void AddBenchMatMul(CLI::App& bench, std::vector<Command>* commands);
 

@@ -55,7 +55,7 @@ struct EngineOptions {
   bool exact = false;        // exact float kernels only
   // The prefix cache's disk tier (kv/disk_tier.h): used when cache_dir is set. A directory that
   // cannot be opened is reported (stderr) and generation goes on without it.
-  std::string cache_dir;
+  std::string cache_dir = {};
   uint64_t cache_disk_budget = 0;  // bytes; 0: half the filesystem's free space
   bool cache_write_through = false;
 };

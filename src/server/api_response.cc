@@ -16,7 +16,10 @@ Json UsageJson(const engine::Usage& u) {
           {"total_tokens", u.prompt_tokens + u.completion_tokens},
           {"prompt_tokens_details", {{"cached_tokens", u.cache_hit_tokens}}},
           {"prompt_cache_hit_tokens", u.cache_hit_tokens},
-          {"prompt_cache_miss_tokens", u.cache_miss_tokens}};
+          {"prompt_cache_miss_tokens", u.cache_miss_tokens},
+          // frugal's: where the hits came from (RAM blocks, or read back from the disk tier)
+          {"prompt_cache_hit_tokens_by_tier",
+           {{"ram", u.cache_hit_tokens - u.cache_hit_disk_tokens}, {"disk", u.cache_hit_disk_tokens}}}};
 }
 
 bool Chat(const ResponseMeta& m) { return m.endpoint == Endpoint::kChat; }

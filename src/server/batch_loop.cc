@@ -111,6 +111,7 @@ void BatchLoop::Dispatch(const std::vector<engine::GenerationEvent>& events) {
       metrics_.prompt_tokens += static_cast<uint64_t>(ev.usage.prompt_tokens);
       metrics_.cache_hit_tokens += static_cast<uint64_t>(ev.usage.cache_hit_tokens);
       metrics_.cache_miss_tokens += static_cast<uint64_t>(ev.usage.cache_miss_tokens);
+      metrics_.cache_hit_disk_tokens += static_cast<uint64_t>(ev.usage.cache_hit_disk_tokens);
       metrics_.time_to_first_token.Observe(Seconds(now - job.arrived));
     } else if (ev.token >= 0) {
       metrics_.inter_token_latency.Observe(Seconds(now - job.last_token));

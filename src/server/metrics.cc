@@ -66,6 +66,8 @@ std::string Metrics::Render(const LiveGauges& live) const {
   counter("generation_tokens_total", "Generated tokens.", generation_tokens);
   counter("prompt_cache_hit_tokens_total", "Prompt tokens whose latents came from the prefix cache.", cache_hit_tokens);
   counter("prompt_cache_miss_tokens_total", "Prompt tokens computed.", cache_miss_tokens);
+  counter("prompt_cache_hit_disk_tokens_total", "Of the prompt cache-hit tokens, those read back from the disk tier.",
+          cache_hit_disk_tokens);
   out += "# HELP frugal:request_success_total Finished requests by finish reason.\n"
          "# TYPE frugal:request_success_total counter\n";
   out += fmt::format("frugal:request_success_total{{finished_reason=\"stop\"}} {}\n", finished_stop.load());

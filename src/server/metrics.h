@@ -42,7 +42,8 @@ struct LiveGauges {
 class Metrics {
  public:
   Metrics();
-  std::atomic<uint64_t> prompt_tokens{0}, generation_tokens{0}, cache_hit_tokens{0}, cache_miss_tokens{0};
+  std::atomic<uint64_t> prompt_tokens{0}, generation_tokens{0}, cache_hit_tokens{0}, cache_miss_tokens{0},
+      cache_hit_disk_tokens{0};
   std::atomic<uint64_t> finished_stop{0}, finished_length{0}, finished_error{0}, finished_cancelled{0};
   Histogram time_to_first_token, inter_token_latency, e2e_latency;
   void CountHttp(int status);

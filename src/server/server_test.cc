@@ -126,7 +126,8 @@ TEST(ApiResponseTest, ObjectsHaveOpenAIsAndDeepSeeksShape) {
   const ResponseMeta meta{Endpoint::kChat, NewResponseId(Endpoint::kChat), 1700000000, "m", false};
   EXPECT_EQ(meta.id.rfind("chatcmpl-", 0), 0u);
   EXPECT_EQ(meta.id.size(), 9u + 24u);
-  const engine::Usage usage{.prompt_tokens = 10, .cache_hit_tokens = 6, .cache_miss_tokens = 4, .completion_tokens = 3};
+  const engine::Usage usage{.prompt_tokens = 10, .cache_hit_tokens = 6, .cache_hit_disk_tokens = 2, .cache_miss_tokens = 4,
+                            .completion_tokens = 3};
   const Json j = Json::parse(CompletionBody(meta, "hé", "stop", usage));
   EXPECT_EQ(j["object"], "chat.completion");
   EXPECT_EQ(j["choices"][0]["message"]["content"], "hé");
@@ -136,6 +137,8 @@ TEST(ApiResponseTest, ObjectsHaveOpenAIsAndDeepSeeksShape) {
   EXPECT_EQ(j["usage"]["prompt_tokens_details"]["cached_tokens"], 6);
   EXPECT_EQ(j["usage"]["prompt_cache_hit_tokens"], 6);
   EXPECT_EQ(j["usage"]["prompt_cache_miss_tokens"], 4);
+  EXPECT_EQ(j["usage"]["prompt_cache_hit_tokens_by_tier"]["ram"], 4);
+  EXPECT_EQ(j["usage"]["prompt_cache_hit_tokens_by_tier"]["disk"], 2);
   ResponseMeta streaming = meta;
   streaming.include_usage = true;
   const std::string ev = TextEvent(streaming, "x");

@@ -1,0 +1,292 @@
+// `frugal bench cache`: time to first token of an 8,192-token prompt, cold and when its first
+// 7,680 tokens were computed before (a prefix-cache hit), with the hit and miss counts. With
+// --cache-dir, also from the disk tier after a restart: another process (this executable, run
+// again) computes the earlier request and exits, writing its blocks; the page cache is dropped
+// (as root); a new engine opens the directory and the prompt's time to first token is measured.
+// In the same run, the disk's raw sequential read speed (direct I/O, 4 MiB requests) is measured
+// on a file in the same directory, for comparison with the tier's read throughput.
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "app/bench_common.h"
+#include "app/cache_flags.h"
+#include "app/commands.h"
+#include "engine/engine.h"
+#include "kv/sequence_cache.h"
+#include "model/loaded_model.h"
+#include "util/log.h"
+#include "util/rng.h"
+
+extern char** environ;
+
+namespace frugal::app {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double Since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+struct CacheFlags {
+  std::string model, kv_type = "f16";
+  int threads = DefaultThreadCount(), prompt = 8192, seen = 7680, repetitions = 1;
+  bool json = false, exact = false;
+  std::string cache_dir;
+  std::string drop_caches = "auto";
+  // Internal: "writer" runs only the earlier request of repetition `rep` into cache_dir and exits.
+  std::string role;
+  int rep = 0;
+};
+
+// Time from submitting `prompt` to its first token, and its usage.
+StatusOr<std::pair<double, engine::Usage>> TimeToFirstToken(engine::Engine& e, const std::vector<int32_t>& prompt) {
+  engine::GenerationRequest r;
+  r.prompt = prompt;
+  r.max_tokens = 1;
+  r.sampling.temperature = 0;
+  const auto t0 = Clock::now();
+  FRUGAL_ASSIGN_OR_RETURN(int64_t id, e.Submit(r));
+  std::vector<engine::GenerationEvent> events;
+  while (!e.idle()) {
+    events.clear();
+    FRUGAL_RETURN_IF_ERROR(e.Step(&events));
+    for (const auto& ev : events) {
+      if (ev.id != id || ev.finish == engine::FinishReason::kNone) continue;
+      if (ev.finish == engine::FinishReason::kError) return ev.error;
+      return std::pair{Since(t0), ev.usage};
+    }
+  }
+  return InvalidArgument("no first token");
+}
+
+// The prompt of repetition `rep`, and an earlier request sharing its first `seen` tokens.
+struct Prompts {
+  std::vector<int32_t> prompt, earlier;
+};
+Prompts PromptsFor(const CacheFlags& f, int vocab, int rep) {
+  Rng rng(7 + static_cast<uint64_t>(rep));
+  Prompts p;
+  p.prompt = RandomIds(rng, f.prompt, vocab);
+  p.earlier.assign(p.prompt.begin(), p.prompt.begin() + f.seen);
+  const auto tail = RandomIds(rng, f.prompt - f.seen, vocab);
+  p.earlier.insert(p.earlier.end(), tail.begin(), tail.end());
+  return p;
+}
+
+engine::EngineOptions OptionsFor(const CacheFlags& f, const model::ModelConfig& config, model::KvDtype kv_type) {
+  const kv::BlockShape shape = kv::ShapeFor(config, kv_type);
+  // Room for two full sequences: the earlier request's and this one's.
+  const uint64_t budget = 2 * static_cast<uint64_t>(f.prompt / shape.block_tokens + 2) * shape.block_bytes();
+  return {.context = f.prompt + 1, .kv_budget = budget, .kv_dtype = kv_type, .exact = f.exact};
+}
+
+// Drops the page cache (root only): reads that follow come from the disk.
+bool DropPageCache(const std::string& mode) {
+  if (mode == "off") return false;
+  sync();
+  std::ofstream f("/proc/sys/vm/drop_caches");
+  f << "1" << std::flush;
+  const bool ok = f.good();
+  if (!ok && mode == "on") LogWarning("cannot drop the page cache (needs root): the disk-hit run may read cached pages");
+  return ok;
+}
+
+// Sequential reads of a fresh file of `bytes` in `dir`: 4 MiB direct-I/O requests, by 1 and by
+// `streams` readers each on its own contiguous part; the faster, in GB/s.
+StatusOr<double> RawReadGbps(const std::string& dir, uint64_t bytes, int streams, const std::string& drop) {
+  constexpr size_t kChunk = size_t{4} << 20;
+  bytes = std::max<uint64_t>(bytes / kChunk, static_cast<uint64_t>(streams)) * kChunk;
+  const std::string path = dir + "/raw-read.bin";
+  {
+    std::vector<char> chunk(kChunk);
+    for (size_t i = 0; i < kChunk; ++i) chunk[i] = static_cast<char>(i * 2654435761u >> 13);
+    const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) return IoError("cannot create {}: {}", path, std::strerror(errno));
+    for (uint64_t done = 0; done < bytes; done += kChunk) {
+      if (write(fd, chunk.data(), kChunk) != static_cast<ssize_t>(kChunk)) {
+        close(fd);
+        unlink(path.c_str());
+        return IoError("cannot write {}: {}", path, std::strerror(errno));
+      }
+    }
+    fsync(fd);
+    close(fd);
+  }
+  double best = 0;
+  for (const int n : {1, streams}) {
+    DropPageCache(drop);
+    int fd = open(path.c_str(), O_RDONLY | O_DIRECT | O_CLOEXEC);
+    if (fd < 0) fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return IoError("cannot open {}: {}", path, std::strerror(errno));
+    const uint64_t part = bytes / kChunk / static_cast<uint64_t>(n) * kChunk;
+    const auto t0 = Clock::now();
+    std::vector<std::thread> readers;
+    for (int r = 0; r < n; ++r) {
+      readers.emplace_back([&, r] {
+        std::unique_ptr<char, void (*)(void*)> buf(static_cast<char*>(std::aligned_alloc(4096, kChunk)), std::free);
+        for (uint64_t off = static_cast<uint64_t>(r) * part; off < static_cast<uint64_t>(r + 1) * part; off += kChunk) {
+          if (pread(fd, buf.get(), kChunk, static_cast<off_t>(off)) <= 0) break;
+        }
+      });
+    }
+    for (auto& t : readers) t.join();
+    const double s = Since(t0);
+    close(fd);
+    best = std::max(best, static_cast<double>(part * static_cast<uint64_t>(n)) / s / 1e9);
+  }
+  unlink(path.c_str());
+  return best;
+}
+
+// Runs this executable again as the writer of repetition `rep`: a separate process computes
+// the earlier request and exits, leaving its blocks in the directory.
+Status SpawnWriter(const CacheFlags& f, const std::string& dir, int rep) {
+  std::vector<std::string> args = {"frugal", "bench", "cache", "-m", f.model, "--prompt", std::to_string(f.prompt), "--seen",
+                                   std::to_string(f.seen), "-t", std::to_string(f.threads), "--kv-type", f.kv_type,
+                                   "--cache-dir", dir, "--role", "writer", "--rep", std::to_string(rep)};
+  if (f.exact) args.push_back("--exact");
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_t pid = 0;
+  if (const int e = posix_spawn(&pid, "/proc/self/exe", nullptr, nullptr, argv.data(), environ); e != 0) {
+    return IoError("cannot start the writer process: {}", std::strerror(e));
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) return IoError("the writer process failed (status {})", status);
+  return OkStatus();
+}
+
+Status RunWriter(const CacheFlags& f) {
+  FRUGAL_ASSIGN_OR_RETURN(model::KvDtype kv_type, model::KvDtypeFromName(f.kv_type));
+  FRUGAL_ASSIGN_OR_RETURN(auto m, model::LoadModel(f.model));
+  ThreadPool pool(f.threads);
+  engine::EngineOptions o = OptionsFor(f, m->config, kv_type);
+  o.cache_dir = f.cache_dir;
+  FRUGAL_ASSIGN_OR_RETURN(auto e, engine::Engine::Create(*m, nullptr, o, pool));
+  if (e->disk_cache() == nullptr) return IoError("the writer could not open the disk cache {}", f.cache_dir);
+  FRUGAL_RETURN_IF_ERROR(TimeToFirstToken(*e, PromptsFor(f, m->config.vocab_size, f.rep).earlier).status());
+  return OkStatus();  // the engine writes its blocks as it goes away
+}
+
+Status RunCacheBench(const CacheFlags& f) {
+  if (f.prompt < 2 || f.seen < 1 || f.seen >= f.prompt || f.prompt > (1 << 20)) return InvalidArgument("need 1 <= --seen < --prompt <= 2^20");
+  if (f.drop_caches != "auto" && f.drop_caches != "on" && f.drop_caches != "off") {
+    return InvalidArgument("--drop-caches is auto, on or off, not '{}'", f.drop_caches);
+  }
+  if (f.role == "writer") return RunWriter(f);
+  if (!f.role.empty()) return InvalidArgument("unknown --role '{}'", f.role);
+  FRUGAL_ASSIGN_OR_RETURN(model::KvDtype kv_type, model::KvDtypeFromName(f.kv_type));
+  FRUGAL_ASSIGN_OR_RETURN(auto m, model::LoadModel(f.model));
+  ThreadPool pool(f.threads);
+  const kv::BlockShape shape = kv::ShapeFor(m->config, kv_type);
+  const engine::EngineOptions o = OptionsFor(f, m->config, kv_type);
+  // The bench's own subdirectory: the user's entries are neither used nor touched.
+  const std::string dir = f.cache_dir.empty() ? "" : f.cache_dir + "/bench-cache-" + std::to_string(getpid());
+  std::vector<double> cold, hit, disk_hit, disk_gbps, raw_gbps;
+  engine::Usage usage, disk_usage;
+  bool dropped = false;
+  for (int rep = 0; rep < f.repetitions; ++rep) {
+    const Prompts p = PromptsFor(f, m->config.vocab_size, rep);
+    {  // cold: a fresh engine
+      FRUGAL_ASSIGN_OR_RETURN(auto e, engine::Engine::Create(*m, nullptr, o, pool));
+      FRUGAL_ASSIGN_OR_RETURN(auto r, TimeToFirstToken(*e, p.prompt));
+      cold.push_back(r.first);
+    }
+    {  // RAM hit: an earlier request in the same engine shared the first `seen` tokens
+      FRUGAL_ASSIGN_OR_RETURN(auto e, engine::Engine::Create(*m, nullptr, o, pool));
+      FRUGAL_RETURN_IF_ERROR(TimeToFirstToken(*e, p.earlier).status());
+      FRUGAL_ASSIGN_OR_RETURN(auto r, TimeToFirstToken(*e, p.prompt));
+      hit.push_back(r.first);
+      usage = r.second;
+    }
+    if (dir.empty()) continue;
+    // Disk hit after a restart: another process computed the earlier request and exited.
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+    FRUGAL_RETURN_IF_ERROR(SpawnWriter(f, dir, rep));
+    dropped = DropPageCache(f.drop_caches);
+    engine::EngineOptions od = o;
+    od.cache_dir = dir;
+    FRUGAL_ASSIGN_OR_RETURN(auto e, engine::Engine::Create(*m, nullptr, od, pool));
+    if (e->disk_cache() == nullptr) return IoError("cannot open the disk cache in {}", dir);
+    FRUGAL_ASSIGN_OR_RETURN(auto r, TimeToFirstToken(*e, p.prompt));
+    disk_hit.push_back(r.first);
+    disk_usage = r.second;
+    const kv::DiskTierStats ds = e->disk_cache()->Stats();
+    disk_gbps.push_back(ds.read_seconds > 0 ? static_cast<double>(ds.read_bytes) / ds.read_seconds / 1e9 : 0);
+    FRUGAL_ASSIGN_OR_RETURN(double raw, RawReadGbps(dir, std::max<uint64_t>(static_cast<uint64_t>(ds.read_bytes), uint64_t{256} << 20),
+                                                    4, f.drop_caches));
+    raw_gbps.push_back(raw);
+    e.reset();
+    std::filesystem::remove_all(dir, ec);
+  }
+  const Spread c = SpreadOf(cold), h = SpreadOf(hit);
+  nlohmann::json j = {{"prompt_tokens", f.prompt}, {"seen_tokens", f.seen}, {"cold_ttft_s", c.median},
+                      {"ram_hit_ttft_s", h.median}, {"speedup", c.median / h.median},
+                      {"hit_tokens", usage.cache_hit_tokens}, {"miss_tokens", usage.cache_miss_tokens},
+                      {"block_tokens", shape.block_tokens}, {"threads", f.threads}};
+  std::string disk_line;
+  if (!dir.empty()) {
+    const Spread d = SpreadOf(disk_hit), g = SpreadOf(disk_gbps), raw = SpreadOf(raw_gbps);
+    j["disk_hit_ttft_s"] = d.median;
+    j["disk_speedup"] = c.median / d.median;
+    j["disk_hit_tokens"] = disk_usage.cache_hit_disk_tokens;
+    j["disk_miss_tokens"] = disk_usage.cache_miss_tokens;
+    j["disk_read_gbps"] = g.median;
+    j["raw_read_gbps"] = raw.median;
+    j["disk_read_fraction"] = raw.median > 0 ? g.median / raw.median : 0;
+    j["page_cache_dropped"] = dropped;
+    disk_line = fmt::format(
+        "\nafter a restart, from disk{}: TTFT {:.3f} s ({:.1f}x cold); {} tokens read back, {} computed; tier read {:.2f} GB/s, "
+        "raw sequential read {:.2f} GB/s ({:.0f}%)",
+        dropped ? " (page cache dropped)" : " (page cache NOT dropped)", d.median, c.median / d.median,
+        disk_usage.cache_hit_disk_tokens, disk_usage.cache_miss_tokens, g.median, raw.median,
+        raw.median > 0 ? 100 * g.median / raw.median : 0.0);
+  }
+  if (f.json) {
+    std::printf("%s\n", j.dump().c_str());
+  } else {
+    std::printf("prompt %d tokens, first %d seen before (blocks of %d): cold TTFT %.3f s, RAM prefix hit TTFT %.3f s (%.1fx); "
+                "hit %d, miss %d tokens%s\n",
+                f.prompt, f.seen, shape.block_tokens, c.median, h.median, c.median / h.median, usage.cache_hit_tokens,
+                usage.cache_miss_tokens, disk_line.c_str());
+  }
+  return OkStatus();
+}
+
+}  // namespace
+
+void AddBenchCache(CLI::App& bench, std::vector<Command>* commands) {
+  auto c = std::make_shared<CacheFlags>();
+  CLI::App* cache = bench.add_subcommand("cache", "time to first token: cold vs a prefix-cache hit (RAM; disk after a restart)");
+  cache->add_option("-m,--model", c->model, "GGUF file")->required();
+  cache->add_option("--prompt", c->prompt, "prompt tokens")->capture_default_str();
+  cache->add_option("--seen", c->seen, "leading tokens computed by an earlier request")->capture_default_str();
+  cache->add_option("-r,--repetitions", c->repetitions, "runs (medians)")->capture_default_str();
+  cache->add_option("-t,--threads", c->threads, "threads")->capture_default_str();
+  cache->add_option("--kv-type", c->kv_type, "latent cache type")->capture_default_str();
+  cache->add_option("--cache-dir", c->cache_dir,
+                    "also measure a disk hit after a restart, in a subdirectory of this one (removed afterwards)");
+  cache->add_option("--drop-caches", c->drop_caches, "drop the page cache before the disk reads: auto (if root) | on | off")
+      ->capture_default_str();
+  cache->add_option("--role", c->role)->group("");  // internal: the writer process
+  cache->add_option("--rep", c->rep)->group("");
+  cache->add_flag("--json", c->json, "one JSON object");
+  cache->add_flag("--exact", c->exact, "exact float kernels");
+  commands->push_back({cache, [c]() -> int { return ExitStatus(RunCacheBench(*c)); }});
+}
+
+}  // namespace frugal::app
