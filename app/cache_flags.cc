@@ -32,7 +32,7 @@ std::string DiskCacheText(const kv::DiskTierStats& s) {
 
 nlohmann::json DiskCacheJson(const kv::DiskTierStats& s) {
   return {{"entries", s.entries},         {"bytes_on_disk", s.bytes_on_disk},   {"budget_bytes", s.budget_bytes},
-          {"hit_blocks", s.hits},         {"read_bytes", s.read_bytes},         {"read_s", s.read_seconds},
+          {"hit_blocks", s.hits},         {"read_bytes", s.read_bytes},         {"read_s", s.read_seconds}, {"fill_s", s.fill_seconds},
           {"written", s.written},         {"written_bytes", s.written_bytes},   {"writes_dropped", s.writes_dropped},
           {"write_errors", s.write_errors}, {"rejected", s.rejected},           {"evicted", s.evicted},
           {"first_error", s.first_error}};

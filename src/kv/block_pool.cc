@@ -9,6 +9,15 @@
 #include "util/check.h"
 
 namespace frugal::kv {
+namespace {
+
+#ifdef MADV_POPULATE_WRITE
+constexpr int kPopulateWrite = MADV_POPULATE_WRITE;
+#else
+constexpr int kPopulateWrite = 23;  // Linux 5.14's value, for older headers
+#endif
+
+}  // namespace
 
 StatusOr<std::unique_ptr<BlockPool>> BlockPool::Create(const BlockShape& shape, uint64_t budget_bytes) {
   if (shape.n_layers <= 0 || shape.width <= 0 || shape.block_tokens <= 0) {
@@ -69,7 +78,15 @@ StatusOr<int> BlockPool::Allocate() {
     return ResourceExhausted("the KV cache is full: all {} blocks of {} tokens are in use; raise --kv-budget", n_blocks_,
                              shape_.block_tokens);
   }
-  meta_[static_cast<size_t>(b)].refs = 1;
+  Meta& m = meta_[static_cast<size_t>(b)];
+  m.refs = 1;
+  if (!m.committed) {
+    // Fails harmlessly (EINVAL) on kernels before 5.14: the pages then fault in as written.
+    const uintptr_t page = 4096, begin = reinterpret_cast<uintptr_t>(Data(b)) & ~(page - 1);
+    const uintptr_t end = (reinterpret_cast<uintptr_t>(Data(b)) + shape_.block_bytes() + page - 1) & ~(page - 1);
+    (void)madvise(reinterpret_cast<void*>(begin), end - begin, kPopulateWrite);
+    m.committed = true;
+  }
   return b;
 }
 
@@ -121,15 +138,15 @@ void BlockPool::Unpublish(int block) {
   m.on_disk = false;
 }
 
-void BlockPool::StoreToDisk(int block) {
+void BlockPool::StoreToDisk(int block, bool wait) {
   Meta& m = meta_[static_cast<size_t>(block)];
   if (disk_ == nullptr || !m.published || m.on_disk) return;
   const size_t b = static_cast<size_t>(shape_.block_tokens);
-  m.on_disk = disk_->Store(m.parent, m.key, std::span(tokens_).subspan(static_cast<size_t>(block) * b, b), Data(block));
+  m.on_disk = disk_->Store(m.parent, m.key, std::span(tokens_).subspan(static_cast<size_t>(block) * b, b), Data(block), wait);
 }
 
 void BlockPool::StoreAllToDisk() {
-  for (int b = 0; b < n_blocks_; ++b) StoreToDisk(b);
+  for (int b = 0; b < n_blocks_; ++b) StoreToDisk(b, /*wait=*/true);
 }
 
 void BlockPool::IdlePush(int block) {

@@ -89,10 +89,12 @@ DiskTier::DiskTier(const DiskTierOptions& options, const BlockShape& shape, uint
     : options_(options), shape_(shape), fingerprint_(fingerprint), file_bytes_(EntryFileBytes(shape)),
       root_(options.dir + "/kv"), readers_(options.read_threads) {
   stats_.budget_bytes = options.budget_bytes;
-  for (int i = 0; i < options.read_threads; ++i) {
-    read_buffers_.emplace_back(static_cast<std::byte*>(std::aligned_alloc(kDiskPage, file_bytes_)), std::free);
-    if (!read_buffers_.back()) throw std::bad_alloc();
-  }
+  // 4 entries per reader, within 64 MiB (at least one per reader).
+  staging_slots_ = std::clamp<size_t>((size_t{64} << 20) / file_bytes_, static_cast<size_t>(options.read_threads),
+                                      4 * static_cast<size_t>(options.read_threads));
+  staging_.reset(static_cast<std::byte*>(std::aligned_alloc(kDiskPage, staging_slots_ * file_bytes_)));
+  if (!staging_) throw std::bad_alloc();
+  std::memset(staging_.get(), 0, staging_slots_ * file_bytes_);  // committed now, not during a read
 }
 
 DiskTier::~DiskTier() {
@@ -153,9 +155,10 @@ void DiskTier::ReportError(const Status& s) {
   }
 }
 
-bool DiskTier::Store(uint64_t parent, uint64_t key, std::span<const int32_t> tokens, const std::byte* data) {
+bool DiskTier::Store(uint64_t parent, uint64_t key, std::span<const int32_t> tokens, const std::byte* data, bool wait) {
   std::unique_lock lock(mu_);
   if (known_.contains(key) || pending_.contains(key)) return true;
+  if (wait) written_.wait(lock, [&] { return stats_.queued_bytes + file_bytes_ <= options_.write_queue_bytes; });
   if (stats_.queued_bytes + file_bytes_ > options_.write_queue_bytes) {
     ++stats_.writes_dropped;
     return false;
@@ -199,7 +202,9 @@ void DiskTier::WriterLoop() {
     if (over) EvictOverBudget();
     lock.lock();
     writing_ = false;
+    lock.unlock();
     written_.notify_all();
+    lock.lock();
   }
 }
 
@@ -282,8 +287,8 @@ int DiskTier::Probe(std::span<const ChainLink> links) const {
   return n;
 }
 
-Status DiskTier::ReadEntry(const ChainLink& link, std::byte* dest, int thread) {
-  const size_t header = EntryHeaderBytes(shape_), payload = shape_.block_bytes();
+Status DiskTier::ReadEntry(const ChainLink& link, std::byte* file) {
+  const EntryIdentity id{fingerprint_, shape_, link.parent, link.key};
   {
     std::shared_ptr<std::vector<std::byte>> image;
     {
@@ -292,16 +297,14 @@ Status DiskTier::ReadEntry(const ChainLink& link, std::byte* dest, int thread) {
       if (it != pending_.end()) image = it->second;
     }
     if (image) {  // queued, not yet on disk: our own bytes
-      FRUGAL_RETURN_IF_ERROR(CheckEntry(*image, {fingerprint_, shape_, link.parent, link.key}, link.tokens));
-      std::memcpy(dest, image->data() + header, payload);
-      return OkStatus();
+      std::memcpy(file, image->data(), file_bytes_);
+      return CheckEntry({file, file_bytes_}, id, link.tokens);
     }
   }
   const std::string path = PathOf(link.key);
   int fd = open(path.c_str(), O_RDONLY | O_DIRECT | O_CLOEXEC);
   if (fd < 0 && errno == EINVAL) fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);  // no direct I/O here
   if (fd < 0) return Errno("cannot open", path);
-  std::byte* buf = read_buffers_[static_cast<size_t>(thread)].get();
   struct stat st {};
   Status s;
   if (fstat(fd, &st) != 0) {
@@ -311,18 +314,15 @@ Status DiskTier::ReadEntry(const ChainLink& link, std::byte* dest, int thread) {
   } else {
     size_t done = 0;
     while (done < file_bytes_) {
-      const ssize_t n = pread(fd, buf + done, file_bytes_ - done, static_cast<off_t>(done));
+      const ssize_t n = pread(fd, file + done, file_bytes_ - done, static_cast<off_t>(done));
       if (n < 0 && errno == EINTR) continue;
       if (n <= 0) break;
       done += static_cast<size_t>(n);
     }
-    if (done != file_bytes_) s = DataLoss("{}: short read ({} of {} bytes)", path, done, file_bytes_);
+    s = done == file_bytes_ ? CheckEntry({file, file_bytes_}, id, link.tokens)
+                            : DataLoss("{}: short read ({} of {} bytes)", path, done, file_bytes_);
   }
-  if (s.ok()) s = CheckEntry({buf, file_bytes_}, {fingerprint_, shape_, link.parent, link.key}, link.tokens);
-  if (s.ok()) {
-    std::memcpy(dest, buf + header, payload);
-    (void)futimens(fd, nullptr);  // recently used (fails harmlessly on a read-only directory)
-  }
+  if (s.ok()) (void)futimens(fd, nullptr);  // recently used (fails harmlessly on a read-only directory)
   close(fd);
   if (!s.ok() && s.code() != StatusCode::kNotFound) {
     // Bad: never used again, by this process or another.
@@ -339,32 +339,52 @@ Status DiskTier::ReadEntry(const ChainLink& link, std::byte* dest, int thread) {
 
 int DiskTier::Load(std::span<const ChainLink> links, std::span<std::byte* const> dest) {
   const size_t n = std::min(links.size(), dest.size());
-  if (n == 0) return 0;
-  const auto t0 = std::chrono::steady_clock::now();
-  std::vector<Status> results(n);
-  try {
-    readers_.ParallelForDynamic(static_cast<int64_t>(n), 1, [&](int64_t begin, int64_t end, int thread) {
-      for (int64_t i = begin; i < end; ++i) {
-        results[static_cast<size_t>(i)] = ReadEntry(links[static_cast<size_t>(i)], dest[static_cast<size_t>(i)], thread);
+  const size_t header = EntryHeaderBytes(shape_), payload = shape_.block_bytes();
+  int leading = 0;
+  int64_t bytes = 0, rejected = 0;
+  double read_s = 0, fill_s = 0;
+  Status first_bad;
+  // Batches of staging slots: read and check (several in flight), then fill the blocks.
+  for (size_t start = 0; start < n && static_cast<size_t>(leading) == start; start += staging_slots_) {
+    const size_t count = std::min(staging_slots_, n - start);
+    std::vector<Status> results(count);
+    const auto t0 = std::chrono::steady_clock::now();
+    try {
+      readers_.ParallelForDynamic(static_cast<int64_t>(count), 1, [&](int64_t begin, int64_t end, int) {
+        for (int64_t j = begin; j < end; ++j) {
+          results[static_cast<size_t>(j)] = ReadEntry(links[start + static_cast<size_t>(j)], StagingSlot(static_cast<size_t>(j)));
+        }
+      });
+    } catch (const std::exception& e) {
+      ReportError(IoError("reading cache entries: {}", e.what()));
+      break;
+    }
+    const auto t1 = std::chrono::steady_clock::now();
+    size_t ok = 0;
+    while (ok < count && results[ok].ok()) ++ok;
+    readers_.ParallelFor(static_cast<int64_t>(ok), [&](int64_t begin, int64_t end, int) {
+      for (int64_t j = begin; j < end; ++j) {
+        std::memcpy(dest[start + static_cast<size_t>(j)], StagingSlot(static_cast<size_t>(j)) + header, payload);
       }
     });
-  } catch (const std::exception& e) {
-    ReportError(IoError("reading cache entries: {}", e.what()));
-    return 0;
-  }
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  int leading = 0;
-  while (static_cast<size_t>(leading) < n && results[static_cast<size_t>(leading)].ok()) ++leading;
-  std::lock_guard lock(mu_);
-  stats_.read_seconds += seconds;
-  for (const Status& s : results) {
-    if (s.ok()) {
-      stats_.read_bytes += static_cast<int64_t>(file_bytes_);
-    } else if (s.code() != StatusCode::kNotFound) {
-      ++stats_.rejected;
-      if (stats_.rejected == 1) LogWarning("disk cache: an entry was rejected and deleted: {}", s.ToString());
+    const auto t2 = std::chrono::steady_clock::now();
+    read_s += std::chrono::duration<double>(t1 - t0).count();
+    fill_s += std::chrono::duration<double>(t2 - t1).count();
+    leading += static_cast<int>(ok);
+    for (const Status& s : results) {
+      if (s.ok()) {
+        bytes += static_cast<int64_t>(file_bytes_);
+      } else if (s.code() != StatusCode::kNotFound) {
+        if (rejected++ == 0) first_bad = s;
+      }
     }
   }
+  std::lock_guard lock(mu_);
+  if (rejected > 0 && stats_.rejected == 0) LogWarning("disk cache: an entry was rejected and deleted: {}", first_bad.ToString());
+  stats_.rejected += rejected;
+  stats_.read_bytes += bytes;
+  stats_.read_seconds += read_s;
+  stats_.fill_seconds += fill_s;
   stats_.hits += leading;
   return leading;
 }

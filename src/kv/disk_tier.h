@@ -18,7 +18,8 @@
 // Writes happen on a writer thread: Store() copies the block (encoded, with checksums) into a
 // bounded queue and returns; a queued entry is served from memory until it is on disk. A full
 // queue drops the write (counted). Reads: Load() reads a chain's entries with several in flight
-// (direct I/O where the filesystem allows it). I/O errors (a full disk, a read-only directory)
+// (direct I/O where the filesystem allows it) into staging buffers (4 entries per reader, at most 64 MiB),
+// checks them, then copies them into the RAM blocks; the two phases are timed apart. I/O errors (a full disk, a read-only directory)
 // never fail generation: the tier reports the first one once (stderr) and counts the rest.
 // Store, Probe and Load are called from one thread (the engine's); Stats from any.
 #pragma once
@@ -46,7 +47,7 @@ struct DiskTierOptions {
   std::string dir;
   uint64_t budget_bytes = 0;  // 0: half the filesystem's free space when opened
   bool write_through = false;  // store every block when it is completed, not only when evicted
-  int read_threads = 4;        // entries read at once
+  int read_threads = 8;        // entries read at once
   uint64_t write_queue_bytes = uint64_t{64} << 20;  // at least 4 entries
 };
 
@@ -60,7 +61,8 @@ struct ChainLink {
 struct DiskTierStats {
   int64_t hits = 0;            // blocks read back and used
   int64_t read_bytes = 0;      // bytes of the entries read
-  double read_seconds = 0;     // wall time spent reading (Load)
+  double read_seconds = 0;     // wall time reading and checking entries (Load), into the tier's buffers
+  double fill_seconds = 0;     // wall time copying them into RAM blocks (first writes to fresh memory)
   int64_t written = 0;         // entries written
   int64_t written_bytes = 0;
   int64_t writes_dropped = 0;  // the queue was full
@@ -89,8 +91,9 @@ class DiskTier {
   const std::string& dir() const { return options_.dir; }
 
   // Queues `data` (one block, shape().block_bytes()) for writing under `key`, unless an entry
-  // for it is known on disk or queued. False if dropped (the queue is full).
-  bool Store(uint64_t parent, uint64_t key, std::span<const int32_t> tokens, const std::byte* data);
+  // for it is known on disk or queued. A full queue drops it (false), or with `wait` (shutdown:
+  // nothing may be lost) waits for room.
+  bool Store(uint64_t parent, uint64_t key, std::span<const int32_t> tokens, const std::byte* data, bool wait = false);
   // How many leading links have an entry (on disk or queued); nothing is read.
   int Probe(std::span<const ChainLink> links) const;
   // Reads the entries of links[i] into dest[i] (block storage), several at once; returns how
@@ -116,8 +119,9 @@ class DiskTier {
   void WriterLoop();
   Status WriteEntry(uint64_t key, const std::vector<std::byte>& image);
   void EvictOverBudget();
-  // Reads one entry into dest; OK, NotFound, or why it was rejected.
-  Status ReadEntry(const ChainLink& link, std::byte* dest, int thread);
+  // Reads one entry (whole file) into `file`; OK, NotFound, or why it was rejected.
+  Status ReadEntry(const ChainLink& link, std::byte* file);
+  std::byte* StagingSlot(size_t i) { return staging_.get() + i * file_bytes_; }
   void ReportError(const Status& s);
 
   DiskTierOptions options_;
@@ -139,7 +143,12 @@ class DiskTier {
   std::atomic<uint64_t> temp_counter_{0};
 
   ThreadPool readers_;
-  std::vector<std::unique_ptr<std::byte, void (*)(void*)>> read_buffers_;  // one per reader, page-aligned
+  struct Free {
+    void operator()(std::byte* p) const { std::free(p); }
+  };
+  // Entries being read land here (page-aligned, for direct I/O), then are copied into blocks.
+  std::unique_ptr<std::byte, Free> staging_;
+  size_t staging_slots_ = 0;
   std::thread writer_;
 };
 

@@ -319,6 +319,22 @@ TEST(DiskTierTest, WriteThroughAndStoreAllWriteEveryPublishedBlock) {
   }
 }
 
+// At shutdown nothing is dropped: with a queue of four entries, all twelve blocks are written.
+TEST(DiskTierTest, StoreAllWaitsForRoomInsteadOfDropping) {
+  TempDir d;
+  auto t = DiskTier::Open({.dir = d.path, .budget_bytes = 1 << 30, .write_queue_bytes = 1}, Shape(), kModel);
+  ASSERT_TRUE(t.ok());
+  auto pool = MakePool(12);
+  pool->AttachDisk(t->get());
+  SequenceKv seq(*pool, 9);
+  ASSERT_TRUE(seq.Reserve(48).ok());
+  for (int i = 0; i < 12; ++i) seq.Commit(IdsOf(i));
+  pool->StoreAllToDisk();
+  (*t)->Drain();
+  EXPECT_EQ((*t)->Stats().written, 12);
+  EXPECT_EQ((*t)->Stats().writes_dropped, 0);
+}
+
 // kill -9 in the middle of writing, many times: afterwards no entry on disk is bad, every one
 // that exists loads with the exact bytes stored, and no temporary file survives a reopen.
 TEST(DiskTierTest, KillNineWhileWritingNeverLeavesABadEntry) {
