@@ -1,4 +1,5 @@
 // The `frugal` command: one executable, llama.cpp-style flags, subcommands per job.
+#include <csignal>
 #include <cstdio>
 #include <new>
 #include <string>
@@ -7,6 +8,9 @@
 #include "app/commands.h"
 
 int main(int argc, char** argv) {
+  // A file-size limit (ulimit -f) makes a write fail with EFBIG, reported like a full disk,
+  // instead of killing the process.
+  std::signal(SIGXFSZ, SIG_IGN);
   CLI::App app{"frugal: DeepSeek-architecture (MLA + MoE) inference engine"};
   app.require_subcommand(1);
   std::vector<frugal::app::Command> commands = {
