@@ -28,10 +28,11 @@ def check(cond, what):
 
 
 PROMPT = " ".join(f"word{i % 37} memory cache {i}" for i in range(60))
+LONGER = PROMPT + " " + " ".join(f"more{i} text" for i in range(80))  # new blocks after PROMPT's
 
 
-def run_args(model, cache, extra=()):
-    return ["run", "-m", model, "-p", PROMPT, "-n", "6", "--temp", "0", "-t", "2", "--kv-type", "f32", "--no-display-prompt",
+def run_args(model, cache, extra=(), prompt=PROMPT):
+    return ["run", "-m", model, "-p", prompt, "-n", "6", "--temp", "0", "-t", "2", "--kv-type", "f32", "--no-display-prompt",
             "--stats", "--cache-dir", cache, *extra]
 
 
@@ -145,7 +146,7 @@ def main():
                 for x in dirs:
                     os.chmod(os.path.join(root, x), 0o555)
             os.chmod(cache, 0o555)
-            ro = run(f, run_args(model, cache, ["--cache-write-through"]))
+            ro = run(f, run_args(model, cache, ["--cache-write-through"], LONGER))
             for root, dirs, _ in os.walk(cache):
                 for x in dirs:
                     os.chmod(os.path.join(root, x), 0o755)
@@ -153,11 +154,11 @@ def main():
         else:
             # Root ignores permissions: a read-only bind mount in a private mount namespace.
             script = f'mount --bind "{cache}" "{cache}" && mount -o remount,bind,ro "{cache}" && exec "$@"'
-            ro = run(f, run_args(model, cache, ["--cache-write-through"]), prefix=["unshare", "-m", "sh", "-c", script, "sh"],
+            ro = run(f, run_args(model, cache, ["--cache-write-through"], LONGER), prefix=["unshare", "-m", "sh", "-c", script, "sh"],
                      expect_ok=False)
         if ro.returncode == 0 or "Read-only" in ro.stderr:
             h = hits(ro.stderr)
-            check(ro.returncode == 0 and ro.stdout == first.stdout, "read-only directory: generation succeeds with the same text")
+            check(ro.returncode == 0 and ro.stdout.strip() != "", "read-only directory: generation succeeds")
             check(h is not None and h[2] > 0, f"read-only directory: entries still hit ({h})")
             check(ro.stderr.count("generation goes on without it") == 1, "read-only directory: the write error is reported once")
         else:
