@@ -89,6 +89,17 @@ INSTANTIATE_TEST_SUITE_P(Kernels, MatMulTypes,
                                            GgmlType::kQ4_0, GgmlType::kQ5_1, GgmlType::kQ4_K, GgmlType::kQ5_K, GgmlType::kQ6_K),
                          [](const auto& p) { return std::string(TypeName(p.param)); });
 
+TEST(OpsTest, TransposeMatchesThePlainLoop) {
+  for (const auto& [rows, cols] : {std::pair<int64_t, int64_t>{1, 1}, {16, 16}, {17, 5}, {100, 128}, {3, 40}}) {
+    std::vector<float> src(static_cast<size_t>(rows * cols)), got(src.size(), -1.0f);
+    for (size_t i = 0; i < src.size(); ++i) src[i] = static_cast<float>(i) * 0.5f + 1.0f;
+    Transpose(src.data(), rows, cols, got.data());
+    for (int64_t r = 0; r < rows; ++r) {
+      for (int64_t c = 0; c < cols; ++c) ASSERT_EQ(got[static_cast<size_t>(c * rows + r)], src[static_cast<size_t>(r * cols + c)]) << rows << "x" << cols;
+    }
+  }
+}
+
 TEST(OpsTest, DotManyMatchesDoubleLoop) {
   for (int64_t dim : {1, 16, 37, 192, 576}) {
     for (int64_t n_keys : {1, 3, 4, 9}) {

@@ -20,6 +20,9 @@ void RopeAdjacentPairs(float* x, int64_t n, const float* freqs, float position);
 // (computed in double), then the rotation.
 void RopeAngles(const float* freqs, int64_t n, float position, float* cos, float* sin);
 void RopeRotate(float* x, int64_t n, const float* cos, const float* sin);
+// dst[c·rows + r] = src[r·cols + c]: a row-major [rows, cols] matrix transposed, in tiles of
+// 16 × 16 so that both sides stay in cache (a plain loop writes one value per cache line).
+void Transpose(const float* src, int64_t rows, int64_t cols, float* dst);
 // y[i] += a · x[i]
 void Axpy(float a, const float* x, float* y, int64_t n);
 // out[j] = scale · Σ_d q[d]·keys[j·key_stride + d] for j < n_keys: one query against many key

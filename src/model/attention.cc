@@ -158,9 +158,7 @@ void HeadNaive(const AttentionInput& in, const AttentionSegment& seg, const Head
   auto v = std::make_unique_for_overwrite<float[]>(static_cast<size_t>(n_ctx) * vd);   // [n_ctx, v]
   auto vt = std::make_unique_for_overwrite<float[]>(static_cast<size_t>(n_ctx) * vd);  // [v, n_ctx]
   MatMul(p.v, latents, v.get(), vd, nullptr);
-  for (int j = 0; j < n_ctx; ++j) {
-    for (int d = 0; d < vd; ++d) vt[static_cast<size_t>(d) * n_ctx + j] = v[static_cast<size_t>(j) * vd + d];
-  }
+  kernels::Transpose(v.get(), n_ctx, vd, vt.get());
   // Query blocks: a block sees keys up to its last token's position, so the products stop there.
   // K and Vᵀ are prepared for the products once (split into AMX tiles on the fast path), and each
   // block uses the first rows of K and the first columns of Vᵀ.
