@@ -2,11 +2,13 @@
 #include "kernels/q8_rows.h"
 
 #include <algorithm>
+#include <cstring>
 #include <functional>
 #include <memory>
 #include <vector>
 
 #include "kernels/dequantize.h"
+#include "kernels/quantize.h"
 #include "kernels/float_dot.h"
 #include "kernels/ops.h"
 #include "kernels/act_quant.h"
@@ -353,6 +355,29 @@ void MatMul(const WeightRows& w, const PreparedInput& x, float* y, int64_t y_str
 void MatMul(const WeightRows& w, const float* x, float* y, const MatMulParams& p, ThreadPool* pool) {
   const PreparedInput input(x, w.cols, p);
   MatMul(w, input, y, p.y_stride, pool);
+}
+
+OwnedRows TransposedForProducts(const WeightRows& w, bool exact) {
+  const int64_t rows = w.n_rows, cols = w.cols;
+  std::vector<float> row(static_cast<size_t>(cols)), t(static_cast<size_t>(rows * cols));  // t: [cols, rows]
+  for (int64_t r = 0; r < rows; ++r) {
+    DequantizeRow(w.type, w.row(r), row.data(), cols);
+    for (int64_t c = 0; c < cols; ++c) t[static_cast<size_t>(c * rows + r)] = row[static_cast<size_t>(c)];
+  }
+  OwnedRows out;
+  const bool q8 = !exact && rows % TraitsOf(GgmlType::kQ8_0).block_elems == 0;
+  const GgmlType type = q8 ? GgmlType::kQ8_0 : GgmlType::kF32;
+  const size_t row_bytes = RowBytes(type, static_cast<uint64_t>(rows));
+  out.bytes.resize(row_bytes * static_cast<size_t>(cols));
+  for (int64_t c = 0; c < cols; ++c) {
+    if (q8) {
+      QuantizeRow(type, t.data() + c * rows, out.bytes.data() + static_cast<size_t>(c) * row_bytes, rows);
+    } else {
+      std::memcpy(out.bytes.data() + static_cast<size_t>(c) * row_bytes, t.data() + c * rows, row_bytes);
+    }
+  }
+  out.rows = WeightRows{out.bytes.data(), type, rows, cols};
+  return out;
 }
 
 PreparedWeights::PreparedWeights(const WeightRows& w, bool exact) : w_(w) {

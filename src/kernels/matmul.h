@@ -111,6 +111,16 @@ class F32Panels;
 // attention): on the fast path with AMX the rows are split into tiles once, not once a product;
 // without AMX, float rows (f32/f16/bf16) are packed into f32 panels once (f32_panels.h) and
 // quantized rows are kept for the int8 products. Read-only once built; `w` must outlive it.
+// Rows that own their bytes.
+struct OwnedRows {
+  std::vector<std::byte> bytes;
+  WeightRows rows;
+};
+// The transpose of w (its columns as rows) in the form products run fastest on: f32 on the
+// exact path; else q8_0 rows for the 8-bit kernels (when w.n_rows is a multiple of 32), the
+// accuracy class of a q8_0 file.
+OwnedRows TransposedForProducts(const WeightRows& w, bool exact);
+
 class PreparedWeights {
  public:
   PreparedWeights(const WeightRows& w, bool exact);

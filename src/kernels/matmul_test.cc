@@ -13,6 +13,7 @@
 #include "kernels/matmul.h"
 #include "kernels/ops.h"
 #include "kernels/quantize.h"
+#include "kernels/quantize.h"
 #include "util/rng.h"
 
 namespace frugal::kernels {
@@ -88,6 +89,40 @@ INSTANTIATE_TEST_SUITE_P(Kernels, MatMulTypes,
                          ::testing::Values(GgmlType::kF32, GgmlType::kF16, GgmlType::kBF16, GgmlType::kQ8_0,
                                            GgmlType::kQ4_0, GgmlType::kQ5_1, GgmlType::kQ4_K, GgmlType::kQ5_K, GgmlType::kQ6_K),
                          [](const auto& p) { return std::string(TypeName(p.param)); });
+
+// The transpose of a q8_0 [96, 64] matrix: exact in f32 on the exact path; q8_0 rows within
+// half a q8_0 step (a block's largest magnitude / 127) plus the f16 scale's rounding on the fast path.
+TEST(MatMulTest, TransposedForProducts) {
+  const int64_t rows = 96, cols = 64;
+  std::vector<float> src(static_cast<size_t>(rows * cols));
+  for (size_t i = 0; i < src.size(); ++i) src[i] = std::sin(static_cast<float>(i) * 0.37f) * (1.0f + static_cast<float>(i % 7));
+  const size_t rb = RowBytes(GgmlType::kQ8_0, cols);
+  std::vector<std::byte> q(rb * static_cast<size_t>(rows));
+  for (int64_t r = 0; r < rows; ++r) QuantizeRow(GgmlType::kQ8_0, src.data() + r * cols, q.data() + static_cast<size_t>(r) * rb, cols);
+  const WeightRows w{q.data(), GgmlType::kQ8_0, cols, rows};
+  std::vector<float> deq(src.size()), row(static_cast<size_t>(rows));
+  for (int64_t r = 0; r < rows; ++r) DequantizeRow(GgmlType::kQ8_0, w.row(r), deq.data() + r * cols, cols);
+  const OwnedRows exact = TransposedForProducts(w, true);
+  ASSERT_EQ(exact.rows.type, GgmlType::kF32);
+  ASSERT_EQ(exact.rows.n_rows, cols);
+  ASSERT_EQ(exact.rows.cols, rows);
+  for (int64_t c = 0; c < cols; ++c) {
+    DequantizeRow(GgmlType::kF32, exact.rows.row(c), row.data(), rows);
+    for (int64_t r = 0; r < rows; ++r) ASSERT_EQ(row[static_cast<size_t>(r)], deq[static_cast<size_t>(r * cols + c)]);
+  }
+  const OwnedRows fast = TransposedForProducts(w, false);
+  ASSERT_EQ(fast.rows.type, GgmlType::kQ8_0);
+  for (int64_t c = 0; c < cols; ++c) {
+    DequantizeRow(GgmlType::kQ8_0, fast.rows.row(c), row.data(), rows);
+    for (int64_t b = 0; b < rows; b += 32) {
+      float amax = 0;
+      for (int64_t r = b; r < b + 32; ++r) amax = std::max(amax, std::fabs(deq[static_cast<size_t>(r * cols + c)]));
+      for (int64_t r = b; r < b + 32; ++r) {
+        ASSERT_NEAR(row[static_cast<size_t>(r)], deq[static_cast<size_t>(r * cols + c)], 0.5f * amax / 127 + amax / 2048 + 1e-6f);
+      }
+    }
+  }
+}
 
 TEST(OpsTest, TransposeMatchesThePlainLoop) {
   for (const auto& [rows, cols] : {std::pair<int64_t, int64_t>{1, 1}, {16, 16}, {17, 5}, {100, 128}, {3, 40}}) {

@@ -142,13 +142,9 @@ void HeadNaive(const AttentionInput& in, const AttentionSegment& seg, const Head
   // Scratch written in full before it is read: not zero-filled (a per-head memset cost ~3% of prefill).
   auto k = std::make_unique_for_overwrite<float[]>(static_cast<size_t>(n_ctx) * qk);  // [n_ctx, nope + rope]
   if (p.k_rows_are_latent) {
-    // Stored as [kv_lora, nope]: its transpose in f32 makes K a plain product.
-    std::vector<float> row(static_cast<size_t>(nope)), wt(static_cast<size_t>(nope) * kv);
-    for (int r = 0; r < kv; ++r) {
-      kernels::DequantizeRow(p.k.type, p.k.row(r), row.data(), nope);
-      for (int c = 0; c < nope; ++c) wt[static_cast<size_t>(c) * kv + r] = row[static_cast<size_t>(c)];
-    }
-    MatMul(F32Rows(wt.data(), nope, kv), latents, k.get(), qk, nullptr);
+    // Stored as [kv_lora, nope]: its transpose makes K a plain product.
+    const kernels::OwnedRows wt = kernels::TransposedForProducts(p.k, in.exact);
+    MatMul(wt.rows, latents, k.get(), qk, nullptr);
   } else {
     MatMul(p.k, latents, k.get(), qk, nullptr);
   }
