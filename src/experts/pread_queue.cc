@@ -1,6 +1,6 @@
 #include <algorithm>
 
-#include "experts/read_pool.h"
+#include "util/blocking_pool.h"
 #include "experts/read_queue.h"
 
 namespace frugal::experts {
@@ -29,7 +29,7 @@ class PreadQueue : public ReadQueue {
 
  private:
   const io::RandomAccessFile& file_;
-  ReadPool pool_;  // destroyed first: its threads finish before file_ may go
+  BlockingPool pool_;  // destroyed first: its threads finish before file_ may go
 };
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <latch>
 
 #include <fmt/format.h>
 
@@ -349,24 +350,26 @@ int DiskTier::Load(std::span<const ChainLink> links, std::span<std::byte* const>
     const size_t count = std::min(staging_slots_, n - start);
     std::vector<Status> results(count);
     const auto t0 = std::chrono::steady_clock::now();
-    try {
-      readers_.ParallelForDynamic(static_cast<int64_t>(count), 1, [&](int64_t begin, int64_t end, int) {
-        for (int64_t j = begin; j < end; ++j) {
-          results[static_cast<size_t>(j)] = ReadEntry(links[start + static_cast<size_t>(j)], StagingSlot(static_cast<size_t>(j)));
+    // Blocking threads, not the compute pool: a thread waiting on the disk must not spin.
+    std::latch done(static_cast<std::ptrdiff_t>(count));
+    for (size_t j = 0; j < count; ++j) {
+      readers_.Submit([&, j] {
+        struct CountDown {
+          std::latch& latch;
+          ~CountDown() { latch.count_down(); }  // whatever happens, Load does not wait forever
+        } count_down{done};
+        try {
+          results[j] = ReadEntry(links[start + j], StagingSlot(j));
+        } catch (...) {
+          results[j] = IoError("reading a cache entry failed (out of memory?)");
         }
       });
-    } catch (const std::exception& e) {
-      ReportError(IoError("reading cache entries: {}", e.what()));
-      break;
     }
+    done.wait();
     const auto t1 = std::chrono::steady_clock::now();
     size_t ok = 0;
     while (ok < count && results[ok].ok()) ++ok;
-    readers_.ParallelFor(static_cast<int64_t>(ok), [&](int64_t begin, int64_t end, int) {
-      for (int64_t j = begin; j < end; ++j) {
-        std::memcpy(dest[start + static_cast<size_t>(j)], StagingSlot(static_cast<size_t>(j)) + header, payload);
-      }
-    });
+    for (size_t j = 0; j < ok; ++j) std::memcpy(dest[start + j], StagingSlot(j) + header, payload);
     const auto t2 = std::chrono::steady_clock::now();
     read_s += std::chrono::duration<double>(t1 - t0).count();
     fill_s += std::chrono::duration<double>(t2 - t1).count();

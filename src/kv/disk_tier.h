@@ -39,7 +39,7 @@
 #include "kv/block_pool.h"
 #include "kv/disk_entry.h"
 #include "util/status.h"
-#include "util/thread_pool.h"
+#include "util/blocking_pool.h"
 
 namespace frugal::kv {
 
@@ -47,7 +47,7 @@ struct DiskTierOptions {
   std::string dir;
   uint64_t budget_bytes = 0;  // 0: half the filesystem's free space when opened
   bool write_through = false;  // store every block when it is completed, not only when evicted
-  int read_threads = 8;        // entries read at once
+  int read_threads = 4;        // entries read at once
   uint64_t write_queue_bytes = uint64_t{64} << 20;  // at least 4 entries
 };
 
@@ -142,7 +142,7 @@ class DiskTier {
   std::atomic<bool> error_reported_{false};
   std::atomic<uint64_t> temp_counter_{0};
 
-  ThreadPool readers_;
+  BlockingPool readers_;
   struct Free {
     void operator()(std::byte* p) const { std::free(p); }
   };

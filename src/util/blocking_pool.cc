@@ -1,12 +1,12 @@
-#include "experts/read_pool.h"
+#include "util/blocking_pool.h"
 
-namespace frugal::experts {
+namespace frugal {
 
-ReadPool::ReadPool(int n_threads) {
+BlockingPool::BlockingPool(int n_threads) {
   for (int i = 0; i < n_threads; ++i) threads_.emplace_back([this] { Loop(); });
 }
 
-ReadPool::~ReadPool() {
+BlockingPool::~BlockingPool() {
   {
     std::lock_guard lock(mu_);
     stop_ = true;
@@ -15,7 +15,7 @@ ReadPool::~ReadPool() {
   for (std::thread& t : threads_) t.join();
 }
 
-void ReadPool::Submit(std::function<void()> job, bool urgent) {
+void BlockingPool::Submit(std::function<void()> job, bool urgent) {
   {
     std::lock_guard lock(mu_);
     if (urgent) {
@@ -27,7 +27,7 @@ void ReadPool::Submit(std::function<void()> job, bool urgent) {
   cv_.notify_one();
 }
 
-void ReadPool::Loop() {
+void BlockingPool::Loop() {
   for (;;) {
     std::function<void()> job;
     {
@@ -44,4 +44,4 @@ void ReadPool::Loop() {
   }
 }
 
-}  // namespace frugal::experts
+}  // namespace frugal

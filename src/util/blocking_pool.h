@@ -1,4 +1,4 @@
-// Threads that run blocking reads (pread on an O_DIRECT file) so that several are in flight at
+// Threads that run blocking jobs (reads: pread on an O_DIRECT file) so that several are in flight at
 // once: the device sees a queue, not one request at a time. Jobs run in submission order on
 // the first free thread. A job that throws is the job's bug: it is caught and dropped, never
 // escapes a thread. The destructor runs the queued jobs, then joins. Thread-safe.
@@ -11,14 +11,14 @@
 #include <thread>
 #include <vector>
 
-namespace frugal::experts {
+namespace frugal {
 
-class ReadPool {
+class BlockingPool {
  public:
-  explicit ReadPool(int n_threads);
-  ~ReadPool();
-  ReadPool(const ReadPool&) = delete;
-  ReadPool& operator=(const ReadPool&) = delete;
+  explicit BlockingPool(int n_threads);
+  ~BlockingPool();
+  BlockingPool(const BlockingPool&) = delete;
+  BlockingPool& operator=(const BlockingPool&) = delete;
 
   // Urgent jobs go ahead of the queued others.
   void Submit(std::function<void()> job, bool urgent = false);
@@ -33,4 +33,4 @@ class ReadPool {
   std::vector<std::thread> threads_;
 };
 
-}  // namespace frugal::experts
+}  // namespace frugal
