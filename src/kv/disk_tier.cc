@@ -90,9 +90,8 @@ DiskTier::DiskTier(const DiskTierOptions& options, const BlockShape& shape, uint
     : options_(options), shape_(shape), fingerprint_(fingerprint), file_bytes_(EntryFileBytes(shape)),
       root_(options.dir + "/kv"), readers_(options.read_threads) {
   stats_.budget_bytes = options.budget_bytes;
-  // 4 entries per reader, within 64 MiB (at least one per reader).
-  staging_slots_ = std::clamp<size_t>((size_t{64} << 20) / file_bytes_, static_cast<size_t>(options.read_threads),
-                                      4 * static_cast<size_t>(options.read_threads));
+  // As many entries as fit in the read buffer (at least one per reader): few batches, few waits.
+  staging_slots_ = std::max<size_t>(options.read_buffer_bytes / file_bytes_, static_cast<size_t>(options.read_threads));
   staging_.reset(static_cast<std::byte*>(std::aligned_alloc(kDiskPage, staging_slots_ * file_bytes_)));
   if (!staging_) throw std::bad_alloc();
   std::memset(staging_.get(), 0, staging_slots_ * file_bytes_);  // committed now, not during a read
@@ -338,6 +337,21 @@ Status DiskTier::ReadEntry(const ChainLink& link, std::byte* file) {
   return s;
 }
 
+void DiskTier::RunOnReaders(size_t n, const std::function<void(size_t)>& job) {
+  // Blocking threads, not the compute pool: a thread waiting on the disk must not spin.
+  std::latch done(static_cast<std::ptrdiff_t>(n));
+  for (size_t j = 0; j < n; ++j) {
+    readers_.Submit([&, j] {
+      struct CountDown {
+        std::latch& latch;
+        ~CountDown() { latch.count_down(); }  // whatever happens, the caller does not wait forever
+      } count_down{done};
+      job(j);
+    });
+  }
+  done.wait();
+}
+
 int DiskTier::Load(std::span<const ChainLink> links, std::span<std::byte* const> dest) {
   const size_t n = std::min(links.size(), dest.size());
   const size_t header = EntryHeaderBytes(shape_), payload = shape_.block_bytes();
@@ -350,26 +364,17 @@ int DiskTier::Load(std::span<const ChainLink> links, std::span<std::byte* const>
     const size_t count = std::min(staging_slots_, n - start);
     std::vector<Status> results(count);
     const auto t0 = std::chrono::steady_clock::now();
-    // Blocking threads, not the compute pool: a thread waiting on the disk must not spin.
-    std::latch done(static_cast<std::ptrdiff_t>(count));
-    for (size_t j = 0; j < count; ++j) {
-      readers_.Submit([&, j] {
-        struct CountDown {
-          std::latch& latch;
-          ~CountDown() { latch.count_down(); }  // whatever happens, Load does not wait forever
-        } count_down{done};
-        try {
-          results[j] = ReadEntry(links[start + j], StagingSlot(j));
-        } catch (...) {
-          results[j] = IoError("reading a cache entry failed (out of memory?)");
-        }
-      });
-    }
-    done.wait();
+    RunOnReaders(count, [&](size_t j) {
+      try {
+        results[j] = ReadEntry(links[start + j], StagingSlot(j));
+      } catch (...) {
+        results[j] = IoError("reading a cache entry failed (out of memory?)");
+      }
+    });
     const auto t1 = std::chrono::steady_clock::now();
     size_t ok = 0;
     while (ok < count && results[ok].ok()) ++ok;
-    for (size_t j = 0; j < ok; ++j) std::memcpy(dest[start + j], StagingSlot(j) + header, payload);
+    RunOnReaders(ok, [&](size_t j) { std::memcpy(dest[start + j], StagingSlot(j) + header, payload); });
     const auto t2 = std::chrono::steady_clock::now();
     read_s += std::chrono::duration<double>(t1 - t0).count();
     fill_s += std::chrono::duration<double>(t2 - t1).count();

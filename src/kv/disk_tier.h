@@ -28,6 +28,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <span>
@@ -47,8 +48,9 @@ struct DiskTierOptions {
   std::string dir;
   uint64_t budget_bytes = 0;  // 0: half the filesystem's free space when opened
   bool write_through = false;  // store every block when it is completed, not only when evicted
-  int read_threads = 4;        // entries read at once
+  int read_threads = 8;        // entries read at once
   uint64_t write_queue_bytes = uint64_t{64} << 20;  // at least 4 entries
+  uint64_t read_buffer_bytes = uint64_t{64} << 20;  // staging for reads (at least one entry per thread), committed at start
 };
 
 // One block of a prefix chain: its parent's key, its key and its token ids.
@@ -121,6 +123,8 @@ class DiskTier {
   void EvictOverBudget();
   // Reads one entry (whole file) into `file`; OK, NotFound, or why it was rejected.
   Status ReadEntry(const ChainLink& link, std::byte* file);
+  // Runs job(0..n-1) on the reader threads; returns when all are done. job must not throw.
+  void RunOnReaders(size_t n, const std::function<void(size_t)>& job);
   std::byte* StagingSlot(size_t i) { return staging_.get() + i * file_bytes_; }
   void ReportError(const Status& s);
 

@@ -77,7 +77,8 @@ std::unique_ptr<BlockPool> MakePool(int blocks) {
 }
 
 std::unique_ptr<DiskTier> OpenTier(const std::string& dir, uint64_t budget = 1 << 30, bool write_through = false) {
-  auto t = DiskTier::Open({.dir = dir, .budget_bytes = budget, .write_through = write_through}, Shape(), kModel);
+  auto t = DiskTier::Open({.dir = dir, .budget_bytes = budget, .write_through = write_through, .read_buffer_bytes = 0}, Shape(),
+                          kModel);
   EXPECT_TRUE(t.ok()) << t.status().ToString();
   std::unique_ptr<DiskTier> tier;
   if (t.ok()) tier.swap(*t);
@@ -175,6 +176,26 @@ TEST(DiskTierTest, StoredEntriesSurviveARestartAndAreServedWhileQueued) {
   fs::remove(t->PathOf(c.links[3].key));
   EXPECT_EQ(t->Probe(c.links), 3);
   EXPECT_EQ(t->Load(c.links, dest), 3);
+}
+
+// A chain longer than the read buffer goes in batches; it stops at the first missing entry.
+TEST(DiskTierTest, LongChainsAreReadInBatches) {
+  TempDir d;
+  const Chain c(20);
+  {
+    auto t = OpenTier(d.path);
+    StoreChain(*t, c, 0, 20);
+  }
+  auto t = DiskTier::Open({.dir = d.path, .budget_bytes = 1 << 30, .read_threads = 2, .read_buffer_bytes = 0}, Shape(), kModel);
+  ASSERT_TRUE(t.ok());
+  std::vector<std::vector<std::byte>> blocks(20, std::vector<std::byte>(Shape().block_bytes()));
+  std::vector<std::byte*> dest;
+  for (auto& b : blocks) dest.push_back(b.data());
+  ASSERT_EQ((*t)->Load(c.links, dest), 20);  // ten batches of two
+  for (int i = 0; i < 20; ++i) EXPECT_EQ(blocks[static_cast<size_t>(i)], PayloadOf(i)) << i;
+  fs::remove((*t)->PathOf(c.links[13].key));
+  EXPECT_EQ((*t)->Load(c.links, dest), 13);
+  EXPECT_EQ((*t)->Stats().hits, 33);
 }
 
 TEST(DiskTierTest, BadEntriesAreMissesAndDeleted) {
@@ -322,7 +343,7 @@ TEST(DiskTierTest, WriteThroughAndStoreAllWriteEveryPublishedBlock) {
 // At shutdown nothing is dropped: with a queue of four entries, all twelve blocks are written.
 TEST(DiskTierTest, StoreAllWaitsForRoomInsteadOfDropping) {
   TempDir d;
-  auto t = DiskTier::Open({.dir = d.path, .budget_bytes = 1 << 30, .write_queue_bytes = 1}, Shape(), kModel);
+  auto t = DiskTier::Open({.dir = d.path, .budget_bytes = 1 << 30, .write_queue_bytes = 1, .read_buffer_bytes = 0}, Shape(), kModel);
   ASSERT_TRUE(t.ok());
   auto pool = MakePool(12);
   pool->AttachDisk(t->get());
@@ -345,7 +366,7 @@ TEST(DiskTierTest, KillNineWhileWritingNeverLeavesABadEntry) {
     const pid_t child = fork();
     ASSERT_GE(child, 0);
     if (child == 0) {
-      auto t = DiskTier::Open({.dir = d.path, .budget_bytes = 1 << 30}, Shape(), kModel);
+      auto t = DiskTier::Open({.dir = d.path, .budget_bytes = 1 << 30, .read_buffer_bytes = 0}, Shape(), kModel);
       if (!t.ok()) _exit(3);
       for (;;) {  // rewrite the chain forever (known entries are skipped: delete to rewrite)
         for (int i = 0; i < 64; ++i) {
@@ -356,7 +377,7 @@ TEST(DiskTierTest, KillNineWhileWritingNeverLeavesABadEntry) {
             for (int j = i - 7; j <= i; j += 2) unlink((*t)->PathOf(c.links[static_cast<size_t>(j)].key).c_str());
             std::unique_ptr<DiskTier> fresh = std::move(*t);
             fresh.reset();
-            t = DiskTier::Open({.dir = d.path, .budget_bytes = 1 << 30}, Shape(), kModel);
+            t = DiskTier::Open({.dir = d.path, .budget_bytes = 1 << 30, .read_buffer_bytes = 0}, Shape(), kModel);
             if (!t.ok()) _exit(3);
           }
         }
@@ -385,7 +406,7 @@ TEST(DiskTierTest, TwoWritersShareADirectory) {
     kids[k] = fork();
     ASSERT_GE(kids[k], 0);
     if (kids[k] == 0) {
-      auto t = DiskTier::Open({.dir = d.path, .budget_bytes = 30 * EntryFileBytes(Shape())}, Shape(), kModel);
+      auto t = DiskTier::Open({.dir = d.path, .budget_bytes = 30 * EntryFileBytes(Shape()), .read_buffer_bytes = 0}, Shape(), kModel);
       if (!t.ok()) _exit(3);
       int bad = 0;
       for (int round = 0; round < 20; ++round) {
@@ -402,7 +423,7 @@ TEST(DiskTierTest, TwoWritersShareADirectory) {
           if ((*t)->Load(std::span(&c.links[static_cast<size_t>(i)], 1), std::span(&dest, 1)) == 1 && got != PayloadOf(i)) ++bad;
         }
         for (int i = round % 3; i < 40; i += 3) unlink((*t)->PathOf(c.links[static_cast<size_t>(i)].key).c_str());
-        t = DiskTier::Open({.dir = d.path, .budget_bytes = 30 * EntryFileBytes(Shape())}, Shape(), kModel);
+        t = DiskTier::Open({.dir = d.path, .budget_bytes = 30 * EntryFileBytes(Shape()), .read_buffer_bytes = 0}, Shape(), kModel);
         if (!t.ok()) _exit(3);
       }
       _exit(bad == 0 && (*t)->Stats().rejected == 0 ? 0 : 4);
