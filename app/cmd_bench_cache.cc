@@ -57,7 +57,6 @@ StatusOr<std::pair<double, engine::Usage>> TimeToFirstToken(engine::Engine& e, c
   r.sampling.temperature = 0;
   const auto t0 = Clock::now();
   FRUGAL_ASSIGN_OR_RETURN(int64_t id, e.Submit(r));
-  if (getenv("TTFT_DEBUG")) fprintf(stderr, "submit %.3f s\n", Since(t0));
   std::vector<engine::GenerationEvent> events;
   while (!e.idle()) {
     events.clear();
