@@ -3,8 +3,9 @@
 // --cache-dir, also from the disk tier after a restart: another process (this executable, run
 // again) computes the earlier request and exits, writing its blocks; the page cache is dropped
 // (as root); a new engine opens the directory and the prompt's time to first token is measured.
-// In the same run, the disk's raw sequential read speed (direct I/O, 4 MiB requests) is measured
-// on a file in the same directory, for comparison with the tier's read throughput.
+// In the same run, the disk's raw sequential read speed is measured for comparison with the
+// tier's read throughput: one stream of 4 MiB direct-I/O requests (dd's figure; also with 4
+// streams) over a file written right after the entries and dropped from the page cache with them.
 #include <fcntl.h>
 #include <spawn.h>
 #include <sys/stat.h>
@@ -24,6 +25,7 @@
 #include "app/cache_flags.h"
 #include "app/commands.h"
 #include "engine/engine.h"
+#include "kv/disk_entry.h"
 #include "kv/sequence_cache.h"
 #include "model/loaded_model.h"
 #include "util/log.h"
@@ -102,51 +104,49 @@ bool DropPageCache(const std::string& mode) {
   return ok;
 }
 
-// Sequential reads of a fresh file of `bytes` in `dir`: 4 MiB direct-I/O requests, by 1 and by
-// `streams` readers each on its own contiguous part; the faster, in GB/s.
-StatusOr<double> RawReadGbps(const std::string& dir, uint64_t bytes, int streams, const std::string& drop) {
-  constexpr size_t kChunk = size_t{4} << 20;
-  bytes = std::max<uint64_t>(bytes / kChunk, static_cast<uint64_t>(streams)) * kChunk;
-  const std::string path = dir + "/raw-read.bin";
-  {
-    std::vector<char> chunk(kChunk);
-    for (size_t i = 0; i < kChunk; ++i) chunk[i] = static_cast<char>(i * 2654435761u >> 13);
-    const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) return IoError("cannot create {}: {}", path, std::strerror(errno));
-    for (uint64_t done = 0; done < bytes; done += kChunk) {
-      if (write(fd, chunk.data(), kChunk) != static_cast<ssize_t>(kChunk)) {
-        close(fd);
-        unlink(path.c_str());
-        return IoError("cannot write {}: {}", path, std::strerror(errno));
+constexpr size_t kRawChunk = size_t{4} << 20;
+
+// A file of `bytes` (whole 4 MiB chunks) in `dir`, written and fsynced: the raw read's input,
+// written when the tier's entries are, so both are read back in the same state.
+StatusOr<uint64_t> WriteRawFile(const std::string& path, uint64_t bytes) {
+  bytes = std::max<uint64_t>(bytes / kRawChunk, 4) * kRawChunk;
+  std::vector<char> chunk(kRawChunk);
+  for (size_t i = 0; i < kRawChunk; ++i) chunk[i] = static_cast<char>(i * 2654435761u >> 13);
+  const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return IoError("cannot create {}: {}", path, std::strerror(errno));
+  for (uint64_t done = 0; done < bytes; done += kRawChunk) {
+    if (write(fd, chunk.data(), kRawChunk) != static_cast<ssize_t>(kRawChunk)) {
+      close(fd);
+      unlink(path.c_str());
+      return IoError("cannot write {}: {}", path, std::strerror(errno));
+    }
+  }
+  fsync(fd);
+  close(fd);
+  return bytes;
+}
+
+// Sequential direct-I/O reads of the file in 4 MiB requests by `streams` readers, each on its own
+// contiguous part (1 stream: what `dd iflag=direct bs=4M` reports), in GB/s.
+StatusOr<double> RawReadGbps(const std::string& path, uint64_t bytes, int streams) {
+  int fd = open(path.c_str(), O_RDONLY | O_DIRECT | O_CLOEXEC);
+  if (fd < 0) fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return IoError("cannot open {}: {}", path, std::strerror(errno));
+  const uint64_t part = bytes / kRawChunk / static_cast<uint64_t>(streams) * kRawChunk;
+  const auto t0 = Clock::now();
+  std::vector<std::thread> readers;
+  for (int r = 0; r < streams; ++r) {
+    readers.emplace_back([&, r] {
+      std::unique_ptr<char, void (*)(void*)> buf(static_cast<char*>(std::aligned_alloc(4096, kRawChunk)), std::free);
+      for (uint64_t off = static_cast<uint64_t>(r) * part; off < static_cast<uint64_t>(r + 1) * part; off += kRawChunk) {
+        if (pread(fd, buf.get(), kRawChunk, static_cast<off_t>(off)) <= 0) break;
       }
-    }
-    fsync(fd);
-    close(fd);
+    });
   }
-  double best = 0;
-  for (const int n : {1, streams}) {
-    DropPageCache(drop);
-    int fd = open(path.c_str(), O_RDONLY | O_DIRECT | O_CLOEXEC);
-    if (fd < 0) fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return IoError("cannot open {}: {}", path, std::strerror(errno));
-    const uint64_t part = bytes / kChunk / static_cast<uint64_t>(n) * kChunk;
-    const auto t0 = Clock::now();
-    std::vector<std::thread> readers;
-    for (int r = 0; r < n; ++r) {
-      readers.emplace_back([&, r] {
-        std::unique_ptr<char, void (*)(void*)> buf(static_cast<char*>(std::aligned_alloc(4096, kChunk)), std::free);
-        for (uint64_t off = static_cast<uint64_t>(r) * part; off < static_cast<uint64_t>(r + 1) * part; off += kChunk) {
-          if (pread(fd, buf.get(), kChunk, static_cast<off_t>(off)) <= 0) break;
-        }
-      });
-    }
-    for (auto& t : readers) t.join();
-    const double s = Since(t0);
-    close(fd);
-    best = std::max(best, static_cast<double>(part * static_cast<uint64_t>(n)) / s / 1e9);
-  }
-  unlink(path.c_str());
-  return best;
+  for (auto& t : readers) t.join();
+  const double s = Since(t0);
+  close(fd);
+  return static_cast<double>(part * static_cast<uint64_t>(streams)) / s / 1e9;
 }
 
 // Runs this executable again as the writer of repetition `rep`: a separate process computes
@@ -195,7 +195,7 @@ Status RunCacheBench(const CacheFlags& f) {
   const engine::EngineOptions o = OptionsFor(f, m->config, kv_type);
   // The bench's own subdirectory: the user's entries are neither used nor touched.
   const std::string dir = f.cache_dir.empty() ? "" : f.cache_dir + "/bench-cache-" + std::to_string(getpid());
-  std::vector<double> cold, hit, disk_hit, disk_gbps, raw_gbps, fill_s;
+  std::vector<double> cold, hit, disk_hit, disk_gbps, raw_gbps, raw4_gbps, fill_s;
   engine::Usage usage, disk_usage;
   bool dropped = false;
   for (int rep = 0; rep < f.repetitions; ++rep) {
@@ -217,6 +217,10 @@ Status RunCacheBench(const CacheFlags& f) {
     std::error_code ec;
     std::filesystem::remove_all(dir, ec);
     FRUGAL_RETURN_IF_ERROR(SpawnWriter(f, dir, rep));
+    // The raw read's file, written now: the same age as the entries, dropped with them.
+    const std::string raw_path = dir + "/raw-read.bin";
+    const uint64_t entry_bytes = static_cast<uint64_t>(f.seen / shape.block_tokens + 1) * kv::EntryFileBytes(shape);
+    FRUGAL_ASSIGN_OR_RETURN(const uint64_t raw_bytes, WriteRawFile(raw_path, std::max<uint64_t>(entry_bytes, uint64_t{256} << 20)));
     dropped = DropPageCache(f.drop_caches);
     engine::EngineOptions od = o;
     od.cache_dir = dir;
@@ -228,9 +232,11 @@ Status RunCacheBench(const CacheFlags& f) {
     const kv::DiskTierStats ds = e->disk_cache()->Stats();
     disk_gbps.push_back(ds.read_seconds > 0 ? static_cast<double>(ds.read_bytes) / ds.read_seconds / 1e9 : 0);
     fill_s.push_back(ds.fill_seconds);
-    FRUGAL_ASSIGN_OR_RETURN(double raw, RawReadGbps(dir, std::max<uint64_t>(static_cast<uint64_t>(ds.read_bytes), uint64_t{256} << 20),
-                                                    4, f.drop_caches));
+    FRUGAL_ASSIGN_OR_RETURN(const double raw, RawReadGbps(raw_path, raw_bytes, 1));
     raw_gbps.push_back(raw);
+    DropPageCache(f.drop_caches);
+    FRUGAL_ASSIGN_OR_RETURN(const double raw4, RawReadGbps(raw_path, raw_bytes, 4));
+    raw4_gbps.push_back(raw4);
     e.reset();
     std::filesystem::remove_all(dir, ec);
   }
@@ -249,6 +255,7 @@ Status RunCacheBench(const CacheFlags& f) {
     j["disk_read_gbps"] = g.median;
     j["ram_fill_s"] = SpreadOf(fill_s).median;
     j["raw_read_gbps"] = raw.median;
+    j["raw_read_4streams_gbps"] = SpreadOf(raw4_gbps).median;
     j["disk_read_fraction"] = raw.median > 0 ? g.median / raw.median : 0;
     j["page_cache_dropped"] = dropped;
     disk_line = fmt::format(
