@@ -5,8 +5,7 @@
 // handed out lowest first and released blocks are reused before them, so resident memory grows
 // only to the most blocks ever in use at once. A block's pages are committed in one call when
 // it is first handed out (MADV_POPULATE_WRITE), not page fault by page fault as it is written:
-// first writes of a 576 KiB block ~1.9x faster on a VM where a fault costs ~10 µs (docs/BENCHMARKS.md,
-// "KV disk tier").
+// about twice as fast on a VM where a fault costs ~10 µs (docs/BENCHMARKS.md, "KV disk tier").
 //
 // Blocks are reference-counted. A full block can be published under a prefix key (block_key.h)
 // together with its token ids; a later Lookup with the same key and the same ids shares it. A

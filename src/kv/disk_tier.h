@@ -18,9 +18,10 @@
 // Writes happen on a writer thread: Store() copies the block (encoded, with checksums) into a
 // bounded queue and returns; a queued entry is served from memory until it is on disk. A full
 // queue drops the write (counted). Reads: Load() reads a chain's entries with several in flight
-// (direct I/O where the filesystem allows it) into staging buffers (4 entries per reader, at most 64 MiB),
-// checks them, then copies them into the RAM blocks; the two phases are timed apart. I/O errors (a full disk, a read-only directory)
-// never fail generation: the tier reports the first one once (stderr) and counts the rest.
+// (direct I/O where the filesystem allows it) into a read buffer (64 MiB by default), checks
+// them, then copies them into the RAM blocks; the two phases are timed apart. I/O errors (a full
+// disk, a read-only directory) never fail generation: the tier reports the first one once
+// (stderr) and counts the rest.
 // Store, Probe and Load are called from one thread (the engine's); Stats from any.
 #pragma once
 
