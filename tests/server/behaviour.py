@@ -14,6 +14,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 
@@ -454,6 +455,44 @@ def case_429(chk, frugal, model):
         chk.stop_server(srv)
 
 
+def case_disk_cache_restart(chk, frugal, model):
+    """--cache-dir: a server's blocks are written when it drains; a restarted server reads them
+    back (usage by tier, /metrics), with the same text."""
+    cache = tempfile.mkdtemp(prefix="frugal-disk-cache-")
+    text = long_prompt("disk", 300)
+    body = H.chat_body(text, max_tokens=8, temperature=0, user="carol")
+    try:
+        outs = []
+        for round_ in range(2):
+            srv = H.Server(frugal, model, ["--cache-dir", cache, "--cache-disk-budget", "64M"], name=f"disk-{round_}")
+            srv.start()
+            try:
+                r = srv.post(CHAT, body)
+                res = H.validate_completion(chk, r.json, "chat", srv.model_id, f"disk cache round {round_}")
+                if not res:
+                    return
+                u = r.json["usage"]
+                tiers = u.get("prompt_cache_hit_tokens_by_tier")
+                chk.check(isinstance(tiers, dict) and tiers.get("ram", -1) + tiers.get("disk", -1) == u["prompt_cache_hit_tokens"],
+                          f"usage by tier adds up to the hits: {u}")
+                if round_ == 0:
+                    chk.eq(u["prompt_cache_hit_tokens"], 0, "fresh directory: no hit")
+                else:
+                    chk.check(tiers["disk"] > 0 and tiers["disk"] == u["prompt_cache_hit_tokens"],
+                              f"after a restart every hit comes from disk: {u}")
+                    m = srv.metrics()
+                    chk.check(H.metric_sum(m, "frugal:kv_disk_hit_blocks_total") > 0, "metrics: disk hit blocks counted")
+                    chk.check(H.metric_sum(m, "frugal:prompt_cache_hit_disk_tokens_total") == tiers["disk"],
+                              "metrics: disk hit tokens counted")
+                outs.append(r.json["choices"][0]["message"]["content"])
+            finally:
+                err = srv.stop()
+                chk.check(err is None, f"disk cache server stops cleanly: {err}")
+        chk.eq(outs[1], outs[0], "after a restart, from disk: the same text")
+    finally:
+        shutil.rmtree(cache, ignore_errors=True)
+
+
 def case_sigterm_drain(chk, frugal, model):
     srv = H.Server(frugal, model, [], name="drain-server")
     srv.start()
@@ -548,6 +587,7 @@ def main():
     chk.case("429 with Retry-After (--parallel 1 --queue 1)", case_429, chk, args.frugal, model)
     chk.case("--model-alias and --share-cache", case_alias_share_cache, chk, args.frugal, model)
     chk.case("SIGTERM drains in-flight requests", case_sigterm_drain, chk, args.frugal, model)
+    chk.case("--cache-dir: blocks survive a restart", case_disk_cache_restart, chk, args.frugal, model)
     chk.case("SIGTERM on an idle server exits 0", case_sigterm_idle, chk, args.frugal, model)
     chk.finish()
 
