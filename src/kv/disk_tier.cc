@@ -302,13 +302,16 @@ Status DiskTier::ReadEntry(const ChainLink& link, std::byte* file) {
     }
   }
   const std::string path = PathOf(link.key);
-  int fd = open(path.c_str(), O_RDONLY | O_DIRECT | O_CLOEXEC);
-  if (fd < 0 && errno == EINVAL) fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);  // no direct I/O here
+  // O_NONBLOCK: something else under an entry's name (a FIFO) must not block the reader.
+  int fd = open(path.c_str(), O_RDONLY | O_DIRECT | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0 && errno == EINVAL) fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);  // no direct I/O here
   if (fd < 0) return Errno("cannot open", path);
   struct stat st {};
   Status s;
   if (fstat(fd, &st) != 0) {
     s = Errno("cannot stat", path);
+  } else if (!S_ISREG(st.st_mode)) {
+    s = DataLoss("{} is not a regular file", path);
   } else if (static_cast<uint64_t>(st.st_size) != file_bytes_) {
     s = DataLoss("{} has {} bytes, not {}", path, st.st_size, file_bytes_);
   } else {

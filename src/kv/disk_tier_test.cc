@@ -222,6 +222,10 @@ TEST(DiskTierTest, BadEntriesAreMissesAndDeleted) {
   }
   EXPECT_EQ(LoadEach(*t, c, 4), 1);
   EXPECT_EQ(t->Stats().rejected, 3);
+  // A FIFO under an entry's name neither blocks the reader nor is used.
+  ASSERT_EQ(mkfifo(t->PathOf(c.links[0].key).c_str(), 0644), 0);
+  EXPECT_EQ(LoadEach(*t, c, 1), 0);
+  EXPECT_EQ(t->Stats().rejected, 4);
   for (int i = 0; i < 3; ++i) EXPECT_FALSE(fs::exists(t->PathOf(c.links[static_cast<size_t>(i)].key))) << i;
   EXPECT_TRUE(fs::exists(t->PathOf(c.links[3].key)));
 }
