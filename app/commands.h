@@ -25,6 +25,7 @@ Command AddTokenizeCommand(CLI::App& app);
 Command AddRunCommand(CLI::App& app);
 Command AddServeCommand(CLI::App& app);
 Command AddProfileExpertsCommand(CLI::App& app);
+Command AddPlanCommand(CLI::App& app);
 // `frugal trace replay …`: registers the parent and its subcommand (in that order).
 void AddTraceCommands(CLI::App& app, std::vector<Command>* commands);
 // `frugal bench ...`: registers the bench subcommands (each a Command) under one parent.

@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
       frugal::app::AddLogitsCommand(app),
       frugal::app::AddTokenizeCommand(app),
       frugal::app::AddProfileExpertsCommand(app),
+      frugal::app::AddPlanCommand(app),
   };
   frugal::app::AddTraceCommands(app, &commands);
   frugal::app::AddBenchCommands(app, &commands);

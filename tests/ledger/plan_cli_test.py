@@ -1,0 +1,84 @@
+#!/usr/bin/env python3
+"""`frugal plan` end to end: on a generated model file it agrees with `frugal inspect` (KV bytes
+per token, weights, routed experts, bytes a token reads); built-in models give the hand-computed
+V3 numbers in --json; a hardware sheet and a fleet are reported; bad inputs are clear errors.
+
+usage: plan_cli_test.py --frugal build/app/frugal
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+FAILURES = []
+
+
+def check(cond, what):
+    print(("ok   " if cond else "FAIL ") + what)
+    if not cond:
+        FAILURES.append(what)
+
+
+def run(frugal, args, expect_ok=True):
+    r = subprocess.run([frugal] + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=300)
+    if expect_ok and r.returncode != 0:
+        print(f"command failed ({r.returncode}): {' '.join(args)}\n{r.stderr[-3000:]}")
+        sys.exit(1)
+    return r
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--frugal", required=True)
+    f = ap.parse_args().frugal
+    with tempfile.TemporaryDirectory(dir=os.environ.get("TMPDIR", "/var/tmp")) as d:
+        model = os.path.join(d, "tiny.gguf")
+        run(f, ["make-model", "--preset", "v3-shaped", "--dtype", "q8_0", "-o", model])
+        fp = json.loads(run(f, ["inspect", model, "--json"]).stdout)["footprint"]
+        p = json.loads(run(f, ["plan", "--model", model, "--context", "1000", "--json"]).stdout)
+        check(p["kv_bytes_per_token"]["native"] == fp["kv_latent_bytes_per_token_f16"], "plan's native KV = inspect's latent bytes a token")
+        check(p["kv_bytes_per_token"]["mha"] == fp["kv_mha_bytes_per_token_f16"], "plan's multi-head KV = inspect's")
+        check(p["weight_bytes"] == fp["total_bytes"], "plan's weights = inspect's total bytes")
+        check(p["expert_bytes"] == fp["routed_expert_bytes"], "plan's routed experts = inspect's")
+        check(p["active_bytes_per_token"] == fp["active_bytes_per_token"], "plan's bytes a token reads = inspect's")
+        check(p["kv_bytes_per_sequence"]["native"] == 1000 * fp["kv_latent_bytes_per_token_f16"], "per sequence = 1000 × per token")
+
+        v3 = json.loads(run(f, ["plan", "--model", "deepseek-v3", "--context", "100000", "--requests", "100", "--hit-rate", "1",
+                                "--prices", "deepseek-v4-pro-promo", "--json"]).stdout)
+        check(v3["kv_bytes_per_token"]["native"] == 70272 and v3["kv_bytes_per_token"]["mha"] == 4997120,
+              "V3: 70,272 vs 4,997,120 bytes a token")
+        check(v3["kv_bytes_per_sequence"]["native"] == 7027200000, "V3: 7.03 GB a 100K sequence")
+        check(abs(v3["cost"]["prompt_usd"] - 0.03625) < 1e-12 and v3["cost"]["total_usd"] == v3["cost"]["prompt_usd"],
+              "100 reads of a 100K prompt at $0.003625 per 1M hits = $0.03625")
+
+        hw = os.path.join(d, "hw.json")
+        with open(hw, "w") as fh:
+            json.dump({"name": "box", "usd_per_hour": 2, "tiers": [{"name": "ram", "gb": 100, "gbps": 100, "usd_per_gb": 4},
+                                                                   {"name": "disk", "gb": 2000, "gbps": 5, "usd_per_gb": 0.1}]}, fh)
+        h = json.loads(run(f, ["plan", "--model", "deepseek-v3", "--context", "1000", "--weight-type", "fp8", "--hardware", hw,
+                               "--fleet", "1e12", "--unit-tokens-per-s", str(1e12 / 86400 / 100), "--unit-usd-per-hour", "10",
+                               "--json"]).stdout)
+        check(h["hardware"]["fits"] and h["hardware"]["decode_tokens_per_s"] > 0, "hardware: fits, a roofline speed")
+        check([t["name"] for t in h["hardware"]["tiers"]] == ["ram", "disk"], "hardware: both tiers reported")
+        check(h["fleet"]["units"] == 100 and h["fleet"]["units_with_efficiency"] == 25 and h["fleet"]["units_saved_fraction"] == 0.75,
+              "fleet: 4x the throughput removes 75% of the units")
+        text = run(f, ["plan", "--model", "deepseek-v4-flash", "--context", "1000000"]).stdout
+        check("native (16-bit)" in text and "full multi-head" in text, "text tables")
+
+        for args, want in [(["--model", "deepseek-v9", "--context", "10"], "unknown model"),
+                           (["--model", "deepseek-v3", "--context", "10", "--hit-rate", "2"], "hit-rate"),
+                           (["--model", "deepseek-v3", "--context", "10", "--prices", "nope"], "price sheet"),
+                           (["--model", "deepseek-v3", "--context", "10", "--weight-type", "q9"], "weight type"),
+                           (["--model", os.path.join(d, "missing.gguf"), "--context", "10"], "missing.gguf")]:
+            r = run(f, ["plan"] + args, expect_ok=False)
+            check(r.returncode == 1 and want in r.stderr, f"error names it: {' '.join(args)} -> {r.stderr.strip()[:120]}")
+    if FAILURES:
+        print(f"{len(FAILURES)} failed")
+        sys.exit(1)
+    print("all passed")
+
+
+if __name__ == "__main__":
+    main()
