@@ -2,7 +2,9 @@
 // sequence under each kind of cache, weights and experts placed in a hardware sheet's tiers with
 // the bandwidth-roofline decode speed, a workload's cost under a price sheet, and a fleet's size.
 // The model: a built-in name or a GGUF file (read: header and tensor table only).
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <string>
 
 #include <fmt/format.h>
@@ -11,6 +13,7 @@
 #include "app/commands.h"
 #include "io/gguf_file.h"
 #include "ledger/plan.h"
+#include "ledger/plan_charts.h"
 #include "model/config.h"
 #include "model/footprint.h"
 
@@ -18,7 +21,7 @@ namespace frugal::app {
 namespace {
 
 struct PlanFlags {
-  std::string model, prices, hardware, weight_type = "q4_K";
+  std::string model, prices, hardware, weight_type = "q4_K", svg;
   int64_t context = 0;
   int sequences = 1;
   double requests = 1, hit_rate = 0, output = 0;
@@ -104,6 +107,14 @@ Status RunPlan(const PlanFlags& f) {
                              .efficiency = f.efficiency};
   }
   FRUGAL_ASSIGN_OR_RETURN(ledger::PlanResult r, ledger::Plan(in));
+  if (!f.svg.empty()) {
+    FRUGAL_ASSIGN_OR_RETURN(const std::vector<ledger::Chart> charts, ledger::PlanCharts(in));
+    const std::string svg = ledger::RenderSvg(charts);
+    std::FILE* out = std::fopen(f.svg.c_str(), "wb");
+    if (out == nullptr) return IoError("cannot write {}: {}", f.svg, std::strerror(errno));
+    const bool written = std::fwrite(svg.data(), 1, svg.size(), out) == svg.size();
+    if (std::fclose(out) != 0 || !written) return IoError("cannot write {}: {}", f.svg, std::strerror(errno));
+  }
   const std::string out = f.json ? ledger::PlanJson(in, r).dump(2) + "\n" : Text(in, r);
   std::fwrite(out.data(), 1, out.size(), stdout);
   return OkStatus();
@@ -132,6 +143,7 @@ Command AddPlanCommand(CLI::App& app) {
   cmd->add_option("--unit-usd-per-hour", f->unit_usd, "with --fleet: one unit's cost");
   cmd->add_option("--efficiency", f->efficiency, "with --fleet: a throughput multiple to compare")->capture_default_str();
   cmd->add_flag("--json", f->json, "one JSON object");
+  cmd->add_option("--svg", f->svg, "also draw memory vs context and cost vs cache hits into this SVG file");
   return {cmd, [f]() -> int { return ExitStatus(RunPlan(*f)); }};
 }
 

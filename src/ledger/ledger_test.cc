@@ -9,6 +9,7 @@
 #include "ledger/model_spec.h"
 #include "ledger/plan.h"
 #include "ledger/prices.h"
+#include "ledger/svg_chart.h"
 
 namespace frugal::ledger {
 namespace {
@@ -140,6 +141,20 @@ TEST(PlanTest, TiersAndRooflineByHand) {
   ASSERT_TRUE(small.ok());
   EXPECT_FALSE(small->fits);
   EXPECT_EQ(small->decode_tokens_per_s, 0);
+}
+
+// A chart's first and last points land on the plot's corners; every series is drawn and named.
+TEST(SvgChartTest, PointsMapToThePlotArea) {
+  Chart c{.title = "t <&>", .x_label = "x", .y_label = "y", .log_x = true, .log_y = false,
+          .series = {{"a", {10, 1000}, {0, 4}}, {"b", {10, 1000}, {2, 2}, true}}};
+  const std::string svg = RenderSvg({c}, 500, 300);
+  // Plot area: x 70..480, y 40..250; log x 10 → 70, 1000 → 480; y 0 → 250, 4 → 40.
+  EXPECT_NE(svg.find("points=\"70.0,250.0 480.0,40.0 \""), std::string::npos) << svg;
+  EXPECT_NE(svg.find("points=\"70.0,145.0 480.0,145.0 \""), std::string::npos);
+  EXPECT_NE(svg.find("stroke-dasharray"), std::string::npos);
+  EXPECT_NE(svg.find("t &lt;&amp;&gt;"), std::string::npos);
+  EXPECT_EQ(ShortNumber(1.5e9), "1.5G");
+  EXPECT_EQ(ShortNumber(0.03625), "0.0362");
 }
 
 TEST(PlanTest, BadInputsAreErrors) {

@@ -64,6 +64,14 @@ def main():
         check([t["name"] for t in h["hardware"]["tiers"]] == ["ram", "disk"], "hardware: both tiers reported")
         check(h["fleet"]["units"] == 100 and h["fleet"]["units_with_efficiency"] == 25 and h["fleet"]["units_saved_fraction"] == 0.75,
               "fleet: 4x the throughput removes 75% of the units")
+        svg = os.path.join(d, "plan.svg")
+        run(f, ["plan", "--model", "deepseek-v3", "--context", "8192", "--sequences", "4", "--hardware", hw, "--svg", svg])
+        import xml.etree.ElementTree as ET
+        root = ET.parse(svg).getroot()
+        lines = [e for e in root.iter() if e.tag.endswith("polyline")]
+        titles = " ".join((e.find("{http://www.w3.org/2000/svg}title").text or "") for e in lines)
+        check(len(lines) >= 7 and "in ram" in titles and "full multi-head" in titles and "prompt tokens" in titles,
+              f"--svg: a well-formed picture with the memory-by-tier and cost series ({len(lines)} lines)")
         text = run(f, ["plan", "--model", "deepseek-v4-flash", "--context", "1000000"]).stdout
         check("native (16-bit)" in text and "full multi-head" in text, "text tables")
 
