@@ -493,6 +493,34 @@ def case_disk_cache_restart(chk, frugal, model):
         shutil.rmtree(cache, ignore_errors=True)
 
 
+def case_disk_cache_eviction(chk, frugal, model):
+    """--cache-dir with a KV pool of 6 blocks: prompt A, then B (which evicts A's blocks to disk),
+    then A again — its prefix comes back, from disk where RAM lost it, with the same text."""
+    cache = tempfile.mkdtemp(prefix="frugal-disk-evict-")
+    srv = H.Server(frugal, model, ["--cache-dir", cache, "--kv-budget", "80K", "--parallel", "1", "-c", "512"], name="disk-evict")
+    srv.start()
+    try:
+        answers = []
+        for tag in ["A", "B", "A"]:
+            r = srv.post(CHAT, H.chat_body(long_prompt("evict" + tag, 300), max_tokens=4, temperature=0))
+            res = H.validate_completion(chk, r.json, "chat", srv.model_id, f"eviction round {tag}")
+            if not res:
+                return
+            answers.append((r.json["usage"], r.json["choices"][0]["message"]["content"]))
+        u = answers[2][0]
+        tiers = u["prompt_cache_hit_tokens_by_tier"]
+        chk.check(answers[1][0]["prompt_cache_hit_tokens"] == 0, f"B shares nothing with A: {answers[1][0]}")
+        chk.check(tiers["disk"] > 0 and tiers["ram"] + tiers["disk"] == u["prompt_cache_hit_tokens"] > 0,
+                  f"A again: the blocks RAM evicted come back from disk: {u}")
+        chk.eq(answers[2][1], answers[0][1], "A again: the same text")
+        m = srv.metrics()
+        chk.check(H.metric_sum(m, "frugal:kv_disk_written_total") >= 1, "metrics: evicted blocks written")
+    finally:
+        err = srv.stop()
+        chk.check(err is None, f"eviction server stops cleanly: {err}")
+        shutil.rmtree(cache, ignore_errors=True)
+
+
 def case_sigterm_drain(chk, frugal, model):
     srv = H.Server(frugal, model, [], name="drain-server")
     srv.start()
@@ -588,6 +616,7 @@ def main():
     chk.case("--model-alias and --share-cache", case_alias_share_cache, chk, args.frugal, model)
     chk.case("SIGTERM drains in-flight requests", case_sigterm_drain, chk, args.frugal, model)
     chk.case("--cache-dir: blocks survive a restart", case_disk_cache_restart, chk, args.frugal, model)
+    chk.case("--cache-dir: blocks RAM evicts come back from disk", case_disk_cache_eviction, chk, args.frugal, model)
     chk.case("SIGTERM on an idle server exits 0", case_sigterm_idle, chk, args.frugal, model)
     chk.finish()
 
