@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <chrono>
 #include <cstdlib>
@@ -343,14 +344,21 @@ Status DiskTier::ReadEntry(const ChainLink& link, std::byte* file) {
 void DiskTier::RunOnReaders(size_t n, const std::function<void(size_t)>& job) {
   // Blocking threads, not the compute pool: a thread waiting on the disk must not spin.
   std::latch done(static_cast<std::ptrdiff_t>(n));
-  for (size_t j = 0; j < n; ++j) {
-    readers_.Submit([&, j] {
-      struct CountDown {
-        std::latch& latch;
-        ~CountDown() { latch.count_down(); }  // whatever happens, the caller does not wait forever
-      } count_down{done};
-      job(j);
-    });
+  size_t submitted = 0;
+  try {
+    for (; submitted < n; ++submitted) {
+      readers_.Submit([&, j = submitted] {
+        struct CountDown {
+          std::latch& latch;
+          ~CountDown() { latch.count_down(); }  // whatever happens, the caller does not wait forever
+        } count_down{done};
+        job(j);
+      });
+    }
+  } catch (...) {  // out of memory queueing a job: the queued ones still use `done` and `job`
+    done.count_down(static_cast<std::ptrdiff_t>(n - submitted));
+    done.wait();
+    throw;
   }
   done.wait();
 }

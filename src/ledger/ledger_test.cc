@@ -163,8 +163,15 @@ TEST(PlanTest, BadInputsAreErrors) {
   in.weight_bits = 8;
   in.context = 0;
   EXPECT_FALSE(Plan(in).ok());
+  in.context = int64_t{1} << 62;  // 4× it would overflow while charting
+  EXPECT_FALSE(Plan(in).ok());
   in.context = 10;
   in.hit_rate = 1.5;
+  EXPECT_FALSE(Plan(in).ok());
+  in.hit_rate = std::nan("");
+  EXPECT_FALSE(Plan(in).ok());
+  in.hit_rate = 0;
+  in.fleet = Fleet{.daily_tokens = 1e9, .unit_tokens_per_s = 0, .unit_usd_per_hour = 1, .efficiency = 4};
   EXPECT_FALSE(Plan(in).ok());
   EXPECT_FALSE(ParseHardware(nlohmann::json::parse(R"({"tiers": []})"), "x").ok());
   EXPECT_FALSE(ParseHardware(nlohmann::json::parse(R"({"tiers": [{"name": "ram", "gb": 1, "gbps": 0, "usd_per_gb": 1}]})"), "x").ok());

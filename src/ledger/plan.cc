@@ -55,10 +55,12 @@ StatusOr<double> BitsPerWeight(const std::string& type) {
 
 StatusOr<PlanResult> Plan(const PlanInput& in) {
   const ModelSpec& s = in.spec;
-  if (in.context < 1) return InvalidArgument("--context must be at least 1");
+  if (in.context < 1 || in.context > (int64_t{1} << 40)) return InvalidArgument("--context must be in 1..2^40");
   if (in.sequences < 1) return InvalidArgument("--sequences must be at least 1");
-  if (in.hit_rate < 0 || in.hit_rate > 1) return InvalidArgument("--hit-rate must be in [0, 1]");
-  if (in.requests < 0 || in.output_tokens < 0) return InvalidArgument("--requests and --output must not be negative");
+  if (!(in.hit_rate >= 0 && in.hit_rate <= 1)) return InvalidArgument("--hit-rate must be in [0, 1]");
+  if (!(in.requests >= 0 && in.output_tokens >= 0) || !std::isfinite(in.requests) || !std::isfinite(in.output_tokens)) {
+    return InvalidArgument("--requests and --output must be finite and not negative");
+  }
   PlanResult r;
   r.kv_per_token = KvBytesPerToken(s);
   r.kv_per_sequence = KvBytesPerSequence(s, in.context);
@@ -133,7 +135,8 @@ StatusOr<PlanResult> Plan(const PlanInput& in) {
 
   if (in.fleet) {
     const Fleet& f = *in.fleet;
-    if (f.unit_tokens_per_s <= 0 || f.efficiency <= 0 || f.daily_tokens < 0) {
+    if (!(f.unit_tokens_per_s > 0 && f.efficiency > 0 && f.daily_tokens >= 0) || !std::isfinite(f.daily_tokens) ||
+        !std::isfinite(f.unit_tokens_per_s) || !std::isfinite(f.efficiency)) {
       return InvalidArgument("--fleet needs daily tokens >= 0, a unit's tokens/s > 0 and an efficiency > 0");
     }
     const double per_unit_day = f.unit_tokens_per_s * 86400;

@@ -9,25 +9,12 @@ usage: cli_test.py --frugal build/app/frugal
 import argparse
 import json
 import os
-import subprocess
 import sys
 import tempfile
 
-FAILURES = []
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from cli_check import check, finish, run  # noqa: E402
 
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what)
-    if not cond:
-        FAILURES.append(what)
-
-
-def run(frugal, args, expect_ok=True, timeout=300):
-    r = subprocess.run([frugal] + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=timeout)
-    if expect_ok and r.returncode != 0:
-        print(f"command failed ({r.returncode}): {' '.join(args)}\n{r.stderr[-3000:]}")
-        sys.exit(1)
-    return r
 
 
 def main():
@@ -107,10 +94,7 @@ def main():
             r = run(f, args, expect_ok=False)
             check(r.returncode == 1 and msg in r.stderr, f"{' '.join(args[:1] + args[3:])[:90]} -> exit 1 with '{msg}'"
                   + ("" if r.returncode == 1 and msg in r.stderr else f" (got {r.returncode}: {r.stderr.strip()[:200]})"))
-    if FAILURES:
-        print(f"{len(FAILURES)} failed")
-        sys.exit(1)
-    print("all passed")
+    finish()
 
 
 if __name__ == "__main__":

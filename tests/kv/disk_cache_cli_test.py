@@ -18,13 +18,8 @@ import sys
 import tempfile
 import time
 
-FAILURES = []
-
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what)
-    if not cond:
-        FAILURES.append(what)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from cli_check import check, finish, run  # noqa: E402
 
 
 PROMPT = " ".join(f"word{i % 37} memory cache {i}" for i in range(60))
@@ -34,14 +29,6 @@ LONGER = PROMPT + " " + " ".join(f"more{i} text" for i in range(80))  # new bloc
 def run_args(model, cache, extra=(), prompt=PROMPT):
     return ["run", "-m", model, "-p", prompt, "-n", "6", "--temp", "0", "-t", "2", "--kv-type", "f32", "--no-display-prompt",
             "--stats", "--cache-dir", cache, *extra]
-
-
-def run(frugal, args, prefix=(), expect_ok=True):
-    r = subprocess.run([*prefix, frugal] + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=300)
-    if expect_ok and r.returncode != 0:
-        print(f"command failed ({r.returncode}): {' '.join(args)}\n{r.stderr[-3000:]}")
-        sys.exit(1)
-    return r
 
 
 def hits(stderr):
@@ -176,10 +163,7 @@ def main():
 
         r = run(f, ["run", "-m", model, "-p", "x", "--cache-dir", cache, "--cache-disk-budget", "100"], expect_ok=False)
         check(r.returncode == 1 and "holds no entry" in r.stderr, "a budget below one entry: a clear error")
-    if FAILURES:
-        print(f"{len(FAILURES)} failed")
-        sys.exit(1)
-    print("all passed")
+    finish()
 
 
 if __name__ == "__main__":

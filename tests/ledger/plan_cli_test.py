@@ -8,25 +8,12 @@ usage: plan_cli_test.py --frugal build/app/frugal
 import argparse
 import json
 import os
-import subprocess
 import sys
 import tempfile
 
-FAILURES = []
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from cli_check import check, finish, run  # noqa: E402
 
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what)
-    if not cond:
-        FAILURES.append(what)
-
-
-def run(frugal, args, expect_ok=True):
-    r = subprocess.run([frugal] + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=300)
-    if expect_ok and r.returncode != 0:
-        print(f"command failed ({r.returncode}): {' '.join(args)}\n{r.stderr[-3000:]}")
-        sys.exit(1)
-    return r
 
 
 def main():
@@ -82,10 +69,7 @@ def main():
                            (["--model", os.path.join(d, "missing.gguf"), "--context", "10"], "missing.gguf")]:
             r = run(f, ["plan"] + args, expect_ok=False)
             check(r.returncode == 1 and want in r.stderr, f"error names it: {' '.join(args)} -> {r.stderr.strip()[:120]}")
-    if FAILURES:
-        print(f"{len(FAILURES)} failed")
-        sys.exit(1)
-    print("all passed")
+    finish()
 
 
 if __name__ == "__main__":
