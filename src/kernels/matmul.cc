@@ -359,11 +359,9 @@ void MatMul(const WeightRows& w, const float* x, float* y, const MatMulParams& p
 
 OwnedRows TransposedForProducts(const WeightRows& w, bool exact) {
   const int64_t rows = w.n_rows, cols = w.cols;
-  std::vector<float> row(static_cast<size_t>(cols)), t(static_cast<size_t>(rows * cols));  // t: [cols, rows]
-  for (int64_t r = 0; r < rows; ++r) {
-    DequantizeRow(w.type, w.row(r), row.data(), cols);
-    for (int64_t c = 0; c < cols; ++c) t[static_cast<size_t>(c * rows + r)] = row[static_cast<size_t>(c)];
-  }
+  std::vector<float> f(static_cast<size_t>(rows * cols)), t(f.size());  // f: [rows, cols], t: [cols, rows]
+  for (int64_t r = 0; r < rows; ++r) DequantizeRow(w.type, w.row(r), f.data() + r * cols, cols);
+  Transpose(f.data(), rows, cols, t.data());
   OwnedRows out;
   const bool q8 = !exact && rows % TraitsOf(GgmlType::kQ8_0).block_elems == 0;
   const GgmlType type = q8 ? GgmlType::kQ8_0 : GgmlType::kF32;
