@@ -24,6 +24,7 @@
 #include "app/bench_common.h"
 #include "app/cache_flags.h"
 #include "app/commands.h"
+#include "app/ledger_flags.h"
 #include "engine/engine.h"
 #include "kv/disk_entry.h"
 #include "kv/sequence_cache.h"
@@ -49,10 +50,13 @@ struct CacheFlags {
   // Internal: "writer" runs only the earlier request of repetition `rep` into cache_dir and exits.
   std::string role;
   int rep = 0;
+  LedgerFlags ledger;
 };
 
-// Time from submitting `prompt` to its first token, and its usage.
-StatusOr<std::pair<double, engine::Usage>> TimeToFirstToken(engine::Engine& e, const std::vector<int32_t>& prompt) {
+// Time from submitting `prompt` to its first token, and its usage; the generation goes to the
+// ledger when there is one.
+StatusOr<std::pair<double, engine::Usage>> TimeToFirstToken(engine::Engine& e, const std::vector<int32_t>& prompt,
+                                                            const LedgerSetup* ledger = nullptr) {
   engine::GenerationRequest r;
   r.prompt = prompt;
   r.max_tokens = 1;
@@ -65,6 +69,7 @@ StatusOr<std::pair<double, engine::Usage>> TimeToFirstToken(engine::Engine& e, c
     FRUGAL_RETURN_IF_ERROR(e.Step(&events));
     for (const auto& ev : events) {
       if (ev.id != id || ev.finish == engine::FinishReason::kNone) continue;
+      if (ledger != nullptr) ledger->Record(ev, "", e.costs());
       if (ev.finish == engine::FinishReason::kError) return ev.error;
       return std::pair{Since(t0), ev.usage};
     }
@@ -190,6 +195,7 @@ Status RunCacheBench(const CacheFlags& f) {
   if (!f.role.empty()) return InvalidArgument("unknown --role '{}'", f.role);
   FRUGAL_ASSIGN_OR_RETURN(model::KvDtype kv_type, model::KvDtypeFromName(f.kv_type));
   FRUGAL_ASSIGN_OR_RETURN(auto m, model::LoadModel(f.model));
+  FRUGAL_ASSIGN_OR_RETURN(const LedgerSetup ledger, SetUpLedger(f.ledger, "bench", f.model));
   ThreadPool pool(f.threads);
   const kv::BlockShape shape = kv::ShapeFor(m->config, kv_type);
   const engine::EngineOptions o = OptionsFor(f, m->config, kv_type);
@@ -202,13 +208,13 @@ Status RunCacheBench(const CacheFlags& f) {
     const Prompts p = PromptsFor(f, m->config.vocab_size, rep);
     {  // cold: a fresh engine
       FRUGAL_ASSIGN_OR_RETURN(auto e, engine::Engine::Create(*m, nullptr, o, pool));
-      FRUGAL_ASSIGN_OR_RETURN(auto r, TimeToFirstToken(*e, p.prompt));
+      FRUGAL_ASSIGN_OR_RETURN(auto r, TimeToFirstToken(*e, p.prompt, &ledger));
       cold.push_back(r.first);
     }
     {  // RAM hit: an earlier request in the same engine shared the first `seen` tokens
       FRUGAL_ASSIGN_OR_RETURN(auto e, engine::Engine::Create(*m, nullptr, o, pool));
-      FRUGAL_RETURN_IF_ERROR(TimeToFirstToken(*e, p.earlier).status());
-      FRUGAL_ASSIGN_OR_RETURN(auto r, TimeToFirstToken(*e, p.prompt));
+      FRUGAL_RETURN_IF_ERROR(TimeToFirstToken(*e, p.earlier, &ledger).status());
+      FRUGAL_ASSIGN_OR_RETURN(auto r, TimeToFirstToken(*e, p.prompt, &ledger));
       hit.push_back(r.first);
       usage = r.second;
     }
@@ -226,7 +232,7 @@ Status RunCacheBench(const CacheFlags& f) {
     od.cache_dir = dir;
     FRUGAL_ASSIGN_OR_RETURN(auto e, engine::Engine::Create(*m, nullptr, od, pool));
     if (e->disk_cache() == nullptr) return IoError("cannot open the disk cache in {}", dir);
-    FRUGAL_ASSIGN_OR_RETURN(auto r, TimeToFirstToken(*e, p.prompt));
+    FRUGAL_ASSIGN_OR_RETURN(auto r, TimeToFirstToken(*e, p.prompt, &ledger));
     disk_hit.push_back(r.first);
     disk_usage = r.second;
     const kv::DiskTierStats ds = e->disk_cache()->Stats();
@@ -295,6 +301,7 @@ void AddBenchCache(CLI::App& bench, std::vector<Command>* commands) {
   cache->add_option("--rep", c->rep)->group("");
   cache->add_flag("--json", c->json, "one JSON object");
   cache->add_flag("--exact", c->exact, "exact float kernels");
+  AddLedgerFlags(cache, &c->ledger);
   commands->push_back({cache, [c]() -> int { return ExitStatus(RunCacheBench(*c)); }});
 }
 

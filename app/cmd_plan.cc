@@ -109,11 +109,7 @@ Status RunPlan(const PlanFlags& f) {
   FRUGAL_ASSIGN_OR_RETURN(ledger::PlanResult r, ledger::Plan(in));
   if (!f.svg.empty()) {
     FRUGAL_ASSIGN_OR_RETURN(const std::vector<ledger::Chart> charts, ledger::PlanCharts(in));
-    const std::string svg = ledger::RenderSvg(charts);
-    std::FILE* out = std::fopen(f.svg.c_str(), "wb");
-    if (out == nullptr) return IoError("cannot write {}: {}", f.svg, std::strerror(errno));
-    const bool written = std::fwrite(svg.data(), 1, svg.size(), out) == svg.size();
-    if (std::fclose(out) != 0 || !written) return IoError("cannot write {}: {}", f.svg, std::strerror(errno));
+    FRUGAL_RETURN_IF_ERROR(WriteTextFile(f.svg, ledger::RenderSvg(charts)));
   }
   const std::string out = f.json ? ledger::PlanJson(in, r).dump(2) + "\n" : Text(in, r);
   std::fwrite(out.data(), 1, out.size(), stdout);

@@ -10,6 +10,7 @@
 #include "app/commands.h"
 #include "app/cache_flags.h"
 #include "app/expert_flags.h"
+#include "app/ledger_flags.h"
 #include "engine/engine.h"
 #include "model/loaded_model.h"
 #include "tokenizer/chat_template.h"
@@ -26,6 +27,7 @@ struct Flags {
   bool chat = false, no_display_prompt = false, exact = false, stats = false;
   ExpertFlags experts;
   CacheDiskFlags cache;
+  LedgerFlags ledger;
   int n_predict = 128, ctx = 4096, threads = DefaultThreadCount(), batch = 512;
   uint64_t kv_budget = 0;
   std::vector<std::string> stop;
@@ -40,8 +42,8 @@ struct Totals {
 double Seconds(Clock::time_point a, Clock::time_point b) { return std::chrono::duration<double>(b - a).count(); }
 
 // Runs one generation to its end, streaming its text to stdout.
-StatusOr<engine::FinishReason> Generate(engine::Engine& engine, engine::GenerationRequest request, Totals* totals,
-                                        std::string* reply) {
+StatusOr<engine::FinishReason> Generate(engine::Engine& engine, engine::GenerationRequest request, const LedgerSetup& ledger,
+                                        Totals* totals, std::string* reply) {
   const auto t0 = Clock::now();
   FRUGAL_ASSIGN_OR_RETURN(int64_t id, engine.Submit(std::move(request)));
   Clock::time_point first_token{};
@@ -56,6 +58,7 @@ StatusOr<engine::FinishReason> Generate(engine::Engine& engine, engine::Generati
       std::fwrite(ev.text.data(), 1, ev.text.size(), stdout);
       std::fflush(stdout);
       if (ev.finish == engine::FinishReason::kNone) continue;
+      ledger.Record(ev, "", engine.costs());
       const auto end = Clock::now();
       totals->usage.prompt_tokens += ev.usage.prompt_tokens;
       totals->usage.cache_hit_tokens += ev.usage.cache_hit_tokens;
@@ -95,7 +98,8 @@ engine::GenerationRequest RequestFor(const Flags& f, std::vector<int32_t> ids) {
   return r;
 }
 
-Status Chat(const Flags& f, engine::Engine& engine, const tokenizer::Tokenizer& tok, const io::GgufFile& file) {
+Status Chat(const Flags& f, engine::Engine& engine, const tokenizer::Tokenizer& tok, const io::GgufFile& file,
+            const LedgerSetup& ledger) {
   std::string jinja;
   if (file.Has("tokenizer.chat_template")) {
     FRUGAL_ASSIGN_OR_RETURN(jinja, file.GetString("tokenizer.chat_template"));
@@ -130,7 +134,7 @@ Status Chat(const Flags& f, engine::Engine& engine, const tokenizer::Tokenizer& 
     engine::GenerationRequest r = RequestFor(f, std::move(ids));
     r.sequence = sequence;
     std::string reply;
-    StatusOr<engine::FinishReason> finish = Generate(engine, std::move(r), &totals, &reply);
+    StatusOr<engine::FinishReason> finish = Generate(engine, std::move(r), ledger, &totals, &reply);
     if (!finish.ok()) {
       LogError("{}", finish.status().ToString());
       messages.pop_back();
@@ -150,6 +154,7 @@ Status Run(const Flags& f) {
   FRUGAL_ASSIGN_OR_RETURN(auto m, model::LoadModel(f.model));
   FRUGAL_ASSIGN_OR_RETURN(ExpertSetup experts, SetUpExperts(m.get(), f.experts));
   FRUGAL_ASSIGN_OR_RETURN(auto tok, tokenizer::Tokenizer::FromGguf(m->file));
+  FRUGAL_ASSIGN_OR_RETURN(LedgerSetup ledger, SetUpLedger(f.ledger, "run", f.model));
   ThreadPool pool(f.threads);
   engine::EngineOptions o{.context = f.ctx, .kv_budget = f.kv_budget, .kv_dtype = kv, .step_tokens = f.batch, .exact = f.exact};
   ApplyCacheDiskFlags(f.cache, &o);
@@ -161,11 +166,11 @@ Status Run(const Flags& f) {
     const Status closed = experts.Finish();
     return s.ok() ? closed : s;
   };
-  if (f.chat) return finish_experts(Chat(f, *engine, *tok, m->file));
+  if (f.chat) return finish_experts(Chat(f, *engine, *tok, m->file, ledger));
   if (!f.no_display_prompt) std::printf("%s", f.prompt.c_str());
   Totals totals;
   std::string reply;
-  StatusOr<engine::FinishReason> finish = Generate(*engine, RequestFor(f, tok->Encode(f.prompt)), &totals, &reply);
+  StatusOr<engine::FinishReason> finish = Generate(*engine, RequestFor(f, tok->Encode(f.prompt)), ledger, &totals, &reply);
   if (!finish.ok()) return finish_experts(finish.status());
   std::printf("\n");
   std::fprintf(stderr, "finish: %s\n", engine::FinishReasonName(*finish));
@@ -205,6 +210,7 @@ Command AddRunCommand(CLI::App& app) {
   cmd->add_flag("--stats", f->stats, "print the expert store's and the disk cache's statistics at the end");
   AddExpertFlags(cmd, &f->experts);
   AddCacheDiskFlags(cmd, &f->cache);
+  AddLedgerFlags(cmd, &f->ledger);
   return {cmd, [f]() -> int {
     if (!f->chat && f->prompt.empty()) {
       LogError("give a prompt (-p TEXT) or --chat");

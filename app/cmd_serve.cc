@@ -11,11 +11,13 @@
 
 #include "app/commands.h"
 #include "app/cache_flags.h"
+#include "app/ledger_flags.h"
 #include "app/expert_flags.h"
 #include "engine/engine.h"
 #include "kv/sequence_cache.h"
 #include "model/loaded_model.h"
 #include "server/api_service.h"
+#include "ledger/ledger_writer.h"
 #include "server/batch_loop.h"
 #include "server/http_server.h"
 #include "tokenizer/chat_template.h"
@@ -35,6 +37,7 @@ struct Flags {
   int drain_timeout_s = 300;
   ExpertFlags experts;
   CacheDiskFlags cache;
+  LedgerFlags ledger;
 };
 
 // Set by the signal callback, waited on by the main thread.
@@ -67,8 +70,12 @@ Status Serve(const Flags& f) {
   std::string model_id = f.alias;
   if (model_id.empty()) model_id = std::filesystem::path(f.model).stem().string();
 
+  FRUGAL_ASSIGN_OR_RETURN(LedgerSetup ledger_setup, SetUpLedger(f.ledger, "serve", f.model));
+  // The ledger's fsync'd appends run on a thread of their own, never on the engine thread.
+  std::unique_ptr<ledger::LedgerWriter> ledger_writer;
+  if (ledger_setup.log) ledger_writer = std::make_unique<ledger::LedgerWriter>(std::move(ledger_setup.log));
   server::Metrics metrics;
-  server::ApiService service({model_id, f.api_key, f.share_cache}, metrics);
+  server::ApiService service({model_id, f.api_key, f.share_cache, ledger_setup.source.prices}, metrics);
   FRUGAL_ASSIGN_OR_RETURN(auto http, server::HttpServer::Create({.host = f.host, .port = static_cast<uint16_t>(f.port),
                                                                  .max_body_bytes = f.max_body},
                                                                 [&](server::HttpRequest r, std::shared_ptr<server::Responder> out) {
@@ -104,7 +111,14 @@ Status Serve(const Flags& f) {
                   shape.block_bytes();
   }
   FRUGAL_ASSIGN_OR_RETURN(auto engine, engine::Engine::Create(*m, tok.get(), o, pool));
-  auto loop = std::make_unique<server::BatchLoop>(*engine, metrics, server::BatchLoopOptions{f.parallel, f.queue});
+  server::BatchLoopOptions loop_options{.parallel = f.parallel, .queue = f.queue, .on_finished = {}};
+  loop_options.on_finished = [&metrics, &ledger_writer, &source = ledger_setup.source, costs = engine->costs()](
+                                 const server::Job& job, const engine::GenerationEvent& ev) {
+    ledger::LedgerRecord record = engine::LedgerRecordOf(ev, job.billed_tenant, costs, source, engine::UnixNow());
+    metrics.AddLedger(record);
+    if (ledger_writer) ledger_writer->Push(std::move(record));
+  };
+  auto loop = std::make_unique<server::BatchLoop>(*engine, metrics, loop_options);
   const kv::PoolStats s = engine->blocks().Stats();
   // Set now, with nothing left to fail before the drain (which stops the server before the model goes).
   metrics.SetExtra([store = experts.store, disk = engine->disk_cache()] {
@@ -183,6 +197,7 @@ Command AddServeCommand(CLI::App& app) {
   cmd->add_flag("--exact", f->exact, "exact float kernels (no 8-bit activation rounding)");
   AddExpertFlags(cmd, &f->experts);
   AddCacheDiskFlags(cmd, &f->cache);
+  AddLedgerFlags(cmd, &f->ledger);
   return {cmd, [f]() -> int { return ExitStatus(Serve(*f)); }};
 }
 

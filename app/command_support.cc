@@ -1,12 +1,23 @@
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 
 #include "app/commands.h"
 #include "util/log.h"
 
 namespace frugal::app {
+
+Status WriteTextFile(const std::string& path, const std::string& text) {
+  std::FILE* out = std::fopen(path.c_str(), "wb");
+  if (out == nullptr) return IoError("cannot write {}: {}", path, std::strerror(errno));
+  const bool written = std::fwrite(text.data(), 1, text.size(), out) == text.size();
+  if (std::fclose(out) != 0 || !written) return IoError("cannot write {}: {}", path, std::strerror(errno));
+  return OkStatus();
+}
 
 int ExitStatus(const Status& status) {
   if (status.ok()) return 0;

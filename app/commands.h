@@ -26,6 +26,8 @@ Command AddRunCommand(CLI::App& app);
 Command AddServeCommand(CLI::App& app);
 Command AddProfileExpertsCommand(CLI::App& app);
 Command AddPlanCommand(CLI::App& app);
+// `frugal ledger report …`: registers the parent and its subcommand (in that order).
+void AddLedgerCommands(CLI::App& app, std::vector<Command>* commands);
 // `frugal trace replay …`: registers the parent and its subcommand (in that order).
 void AddTraceCommands(CLI::App& app, std::vector<Command>* commands);
 // `frugal bench ...`: registers the bench subcommands (each a Command) under one parent.
@@ -36,6 +38,9 @@ void AddBenchBatched(CLI::App& bench, std::vector<Command>* commands);
 void AddBenchCache(CLI::App& bench, std::vector<Command>* commands);
 void AddBenchExperts(CLI::App& bench, std::vector<Command>* commands);
 void AddBenchMatMul(CLI::App& bench, std::vector<Command>* commands);
+
+// Writes `text` to `path` (replacing it); an error names the file.
+Status WriteTextFile(const std::string& path, const std::string& text);
 
 // Exit status of a command: 0, or 1 after printing the error to stderr.
 int ExitStatus(const Status& status);

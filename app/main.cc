@@ -26,6 +26,7 @@ int main(int argc, char** argv) {
   };
   frugal::app::AddTraceCommands(app, &commands);
   frugal::app::AddBenchCommands(app, &commands);
+  frugal::app::AddLedgerCommands(app, &commands);
   // llama-batched-bench's multi-letter single-dash flags (-npp, -ntg, -npl, -pps, -ub) are
   // accepted as written; CLI11 knows them with two dashes.
   std::vector<std::string> args(argv, argv + argc);

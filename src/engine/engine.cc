@@ -7,6 +7,7 @@
 
 #include "kv/block_key.h"
 #include "kv/sequence_cache.h"
+#include "model/footprint.h"
 #include "util/log.h"
 
 namespace frugal::engine {
@@ -17,6 +18,7 @@ const char* FinishReasonName(FinishReason r) {
     case FinishReason::kStop: return "stop";
     case FinishReason::kLength: return "length";
     case FinishReason::kError: return "error";
+    case FinishReason::kCancelled: return "cancelled";
   }
   return "?";
 }
@@ -50,6 +52,8 @@ struct Engine::Generation {
   StopMatcher stops;
   std::vector<int32_t> history;  // prompt, then generated tokens (for the penalties)
   Usage usage;
+  GenerationWork work;
+  std::chrono::steady_clock::time_point submitted = std::chrono::steady_clock::now();
   int32_t pending = -1;  // the sampled token to feed next (decode); -1 while prefilling
   bool preempted = false;  // recomputing `history` after a preemption
   bool done = false;
@@ -79,6 +83,15 @@ StatusOr<std::unique_ptr<Engine>> Engine::Create(const model::LoadedModel& model
   auto e = std::unique_ptr<Engine>(new Engine(model, tokenizer, o, pool));
   FRUGAL_ASSIGN_OR_RETURN(e->blocks_, kv::BlockPool::Create(shape, o.kv_budget));
   e->fingerprint_ = ModelFingerprint(model);
+  const model::Footprint fp = model::ComputeFootprint(model.config, model::TensorEntriesOf(model.file));
+  e->costs_ = {.kv_bytes_per_token = static_cast<double>(shape.bytes_per_token()),
+               .mha_bytes_per_token = static_cast<double>(fp.kv_mha_bytes_per_token),
+               .weight_bytes_per_step = static_cast<double>(fp.every_token_bytes),
+               .embedding_row_bytes = static_cast<double>(fp.embedding_row_bytes),
+               .bytes_per_expert = static_cast<double>(fp.bytes_per_expert),
+               .expert_all_bytes = static_cast<double>(fp.routed_expert_bytes),
+               .expert_resident_bytes = model.expert_store ? static_cast<double>(model.expert_store->Traffic().resident_bytes)
+                                                           : static_cast<double>(fp.routed_expert_bytes)};
   if (!o.cache_dir.empty()) {
     kv::DiskTierOptions d{.dir = o.cache_dir, .budget_bytes = o.cache_disk_budget, .write_through = o.cache_write_through};
     StatusOr<std::unique_ptr<kv::DiskTier>> disk = kv::DiskTier::Open(d, shape, e->fingerprint_);
@@ -119,7 +132,8 @@ StatusOr<int64_t> Engine::Submit(GenerationRequest request) {
     }
   }
   auto g = std::make_unique<Generation>(Generation{next_id_++, {}, nullptr, Sampler(request.sampling), nullptr,
-                                                   StopMatcher(request.stop), request.prompt, {}, -1, false, false});
+                                                   StopMatcher(request.stop), request.prompt, {}, {},
+                                                   std::chrono::steady_clock::now(), -1, false, false});
   g->sequence = request.sequence ? request.sequence : NewSequence(request.tenant);
   if (&g->sequence->pool() != blocks_.get()) return InvalidArgument("the sequence belongs to another engine");
   g->usage.prompt_tokens = n;
@@ -127,6 +141,7 @@ StatusOr<int64_t> Engine::Submit(GenerationRequest request) {
   g->usage.cache_hit_tokens = hit.tokens;
   g->usage.cache_hit_disk_tokens = hit.disk_tokens;
   g->usage.cache_miss_tokens = n - g->usage.cache_hit_tokens;
+  g->work.kv_disk_bytes_read = hit.disk_tokens * costs_.kv_bytes_per_token;
   if (tokenizer_ != nullptr) g->decoder = std::make_unique<tokenizer::StreamDecoder>(*tokenizer_);
   g->request = std::move(request);
   const int64_t id = g->id;
@@ -134,8 +149,17 @@ StatusOr<int64_t> Engine::Submit(GenerationRequest request) {
   return id;
 }
 
-void Engine::Cancel(int64_t id) {
-  std::erase_if(active_, [&](const std::unique_ptr<Generation>& g) { return g->id == id; });
+std::optional<GenerationEvent> Engine::Cancel(int64_t id) {
+  const auto it = std::find_if(active_.begin(), active_.end(), [&](const std::unique_ptr<Generation>& g) { return g->id == id; });
+  if (it == active_.end()) return std::nullopt;
+  GenerationEvent ev;
+  ev.id = id;
+  ev.finish = FinishReason::kCancelled;
+  ev.usage = (*it)->usage;
+  ev.work = (*it)->work;
+  ev.work.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - (*it)->submitted).count();
+  active_.erase(it);
+  return ev;
 }
 
 int Engine::decoding() const {
@@ -178,7 +202,46 @@ void Engine::Finish(Generation& g, FinishReason reason, Status error, Generation
   event->finish = reason;
   event->error = std::move(error);
   event->usage = g.usage;
+  event->work = g.work;
+  event->work.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - g.submitted).count();
   g.done = true;
+}
+
+struct Engine::StepShare {
+  Generation* g;
+  int tokens;
+  int pos0;      // where its chunk starts
+  bool decode;
+};
+
+void Engine::Account(const std::vector<StepShare>& members, double seconds, const model::ForwardCounters& counters,
+                     const model::ExpertTraffic& traffic) {
+  double total = 0;
+  for (const StepShare& m : members) total += m.tokens;
+  if (total <= 0) return;
+  const bool store = model_.expert_store != nullptr;
+  for (const StepShare& m : members) {
+    GenerationWork& w = m.g->work;
+    const double share = m.tokens / total;
+    (m.decode ? w.decode_s : w.prefill_s) += seconds * share;
+    if (!m.decode && m.g->preempted) w.recomputed_tokens += m.tokens;
+    w.kv_bytes_read += static_cast<double>(m.pos0 + m.tokens) * costs_.kv_bytes_per_token;
+    w.weight_bytes_read += costs_.weight_bytes_per_step * share + costs_.embedding_row_bytes * m.tokens;
+    if (store) {
+      w.expert_bytes_ram += static_cast<double>(traffic.bytes_served) * share;
+      w.expert_bytes_disk += static_cast<double>(traffic.bytes_read) * share;
+      w.expert_fetches += static_cast<double>(traffic.reads) * share;
+      w.expert_stall_s += traffic.stall_s * share;
+    } else {
+      w.expert_bytes_ram += static_cast<double>(counters.routed_experts) * costs_.bytes_per_expert * share;
+    }
+  }
+  // Every running generation holds its latents through the step, computing or not.
+  for (const auto& g : active_) {
+    const double held = static_cast<double>(g->sequence->length()) * costs_.kv_bytes_per_token;
+    g->work.kv_byte_seconds += held * seconds;
+    g->work.kv_peak_bytes = std::max(g->work.kv_peak_bytes, held);
+  }
 }
 
 void Engine::Sampled(Generation& g, const float* logits, std::vector<GenerationEvent>* events) {
@@ -278,7 +341,13 @@ Status Engine::Step(std::vector<GenerationEvent>* events) {
                       last ? model::LogitsWanted::kLast : model::LogitsWanted::kNone});
   }
   if (!chunks.empty()) {
-    const model::ForwardOptions o{.attention = options_.attention, .exact = options_.exact};
+    model::ForwardCounters counters;
+    const model::ForwardOptions o{.attention = options_.attention, .exact = options_.exact, .counters = &counters};
+    const model::ExpertTraffic before = model_.expert_store ? model_.expert_store->Traffic() : model::ExpertTraffic{};
+    std::vector<StepShare> shares;
+    for (size_t i = 0; i < members.size(); ++i) {
+      shares.push_back({members[i].g, static_cast<int>(members[i].tokens.size()), chunks[i].pos0, static_cast<int>(i) < decode_tokens});
+    }
     Status s;
     const auto t0 = std::chrono::steady_clock::now();
     try {
@@ -290,13 +359,20 @@ Status Engine::Step(std::vector<GenerationEvent>* events) {
     int prefill_tokens = 0;
     for (size_t i = static_cast<size_t>(decode_tokens); i < members.size(); ++i) prefill_tokens += static_cast<int>(members[i].tokens.size());
     if (s.ok()) Pace(decode_tokens, prefill_tokens, t, prefill_cap);
+    model::ExpertTraffic traffic = model_.expert_store ? model_.expert_store->Traffic() : model::ExpertTraffic{};
+    traffic.bytes_read -= before.bytes_read;
+    traffic.bytes_served -= before.bytes_served;
+    traffic.reads -= before.reads;
+    traffic.stall_s -= before.stall_s;
     if (!s.ok()) {
+      Account(shares, t, counters, traffic);
       for (const Member& m : members) fail(*m.g, s);
     } else {
+      for (size_t i = 0; i < members.size(); ++i) members[i].g->sequence->Commit(members[i].tokens);
+      Account(shares, t, counters, traffic);  // after the commits: the latents held include the step's
       size_t row = 0;
       for (size_t i = 0; i < members.size(); ++i) {
         Generation& g = *members[i].g;
-        g.sequence->Commit(members[i].tokens);
         if (chunks[i].logits == model::LogitsWanted::kNone) continue;
         g.pending = -1;
         g.preempted = false;

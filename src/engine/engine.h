@@ -19,6 +19,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -60,7 +61,7 @@ struct EngineOptions {
   bool cache_write_through = false;
 };
 
-enum class FinishReason { kNone, kStop, kLength, kError };
+enum class FinishReason { kNone, kStop, kLength, kError, kCancelled };
 const char* FinishReasonName(FinishReason r);
 
 struct Usage {
@@ -69,6 +70,31 @@ struct Usage {
   int cache_hit_disk_tokens = 0;  // of those, read back from the disk tier (the rest were in RAM)
   int cache_miss_tokens = 0;  // prompt tokens computed (prompt_cache_miss_tokens)
   int completion_tokens = 0;
+};
+
+// What a generation used, for the ledger (ledger/ledger_record.h): its token share of each
+// forward step it took part in (a step's time, weights read and expert traffic split by tokens).
+struct GenerationWork {
+  double wall_s = 0;              // submitted → finished
+  double prefill_s = 0, decode_s = 0;
+  int recomputed_tokens = 0;      // computed again after a preemption
+  double kv_peak_bytes = 0;       // latent bytes of its tokens, the most it held
+  double kv_byte_seconds = 0;     // latent bytes held × step seconds, every step it was running
+  double kv_bytes_read = 0;       // latent bytes its attention read (each chunk reads its prefix)
+  double kv_disk_bytes_read = 0;  // prompt cache hits read from the disk tier
+  double weight_bytes_read = 0;   // non-expert weights (once per step) and embedding rows
+  double expert_bytes_ram = 0, expert_bytes_disk = 0, expert_fetches = 0, expert_stall_s = 0;
+};
+
+// Per-token and per-step byte counts of the model the engine runs, for the ledger.
+struct ModelCosts {
+  double kv_bytes_per_token = 0;    // the latent as the pool holds it (its dtype)
+  double mha_bytes_per_token = 0;   // a full multi-head cache of the same heads and dims, 16 bits
+  double weight_bytes_per_step = 0; // read once by every step: attention, dense FFN, shared experts, head
+  double embedding_row_bytes = 0;   // per token
+  double bytes_per_expert = 0;      // one routed expert in one layer
+  double expert_all_bytes = 0;      // all routed experts
+  double expert_resident_bytes = 0; // RAM they get: the store's tier, or all (the mapping)
 };
 
 struct GenerationRequest {
@@ -90,6 +116,7 @@ struct GenerationEvent {
   FinishReason finish = FinishReason::kNone;
   Status error;          // with kError
   Usage usage;           // so far; final when finished
+  GenerationWork work;   // when finished
 };
 
 class Engine {
@@ -102,8 +129,9 @@ class Engine {
   // prompt, one that fills the context (both numbers named; prompt + completion ≤ context), bad sampling parameters, a
   // sequence another running generation uses.
   StatusOr<int64_t> Submit(GenerationRequest request);
-  // Ends a generation now (no further event for it).
-  void Cancel(int64_t id);
+  // Ends a generation now: returns its final event (finish kCancelled, no text), or nothing for
+  // an unknown id. No further event comes for it.
+  std::optional<GenerationEvent> Cancel(int64_t id);
   // Runs one step; appends an event for every generation that sampled a token or finished.
   Status Step(std::vector<GenerationEvent>* events);
   bool idle() const { return active_.empty(); }
@@ -119,6 +147,7 @@ class Engine {
   const kv::DiskTier* disk_cache() const { return disk_.get(); }
   const EngineOptions& options() const { return options_; }
   uint64_t model_fingerprint() const { return fingerprint_; }
+  const ModelCosts& costs() const { return costs_; }
 
  private:
   struct Generation;
@@ -126,6 +155,11 @@ class Engine {
          ThreadPool& pool);
   void Sampled(Generation& g, const float* logits, std::vector<GenerationEvent>* events);
   void Finish(Generation& g, FinishReason reason, Status error, GenerationEvent* event);
+  // Splits a forward step's time and traffic over its members and charges the KV every running
+  // generation held during it.
+  struct StepShare;
+  void Account(const std::vector<StepShare>& members, double seconds, const model::ForwardCounters& counters,
+               const model::ExpertTraffic& traffic);
   // Adjusts the prefill chunk from a step's time (max_step_slowdown).
   void Pace(int decode_tokens, int prefill_tokens, double seconds, int cap);
   // Frees the newest blocks-holding generation's blocks; false if none holds any.
@@ -139,6 +173,7 @@ class Engine {
   std::unique_ptr<kv::DiskTier> disk_;  // before blocks_: outlives the pool that writes to it
   std::unique_ptr<kv::BlockPool> blocks_;
   uint64_t fingerprint_ = 0;
+  ModelCosts costs_;
   int64_t next_id_ = 1;
   int64_t preemptions_ = 0;
   double decode_step_s_ = 0;  // recent time of a step of decode tokens only

@@ -408,6 +408,15 @@ ExpertStoreStats ExpertStore::Stats() const {
   return stats_;
 }
 
+model::ExpertTraffic ExpertStore::Traffic() const {
+  std::lock_guard lock(mu_);
+  return {.bytes_read = stats_.expert_bytes_read,
+          .bytes_served = stats_.expert_bytes_served,
+          .reads = stats_.demand_reads + stats_.prefetch_reads,
+          .stall_s = stats_.io_stall_s,
+          .resident_bytes = static_cast<uint64_t>(n_slots_) * slot_bytes_};
+}
+
 StatusOr<uint64_t> ParseExpertBudget(const std::string& text, uint64_t total_bytes) {
   if (text.empty()) return InvalidArgument("an empty expert budget");
   std::string t = text;

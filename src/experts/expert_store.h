@@ -92,6 +92,7 @@ class ExpertStore : public model::ExpertSource {
   void set_prefetch_min_tokens(int n) { prefetch_min_tokens_ = n; }
 
   ExpertStoreStats Stats() const;
+  model::ExpertTraffic Traffic() const override;
   const ExpertLayout& layout() const { return layout_; }
   const std::string& file_name() const { return file_->name(); }
 

@@ -20,6 +20,12 @@ StatusOr<Hardware> ParseHardware(const nlohmann::json& j, const std::string& nam
     }
     h.usd_per_hour = j["usd_per_hour"].get<double>();
   }
+  if (j.contains("amortize_years")) {
+    if (!j["amortize_years"].is_number() || !(j["amortize_years"].get<double>() > 0)) {
+      return InvalidArgument("hardware sheet {}: amortize_years must be a number > 0", name);
+    }
+    h.amortize_years = j["amortize_years"].get<double>();
+  }
   for (const auto& t : j["tiers"]) {
     Tier tier;
     if (!t.is_object() || !t.contains("name") || !t["name"].is_string()) return InvalidArgument("hardware sheet {}: a tier without a name", name);

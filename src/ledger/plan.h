@@ -28,12 +28,14 @@ struct Tier {
   double gbps = 0;        // read bandwidth, 1e9 bytes/s
   double usd_per_gb = 0;  // purchase price
 };
-// {"usd_per_hour": 2.5, "tiers": [{"name": "ram", "gb": 768, "gbps": 300, "usd_per_gb": 4}, …]},
-// fastest tier first.
+// {"usd_per_hour": 2.5, "amortize_years": 3, "tiers": [{"name": "ram", "gb": 768, "gbps": 300,
+// "usd_per_gb": 4}, …]}, fastest tier first. The ledger spreads a tier's purchase price over
+// amortize_years to price memory held for a time.
 struct Hardware {
   std::string name;
   std::vector<Tier> tiers;
   double usd_per_hour = 0;
+  double amortize_years = 3;
 };
 StatusOr<Hardware> LoadHardware(const std::string& path);
 StatusOr<Hardware> ParseHardware(const nlohmann::json& j, const std::string& name);

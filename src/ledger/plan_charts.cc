@@ -10,7 +10,7 @@ StatusOr<std::vector<Chart>> PlanCharts(const PlanInput& in) {
   const int64_t top = std::max<int64_t>({in.context * 4, in.spec.context_max, 2048});
   for (int64_t c = 1024; c <= top; c *= 2) contexts.push_back(c);
   Chart memory{.title = "Memory vs context (" + std::to_string(in.sequences) + " sequences)", .x_label = "context (tokens)",
-               .y_label = "bytes", .log_x = true, .log_y = true, .series = {}};
+               .y_label = "bytes", .log_x = true, .log_y = true, .series = {}, .categories = {}};
   Series native{"weights + KV (native 16-bit)", {}, {}}, deployed{"weights + KV (8-bit as deployed)", {}, {}},
       mha{"weights + full multi-head KV", {}, {}};
   std::vector<Series> tiers;
@@ -44,7 +44,7 @@ StatusOr<std::vector<Chart>> PlanCharts(const PlanInput& in) {
     }
   }
   Chart cost{.title = "Cost per 1M prompt tokens vs cache hits (" + in.prices.name + ")", .x_label = "cache-hit rate",
-             .y_label = "USD per 1M prompt tokens", .log_x = false, .log_y = false, .series = {}};
+             .y_label = "USD per 1M prompt tokens", .log_x = false, .log_y = false, .series = {}, .categories = {}};
   Series line{"prompt tokens", {}, {}}, at{"this workload", {}, {}};
   for (int i = 0; i <= 20; ++i) {
     const double h = i / 20.0;

@@ -55,6 +55,16 @@ StatusOr<PriceSheet> LoadPriceSheet(const std::string& name_or_path) {
   return s;
 }
 
+TokenCost PriceTokens(const PriceSheet& sheet, double hit_tokens, double miss_tokens, double output_tokens) {
+  TokenCost c;
+  c.hit_usd = hit_tokens * sheet.hit / 1e6;
+  c.miss_usd = miss_tokens * sheet.miss / 1e6;
+  c.output_usd = output_tokens * sheet.output / 1e6;
+  c.total_usd = c.hit_usd + c.miss_usd + c.output_usd;
+  c.uncached_prompt_usd = (hit_tokens + miss_tokens) * sheet.miss / 1e6;
+  return c;
+}
+
 Cost CostOf(const PriceSheet& sheet, double requests, double prompt_tokens, double hit_rate, double output_tokens) {
   Cost c;
   const double prompt = requests * prompt_tokens;

@@ -25,6 +25,13 @@ std::string DefaultPriceSheetFor(const std::string& model);
 struct Cost {
   double prompt_usd = 0, output_usd = 0, total_usd = 0;
 };
+
+// One request's tokens priced: hit, miss and output parts, and the prompt as if every token
+// had been a miss (no prompt cache).
+struct TokenCost {
+  double hit_usd = 0, miss_usd = 0, output_usd = 0, total_usd = 0, uncached_prompt_usd = 0;
+};
+TokenCost PriceTokens(const PriceSheet& sheet, double hit_tokens, double miss_tokens, double output_tokens);
 // `requests` requests of `prompt_tokens` prompt tokens (a share `hit_rate` of them cache hits)
 // and `output_tokens` output tokens each.
 Cost CostOf(const PriceSheet& sheet, double requests, double prompt_tokens, double hit_rate, double output_tokens);

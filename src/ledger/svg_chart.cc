@@ -65,6 +65,41 @@ Axis AxisOf(const std::vector<Series>& series, bool x, bool log) {
   return {lo, hi, log};
 }
 
+
+// A grouped bar chart inside [left, right] × [top, bottom].
+std::string Bars(const Chart& ch, double left, double right, double top, double bottom) {
+  std::string o;
+  const Axis ay = AxisOf(ch.series, false, ch.log_y);
+  for (double t : ay.Ticks()) {
+    const double py = ay.Map(t, bottom, top);
+    o += fmt::format("<line x1=\"{0:.1f}\" y1=\"{1:.1f}\" x2=\"{2:.1f}\" y2=\"{1:.1f}\" stroke=\"#ddd\"/>"
+                     "<text x=\"{3:.1f}\" y=\"{4:.1f}\" text-anchor=\"end\">{5}</text>\n",
+                     left, py, right, left - 4, py + 4, ShortNumber(t));
+  }
+  const double n = static_cast<double>(std::max<size_t>(ch.categories.size(), 1));
+  const double slot = (right - left) / n, k = static_cast<double>(std::max<size_t>(ch.series.size(), 1));
+  const double bar = slot * 0.8 / k;
+  const double base = ay.Map(ch.log_y ? ay.lo : std::max(ay.lo, 0.0), bottom, top);
+  for (size_t c = 0; c < ch.categories.size(); ++c) {
+    const double x0 = left + slot * static_cast<double>(c) + slot * 0.1;
+    o += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"middle\">{}</text>\n", x0 + slot * 0.4, bottom + 14,
+                     Escape(ch.categories[c]));
+    for (size_t i = 0; i < ch.series.size(); ++i) {
+      if (c >= ch.series[i].y.size() || !std::isfinite(ch.series[i].y[c]) || (ch.log_y && ch.series[i].y[c] <= 0)) continue;
+      const double y = ay.Map(ch.series[i].y[c], bottom, top);
+      o += fmt::format("<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{:.1f}\" fill=\"{}\"><title>{}: {}</title></rect>\n",
+                       x0 + bar * static_cast<double>(i), std::min(y, base), bar, std::fabs(base - y),
+                       kColors[i % (sizeof(kColors) / sizeof(kColors[0]))], Escape(ch.series[i].name), ShortNumber(ch.series[i].y[c]));
+    }
+  }
+  for (size_t i = 0; i < ch.series.size(); ++i) {
+    const double ly = top + 14 + 14 * static_cast<double>(i);
+    o += fmt::format("<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"14\" height=\"10\" fill=\"{}\"/><text x=\"{:.1f}\" y=\"{:.1f}\">{}</text>\n",
+                     right - 150, ly - 9, kColors[i % (sizeof(kColors) / sizeof(kColors[0]))], right - 132, ly, Escape(ch.series[i].name));
+  }
+  return o;
+}
+
 }  // namespace
 
 std::string ShortNumber(double v) {
@@ -88,6 +123,14 @@ std::string RenderSvg(const std::vector<Chart>& charts, int w, int h) {
     o += fmt::format("<text x=\"{:.1f}\" y=\"20\" font-size=\"13\" font-weight=\"bold\">{}</text>\n", left, Escape(ch.title));
     o += fmt::format("<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{:.1f}\" fill=\"none\" stroke=\"#444\"/>\n", left, top,
                      right - left, bottom - top);
+    if (!ch.categories.empty()) {
+      o += Bars(ch, left, right, top, bottom);
+      o += fmt::format("<text x=\"{0:.1f}\" y=\"{1:.1f}\" text-anchor=\"middle\" transform=\"rotate(-90 {0:.1f} {1:.1f})\">{2}</text>\n",
+                       left - 55, (top + bottom) / 2, Escape(ch.y_label));
+      o += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"middle\">{}</text>\n", (left + right) / 2, bottom + 32,
+                       Escape(ch.x_label));
+      continue;
+    }
     for (double t : ax.Ticks()) {
       const double px = ax.Map(t, left, right);
       o += fmt::format("<line x1=\"{0:.1f}\" y1=\"{1:.1f}\" x2=\"{0:.1f}\" y2=\"{2:.1f}\" stroke=\"#ddd\"/>"

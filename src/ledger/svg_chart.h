@@ -1,5 +1,6 @@
-// Line charts as SVG text: a few named series of (x, y) points on linear or logarithmic axes,
-// with ticks, labels and a legend. For `frugal plan --svg`. Pure functions.
+// Charts as SVG text: line charts of a few named series of (x, y) points on linear or
+// logarithmic axes, or grouped bar charts over named categories; with ticks, labels and a
+// legend. For `frugal plan --svg` and `frugal ledger report --svg`. Pure functions.
 #pragma once
 
 #include <string>
@@ -17,6 +18,8 @@ struct Chart {
   std::string title, x_label, y_label;
   bool log_x = false, log_y = false;
   std::vector<Series> series;
+  // Non-empty: a bar chart; series k's y[i] is its bar over categories[i] (x is not used).
+  std::vector<std::string> categories;
 };
 
 // One <svg> element of width × height holding the charts side by side.

@@ -4,6 +4,7 @@
 // the forward pass depends only on this interface.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <span>
 #include <utility>
@@ -48,6 +49,15 @@ class ExpertLease {
   std::function<void()> release_;
 };
 
+// What a source has moved so far (counters only grow), for the ledger.
+struct ExpertTraffic {
+  uint64_t bytes_read = 0;    // from disk
+  uint64_t bytes_served = 0;  // from RAM (hits)
+  uint64_t reads = 0;         // experts read (demand + prefetch)
+  double stall_s = 0;         // time spent waiting for reads
+  uint64_t resident_bytes = 0;  // the RAM tier's capacity
+};
+
 class ExpertSource {
  public:
   virtual ~ExpertSource() = default;
@@ -61,6 +71,7 @@ class ExpertSource {
   virtual bool PrefetchFor(int step_tokens) const = 0;
   // The most experts one Acquire may take.
   virtual int wave_limit() const = 0;
+  virtual ExpertTraffic Traffic() const = 0;
 };
 
 }  // namespace frugal::model

@@ -105,7 +105,7 @@ void RunGroups(std::vector<Active>& active, const float* xn, int n_tokens, int h
 
 }  // namespace
 
-Status MoeFfn(const ModelConfig& c, const LayerWeights& w, int layer, const float* xn, int n_tokens, bool exact,
+StatusOr<int> MoeFfn(const ModelConfig& c, const LayerWeights& w, int layer, const float* xn, int n_tokens, bool exact,
             ThreadPool& pool, TensorSink* sink, const ExpertSources& sources, float* out) {
   const int h = c.hidden, n_exp = c.moe.n_experts, k = c.moe.n_experts_used, ff = c.moe.expert_ff;
   std::vector<float> logits(static_cast<size_t>(n_tokens) * n_exp);  // [T, E], router in f32
@@ -159,7 +159,7 @@ Status MoeFfn(const ModelConfig& c, const LayerWeights& w, int layer, const floa
     }
     add_shared(&active);
     RunGroups(active, xn, n_tokens, h, exact, pool, out);
-    return OkStatus();
+    return static_cast<int>(routed.size());
   }
   // From the store, in waves of at most the experts it can pin at once (all of them in decode
   // and small batches); each wave's experts stay pinned until its products are done. The
@@ -181,7 +181,7 @@ Status MoeFfn(const ModelConfig& c, const LayerWeights& w, int layer, const floa
     RunGroups(active, xn, n_tokens, h, exact, pool, out);
     if (routed.empty()) break;
   }
-  return OkStatus();
+  return static_cast<int>(routed.size());
 }
 
 }  // namespace frugal::model

@@ -29,7 +29,8 @@ struct ExpertSources {
 // The router always runs in f32 (exact); `exact` selects the experts' kernels. Non-finite router
 // scores (NaN weights) are an error, never a routing decision; so is an expert the store cannot
 // read. The result does not depend on where the experts came from (same kernels, same order).
-Status MoeFfn(const ModelConfig& config, const LayerWeights& w, int layer, const float* xn, int n_tokens, bool exact,
+// Returns how many distinct routed experts the tokens used (what the layer read of them).
+StatusOr<int> MoeFfn(const ModelConfig& config, const LayerWeights& w, int layer, const float* xn, int n_tokens, bool exact,
             ThreadPool& pool, TensorSink* sink, const ExpertSources& sources, float* out);
 
 }  // namespace frugal::model

@@ -56,7 +56,8 @@ Status Transformer::Layer(int l, std::span<const AttentionSegment> segments, int
   if (FirstNonFinite(xn.data(), static_cast<int64_t>(size)) >= 0) return NonFinite("FFN input", l);
   if (sink) sink->Put(fmt::format("blk.{}.ffn_norm", l), xn.data(), {n, h});
   if (config_.IsMoeLayer(l)) {
-    FRUGAL_RETURN_IF_ERROR(MoeFfn(config_, w, l, xn.data(), n, o.exact, pool, sink, experts_, y.data()));
+    FRUGAL_ASSIGN_OR_RETURN(const int routed, MoeFfn(config_, w, l, xn.data(), n, o.exact, pool, sink, experts_, y.data()));
+    if (o.counters != nullptr) o.counters->routed_experts += routed;
   } else {
     DenseFfn(w.ffn_gate, w.ffn_up, w.ffn_down, xn.data(), n, o.exact, pool, y.data());
   }

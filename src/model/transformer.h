@@ -20,6 +20,11 @@
 
 namespace frugal::model {
 
+// What a forward step did, for the ledger (added to, not reset).
+struct ForwardCounters {
+  int64_t routed_experts = 0;  // distinct (layer, routed expert) pairs the step computed
+};
+
 struct ForwardOptions {
   AttentionPath attention = AttentionPath::kAuto;
   // kAuto: chunks of at least naive_min_tokens + 2·√pos0 tokens use the naive path, shorter
@@ -33,6 +38,7 @@ struct ForwardOptions {
   // (held to max 0.05 / mean 0.01 of the exact logits, the tolerance llama.cpp itself has).
   bool exact = false;
   TensorSink* sink = nullptr;   // receives named intermediates when set
+  ForwardCounters* counters = nullptr;  // added to when set
 };
 
 enum class LogitsWanted { kNone, kLast, kAll };

@@ -10,8 +10,21 @@ using Json = nlohmann::json;
 
 std::string Dump(const Json& j) { return j.dump(-1, ' ', false, Json::error_handler_t::replace); }
 
-Json UsageJson(const engine::Usage& u) {
-  return {{"prompt_tokens", u.prompt_tokens},
+// frugal's: the request priced under the server's price sheet (--prices), and what the prompt
+// would have cost with no prompt cache.
+Json CostJson(const ledger::PriceSheet& sheet, const engine::Usage& u) {
+  const ledger::TokenCost c = ledger::PriceTokens(sheet, u.cache_hit_tokens, u.cache_miss_tokens, u.completion_tokens);
+  return {{"currency", "USD"},
+          {"price_sheet", sheet.name},
+          {"prompt_cache_hit", c.hit_usd},
+          {"prompt_cache_miss", c.miss_usd},
+          {"completion", c.output_usd},
+          {"total", c.total_usd},
+          {"saved_by_prompt_cache", c.uncached_prompt_usd - c.hit_usd - c.miss_usd}};
+}
+
+Json UsageJson(const ResponseMeta& m, const engine::Usage& u) {
+  Json j = {{"prompt_tokens", u.prompt_tokens},
           {"completion_tokens", u.completion_tokens},
           {"total_tokens", u.prompt_tokens + u.completion_tokens},
           {"prompt_tokens_details", {{"cached_tokens", u.cache_hit_tokens}}},
@@ -20,6 +33,8 @@ Json UsageJson(const engine::Usage& u) {
           // frugal's: where the hits came from (RAM blocks, or read back from the disk tier)
           {"prompt_cache_hit_tokens_by_tier",
            {{"ram", u.cache_hit_tokens - u.cache_hit_disk_tokens}, {"disk", u.cache_hit_disk_tokens}}}};
+  if (!m.prices.name.empty()) j["cost"] = CostJson(m.prices, u);
+  return j;
 }
 
 bool Chat(const ResponseMeta& m) { return m.endpoint == Endpoint::kChat; }
@@ -62,7 +77,7 @@ std::string CompletionBody(const ResponseMeta& meta, const std::string& text, co
   choice["logprobs"] = nullptr;
   choice["finish_reason"] = finish_reason;
   j["choices"] = Json::array({choice});
-  j["usage"] = UsageJson(usage);
+  j["usage"] = UsageJson(meta, usage);
   return Dump(j);
 }
 
@@ -93,7 +108,7 @@ std::string FinishEvent(const ResponseMeta& meta, const char* finish_reason) {
 std::string UsageEvent(const ResponseMeta& meta, const engine::Usage& usage) {
   Json j = Envelope(meta, true);
   j["choices"] = Json::array();
-  j["usage"] = UsageJson(usage);
+  j["usage"] = UsageJson(meta, usage);
   return Event(j);
 }
 

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "engine/engine.h"
+#include "ledger/prices.h"
 #include "server/api_request.h"
 
 namespace frugal::server {
@@ -17,6 +18,8 @@ struct ResponseMeta {
   int64_t created = 0;
   std::string model;
   bool include_usage = false;  // streaming: "usage": null on choice chunks, a usage chunk last
+  // Usage carries a "cost" object priced under this sheet (none when its name is empty).
+  ledger::PriceSheet prices;
 };
 
 // A new response id for the endpoint ("chatcmpl-" or "cmpl-" and 24 random hex digits).

@@ -159,7 +159,8 @@ void ApiService::Complete(const HttpRequest& request, const std::shared_ptr<Resp
   job->request.sampling = req.sampling;
   if (!req.seeded) job->request.sampling.seed = std::random_device{}() | (uint64_t{std::random_device{}()} << 32);
   const std::string tenant_header = request.Header("x-tenant");
-  job->request.tenant = options_.share_cache ? "" : (!tenant_header.empty() ? tenant_header : req.user);
+  job->billed_tenant = !tenant_header.empty() ? tenant_header : req.user;
+  job->request.tenant = options_.share_cache ? "" : job->billed_tenant;
   if (Status s = engine::ValidateSamplingParams(job->request.sampling); !s.ok()) return Error(*responder, EngineError(s));
 
   // The answer, built from the events on the engine thread.
@@ -171,7 +172,7 @@ void ApiService::Complete(const HttpRequest& request, const std::shared_ptr<Resp
   };
   auto answer = std::make_shared<Answer>();
   const Endpoint endpoint = chat ? Endpoint::kChat : Endpoint::kCompletions;
-  answer->meta = {endpoint, NewResponseId(endpoint), Now(), options_.model_id, req.stream && req.include_usage};
+  answer->meta = {endpoint, NewResponseId(endpoint), Now(), options_.model_id, req.stream && req.include_usage, options_.prices};
   answer->stream = req.stream;
   if (chat && template_.kind == tokenizer::ChatTemplateKind::kDeepSeekR1 && template_.think_prefix) answer->split.emplace(true);
   job->on_event = [this, answer, responder](const engine::GenerationEvent& ev) {

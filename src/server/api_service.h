@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 
+#include "ledger/prices.h"
 #include "server/api_error.h"
 #include "server/batch_loop.h"
 #include "server/http_server.h"
@@ -23,6 +24,7 @@ struct ApiServiceOptions {
   std::string model_id;  // the name clients use
   std::string api_key;   // empty: no key needed
   bool share_cache = false;
+  ledger::PriceSheet prices;  // usage.cost; none when its name is empty
 };
 
 class ApiService {

@@ -1,6 +1,7 @@
 #include "server/batch_loop.h"
 
 #include <algorithm>
+#include <optional>
 
 #include "util/log.h"
 
@@ -66,11 +67,20 @@ void BatchLoop::Deliver(Job& job, const engine::GenerationEvent& ev) {
   }
 }
 
+void BatchLoop::Finished(const Job& job, const engine::GenerationEvent& ev) {
+  if (!options_.on_finished) return;
+  try {
+    options_.on_finished(job, ev);
+  } catch (const std::exception& e) {
+    LogError("recording a finished request failed: {}", e.what());
+  }
+}
+
 void BatchLoop::Admit() {
   // Cancelled jobs leave first: their blocks return to the pool before this step.
   for (auto& j : running_) {
     if (j->cancelled) {
-      engine_.Cancel(j->engine_id);
+      if (const std::optional<engine::GenerationEvent> ev = engine_.Cancel(j->engine_id)) Finished(*j, *ev);
       ++metrics_.finished_cancelled;
     }
   }
@@ -125,7 +135,9 @@ void BatchLoop::Dispatch(const std::vector<engine::GenerationEvent>& events) {
       case engine::FinishReason::kStop: ++metrics_.finished_stop; break;
       case engine::FinishReason::kLength: ++metrics_.finished_length; break;
       case engine::FinishReason::kError: ++metrics_.finished_error; break;
+      case engine::FinishReason::kCancelled: ++metrics_.finished_cancelled; break;
     }
+    if (ev.finish != engine::FinishReason::kNone) Finished(job, ev);
     if (ev.finish != engine::FinishReason::kNone) metrics_.e2e_latency.Observe(Seconds(now - job.arrived));
     if (!job.cancelled) Deliver(job, ev);
     if (ev.finish != engine::FinishReason::kNone) running_.erase(it);
@@ -162,8 +174,11 @@ void BatchLoop::Run() {
           ev.id = j->engine_id;
           ev.finish = engine::FinishReason::kError;
           ev.error = s;
+          if (const std::optional<engine::GenerationEvent> last = engine_.Cancel(j->engine_id)) {
+            ev.usage = last->usage;
+            ev.work = last->work;
+          }
           events.push_back(std::move(ev));
-          engine_.Cancel(j->engine_id);
         }
       }
       Dispatch(events);

@@ -24,6 +24,7 @@ namespace frugal::server {
 // has finish != kNone (an error before admission too). It must not block.
 struct Job {
   engine::GenerationRequest request;
+  std::string billed_tenant;  // who the ledger bills (X-Tenant or `user`), even when the cache is shared
   std::function<void(const engine::GenerationEvent&)> on_event;
   std::atomic<bool> cancelled{false};
   std::chrono::steady_clock::time_point arrived = std::chrono::steady_clock::now();
@@ -36,6 +37,9 @@ struct Job {
 struct BatchLoopOptions {
   int parallel = 8;  // requests in the running batch at most
   int queue = 64;    // requests waiting for admission at most (more: refused)
+  // Runs on the engine thread with the final event (usage and work) of every admitted job,
+  // however it ended (stop, length, error, cancelled): the ledger's feed. Must not block.
+  std::function<void(const Job&, const engine::GenerationEvent&)> on_finished;
 };
 
 class BatchLoop {
@@ -58,6 +62,7 @@ class BatchLoop {
   void Admit();
   void Dispatch(const std::vector<engine::GenerationEvent>& events);
   void Deliver(Job& job, const engine::GenerationEvent& ev);
+  void Finished(const Job& job, const engine::GenerationEvent& ev);
 
   engine::Engine& engine_;
   Metrics& metrics_;

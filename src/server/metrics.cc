@@ -43,6 +43,44 @@ void Metrics::CountHttp(int status) {
   ++http_[status];
 }
 
+void Metrics::AddLedger(const ledger::LedgerRecord& record) {
+  std::lock_guard lock(mu_);
+  ledger::AddRecord(record, &ledger_);
+  price_sheet_ = record.prices;
+}
+
+namespace {
+
+// The ledger's cumulative counters (docs/LEDGER.md); floats, labelled by part.
+void RenderLedger(const ledger::LedgerTotals& t, const std::string& sheet, std::string* out) {
+  const ledger::LedgerRecord& s = t.sum;
+  const ledger::Savings v = ledger::SavingsOf(t, std::nullopt);
+  const auto family = [&](const char* name, const char* help, std::initializer_list<std::pair<std::string, double>> series) {
+    *out += fmt::format("# HELP frugal:{} {}\n# TYPE frugal:{} counter\n", name, help, name);
+    for (const auto& [labels, value] : series) *out += fmt::format("frugal:{}{} {}\n", name, labels, value);
+  };
+  family("cost_usd_total", "What the served tokens cost under the price sheet, by part.",
+         {{fmt::format("{{price_sheet=\"{}\",part=\"prompt_cache_hit\"}}", sheet), s.hit_usd},
+          {fmt::format("{{price_sheet=\"{}\",part=\"prompt_cache_miss\"}}", sheet), s.miss_usd},
+          {fmt::format("{{price_sheet=\"{}\",part=\"completion\"}}", sheet), s.output_usd}});
+  family("saved_usd_total", "Under the price sheet: the prompts priced as all misses, less what they were billed.",
+         {{"{lever=\"reuse\"}", v.reuse_price_usd}});
+  family("compute_seconds_total", "Forward-step time, each step split over its requests by tokens.",
+         {{"{phase=\"prefill\"}", s.prefill_s}, {"{phase=\"decode\"}", s.decode_s}});
+  family("kv_byte_seconds_total", "Latent-cache bytes held × seconds; and a full multi-head cache's for the same work.",
+         {{"{cache=\"latent\"}", s.kv_byte_seconds}, {"{cache=\"mha_counterfactual\"}", t.mha_byte_seconds}});
+  family("bytes_read_total", "Bytes read by the forward steps, by what and tier.",
+         {{"{what=\"weights\",tier=\"ram\"}", s.weight_bytes_read},
+          {"{what=\"experts\",tier=\"ram\"}", s.expert_bytes_ram},
+          {"{what=\"experts\",tier=\"disk\"}", s.expert_bytes_disk},
+          {"{what=\"kv\",tier=\"ram\"}", s.kv_bytes_read},
+          {"{what=\"kv\",tier=\"disk\"}", s.kv_disk_bytes_read}});
+  family("saved_seconds_total", "Prompt tokens not recomputed, at the measured prefill time per token.",
+         {{"{lever=\"reuse\"}", v.reuse.seconds}});
+}
+
+}  // namespace
+
 std::string Metrics::Render(const LiveGauges& live) const {
   std::string out;
   const auto gauge = [&](const char* name, const char* help, int64_t v) {
@@ -80,6 +118,7 @@ std::string Metrics::Render(const LiveGauges& live) const {
   std::lock_guard lock(mu_);
   out += "# HELP frugal:http_requests_total HTTP responses by status code.\n# TYPE frugal:http_requests_total counter\n";
   for (const auto& [code, n] : http_) out += fmt::format("frugal:http_requests_total{{code=\"{}\"}} {}\n", code, n);
+  RenderLedger(ledger_, price_sheet_, &out);
   if (extra_) out += extra_();
   return out;
 }

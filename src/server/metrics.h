@@ -11,6 +11,9 @@
 #include <string>
 #include <vector>
 
+#include "ledger/counterfactual.h"
+#include "ledger/ledger_record.h"
+
 namespace frugal::server {
 
 class Histogram {
@@ -47,6 +50,8 @@ class Metrics {
   std::atomic<uint64_t> finished_stop{0}, finished_length{0}, finished_error{0}, finished_cancelled{0};
   Histogram time_to_first_token, inter_token_latency, e2e_latency;
   void CountHttp(int status);
+  // A finished request's ledger record: cost, compute time, bytes, and what the levers saved.
+  void AddLedger(const ledger::LedgerRecord& record);
   std::string Render(const LiveGauges& live) const;
   // Appended to every scrape (metrics of layers the server does not see: the expert store).
   // Set before the server takes requests.
@@ -55,6 +60,8 @@ class Metrics {
  private:
   mutable std::mutex mu_;
   std::map<int, uint64_t> http_;  // status → responses
+  ledger::LedgerTotals ledger_;
+  std::string price_sheet_;
   std::function<std::string()> extra_;
 };
 
