@@ -5,11 +5,13 @@
 // tokens; a full pool, an overlong prompt and NaN weights are errors for their request.
 #include <unistd.h>
 
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <map>
+#include <optional>
 
 #include <gtest/gtest.h>
 
@@ -465,6 +467,106 @@ TEST(EngineTest, NanWeightsAreAnErrorNotUndefinedBehaviour) {
     EXPECT_EQ(events[0].error.code(), StatusCode::kDataLoss) << tensor;
     EXPECT_NE(events[0].error.message().find("non-finite"), std::string::npos) << events[0].error.ToString();
   }
+}
+
+}  // namespace
+}  // namespace frugal
+
+namespace frugal {
+namespace {
+
+// Finished events of the generations an engine runs to their end, by id; and the seconds the
+// Step calls took.
+std::map<int64_t, engine::GenerationEvent> RunToEnd(engine::Engine& e, double* step_seconds) {
+  std::map<int64_t, engine::GenerationEvent> done;
+  std::vector<engine::GenerationEvent> events;
+  *step_seconds = 0;
+  while (!e.idle()) {
+    events.clear();
+    const auto t0 = std::chrono::steady_clock::now();
+    EXPECT_TRUE(e.Step(&events).ok());
+    *step_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    for (const auto& ev : events) {
+      if (ev.finish != engine::FinishReason::kNone) done[ev.id] = ev;
+    }
+  }
+  return done;
+}
+
+// The ledger's counters for a schedule worked out by hand: A (20 prompt tokens, 5 to generate)
+// and B (12, 3) prefill together in step 1 (32 tokens), decode together in steps 2-3 (B ends
+// with its third token), A decodes alone in steps 4-5.
+TEST(EngineWorkTest, CountersOfAScheduleWorkedOutByHand) {
+  auto m = Generate({.preset = "tiny"}, "work");
+  ThreadPool pool(2);
+  auto e = std::move(engine::Engine::Create(*m, nullptr, {.context = 64, .block_tokens = 8, .step_tokens = 64, .exact = true}, pool)).value();
+  const engine::ModelCosts& c = e->costs();
+  const double kv = c.kv_bytes_per_token, w = c.weight_bytes_per_step, emb = c.embedding_row_bytes;
+  EXPECT_DOUBLE_EQ(kv, static_cast<double>(kv::ShapeFor(m->config, model::KvDtype::kF16, 8).bytes_per_token()));
+  // A full multi-head cache: layers × heads × (nope + rope + v) values × 2 bytes.
+  const model::ModelConfig& mc = m->config;
+  ASSERT_GT(mc.n_moe_layers(), 0);
+  EXPECT_DOUBLE_EQ(c.mha_bytes_per_token,
+                   2.0 * mc.n_layers * mc.mla.n_heads * (mc.mla.qk_nope_head_dim + mc.mla.qk_rope_head_dim + mc.mla.v_head_dim));
+  EXPECT_DOUBLE_EQ(c.expert_resident_bytes, c.expert_all_bytes);  // no store: all in the mapping
+  Rng rng(5);
+  const auto request = [&](int prompt, int max_tokens) {
+    engine::GenerationRequest r;
+    r.prompt = RandomIds(rng, prompt, mc.vocab_size);
+    r.max_tokens = max_tokens;
+    r.sampling.temperature = 0;
+    return r;
+  };
+  const int64_t a = e->Submit(request(20, 5)).value(), b = e->Submit(request(12, 3)).value();
+  double seconds = 0;
+  auto done = RunToEnd(*e, &seconds);
+  ASSERT_EQ(done.size(), 2u);
+  const engine::GenerationWork& wa = done[a].work;
+  const engine::GenerationWork& wb = done[b].work;
+  // Attention reads each chunk's prefix and itself: A 20 + 21 + 22 + 23 + 24, B 12 + 13 + 14.
+  EXPECT_DOUBLE_EQ(wa.kv_bytes_read, 110 * kv);
+  EXPECT_DOUBLE_EQ(wb.kv_bytes_read, 39 * kv);
+  // The most each held: A 24 tokens (its fifth token is never fed), B 14.
+  EXPECT_DOUBLE_EQ(wa.kv_peak_bytes, 24 * kv);
+  EXPECT_DOUBLE_EQ(wb.kv_peak_bytes, 14 * kv);
+  // Weights once a step, split by tokens: A 20/32 + 1/2 + 1/2 + 1 + 1, B 12/32 + 1/2 + 1/2;
+  // plus an embedding row per token fed (A 24, B 14).
+  EXPECT_NEAR(wa.weight_bytes_read, (20.0 / 32 + 3) * w + 24 * emb, 1e-6 * w);
+  EXPECT_NEAR(wb.weight_bytes_read, (12.0 / 32 + 1) * w + 14 * emb, 1e-6 * w);
+  // Compute time: the shares add up to no more than the steps took; B's decode ended at step 3.
+  EXPECT_GT(wa.prefill_s, 0);
+  EXPECT_GT(wb.decode_s, 0);
+  EXPECT_LE(wa.prefill_s + wa.decode_s + wb.prefill_s + wb.decode_s, seconds);
+  EXPECT_GT(wa.decode_s, wb.decode_s);
+  EXPECT_EQ(wa.recomputed_tokens, 0);
+  // KV held × time: between the least and the most A held, over the time its steps took.
+  EXPECT_GE(wa.kv_byte_seconds, 20 * kv * (wa.prefill_s + wa.decode_s));
+  EXPECT_LE(wa.kv_byte_seconds, 24 * kv * seconds);
+  EXPECT_DOUBLE_EQ(wa.kv_disk_bytes_read, 0);
+
+  // Experts from the mapping: a decode token alone reads top-k experts in every MoE layer; a
+  // prefill of 20 tokens between top-k and min(all, 20 · top-k).
+  const double per_token = static_cast<double>(mc.n_moe_layers()) * mc.moe.n_experts_used * c.bytes_per_expert;
+  const int64_t alone = e->Submit(request(20, 5)).value();
+  done = RunToEnd(*e, &seconds);
+  const double decode_bytes = 4 * per_token;
+  const double prefill_bytes = done[alone].work.expert_bytes_ram - decode_bytes;
+  EXPECT_GE(prefill_bytes, per_token - 1);
+  EXPECT_LE(prefill_bytes, mc.n_moe_layers() * std::min(mc.moe.n_experts, 20 * mc.moe.n_experts_used) * c.bytes_per_expert + 1);
+  EXPECT_DOUBLE_EQ(done[alone].work.expert_bytes_disk, 0);
+
+  // A cancelled generation reports what it used so far; an unknown id nothing.
+  const int64_t cancelled = e->Submit(request(30, 9)).value();
+  std::vector<engine::GenerationEvent> events;
+  ASSERT_TRUE(e->Step(&events).ok());
+  const std::optional<engine::GenerationEvent> last = e->Cancel(cancelled);
+  ASSERT_TRUE(last.has_value());
+  EXPECT_EQ(last->finish, engine::FinishReason::kCancelled);
+  EXPECT_EQ(last->usage.prompt_tokens, 30);
+  EXPECT_DOUBLE_EQ(last->work.kv_bytes_read, 30 * kv);
+  EXPECT_GT(last->work.prefill_s, 0);
+  EXPECT_FALSE(e->Cancel(cancelled).has_value());
+  EXPECT_TRUE(e->idle());
 }
 
 }  // namespace

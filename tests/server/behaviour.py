@@ -521,6 +521,52 @@ def case_disk_cache_eviction(chk, frugal, model):
         shutil.rmtree(cache, ignore_errors=True)
 
 
+def case_ledger(chk, frugal, model):
+    """--ledger and --prices: usage.cost is the tokens priced by hand; /metrics sums the costs; the
+    ledger holds one record per request with its billed tenant (also when the cache is shared)."""
+    d = tempfile.mkdtemp(prefix="frugal-ledger-")
+    sheet, ledger = os.path.join(d, "sheet.json"), os.path.join(d, "ledger.jsonl")
+    with open(sheet, "w") as f:
+        json.dump({"name": "hand", "hit": 1.0, "miss": 10.0, "output": 100.0}, f)
+    srv = H.Server(frugal, model, ["--ledger", ledger, "--prices", sheet, "--share-cache"], name="ledger")
+    try:
+        srv.start()
+        text = long_prompt("ledger", 200)
+        usages = []
+        for tenant in ["alice", "alice", "bob"]:
+            r = srv.post(CHAT, H.chat_body(text, max_tokens=5, temperature=0), headers={"X-Tenant": tenant})
+            if not H.validate_completion(chk, r.json, "chat", srv.model_id, f"ledger request of {tenant}"):
+                return
+            u = r.json["usage"]
+            usages.append(u)
+            c = u.get("cost", {})
+            hit, miss, out = u["prompt_cache_hit_tokens"], u["prompt_cache_miss_tokens"], u["completion_tokens"]
+            want = (hit * 1.0 + miss * 10.0 + out * 100.0) / 1e6
+            chk.check(c.get("currency") == "USD" and c.get("price_sheet") == "hand", f"usage.cost names the sheet: {c}")
+            chk.check(abs(c.get("total", -1) - want) < 1e-12, f"usage.cost.total {c.get('total')} = {want} by hand")
+            chk.check(abs(c.get("saved_by_prompt_cache", -1) - hit * 9.0 / 1e6) < 1e-12, f"saved by the cache = hits × (10 − 1): {c}")
+        chk.check(usages[1]["prompt_cache_hit_tokens"] > 0, "the second request hit the cache")
+        m = srv.metrics()
+        total = sum(u["cost"]["total"] for u in usages)
+        chk.check(abs((H.metric_sum(m, "frugal:cost_usd_total") or 0) - total) < 1e-9, f"metrics: cost_usd_total = Σ usage.cost ({total})")
+        chk.check((H.metric_sum(m, "frugal:kv_byte_seconds_total") or 0) > 0, "metrics: KV byte-seconds counted")
+        chk.check((H.metric_sum(m, "frugal:saved_usd_total") or 0) > 0, "metrics: reuse savings counted")
+    finally:
+        err = srv.stop()
+        chk.check(err is None, f"ledger server stops cleanly: {err}")
+    try:
+        with open(ledger) as f:
+            recs = [json.loads(line) for line in f if line.strip()]
+        chk.eq([r["tenant"] for r in recs], ["alice", "alice", "bob"], "one record per request, its tenant billed")
+        chk.check(all(r["source"] == "serve" for r in recs), "records from the server")
+        chk.check([r["hit_tokens"] for r in recs] == [u["prompt_cache_hit_tokens"] for u in usages], "records' hits = usage")
+        r = subprocess.run([frugal, "ledger", "report", ledger, "--by", "tenant", "--json"], capture_output=True, text=True)
+        rep = json.loads(r.stdout) if r.returncode == 0 else {}
+        chk.check([g["key"] for g in rep.get("groups", [])] == ["alice", "bob"], f"report by tenant: {r.stderr[-300:]}")
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
 def case_sigterm_drain(chk, frugal, model):
     srv = H.Server(frugal, model, [], name="drain-server")
     srv.start()
@@ -617,6 +663,7 @@ def main():
     chk.case("SIGTERM drains in-flight requests", case_sigterm_drain, chk, args.frugal, model)
     chk.case("--cache-dir: blocks survive a restart", case_disk_cache_restart, chk, args.frugal, model)
     chk.case("--cache-dir: blocks RAM evicts come back from disk", case_disk_cache_eviction, chk, args.frugal, model)
+    chk.case("--ledger: usage.cost, cost metrics, a record per request", case_ledger, chk, args.frugal, model)
     chk.case("SIGTERM on an idle server exits 0", case_sigterm_idle, chk, args.frugal, model)
     chk.finish()
 
