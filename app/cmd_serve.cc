@@ -114,7 +114,7 @@ Status Serve(const Flags& f) {
   server::BatchLoopOptions loop_options{.parallel = f.parallel, .queue = f.queue, .on_finished = {}};
   loop_options.on_finished = [&metrics, &ledger_writer, &source = ledger_setup.source, costs = engine->costs()](
                                  const server::Job& job, const engine::GenerationEvent& ev) {
-    ledger::LedgerRecord record = engine::LedgerRecordOf(ev, job.billed_tenant, costs, source, engine::UnixNow());
+    ledger::LedgerRecord record = ledger::LedgerRecordOf(ev, job.billed_tenant, costs, source, ledger::UnixNow());
     metrics.AddLedger(record);
     if (ledger_writer) ledger_writer->Push(std::move(record));
   };

@@ -29,7 +29,7 @@ StatusOr<LedgerSetup> SetUpLedger(const LedgerFlags& f, const std::string& sourc
 
 void LedgerSetup::Record(const engine::GenerationEvent& ev, const std::string& tenant, const engine::ModelCosts& costs) const {
   if (!log) return;
-  const Status s = log->Append(engine::LedgerRecordOf(ev, tenant, costs, source, engine::UnixNow()));
+  const Status s = log->Append(ledger::LedgerRecordOf(ev, tenant, costs, source, ledger::UnixNow()));
   if (!s.ok()) LogError("{}", s.ToString());
 }
 

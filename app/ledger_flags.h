@@ -10,7 +10,7 @@
 #include <CLI/CLI.hpp>
 
 #include "engine/engine.h"
-#include "engine/ledger_entry.h"
+#include "ledger/generation_record.h"
 #include "ledger/ledger_log.h"
 
 namespace frugal::app {
@@ -24,7 +24,7 @@ struct LedgerFlags {
 void AddLedgerFlags(CLI::App* cmd, LedgerFlags* f);
 
 struct LedgerSetup {
-  engine::LedgerSource source;
+  ledger::LedgerSource source;
   std::unique_ptr<ledger::LedgerLog> log;  // null without --ledger
 
   // Appends the generation's record (with --ledger); an error is reported, not returned: the

@@ -81,7 +81,7 @@ nlohmann::json TotalsJson(const LedgerTotals& t, const Savings& v) {
 }
 
 std::string LeverLine(const char* name, const LeverSaving& l, bool priced) {
-  return fmt::format("  {:<44} {:>10} {:>12} {:>11} {:>9.3f} {:>11}\n", name, Bytes(l.peak_bytes), Bytes(l.byte_seconds / 3600) + "h",
+  return fmt::format("  {:<44} {:>10} {:>12} {:>11} {:>9.3f} {:>11}\n", name, Bytes(l.peak_bytes), Bytes(l.byte_seconds / 3600) + "·h",
                      Bytes(l.bytes_read), l.seconds, priced ? Usd(l.usd) : "-");
 }
 
@@ -127,7 +127,7 @@ std::string ReportText(const LedgerReport& r, GroupBy by) {
   o += fmt::format("bytes read: weights {} (RAM); experts {} RAM + {} disk ({:.0f} fetches, {:.3f} s waiting); KV {} RAM + {} disk\n",
                    Bytes(s.weight_bytes_read), Bytes(s.expert_bytes_ram), Bytes(s.expert_bytes_disk), s.expert_fetches,
                    s.expert_stall_s, Bytes(s.kv_bytes_read), Bytes(s.kv_disk_bytes_read));
-  o += fmt::format("KV held: {}h (bytes × hours), largest generation {}\n", Bytes(s.kv_byte_seconds / 3600), Bytes(r.all.kv_peak_max));
+  o += fmt::format("KV held: {}·h (bytes × hours), largest generation {}\n", Bytes(s.kv_byte_seconds / 3600), Bytes(r.all.kv_peak_max));
   o += fmt::format("cost: hit {} + miss {} + output {} = {}; with no prompt cache the prompt would bill {} more ({:.1f}% of the bill saved)\n",
                    Usd(s.hit_usd), Usd(s.miss_usd), Usd(s.output_usd), Usd(s.total_usd), Usd(r.savings.reuse_price_usd),
                    Share(r.savings.reuse_price_usd, s.total_usd + r.savings.reuse_price_usd));
@@ -144,7 +144,7 @@ std::string ReportText(const LedgerReport& r, GroupBy by) {
                      "hit%", "output", "billed", "reuse saved", "KV saved");
     for (const ReportGroup& g : r.groups) {
       const LedgerRecord& gs = g.totals.sum;
-      o += fmt::format("  {:<24} {:>6} {:>10} {:>5.1f}% {:>9} {:>11} {:>11} {:>10}h\n", g.key, g.totals.generations, gs.prompt_tokens,
+      o += fmt::format("  {:<24} {:>6} {:>10} {:>5.1f}% {:>9} {:>11} {:>11} {:>10}·h\n", g.key, g.totals.generations, gs.prompt_tokens,
                        Share(static_cast<double>(gs.hit_tokens), static_cast<double>(gs.prompt_tokens)), gs.output_tokens,
                        Usd(gs.total_usd), Usd(g.savings.reuse_price_usd), Bytes(g.savings.kv.byte_seconds / 3600));
     }

@@ -146,7 +146,7 @@ TEST(PlanTest, TiersAndRooflineByHand) {
 // A chart's first and last points land on the plot's corners; every series is drawn and named.
 TEST(SvgChartTest, PointsMapToThePlotArea) {
   Chart c{.title = "t <&>", .x_label = "x", .y_label = "y", .log_x = true, .log_y = false,
-          .series = {{"a", {10, 1000}, {0, 4}}, {"b", {10, 1000}, {2, 2}, true}}};
+          .series = {{"a", {10, 1000}, {0, 4}}, {"b", {10, 1000}, {2, 2}, true}}, .categories = {}};
   const std::string svg = RenderSvg({c}, 500, 300);
   // Plot area: x 70..480, y 40..250; log x 10 → 70, 1000 → 480; y 0 → 250, 4 → 40.
   EXPECT_NE(svg.find("points=\"70.0,250.0 480.0,40.0 \""), std::string::npos) << svg;

@@ -123,7 +123,7 @@ TEST(ApiRequestTest, RejectsMalformedBodies) {
 }
 
 TEST(ApiResponseTest, ObjectsHaveOpenAIsAndDeepSeeksShape) {
-  const ResponseMeta meta{Endpoint::kChat, NewResponseId(Endpoint::kChat), 1700000000, "m", false};
+  const ResponseMeta meta{Endpoint::kChat, NewResponseId(Endpoint::kChat), 1700000000, "m", false, {}};
   EXPECT_EQ(meta.id.rfind("chatcmpl-", 0), 0u);
   EXPECT_EQ(meta.id.size(), 9u + 24u);
   const engine::Usage usage{.prompt_tokens = 10, .cache_hit_tokens = 6, .cache_hit_disk_tokens = 2, .cache_miss_tokens = 4,
@@ -139,6 +139,19 @@ TEST(ApiResponseTest, ObjectsHaveOpenAIsAndDeepSeeksShape) {
   EXPECT_EQ(j["usage"]["prompt_cache_miss_tokens"], 4);
   EXPECT_EQ(j["usage"]["prompt_cache_hit_tokens_by_tier"]["ram"], 4);
   EXPECT_EQ(j["usage"]["prompt_cache_hit_tokens_by_tier"]["disk"], 2);
+  EXPECT_FALSE(j["usage"].contains("cost"));  // no price sheet
+  // Priced: 6 hits × $1 + 4 misses × $10 + 3 output × $100 per 1M = $0.000346; the prompt as
+  // misses would be 10 × $10 per 1M = $0.0001, so the cache saved $0.000054.
+  ResponseMeta priced = meta;
+  priced.prices = {"hand", 1, 10, 100};
+  const Json cost = Json::parse(CompletionBody(priced, "x", "stop", usage))["usage"]["cost"];
+  EXPECT_EQ(cost["currency"], "USD");
+  EXPECT_EQ(cost["price_sheet"], "hand");
+  EXPECT_NEAR(cost["prompt_cache_hit"].get<double>(), 6e-6, 1e-15);
+  EXPECT_NEAR(cost["prompt_cache_miss"].get<double>(), 40e-6, 1e-15);
+  EXPECT_NEAR(cost["completion"].get<double>(), 300e-6, 1e-15);
+  EXPECT_NEAR(cost["total"].get<double>(), 346e-6, 1e-15);
+  EXPECT_NEAR(cost["saved_by_prompt_cache"].get<double>(), 54e-6, 1e-15);
   ResponseMeta streaming = meta;
   streaming.include_usage = true;
   const std::string ev = TextEvent(streaming, "x");
@@ -151,7 +164,7 @@ TEST(ApiResponseTest, ObjectsHaveOpenAIsAndDeepSeeksShape) {
   const Json last = Json::parse(UsageEvent(streaming, usage).substr(6));
   EXPECT_TRUE(last["choices"].empty());
   EXPECT_EQ(last["usage"]["completion_tokens"], 3);
-  const ResponseMeta text{Endpoint::kCompletions, NewResponseId(Endpoint::kCompletions), 1, "m", false};
+  const ResponseMeta text{Endpoint::kCompletions, NewResponseId(Endpoint::kCompletions), 1, "m", false, {}};
   const Json t = Json::parse(CompletionBody(text, std::string("bad \xff byte"), "length", usage));
   EXPECT_EQ(t["object"], "text_completion");
   EXPECT_EQ(t["choices"][0]["finish_reason"], "length");

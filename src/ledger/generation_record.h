@@ -1,5 +1,5 @@
-// A finished generation's ledger record (ledger/ledger_record.h), from its final event and the
-// engine's model costs, priced under a sheet. Pure functions.
+// A finished generation's ledger record (ledger_record.h), from the engine's final event for it
+// (usage and work) and the engine's model costs, priced under a sheet. Pure functions.
 #pragma once
 
 #include <string>
@@ -8,18 +8,18 @@
 #include "ledger/ledger_record.h"
 #include "ledger/prices.h"
 
-namespace frugal::engine {
+namespace frugal::ledger {
 
 struct LedgerSource {
   std::string source;  // "run", "serve", "bench"
   std::string model;   // the model file's name
-  ledger::PriceSheet prices;
+  PriceSheet prices;
 };
 
 // `time`: unix seconds of the end.
-ledger::LedgerRecord LedgerRecordOf(const GenerationEvent& final_event, const std::string& tenant, const ModelCosts& costs,
+LedgerRecord LedgerRecordOf(const engine::GenerationEvent& final_event, const std::string& tenant, const engine::ModelCosts& costs,
                                     const LedgerSource& source, double time);
 // Unix seconds now.
 double UnixNow();
 
-}  // namespace frugal::engine
+}  // namespace frugal::ledger

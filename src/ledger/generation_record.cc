@@ -1,27 +1,27 @@
-#include "engine/ledger_entry.h"
+#include "ledger/generation_record.h"
 
 #include <chrono>
 
-namespace frugal::engine {
+namespace frugal::ledger {
 
 double UnixNow() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
-ledger::LedgerRecord LedgerRecordOf(const GenerationEvent& ev, const std::string& tenant, const ModelCosts& costs,
+LedgerRecord LedgerRecordOf(const engine::GenerationEvent& ev, const std::string& tenant, const engine::ModelCosts& costs,
                                     const LedgerSource& source, double time) {
-  ledger::LedgerRecord r;
+  LedgerRecord r;
   r.time = time;
   r.source = source.source;
   r.tenant = tenant;
   r.model = source.model;
-  r.finish = FinishReasonName(ev.finish);
+  r.finish = engine::FinishReasonName(ev.finish);
   r.prompt_tokens = ev.usage.prompt_tokens;
   r.hit_tokens = ev.usage.cache_hit_tokens;
   r.hit_disk_tokens = ev.usage.cache_hit_disk_tokens;
   r.miss_tokens = ev.usage.cache_miss_tokens;
   r.output_tokens = ev.usage.completion_tokens;
-  const GenerationWork& w = ev.work;
+  const engine::GenerationWork& w = ev.work;
   r.recomputed_tokens = w.recomputed_tokens;
   r.wall_s = w.wall_s;
   r.prefill_s = w.prefill_s;
@@ -39,8 +39,8 @@ ledger::LedgerRecord LedgerRecordOf(const GenerationEvent& ev, const std::string
   r.expert_stall_s = w.expert_stall_s;
   r.expert_all_bytes = costs.expert_all_bytes;
   r.expert_resident_bytes = costs.expert_resident_bytes;
-  ledger::PriceRecord(source.prices, &r);
+  PriceRecord(source.prices, &r);
   return r;
 }
 
-}  // namespace frugal::engine
+}  // namespace frugal::ledger
