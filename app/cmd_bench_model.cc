@@ -13,7 +13,10 @@
 #include "app/bench_common.h"
 #include "app/commands.h"
 #include "app/expert_flags.h"
+#include "app/ledger_flags.h"
+#include "engine/engine.h"
 #include "engine/session.h"
+#include "kv/sequence_cache.h"
 #include "model/footprint.h"
 #include "model/loaded_model.h"
 #include "util/memory_bandwidth.h"
@@ -27,6 +30,7 @@ struct Flags {
   int prompt = 512, gen = 128, depth = 0, repetitions = 5, threads = DefaultThreadCount();
   bool json = false, roofline = false, exact = false, warmup = true;
   ExpertFlags experts;
+  LedgerFlags ledger;
 };
 
 using Clock = std::chrono::steady_clock;
@@ -36,27 +40,74 @@ std::vector<int32_t> SeededIds(int n, int vocab, uint64_t seed) {
   return RandomIds(rng, n, vocab);
 }
 
+// Where each timed run goes: the ledger (with --ledger), as a generation of `depth` cached
+// prompt tokens plus the test's (pp: prompt misses; tg: output), with the session's counters.
+struct BenchLedger {
+  const LedgerSetup* setup = nullptr;
+  engine::ModelCosts costs;
+};
+
+void RecordRun(const BenchLedger& ledger, const model::LoadedModel& m, const engine::Session& s, bool prefill, int depth, int n,
+               double wall, const model::ExpertTraffic& before) {
+  if (ledger.setup == nullptr || !ledger.setup->log) return;
+  const engine::SessionWork& w = s.work();
+  const engine::ModelCosts& c = ledger.costs;
+  engine::GenerationEvent ev;
+  ev.finish = engine::FinishReason::kLength;
+  ev.usage = {.prompt_tokens = depth + (prefill ? n : 0), .cache_hit_tokens = depth, .cache_hit_disk_tokens = 0,
+              .cache_miss_tokens = prefill ? n : 0, .completion_tokens = prefill ? 0 : n};
+  engine::GenerationWork& g = ev.work;
+  g.wall_s = wall;
+  (prefill ? g.prefill_s : g.decode_s) = w.seconds;
+  g.kv_peak_bytes = static_cast<double>(s.tokens().size()) * c.kv_bytes_per_token;
+  g.kv_byte_seconds = w.kv_byte_seconds;
+  g.kv_bytes_read = static_cast<double>(w.kv_rows_read) * c.kv_bytes_per_token;
+  g.weight_bytes_read = static_cast<double>(w.steps) * c.weight_bytes_per_step + static_cast<double>(w.tokens) * c.embedding_row_bytes;
+  if (m.expert_store) {
+    const model::ExpertTraffic t = m.expert_store->Traffic();
+    g.expert_bytes_ram = static_cast<double>(t.bytes_served - before.bytes_served);
+    g.expert_bytes_disk = static_cast<double>(t.bytes_read - before.bytes_read);
+    g.expert_fetches = static_cast<double>(t.reads - before.reads);
+    g.expert_stall_s = t.stall_s - before.stall_s;
+  } else {
+    g.expert_bytes_ram = static_cast<double>(w.routed_experts) * c.bytes_per_expert;
+  }
+  ledger.setup->Record(ev, "", c);
+}
+
+model::ExpertTraffic TrafficOf(const model::LoadedModel& m) {
+  return m.expert_store ? m.expert_store->Traffic() : model::ExpertTraffic{};
+}
+
 // The first `depth` ids fill the cache untimed; the rest are the test.
 StatusOr<double> TimePrefill(const model::LoadedModel& m, const engine::SessionOptions& o, ThreadPool& pool, int n, int depth,
-                             int rep) {
+                             int rep, const BenchLedger& ledger) {
   FRUGAL_ASSIGN_OR_RETURN(auto session, engine::Session::Create(m, o, pool));
   engine::Session& s = *session;
   const auto ids = SeededIds(depth + n, m.config.vocab_size, 1000 + static_cast<uint64_t>(rep));
   if (depth > 0) FRUGAL_RETURN_IF_ERROR(s.Feed({ids.begin(), ids.begin() + depth}).status());
+  s.ResetWork();
+  const model::ExpertTraffic before = TrafficOf(m);
   const auto t0 = Clock::now();
   FRUGAL_ASSIGN_OR_RETURN(int computed, s.Feed(ids));  // reuses the depth prefix
-  return computed / std::chrono::duration<double>(Clock::now() - t0).count();
+  const double t = std::chrono::duration<double>(Clock::now() - t0).count();
+  RecordRun(ledger, m, s, true, depth, computed, t, before);
+  return computed / t;
 }
 
 StatusOr<double> TimeDecode(const model::LoadedModel& m, const engine::SessionOptions& o, ThreadPool& pool, int n, int depth,
-                            int rep) {
+                            int rep, const BenchLedger& ledger) {
   FRUGAL_ASSIGN_OR_RETURN(auto session, engine::Session::Create(m, o, pool));
   engine::Session& s = *session;
   if (depth > 0) FRUGAL_RETURN_IF_ERROR(s.Feed(SeededIds(depth, m.config.vocab_size, 3000 + static_cast<uint64_t>(rep))).status());
+  s.ResetWork();
+  const model::ExpertTraffic before = TrafficOf(m);
   const auto ids = SeededIds(n, m.config.vocab_size, 2000 + static_cast<uint64_t>(rep));
   const auto t0 = Clock::now();
   for (int32_t id : ids) FRUGAL_RETURN_IF_ERROR(s.Append(id));
-  return n / std::chrono::duration<double>(Clock::now() - t0).count();
+  const double t = std::chrono::duration<double>(Clock::now() - t0).count();
+  RecordRun(ledger, m, s, false, depth, n, t, before);
+  return n / t;
 }
 
 Status Run(const Flags& f) {
@@ -67,6 +118,9 @@ Status Run(const Flags& f) {
   FRUGAL_ASSIGN_OR_RETURN(model::KvDtype kv, model::KvDtypeFromName(f.kv_type));
   FRUGAL_ASSIGN_OR_RETURN(auto m, model::LoadModel(f.model));
   FRUGAL_ASSIGN_OR_RETURN(ExpertSetup experts, SetUpExperts(m.get(), f.experts));
+  FRUGAL_ASSIGN_OR_RETURN(const LedgerSetup ledger_setup, SetUpLedger(f.ledger, "bench", f.model));
+  const BenchLedger ledger{&ledger_setup, engine::ModelCostsOf(*m, kv::ShapeFor(m->config, kv))};
+  const BenchLedger untimed{};  // warm-up runs are not recorded
   ThreadPool pool(f.threads);
   const engine::SessionOptions o{.context = f.depth + std::max(f.prompt, f.gen) + 1, .kv_dtype = kv,
                                  .prefill_chunk = std::max({1, f.prompt, std::min(f.depth, 512)}), .exact = f.exact};
@@ -79,12 +133,13 @@ Status Run(const Flags& f) {
     std::vector<double> rates;
     if (f.warmup) {  // one untimed run first, as llama-bench does (page faults, caches, allocations)
       FRUGAL_RETURN_IF_ERROR(
-          (prefill ? TimePrefill(*m, o, pool, n, f.depth, f.repetitions) : TimeDecode(*m, o, pool, n, f.depth, f.repetitions))
+          (prefill ? TimePrefill(*m, o, pool, n, f.depth, f.repetitions, untimed)
+                   : TimeDecode(*m, o, pool, n, f.depth, f.repetitions, untimed))
               .status());
     }
     for (int r = 0; r < f.repetitions; ++r) {
       FRUGAL_ASSIGN_OR_RETURN(double rate,
-                              prefill ? TimePrefill(*m, o, pool, n, f.depth, r) : TimeDecode(*m, o, pool, n, f.depth, r));
+                              prefill ? TimePrefill(*m, o, pool, n, f.depth, r, ledger) : TimeDecode(*m, o, pool, n, f.depth, r, ledger));
       rates.push_back(rate);
     }
     const Spread s = SpreadOf(rates);
@@ -156,6 +211,7 @@ void AddBenchModel(CLI::App& bench, std::vector<Command>* commands) {
   bench.add_flag("--exact", f->exact, "exact float kernels (no activation rounding)");
   bench.add_flag("!--no-warmup", f->warmup, "skip the untimed run before each test");
   AddExpertFlags(&bench, &f->experts);
+  AddLedgerFlags(&bench, &f->ledger);
   commands->push_back({&bench, [f]() -> int {
     if (f->model.empty()) return ExitStatus(InvalidArgument("bench needs -m MODEL (or a subcommand: tokenize)"));
     return ExitStatus(Run(*f));

@@ -1,4 +1,4 @@
-// The ledger flags shared by run, serve and bench cache (--ledger FILE, --prices SHEET,
+// The ledger flags shared by run, serve, bench and bench cache (--ledger FILE, --prices SHEET,
 // --ledger-rotate BYTES) and what they open: the price sheet the cost uses and, with --ledger,
 // the log every finished generation is appended to.
 #pragma once

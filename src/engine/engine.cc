@@ -43,6 +43,18 @@ uint64_t ModelFingerprint(const model::LoadedModel& model) {
   return h;
 }
 
+ModelCosts ModelCostsOf(const model::LoadedModel& model, const kv::BlockShape& shape) {
+  const model::Footprint fp = model::ComputeFootprint(model.config, model::TensorEntriesOf(model.file));
+  return {.kv_bytes_per_token = static_cast<double>(shape.bytes_per_token()),
+          .mha_bytes_per_token = static_cast<double>(fp.kv_mha_bytes_per_token),
+          .weight_bytes_per_step = static_cast<double>(fp.every_token_bytes),
+          .embedding_row_bytes = static_cast<double>(fp.embedding_row_bytes),
+          .bytes_per_expert = static_cast<double>(fp.bytes_per_expert),
+          .expert_all_bytes = static_cast<double>(fp.routed_expert_bytes),
+          .expert_resident_bytes = model.expert_store ? static_cast<double>(model.expert_store->Traffic().resident_bytes)
+                                                      : static_cast<double>(fp.routed_expert_bytes)};
+}
+
 struct Engine::Generation {
   int64_t id;
   GenerationRequest request;
@@ -83,15 +95,7 @@ StatusOr<std::unique_ptr<Engine>> Engine::Create(const model::LoadedModel& model
   auto e = std::unique_ptr<Engine>(new Engine(model, tokenizer, o, pool));
   FRUGAL_ASSIGN_OR_RETURN(e->blocks_, kv::BlockPool::Create(shape, o.kv_budget));
   e->fingerprint_ = ModelFingerprint(model);
-  const model::Footprint fp = model::ComputeFootprint(model.config, model::TensorEntriesOf(model.file));
-  e->costs_ = {.kv_bytes_per_token = static_cast<double>(shape.bytes_per_token()),
-               .mha_bytes_per_token = static_cast<double>(fp.kv_mha_bytes_per_token),
-               .weight_bytes_per_step = static_cast<double>(fp.every_token_bytes),
-               .embedding_row_bytes = static_cast<double>(fp.embedding_row_bytes),
-               .bytes_per_expert = static_cast<double>(fp.bytes_per_expert),
-               .expert_all_bytes = static_cast<double>(fp.routed_expert_bytes),
-               .expert_resident_bytes = model.expert_store ? static_cast<double>(model.expert_store->Traffic().resident_bytes)
-                                                           : static_cast<double>(fp.routed_expert_bytes)};
+  e->costs_ = ModelCostsOf(model, shape);
   if (!o.cache_dir.empty()) {
     kv::DiskTierOptions d{.dir = o.cache_dir, .budget_bytes = o.cache_disk_budget, .write_through = o.cache_write_through};
     StatusOr<std::unique_ptr<kv::DiskTier>> disk = kv::DiskTier::Open(d, shape, e->fingerprint_);

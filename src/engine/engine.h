@@ -182,6 +182,10 @@ class Engine {
   std::vector<float> logits_;
 };
 
+// The byte counts of `model` with its latent cache in `shape`'s dtype; the expert tier's RAM
+// from its store when it has one.
+ModelCosts ModelCostsOf(const model::LoadedModel& model, const kv::BlockShape& shape);
+
 // A fingerprint of a model file's identity (its metadata and tensor table): equal files give
 // equal fingerprints, so cached latents are never shared across models.
 uint64_t ModelFingerprint(const model::LoadedModel& model);

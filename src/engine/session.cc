@@ -1,6 +1,7 @@
 #include "engine/session.h"
 
 #include <algorithm>
+#include <chrono>
 
 #include "kv/sequence_cache.h"
 
@@ -28,9 +29,18 @@ Status Session::Run(std::span<const int32_t> tokens) {
   }
   FRUGAL_RETURN_IF_ERROR(sequence_->Reserve(n));
   const model::SequenceChunk c{tokens, sequence_->length(), sequence_->View(), model::LogitsWanted::kLast};
-  const model::ForwardOptions o{.attention = options_.attention, .exact = options_.exact};
+  model::ForwardCounters counters;
+  const model::ForwardOptions o{.attention = options_.attention, .exact = options_.exact, .counters = &counters};
+  const auto t0 = std::chrono::steady_clock::now();
   FRUGAL_RETURN_IF_ERROR(transformer_.Forward(std::span(&c, 1), o, pool_, &logits_));
+  const double t = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   sequence_->Commit(tokens);
+  ++work_.steps;
+  work_.tokens += n;
+  work_.kv_rows_read += c.pos0 + n;
+  work_.routed_experts += counters.routed_experts;
+  work_.seconds += t;
+  work_.kv_byte_seconds += static_cast<double>(sequence_->length()) * static_cast<double>(blocks_->shape().bytes_per_token()) * t;
   return OkStatus();
 }
 

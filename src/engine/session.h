@@ -4,6 +4,7 @@
 // (`frugal bench`); generation goes through engine.h. Owned by one thread.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <span>
 #include <vector>
@@ -25,6 +26,15 @@ struct SessionOptions {
   int block_tokens = 0;  // 0: kv::kDefaultBlockTokens
 };
 
+// What the session's forward steps did since it was created or ResetWork (for the ledger).
+struct SessionWork {
+  int64_t steps = 0, tokens = 0;
+  int64_t kv_rows_read = 0;    // Σ over steps of the positions attention read (prefix + chunk)
+  int64_t routed_experts = 0;  // Σ over steps of distinct (layer, routed expert) pairs computed
+  double seconds = 0;          // in forward steps
+  double kv_byte_seconds = 0;  // latent bytes held after each step × its seconds
+};
+
 class Session {
  public:
   static StatusOr<std::unique_ptr<Session>> Create(const model::LoadedModel& model, const SessionOptions& options,
@@ -39,6 +49,8 @@ class Session {
   const std::vector<int32_t>& tokens() const { return sequence_->tokens(); }
   int context() const { return options_.context; }
   size_t cache_bytes() const { return blocks_->Stats().storage_bytes; }
+  const SessionWork& work() const { return work_; }
+  void ResetWork() { work_ = {}; }
 
  private:
   Session(const model::LoadedModel& model, const SessionOptions& options, ThreadPool& pool);
@@ -50,6 +62,7 @@ class Session {
   std::unique_ptr<kv::BlockPool> blocks_;
   std::unique_ptr<kv::SequenceKv> sequence_;
   std::vector<float> logits_;
+  SessionWork work_;
 };
 
 }  // namespace frugal::engine

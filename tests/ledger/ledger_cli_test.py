@@ -69,6 +69,20 @@ def main():
         check(rec["expert_bytes_disk"] > 0 and rec["expert_fetches"] > 0, "expert disk reads in the record")
         check(0 < rec["expert_resident_bytes"] < rec["expert_all_bytes"], "resident experts within the budget")
 
+        # frugal bench: a record per timed run, from the session's counters: pp32 reads 32 rows of
+        # KV in one step; tg8 reads 1 + 2 + … + 8 = 36 rows in 8 steps and holds 8 tokens.
+        bench_ledger = os.path.join(d, "bench.jsonl")
+        run(f, ["bench", "-m", model, "-p", "32", "-n", "8", "-r", "2", "-t", "2", "--ledger", bench_ledger])
+        brecs = records(bench_ledger)
+        check(len(brecs) == 4 and all(b["source"] == "bench" for b in brecs), f"bench: a record per timed run ({len(brecs)})")
+        pp, tg = brecs[0], brecs[-1]
+        bpt = pp["kv_bytes_per_token"]
+        check((pp["prompt_tokens"], pp["miss_tokens"], pp["output_tokens"]) == (32, 32, 0) and pp["prefill_s"] > 0, "bench pp record")
+        check(pp["kv_bytes_read"] == 32 * bpt and pp["kv_peak_bytes"] == 32 * bpt, "bench pp KV by hand")
+        check((tg["output_tokens"], tg["prompt_tokens"]) == (8, 0) and tg["decode_s"] > 0, "bench tg record")
+        check(tg["kv_bytes_read"] == 36 * bpt and tg["kv_peak_bytes"] == 8 * bpt, "bench tg KV by hand")
+        check(tg["expert_bytes_ram"] > 0 and tg["weight_bytes_read"] > pp["weight_bytes_read"] > 0, "bench bytes read")
+
         # The report sums the records.
         recs = records(ledger)
         r = run(f, ["ledger", "report", ledger, "--json", "--by", "source"])
