@@ -21,16 +21,19 @@ def main():
     ap.add_argument("--frugal", required=True)
     f = ap.parse_args().frugal
     with tempfile.TemporaryDirectory(dir=os.environ.get("TMPDIR", "/var/tmp")) as d:
-        model = os.path.join(d, "tiny.gguf")
-        run(f, ["make-model", "--preset", "v3-shaped", "--dtype", "q8_0", "-o", model])
-        fp = json.loads(run(f, ["inspect", model, "--json"]).stdout)["footprint"]
-        p = json.loads(run(f, ["plan", "--model", model, "--context", "1000", "--json"]).stdout)
-        check(p["kv_bytes_per_token"]["native"] == fp["kv_latent_bytes_per_token_f16"], "plan's native KV = inspect's latent bytes a token")
-        check(p["kv_bytes_per_token"]["mha"] == fp["kv_mha_bytes_per_token_f16"], "plan's multi-head KV = inspect's")
-        check(p["weight_bytes"] == fp["total_bytes"], "plan's weights = inspect's total bytes")
-        check(p["expert_bytes"] == fp["routed_expert_bytes"], "plan's routed experts = inspect's")
-        check(p["active_bytes_per_token"] == fp["active_bytes_per_token"], "plan's bytes a token reads = inspect's")
-        check(p["kv_bytes_per_sequence"]["native"] == 1000 * fp["kv_latent_bytes_per_token_f16"], "per sequence = 1000 × per token")
+        # The issue's `mini` (q8_0, its q-LoRA variant as llama.cpp needs it) and the V3-shaped preset.
+        for preset, extra in [("mini", ["--q-lora", "512"]), ("v3-shaped", [])]:
+            model = os.path.join(d, preset + ".gguf")
+            run(f, ["make-model", "--preset", preset, "--dtype", "q8_0", *extra, "-o", model])
+            fp = json.loads(run(f, ["inspect", model, "--json"]).stdout)["footprint"]
+            p = json.loads(run(f, ["plan", "--model", model, "--context", "1000", "--json"]).stdout)
+            check(p["kv_bytes_per_token"]["native"] == fp["kv_latent_bytes_per_token_f16"], f"{preset}: plan's native KV = inspect's latent bytes a token")
+            check(p["kv_bytes_per_token"]["mha"] == fp["kv_mha_bytes_per_token_f16"], f"{preset}: plan's multi-head KV = inspect's")
+            check(p["weight_bytes"] == fp["total_bytes"], f"{preset}: plan's weights = inspect's total bytes")
+            check(p["expert_bytes"] == fp["routed_expert_bytes"], f"{preset}: plan's routed experts = inspect's")
+            check(p["active_bytes_per_token"] == fp["active_bytes_per_token"], f"{preset}: plan's bytes a token reads = inspect's")
+            check(p["kv_bytes_per_sequence"]["native"] == 1000 * fp["kv_latent_bytes_per_token_f16"], f"{preset}: per sequence = 1000 × per token")
+            os.remove(model)
 
         v3 = json.loads(run(f, ["plan", "--model", "deepseek-v3", "--context", "100000", "--requests", "100", "--hit-rate", "1",
                                 "--prices", "deepseek-v4-pro-promo", "--json"]).stdout)
