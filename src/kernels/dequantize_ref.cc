@@ -1,5 +1,6 @@
 // Scalar dequantization, written literally from the layouts in
 // ../shared/reference/ggml-quant-formats.md, with ggml's order of float operations.
+#include <cmath>
 #include <cstring>
 
 #include "kernels/dequantize.h"
@@ -76,6 +77,22 @@ void DequantQ5_1(const std::byte* src, float* y, int64_t nb) {
   }
 }
 
+// MXFP4: value = E2M1(code) · 2^(e − 127). E2M1 magnitudes 0, 0.5, 1, 1.5, 2, 3, 4, 6 (sign in the
+// code's bit 3), held doubled as integers so that each value is (2·E2M1) · 2^(e − 128) — exact in
+// float for every code and exponent (2^−128 and 2^−127 are subnormal). E8M0 255, NaN in the OCP
+// spec, is read as 2^127 (as ggml does).
+void DequantMxfp4(const std::byte* src, float* y, int64_t nb) {
+  constexpr int8_t kDoubled[16] = {0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12};
+  for (int64_t i = 0; i < nb; ++i, y += kQK) {
+    const BlockMxfp4& b = Blocks<BlockMxfp4>(src)[i];
+    const float d = std::ldexp(1.0f, static_cast<int>(b.e) - 128);
+    for (int j = 0; j < kQK / 2; ++j) {
+      y[j] = static_cast<float>(kDoubled[b.qs[j] & 15]) * d;
+      y[j + kQK / 2] = static_cast<float>(kDoubled[b.qs[j] >> 4]) * d;
+    }
+  }
+}
+
 }  // namespace
 
 bool CanDequantize(GgmlType type) {
@@ -108,6 +125,7 @@ void DequantizeRow(GgmlType type, const std::byte* src, float* dst, int64_t n) {
     case GgmlType::kQ4_1: DequantQ4_1(src, dst, nb); return;
     case GgmlType::kQ5_0: DequantQ5_0(src, dst, nb); return;
     case GgmlType::kQ5_1: DequantQ5_1(src, dst, nb); return;
+    case GgmlType::kMXFP4: DequantMxfp4(src, dst, nb); return;
     case GgmlType::kQ2_K: DequantQ2_K(src, dst, nb); return;
     case GgmlType::kQ3_K: DequantQ3_K(src, dst, nb); return;
     case GgmlType::kQ4_K: DequantQ4_K(src, dst, nb); return;

@@ -1,6 +1,8 @@
 // Known answers: blocks built byte by byte, expected values worked out by hand from the
 // layouts in ../shared/reference/ggml-quant-formats.md (not produced by the code under test).
+#include <cmath>
 #include <cstring>
+#include <limits>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -177,6 +179,44 @@ TEST(DequantizeTest, Q3_K) {
   EXPECT_EQ(x[0], 124.0f);  // −31·(0 − 4)
   EXPECT_EQ(x[1], 0.0f);    // −31·0
   EXPECT_EQ(x[32], 1.0f);   // scale 2 unchanged
+}
+
+// MXFP4 against the OCP microscaling spec's definition, for every code and every E8M0 scale:
+// value = (−1)^s · E2M1 · 2^(e − 127), E2M1 = 0, 0.5, 1, 1.5, 2, 3, 4, 6 for the low three bits
+// (computed here in double with ldexp, not as the code under test does).
+TEST(DequantizeTest, Mxfp4EveryCodeAndScale) {
+  constexpr double kE2M1[8] = {0, 0.5, 1, 1.5, 2, 3, 4, 6};
+  for (int e = 0; e < 256; ++e) {
+    BlockMxfp4 b{};
+    b.e = static_cast<uint8_t>(e);
+    for (int j = 0; j < 16; ++j) b.qs[j] = static_cast<uint8_t>(j | ((15 - j) << 4));  // codes j and 15 − j
+    const auto x = Dequant(GgmlType::kMXFP4, b, 32);
+    for (int j = 0; j < 16; ++j) {
+      for (const auto& [code, got] : {std::pair{j, x[static_cast<size_t>(j)]}, std::pair{15 - j, x[static_cast<size_t>(j + 16)]}}) {
+        const double want = (code & 8 ? -1.0 : 1.0) * std::ldexp(kE2M1[code & 7], e - 127);
+        ASSERT_EQ(got, static_cast<float>(want)) << "e " << e << " code " << code;
+        // Exact wherever float holds the value; beyond (4 · 2^127 and up) ±infinity, as in ggml.
+        if (std::fabs(want) <= std::numeric_limits<float>::max()) {
+          ASSERT_TRUE(static_cast<double>(got) == want) << "not exact: e " << e << " code " << code;
+        } else {
+          ASSERT_TRUE(std::isinf(got)) << "e " << e << " code " << code;
+        }
+      }
+    }
+  }
+  // Sizes: 17 bytes a block of 32; several blocks in a row.
+  EXPECT_EQ(TraitsOf(GgmlType::kMXFP4).block_bytes, 17u);
+  BlockMxfp4 two[2] = {};
+  two[0].e = 127;  // scale 1
+  two[0].qs[0] = 0x71;  // value 0: code 1 (0.5); value 16: code 7 (6)
+  two[1].e = 130;  // scale 8
+  two[1].qs[15] = 0xf0;  // value 15: code 0 (+0); value 31: code 15 (−6 · 8)
+  std::vector<float> y(64);
+  DequantizeRow(GgmlType::kMXFP4, reinterpret_cast<const std::byte*>(two), y.data(), 64);
+  EXPECT_EQ(y[0], 0.5f);
+  EXPECT_EQ(y[16], 6.0f);
+  EXPECT_EQ(y[32 + 15], 0.0f);
+  EXPECT_EQ(y[32 + 31], -48.0f);
 }
 
 TEST(DequantizeTest, FloatTypes) {

@@ -12,7 +12,7 @@ import numpy as np
 
 import ggml_types
 from ggml_types import (F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0,
-                        Q2_K, Q3_K, Q4_K, Q5_K, Q6_K)
+                        Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, MXFP4)
 
 f32 = np.float32
 
@@ -184,10 +184,24 @@ def dq_bf16(b):
     return (b.copy().view("<u2").astype(np.uint32) << 16).view("<f4")
 
 
+# MXFP4 (OCP microscaling): E2M1 codes (sign in bit 3), magnitudes doubled to integers so that
+# each value is (2·E2M1) · 2^(e − 128), as ggml computes it (E8M0 255 read as 2^127, not NaN).
+_MXFP4_DOUBLED = np.array([0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12], dtype=np.int32)
+
+
+def dq_mxfp4(b):
+    e = _i(b[:, 0:1])                                       # [n, 1]
+    lo, hi = _split_nibbles(b[:, 1:17])
+    q = _MXFP4_DOUBLED[np.concatenate([lo, hi], axis=1)]    # [n, 32]
+    with np.errstate(over="ignore"):                        # 12 · 2^125 and up: ±inf, as in float32
+        return (q.astype(np.float64) * np.ldexp(1.0, e - 128)).astype(f32)
+
+
 DEQUANTIZERS = {
     F32: dq_f32, F16: dq_f16, BF16: dq_bf16,
     Q4_0: dq_q4_0, Q4_1: dq_q4_1, Q5_0: dq_q5_0, Q5_1: dq_q5_1, Q8_0: dq_q8_0,
     Q2_K: dq_q2_k, Q3_K: dq_q3_k, Q4_K: dq_q4_k, Q5_K: dq_q5_k, Q6_K: dq_q6_k,
+    MXFP4: dq_mxfp4,
 }
 
 

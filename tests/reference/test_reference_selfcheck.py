@@ -10,6 +10,7 @@ the expected outputs were worked out by hand from the layout formulas in
 derives an expected value by calling the code under test.
 """
 
+import math
 import os
 import struct
 import sys
@@ -98,6 +99,25 @@ def test_q8_0():
         -64.0, -7.5, -7.0, -6.5, -6.0, -5.5, -5.0, -4.5, -4.0, -3.5, -3.0, -2.5, -2.0, -1.5,
         -1.0, -0.5, 0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0, 4.5, 5.0, 5.5, 6.0, 6.5,
         7.0, 63.5])
+
+
+@test
+def test_mxfp4_every_code_and_scale():
+    # OCP MX: value = (-1)^s * E2M1 * 2^(e - 127), E2M1 = 0, .5, 1, 1.5, 2, 3, 4, 6; one block per
+    # E8M0 value, low nibbles = codes 0..15, high nibbles = 15..0.
+    e2m1 = [0, 0.5, 1, 1.5, 2, 3, 4, 6]
+    qs = bytes(j | ((15 - j) << 4) for j in range(16))
+    raw = b"".join(bytes([e]) + qs for e in range(256))
+    out = run_dq(raw, 39, 256 * 32).reshape(256, 32)
+    for e in range(256):
+        for j in range(32):
+            code = j if j < 16 else 31 - j
+            want = (-1.0 if code & 8 else 1.0) * math.ldexp(e2m1[code & 7], e - 127)
+            got = out[e, j]
+            if abs(want) <= float(np.finfo(np.float32).max):
+                assert float(got) == want, "e %d code %d: %r != %r" % (e, code, got, want)
+            else:
+                assert np.isinf(got) and (got < 0) == (want < 0), "e %d code %d: %r" % (e, code, got)
 
 
 # qs[j] = low nibble j, high nibble 15 - j (j < 16) for all 32-element 4/5-bit tests.
