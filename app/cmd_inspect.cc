@@ -53,6 +53,7 @@ Command AddInspectCommand(CLI::App& app) {
     }
     const std::string out = f->json ? report.dump(2) + "\n" : RenderInspectText(report);
     std::fwrite(out.data(), 1, out.size(), stdout);
+    if (report.contains("sized_only")) return report["sized_only"].contains("error") ? 1 : 0;
     if (!config.ok()) {
       LogError("{}", config.status().ToString());
       return 1;

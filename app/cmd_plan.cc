@@ -12,6 +12,7 @@
 
 #include "app/commands.h"
 #include "io/gguf_file.h"
+#include "ledger/model_spec_gguf.h"
 #include "ledger/plan.h"
 #include "ledger/plan_charts.h"
 #include "model/config.h"
@@ -42,6 +43,10 @@ std::string Bytes(double b) {
 StatusOr<ledger::ModelSpec> SpecOf(const std::string& model) {
   if (model.size() > 5 && model.compare(model.size() - 5, 5, ".gguf") == 0) {
     FRUGAL_ASSIGN_OR_RETURN(auto file, io::OpenGguf(model));
+    if (const StatusOr<std::string> arch = file.GetString("general.architecture");
+        arch.ok() && ledger::IsSizedOnlyArchitecture(*arch)) {
+      return ledger::SpecFromSizedOnlyFile(model, file);
+    }
     FRUGAL_ASSIGN_OR_RETURN(model::ModelConfig config, model::LoadModelConfig(file));
     return ledger::SpecFromFile(model, config, model::ComputeFootprint(config, model::TensorEntriesOf(file)));
   }

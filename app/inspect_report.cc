@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "ledger/kv_sizes.h"
+#include "ledger/model_spec_gguf.h"
 #include "model/footprint.h"
 
 namespace frugal::app {
@@ -87,6 +89,46 @@ std::string Bytes(uint64_t b) {
   return fmt::format("{} B", b);
 }
 
+// A deepseek32 / deepseek4 file (sized, not run): its own keys, the planner's spec, and the KV
+// cache by layer kind.
+json SizedOnlyJson(const io::GgufFile& file, const std::string& arch) {
+  json keys = json::object();
+  for (const auto& [key, value] : file.metadata()) {
+    if (key.rfind(arch + ".", 0) != 0) continue;
+    const std::string k = key.substr(arch.size() + 1);
+    if (auto i = file.GetInt(key); i.ok()) keys[k] = *i;
+    else if (auto d = file.GetFloat(key); d.ok()) keys[k] = *d;
+    else if (auto b = file.GetBool(key); b.ok()) keys[k] = *b;
+    else if (auto ia = file.GetIntArray(key); ia.ok()) keys[k] = *ia;
+    else if (auto fa = file.GetFloatArray(key); fa.ok()) keys[k] = *fa;
+    else if (auto str = file.GetString(key); str.ok()) keys[k] = *str;
+  }
+  json r = {{"architecture", arch}, {"keys", keys}};
+  const StatusOr<ledger::ModelSpec> spec = ledger::SpecFromSizedOnlyFile(file.name(), file);
+  if (!spec.ok()) {
+    r["error"] = spec.status().ToString();
+    return r;
+  }
+  const ledger::KvPerToken kv = ledger::KvBytesPerToken(*spec);
+  json kinds = json::array();
+  for (const ledger::LayerKindKv& k : ledger::KvByLayerKind(*spec)) {
+    kinds.push_back({{"kind", k.kind}, {"layers", k.layers}, {"bytes_per_token_f16", k.bytes_per_token},
+                     {"bytes_per_sequence_f16", k.bytes_per_sequence}});
+  }
+  r["n_layers"] = spec->n_layers;
+  r["params"] = spec->total_params;
+  r["active_params_per_token"] = spec->active_params;
+  r["total_bytes"] = spec->file_bytes;
+  r["routed_expert_bytes"] = spec->file_expert_bytes;
+  r["active_bytes_per_token"] = spec->file_active_bytes;
+  r["kv_by_layer_kind"] = kinds;
+  r["kv_bytes_per_token_f16"] = kv.native;
+  r["kv_bytes_per_sequence_f16"] = kv.native_per_sequence;
+  r["kv_mha_bytes_per_token_f16"] = kv.mha;
+  r["runs"] = false;
+  return r;
+}
+
 }  // namespace
 
 json BuildInspectReport(const io::GgufFile& file, const StatusOr<model::ModelConfig>& config) {
@@ -94,6 +136,11 @@ json BuildInspectReport(const io::GgufFile& file, const StatusOr<model::ModelCon
             {"alignment", file.alignment()}, {"n_tensors", file.tensors().size()},
             {"n_metadata", file.metadata().size()}, {"tokenizer", TokenizerJson(file)}};
   if (!config.ok()) {
+    const StatusOr<std::string> arch = file.GetString("general.architecture");
+    if (arch.ok() && ledger::IsSizedOnlyArchitecture(*arch)) {
+      r["sized_only"] = SizedOnlyJson(file, *arch);
+      return r;
+    }
     r["error"] = config.status().ToString();
     return r;
   }
@@ -108,6 +155,26 @@ std::string RenderInspectText(const json& r) {
   const json& t = r["tokenizer"];
   s += fmt::format("tokenizer   {}\n", t.dump());
   if (r.contains("error")) return s + fmt::format("error       {}\n", r["error"].get<std::string>());
+  if (r.contains("sized_only")) {
+    const json& so = r["sized_only"];
+    s += fmt::format("model       {} (sized, not run: frugal's forward pass covers deepseek2 only)\n", so["architecture"].get<std::string>());
+    std::string keys;
+    for (const auto& [k, v] : so["keys"].items()) keys += (keys.empty() ? "" : ", ") + k + " " + v.dump();
+    s += fmt::format("keys        {}\n", keys);
+    if (so.contains("error")) return s + fmt::format("error       {}\n", so["error"].get<std::string>());
+    s += fmt::format("weights     {} ({:.0f} parameters; routed experts {}); a token reads {}\n", Bytes(so["total_bytes"]),
+                     so["params"].get<double>(), Bytes(so["routed_expert_bytes"]), Bytes(so["active_bytes_per_token"]));
+    for (const json& k : so["kv_by_layer_kind"]) {
+      s += fmt::format("KV cache    {:<26} {} layers: {:.1f} B per token, {} per sequence (16-bit)\n", k["kind"].get<std::string>(),
+                       k["layers"].get<int>(), k["bytes_per_token_f16"].get<double>(),
+                       Bytes(static_cast<uint64_t>(k["bytes_per_sequence_f16"].get<double>())));
+    }
+    s += fmt::format("KV cache    all layers: {:.1f} B per token + {} per sequence vs {:.0f} B per token as a full multi-head cache\n",
+                     so["kv_bytes_per_token_f16"].get<double>(),
+                     Bytes(static_cast<uint64_t>(so["kv_bytes_per_sequence_f16"].get<double>())),
+                     so["kv_mha_bytes_per_token_f16"].get<double>());
+    return s;
+  }
   const json& c = r["config"];
   const json& m = c["mla"];
   const json& e = c["moe"];

@@ -7,6 +7,7 @@
 
 #include "ledger/kv_sizes.h"
 #include "ledger/model_spec.h"
+#include "ledger/model_spec_gguf.h"
 #include "ledger/plan.h"
 #include "ledger/prices.h"
 #include "ledger/svg_chart.h"
@@ -155,6 +156,41 @@ TEST(SvgChartTest, PointsMapToThePlotArea) {
   EXPECT_NE(svg.find("t &lt;&amp;&gt;"), std::string::npos);
   EXPECT_EQ(ShortNumber(1.5e9), "1.5G");
   EXPECT_EQ(ShortNumber(0.03625), "0.0362");
+}
+
+// V4 by layer kind, v4-tiny's shape (6 layers: 2 window-only, 2 CSA, 2 HCA; one K=V head of 128,
+// index keys of 64, window 32): a 16-bit row is 256 B, a key 128 B. CSA: 2 · (256 + 128) / 4 =
+// 192 B a token; HCA: 2 · 256 / 128 = 4 B; every layer keeps 32 window rows: 8 KiB a layer a
+// sequence. V3.2 (v32-tiny: 3 layers, kv_lora 64 + rope 16, key 64): 3 · (80 + 64) · 2 = 864 B.
+TEST(KvSizesTest, ByLayerKindByHand) {
+  ModelSpec v4;
+  v4.cache = CacheKind::kV4;
+  v4.n_layers = 6;
+  v4.csa_layers = v4.hca_layers = 2;
+  v4.v4_head_dim = 128;
+  v4.index_head_dim = 64;
+  v4.window = 32;
+  v4.n_heads = 4;
+  const std::vector<LayerKindKv> kinds = KvByLayerKind(v4);
+  ASSERT_EQ(kinds.size(), 3u);
+  EXPECT_EQ(kinds[0].layers, 2);
+  EXPECT_DOUBLE_EQ(kinds[0].bytes_per_token, 0);
+  EXPECT_DOUBLE_EQ(kinds[0].bytes_per_sequence, 2 * 32 * 256);
+  EXPECT_DOUBLE_EQ(kinds[1].bytes_per_token, 192);
+  EXPECT_DOUBLE_EQ(kinds[2].bytes_per_token, 4);
+  const KvPerToken k = KvBytesPerToken(v4);
+  EXPECT_DOUBLE_EQ(k.native, 196);
+  EXPECT_DOUBLE_EQ(k.native_per_sequence, 6 * 32 * 256);  // 48 KiB
+  EXPECT_DOUBLE_EQ(k.mha, 6 * 4 * 2 * 128 * 2);            // 12,288
+  ModelSpec v32;
+  v32.cache = CacheKind::kMlaDsa;
+  v32.n_layers = 3;
+  v32.kv_lora = 64;
+  v32.qk_rope = 16;
+  v32.index_head_dim = 64;
+  ASSERT_EQ(KvByLayerKind(v32).size(), 1u);
+  EXPECT_DOUBLE_EQ(KvByLayerKind(v32)[0].bytes_per_token, 864);
+  EXPECT_DOUBLE_EQ(KvBytesPerToken(v32).native, 864);
 }
 
 TEST(PlanTest, BadInputsAreErrors) {

@@ -178,7 +178,8 @@ StatusOr<ModelConfig> LoadModelConfig(const io::GgufFile& file) {
   FRUGAL_ASSIGN_OR_RETURN(c.architecture, file.GetString("general.architecture"));
   if (c.architecture != "deepseek2") {
     return Unimplemented("architecture '{}' is not supported; frugal runs deepseek2 files "
-                         "(DeepSeek-V2/V2-Lite/V3/R1, Kimi-K2)", c.architecture);
+                         "(DeepSeek-V2/V2-Lite/V3/R1, Kimi-K2) and sizes deepseek32/deepseek4 ones (inspect, plan)",
+                         c.architecture);
   }
   if (file.Has("general.name")) {
     FRUGAL_ASSIGN_OR_RETURN(c.name, file.GetString("general.name"));

@@ -35,6 +35,24 @@ def main():
             check(p["kv_bytes_per_sequence"]["native"] == 1000 * fp["kv_latent_bytes_per_token_f16"], f"{preset}: per sequence = 1000 × per token")
             os.remove(model)
 
+        # llama.cpp's deepseek4 / deepseek32 fixtures: sized (inspect, plan), not run.
+        fixtures = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "shared", "fixtures")
+        if os.path.exists(os.path.join(fixtures, "v4-tiny.gguf")):
+            v4 = json.loads(run(f, ["inspect", os.path.join(fixtures, "v4-tiny.gguf"), "--json"]).stdout)["sized_only"]
+            # 2 CSA layers · (256 + 128) / 4 + 2 HCA layers · 256 / 128 = 196 B a token; 6 · 32 window rows of 256 B.
+            check(v4["kv_bytes_per_token_f16"] == 196 and v4["kv_bytes_per_sequence_f16"] == 6 * 32 * 256,
+                  "v4-tiny: 196 B a token + 48 KiB of window a sequence")
+            check([k["layers"] for k in v4["kv_by_layer_kind"]] == [2, 2, 2], "v4-tiny: 2 window-only, 2 CSA, 2 HCA layers")
+            p4 = json.loads(run(f, ["plan", "--model", os.path.join(fixtures, "v4-tiny.gguf"), "--context", "1000000", "--json"]).stdout)
+            # 250,000 CSA rows · 2 layers · 384 B + 7,812 HCA rows · 2 · 256 B + 49,152 B of window
+            check(p4["kv_bytes_per_sequence"]["native"] == 250000 * 2 * 384 + 7812 * 2 * 256 + 49152, "v4-tiny at 1M tokens by hand")
+            v32 = json.loads(run(f, ["inspect", os.path.join(fixtures, "v32-tiny.gguf"), "--json"]).stdout)["sized_only"]
+            check(v32["kv_bytes_per_token_f16"] == 3 * (64 + 16 + 64) * 2, "v32-tiny: 3 · (latent 80 + index key 64) · 2 B = 864 B")
+            r = run(f, ["run", "-m", os.path.join(fixtures, "v32-tiny.gguf"), "-p", "hi", "-n", "1"], expect_ok=False)
+            check(r.returncode == 1 and "deepseek32" in r.stderr and "inspect, plan" in r.stderr, "run on v32-tiny: a clear error")
+        else:
+            print("skip: ../shared/fixtures absent (deepseek4/deepseek32 sizing checks)")
+
         v3 = json.loads(run(f, ["plan", "--model", "deepseek-v3", "--context", "100000", "--requests", "100", "--hit-rate", "1",
                                 "--prices", "deepseek-v4-pro-promo", "--json"]).stdout)
         check(v3["kv_bytes_per_token"]["native"] == 70272 and v3["kv_bytes_per_token"]["mha"] == 4997120,
