@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""Naive numpy forward pass of a `deepseek2` GGUF model (MLA attention + DeepSeekMoE).
+"""Naive numpy forward pass of a `deepseek2` GGUF model (MLA attention + DeepSeekMoE), and of
+a `deepseek32` one (DeepSeek-V3.2: the same plus the lightning indexer's sparse attention).
 
 The reference the C++ engine is tested against: written from the equations in
 ../shared/reference/deepseek-architectures.md (§1.1-1.4 MLA, tensor layout, RoPE/YaRN; §2.1-2.2
@@ -53,6 +54,9 @@ from gguf_reader import read_gguf  # noqa: E402
 import llama_act_round  # noqa: E402
 
 ARCH = "deepseek2"
+# DeepSeek-V3.2 as llama.cpp writes it: deepseek2's MLA and MoE plus a lightning indexer per layer
+# (DeepSeek Sparse Attention), reference §4 / DeepSeek's inference/model.py `Indexer`.
+ARCHES = ("deepseek2", "deepseek32")
 
 # Per layer L (prefix "blk.L."), then the final ones. Shapes for T tokens.
 DUMP_NAMES = """
@@ -102,17 +106,21 @@ class Config:
     gating: str = "softmax"  # or "sigmoid"
     weights_scale: float = 1.0
     weights_norm: bool = False
+    # DSA indexer (deepseek32; 0: none): heads, key width, cached tokens each query attends to.
+    idx_heads: int = 0
+    idx_dim: int = 0
+    idx_top_k: int = 0
 
 
 def read_config(gf):
     """Config from a parsed GGUF (keys `deepseek2.*`; defaults as in check_inspect.py)."""
     md = gf.metadata
     arch = md.get("general.architecture")
-    if arch != ARCH:
-        raise ValueError("general.architecture is %r, expected %r" % (arch, ARCH))
+    if arch not in ARCHES:
+        raise ValueError("general.architecture is %r, expected one of %r" % (arch, ARCHES))
 
     def hp(key, default=None):
-        full = ARCH + "." + key
+        full = arch + "." + key
         if full in md:
             return md[full]
         if default is None:
@@ -120,7 +128,7 @@ def read_config(gf):
         return default
 
     rope = hp("rope.dimension_count")
-    if (ARCH + ".attention.key_length_mla") in md:     # split-MLA files
+    if (arch + ".attention.key_length_mla") in md:     # split-MLA files
         nope = hp("attention.key_length_mla") - rope
         v_dim = hp("attention.value_length_mla")
     else:                                              # older files: per-head sizes here
@@ -151,7 +159,11 @@ def read_config(gf):
         weights_scale=float(hp("expert_weights_scale", 1.0)),
         weights_norm=bool(hp("expert_weights_norm", False)),
     )
-    if md.get(ARCH + ".rope.scaling.type") == "yarn":
+    if arch == "deepseek32":
+        cfg.idx_heads = hp("attention.indexer.head_count")
+        cfg.idx_dim = hp("attention.indexer.key_length")
+        cfg.idx_top_k = hp("attention.indexer.top_k")
+    if md.get(arch + ".rope.scaling.type") == "yarn":
         cfg.yarn = True
         cfg.yarn_factor = float(hp("rope.scaling.factor"))
         cfg.yarn_orig_ctx = int(hp("rope.scaling.original_context_length",
@@ -225,6 +237,13 @@ def rms_norm(X, weight, eps):
     return X / np.sqrt(np.mean(X * X, axis=-1, keepdims=True) + eps) * weight
 
 
+def layer_norm(X, weight, bias, eps):
+    """Each row: (x - mean) / sqrt(var + eps) * weight + bias."""
+    mu = np.mean(X, axis=-1, keepdims=True)
+    var = np.mean((X - mu) ** 2, axis=-1, keepdims=True)
+    return (X - mu) / np.sqrt(var + eps) * weight + bias
+
+
 def silu(x):
     return x / (1.0 + np.exp(-x))
 
@@ -283,6 +302,17 @@ def apply_rope(X, positions, freqs):
     return out
 
 
+def apply_rope_halves(X, positions, freqs):
+    """RoPE on pairs (x[i], x[i + n/2]) of the last axis (n = 2 · len(freqs)): the "NEOX" order
+    that V3.2's indexer uses, where the MLA heads rotate adjacent pairs (apply_rope)."""
+    angles = np.asarray(positions, dtype=np.float64)[:, None] * freqs[None, :]   # [T, n/2]
+    angles = angles.reshape((X.shape[0],) + (1,) * (X.ndim - 2) + (len(freqs),))
+    cos, sin = np.cos(angles), np.sin(angles)
+    half = len(freqs)
+    x0, x1 = X[..., :half], X[..., half:]
+    return np.concatenate([x0 * cos - x1 * sin, x0 * sin + x1 * cos], axis=-1)
+
+
 def dense_ffn(model, prefix, suffix, X):
     """down @ (silu(gate @ x) * (up @ x)) with {prefix}ffn_{gate,up,down}{suffix}.weight."""
     name = prefix + "ffn_{}" + suffix + ".weight"
@@ -318,8 +348,37 @@ def kv_up_names(model, prefix):
     return prefix + "attn_kv_b.weight", prefix + "attn_kv_b.weight"
 
 
+def indexer_selection(model, layer, X, cq, positions, freqs):
+    """V3.2's lightning indexer: which cached tokens each query attends to. Boolean [T, T].
+
+    Per query t and visible token j <= t: score = sum_h relu(q_h(t) . k(j)) * w_h(t), with
+    q = W_q_b @ cq (the normed query latent) per head and k = LayerNorm(W_k @ x) shared, both
+    [rope | nope] with RoPE on the first `rope` dims in the half-split order; w = W_proj @ x
+    scaled by 1/sqrt(heads * dim). The top_k tokens by score are kept (all when fewer are
+    visible). DeepSeek's code rotates q and k by a normalized Hadamard matrix and rounds them to
+    FP8 before the products; the rotation leaves q . k unchanged and llama.cpp (whose logits the
+    fixtures hold) does not round, so neither appears here."""
+    cfg = model.cfg
+    p = "blk.%d." % layer
+    T, NI, D = X.shape[0], cfg.idx_heads, cfg.idx_dim
+    q = model.lin(p + "indexer.attn_q_b.weight", cq).reshape(T, NI, D)
+    q = np.concatenate([apply_rope_halves(q[:, :, :cfg.rope], positions, freqs), q[:, :, cfg.rope:]], axis=2)
+    k = layer_norm(model.lin(p + "indexer.attn_k.weight", X), model.w(p + "indexer.k_norm.weight"),
+                   model.w(p + "indexer.k_norm.bias"), 1e-6)
+    k = np.concatenate([apply_rope_halves(k[:, :cfg.rope], positions, freqs), k[:, cfg.rope:]], axis=1)
+    w = model.lin(p + "indexer.proj.weight", X) / math.sqrt(NI * D)      # [T, NI]
+    keep = np.zeros((T, T), dtype=bool)
+    for t in range(T):
+        scores = (np.maximum(q[t] @ k[:t + 1].T, 0.0) * w[t][:, None]).sum(axis=0)  # [t + 1]
+        n = min(cfg.idx_top_k, t + 1)
+        order = sorted(range(t + 1), key=lambda j: (-scores[j], j))   # ties: the lower index
+        keep[t, order[:n]] = True
+    return keep
+
+
 def attention(model, layer, X, dump):
-    """MLA on the normed input X [T, H] -> [T, H] (naive per-head form, causal)."""
+    """MLA on the normed input X [T, H] -> [T, H] (naive per-head form, causal; with the V3.2
+    indexer, each query over the tokens it selects)."""
     cfg = model.cfg
     p = "blk.%d." % layer
     T = X.shape[0]
@@ -334,6 +393,7 @@ def attention(model, layer, X, dump):
         q = model.lin(p + "attn_q_b.weight", cq)
     else:
         q = model.lin(p + "attn_q.weight", X)
+    keep = indexer_selection(model, layer, X, cq, positions, freqs) if cfg.idx_top_k > 0 else None
     q = q.reshape(T, NH, nope + rope)
     q = np.concatenate([q[:, :, :nope], apply_rope(q[:, :, nope:], positions, freqs)], axis=2)
 
@@ -354,8 +414,12 @@ def attention(model, layer, X, dump):
         v = latent_v @ wv[h].T                        # [T, v]
         k = np.concatenate([k_nope, k_rope], axis=1)  # [T, nope + rope]
         for t in range(T):
-            scores = k[:t + 1] @ q[t, h] * scale      # keys j = 0..t (causal)
-            o[t, h] = softmax(scores) @ v[:t + 1]
+            if keep is None:
+                scores = k[:t + 1] @ q[t, h] * scale      # keys j = 0..t (causal)
+                o[t, h] = softmax(scores) @ v[:t + 1]
+            else:
+                sel = np.nonzero(keep[t])[0]              # the indexer's choice (all causal)
+                o[t, h] = softmax(k[sel] @ q[t, h] * scale) @ v[sel]
     out = model.lin(p + "attn_output.weight", o.reshape(T, NH * vd))
 
     if dump is not None:

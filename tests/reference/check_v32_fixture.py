@@ -1,0 +1,68 @@
+#!/usr/bin/python3
+"""The numpy reference's DeepSeek-V3.2 (`deepseek32`) forward pass against llama.cpp's logits in
+../shared/fixtures (v32-tiny: the 64- and 400-token runs, and the 16-token greedy continuation):
+max |diff| within 2e-3 at every position and the same argmax everywhere, as the fixture's README
+says a correct float32 implementation gives. Also checks that the indexer matters: the same
+model with dense attention (no selection) is far off after position 16.
+
+usage: check_v32_fixture.py [FIXTURES_DIR]     (exit 77: the fixtures are absent)
+"""
+import os
+import sys
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import forward  # noqa: E402
+
+TOL = 2e-3
+
+
+def main():
+    here = os.path.dirname(os.path.abspath(__file__))
+    d = sys.argv[1] if len(sys.argv) > 1 else os.path.join(here, "..", "..", "..", "shared", "fixtures")
+    model_path = os.path.join(d, "v32-tiny.gguf")
+    if not os.path.exists(model_path):
+        print("SKIP: %s is absent (../shared fixtures are not part of a user's clone)" % model_path)
+        return 77
+    with open(os.path.join(d, "tiny-ids.txt")) as f:
+        ids = [int(x) for x in f.read().replace(",", " ").split()]
+    with open(os.path.join(d, "v32-tiny.greedy.txt")) as f:
+        want_greedy = [int(x) for x in f.read().split()]
+    model = forward.load_model(model_path)
+    vocab = model.cfg.vocab
+    failures = []
+
+    def compare(name, logits, ref):
+        diff = np.abs(logits - ref)
+        same = logits.argmax(axis=1) == ref.argmax(axis=1)
+        ok = diff.max() <= TOL and same.all()
+        print("%s %s: max |diff| %.3g (bound %g), argmax equal at %d of %d positions"
+              % ("ok  " if ok else "FAIL", name, diff.max(), TOL, same.sum(), len(same)))
+        if not ok:
+            failures.append(name)
+
+    short = np.fromfile(os.path.join(d, "v32-tiny.logits.f32"), dtype="<f4").reshape(-1, vocab)
+    long = np.fromfile(os.path.join(d, "v32-tiny.long.logits.f32"), dtype="<f4").reshape(-1, vocab)
+    compare("64 ids", forward.forward(model, ids[:64]), short)
+    compare("400 ids", forward.forward(model, ids), long)
+    got = forward.greedy(model, ids[:64], len(want_greedy))
+    ok = got == want_greedy
+    print("%s greedy continuation: %s" % ("ok  " if ok else "FAIL", " ".join(map(str, got))))
+    if not ok:
+        failures.append("greedy")
+    # Without the indexer's selection the logits must be far off: the check can fail.
+    top_k = model.cfg.idx_top_k
+    model.cfg.idx_top_k = 0
+    dense = np.abs(forward.forward(model, ids[:64]) - short).max()
+    model.cfg.idx_top_k = top_k
+    ok = dense > 100 * TOL
+    print("%s dense attention instead of the indexer's top-%d: max |diff| %.3g" % ("ok  " if ok else "FAIL", top_k, dense))
+    if not ok:
+        failures.append("indexer matters")
+    print("all passed" if not failures else "%d failed" % len(failures))
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
