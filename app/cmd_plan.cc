@@ -44,8 +44,8 @@ StatusOr<ledger::ModelSpec> SpecOf(const std::string& model) {
   if (model.size() > 5 && model.compare(model.size() - 5, 5, ".gguf") == 0) {
     FRUGAL_ASSIGN_OR_RETURN(auto file, io::OpenGguf(model));
     if (const StatusOr<std::string> arch = file.GetString("general.architecture");
-        arch.ok() && ledger::IsSizedOnlyArchitecture(*arch)) {
-      return ledger::SpecFromSizedOnlyFile(model, file);
+        arch.ok() && ledger::PlannedFromKeys(*arch)) {
+      return ledger::SpecFromKeys(model, file);
     }
     FRUGAL_ASSIGN_OR_RETURN(model::ModelConfig config, model::LoadModelConfig(file));
     return ledger::SpecFromFile(model, config, model::ComputeFootprint(config, model::TensorEntriesOf(file)));

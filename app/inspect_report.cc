@@ -104,7 +104,7 @@ json SizedOnlyJson(const io::GgufFile& file, const std::string& arch) {
     else if (auto str = file.GetString(key); str.ok()) keys[k] = *str;
   }
   json r = {{"architecture", arch}, {"keys", keys}};
-  const StatusOr<ledger::ModelSpec> spec = ledger::SpecFromSizedOnlyFile(file.name(), file);
+  const StatusOr<ledger::ModelSpec> spec = ledger::SpecFromKeys(file.name(), file);
   if (!spec.ok()) {
     r["error"] = spec.status().ToString();
     return r;
@@ -137,7 +137,7 @@ json BuildInspectReport(const io::GgufFile& file, const StatusOr<model::ModelCon
             {"n_metadata", file.metadata().size()}, {"tokenizer", TokenizerJson(file)}};
   if (!config.ok()) {
     const StatusOr<std::string> arch = file.GetString("general.architecture");
-    if (arch.ok() && ledger::IsSizedOnlyArchitecture(*arch)) {
+    if (arch.ok() && ledger::PlannedFromKeys(*arch)) {
       r["sized_only"] = SizedOnlyJson(file, *arch);
       return r;
     }

@@ -3,7 +3,7 @@
 namespace frugal::kv {
 
 BlockShape ShapeFor(const model::ModelConfig& config, model::KvDtype dtype, int block_tokens) {
-  return {.n_layers = config.n_layers, .width = config.mla.latent_width(), .block_tokens = block_tokens, .dtype = dtype};
+  return {.n_layers = config.cache_layers(), .width = config.mla.latent_width(), .block_tokens = block_tokens, .dtype = dtype};
 }
 
 StatusOr<std::unique_ptr<SequenceCache>> SequenceCache::Create(const model::ModelConfig& config, int capacity,

@@ -25,13 +25,13 @@ bool IsRoutedExpert(const std::string& name) {
 
 }  // namespace
 
-bool IsSizedOnlyArchitecture(const std::string& architecture) {
+bool PlannedFromKeys(const std::string& architecture) {
   return architecture == "deepseek32" || architecture == "deepseek4";
 }
 
-StatusOr<ModelSpec> SpecFromSizedOnlyFile(const std::string& name, const io::GgufFile& f) {
+StatusOr<ModelSpec> SpecFromKeys(const std::string& name, const io::GgufFile& f) {
   FRUGAL_ASSIGN_OR_RETURN(const std::string arch, f.GetString("general.architecture"));
-  if (!IsSizedOnlyArchitecture(arch)) return MakeStatus(StatusCode::kUnimplemented, "{}: architecture '{}' is not deepseek32 or deepseek4", name, arch);
+  if (!PlannedFromKeys(arch)) return MakeStatus(StatusCode::kUnimplemented, "{}: architecture '{}' is not deepseek32 or deepseek4", name, arch);
   ModelSpec s;
   s.name = name;
   FRUGAL_ASSIGN_OR_RETURN(s.n_layers, Positive(f, arch, "block_count"));

@@ -1,6 +1,7 @@
 // The planner's spec of a DeepSeek-V3.2 (`deepseek32`) or DeepSeek-V4 (`deepseek4`) GGUF file, as
-// llama.cpp's converter writes them, read from its keys and tensor table alone: frugal sizes these
-// models (inspect, plan) but does not run them yet. Pure; thread-safe.
+// llama.cpp's converter writes them, read from its keys and tensor table alone (their caches —
+// V3.2's indexer keys, V4's compressed rows and windows — are not deepseek2's): `plan` sizes
+// both; `inspect` shows V4 files this way, since frugal does not run them yet. Pure; thread-safe.
 #pragma once
 
 #include <string>
@@ -13,10 +14,10 @@
 namespace frugal::ledger {
 
 // True for the architectures this reads (deepseek32, deepseek4).
-bool IsSizedOnlyArchitecture(const std::string& architecture);
+bool PlannedFromKeys(const std::string& architecture);
 
 // Unimplemented for any other architecture; DataLoss for a key missing or out of range.
-StatusOr<ModelSpec> SpecFromSizedOnlyFile(const std::string& name, const io::GgufFile& file);
+StatusOr<ModelSpec> SpecFromKeys(const std::string& name, const io::GgufFile& file);
 
 // The file's cache by layer kind: e.g. V4's window-only, CSA (ratio 4) and HCA (ratio 128)
 // layers, V3.2's MLA + indexer layers — how many, and 16-bit bytes per token and per sequence.

@@ -12,6 +12,7 @@
 #include "kernels/dequantize.h"
 #include "kernels/matmul.h"
 #include "kernels/ops.h"
+#include "model/sparse_indexer.h"
 
 namespace frugal::model {
 namespace {
@@ -134,8 +135,10 @@ void SoftmaxRow(float* scores, int n_visible) { kernels::Softmax(scores, n_visib
 // attention as matrix products (scores = Q·Kᵀ, out = P·V, causal rows masked after the product),
 // so prefill runs on the fast product kernels; queries go in blocks to bound the score matrix.
 // q and o: the segment's first rows.
+// selection: V3.2's indexer choice for this segment (sparse_indexer.h); empty: every visible position.
 void HeadNaive(const AttentionInput& in, const AttentionSegment& seg, const HeadProjections& p, const float* q,
-               const float* ctx, const kernels::PreparedInput& latents, int n_ctx, int h, float* o) {
+               const float* ctx, const kernels::PreparedInput& latents, int n_ctx, int h, const TokenSelection& selection,
+               float* o) {
   const MlaConfig& m = in.config.mla;
   const int T = seg.n, qk = m.qk_head_dim(), width = m.latent_width(), qs = m.n_heads * qk;
   const int nope = m.qk_nope_head_dim, kv = m.kv_lora_rank, vd = m.v_head_dim;
@@ -170,6 +173,12 @@ void HeadNaive(const AttentionInput& in, const AttentionSegment& seg, const Head
       float* row = scores.get() + static_cast<size_t>(i) * n_keys;
       const int n_visible = seg.pos0 + t0 + i + 1;
       for (int j = 0; j < n_visible; ++j) row[j] *= in.scale;
+      if (!selection.keep.empty()) {  // positions the indexer did not choose: weight e^−87·… ≈ 0
+        const uint8_t* keep = selection.keep.data() + static_cast<size_t>(t0 + i) * selection.n_ctx;
+        for (int j = 0; j < n_visible; ++j) {
+          if (!keep[j]) row[j] = -1e30f;
+        }
+      }
       SoftmaxRow(row, n_visible);
       std::fill(row + n_visible, row + n_keys, 0.0f);  // positions after this token's
     }
@@ -417,10 +426,16 @@ void MlaAttention(const AttentionInput& in, const float* xn, ThreadPool& pool, f
   ComputeQueries(in, first, rope, pool, &q);
   StoreLatents(in, kva, rope);
   if (in.sink) in.sink->Put(fmt::format("blk.{}.q", in.layer), q.data(), {T, m.n_heads, m.qk_head_dim()});
+  // V3.2: which positions each query attends to (`first` holds the normed query latent now).
+  // Those segments run on the naive path, which masks the scores of the others.
+  const std::vector<TokenSelection> selections =
+      in.config.has_indexer() ? RunIndexer(in, xn, first.data(), rope.cos.data(), rope.sin.data(), pool)
+                              : std::vector<TokenSelection>(in.segments.size());
   std::vector<float> o(static_cast<size_t>(T) * H * vd);  // [T, n_heads·v]
   std::vector<const AttentionSegment*> absorbed;
-  for (const AttentionSegment& seg : in.segments) {
-    if (seg.path != AttentionPath::kNaive) {
+  for (size_t s_index = 0; s_index < in.segments.size(); ++s_index) {
+    const AttentionSegment& seg = in.segments[s_index];
+    if (seg.path != AttentionPath::kNaive && !in.config.has_indexer()) {
       absorbed.push_back(&seg);
       continue;
     }
@@ -436,7 +451,7 @@ void MlaAttention(const AttentionInput& in, const float* xn, ThreadPool& pool, f
     pool.ParallelForDynamic(H, 1, [&](int64_t begin, int64_t end, int) {
       for (int64_t h = begin; h < end; ++h) {
         const HeadProjections p = ProjectionsOf(m, in.weights, static_cast<int>(h));
-        HeadNaive(in, seg, p, q_seg, ctx.data(), latents, n_ctx, static_cast<int>(h), o_seg);
+        HeadNaive(in, seg, p, q_seg, ctx.data(), latents, n_ctx, static_cast<int>(h), selections[s_index], o_seg);
       }
     });
   }

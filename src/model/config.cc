@@ -167,6 +167,13 @@ Status ValidateModelConfig(const ModelConfig& c) {
     return DataLoss("{} groups of {} experts cannot supply expert_used_count {}", e.n_groups_used,
                     e.n_experts / e.n_groups, e.n_experts_used);
   }
+  if (c.has_indexer()) {
+    const IndexerConfig& x = c.indexer;
+    if (!in(x.n_heads, 1, kMaxHeads) || !in(x.head_dim, m.qk_rope_head_dim, m.latent_width()) || !in(x.top_k, 1, 1 << 20)) {
+      return DataLoss("indexer sizes out of range: {} heads of {} (rope {} .. latent width {}), top_k {}", x.n_heads,
+                      x.head_dim, m.qk_rope_head_dim, m.latent_width(), x.top_k);
+    }
+  }
   if (c.rope.scaling == RopeScalingType::kYarn && !(c.rope.factor >= 1.0)) {
     return DataLoss("rope.scaling.factor {} must be >= 1 for yarn", c.rope.factor);
   }
@@ -176,9 +183,9 @@ Status ValidateModelConfig(const ModelConfig& c) {
 StatusOr<ModelConfig> LoadModelConfig(const io::GgufFile& file) {
   ModelConfig c;
   FRUGAL_ASSIGN_OR_RETURN(c.architecture, file.GetString("general.architecture"));
-  if (c.architecture != "deepseek2") {
-    return Unimplemented("architecture '{}' is not supported; frugal runs deepseek2 files "
-                         "(DeepSeek-V2/V2-Lite/V3/R1, Kimi-K2) and sizes deepseek32/deepseek4 ones (inspect, plan)",
+  if (c.architecture != "deepseek2" && c.architecture != "deepseek32") {
+    return Unimplemented("architecture '{}' is not supported; frugal runs deepseek2 (DeepSeek-V2/V2-Lite/V3/R1, "
+                         "Kimi-K2) and deepseek32 (V3.2) files and sizes deepseek4 ones (inspect, plan)",
                          c.architecture);
   }
   if (file.Has("general.name")) {
@@ -203,6 +210,12 @@ StatusOr<ModelConfig> LoadModelConfig(const io::GgufFile& file) {
   FRUGAL_RETURN_IF_ERROR(ReadMlaKeys(k, file, &c.mla));
   FRUGAL_RETURN_IF_ERROR(ReadRopeKeys(k, file, c.architecture, &c.rope));
   FRUGAL_RETURN_IF_ERROR(ReadMoeKeys(k, file, &c.moe));
+  if (c.architecture == "deepseek32") {
+    FRUGAL_RETURN_IF_ERROR(k.Int("attention.indexer.head_count", &c.indexer.n_heads));
+    FRUGAL_RETURN_IF_ERROR(k.Int("attention.indexer.key_length", &c.indexer.head_dim));
+    FRUGAL_RETURN_IF_ERROR(k.Int("attention.indexer.top_k", &c.indexer.top_k));
+    if (c.mla.q_lora_rank == 0) return DataLoss("deepseek32 needs query compression (attention.q_lora_rank)");
+  }
   FRUGAL_RETURN_IF_ERROR(ValidateModelConfig(c));
   FRUGAL_RETURN_IF_ERROR(CheckTensorsMatchConfig(c, file));
   return c;

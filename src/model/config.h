@@ -59,6 +59,15 @@ struct MoeConfig {
   bool has_bias = false;  // exp_probs_b.bias present: selection-only bias (V3)
 };
 
+// DeepSeek-V3.2's lightning indexer (DeepSeek Sparse Attention): per layer, each query attends
+// only to the top_k cached tokens its indexer scores highest (all while fewer are visible).
+// top_k 0: none (deepseek2).
+struct IndexerConfig {
+  int n_heads = 0;
+  int head_dim = 0;  // [rope | nope]: RoPE on the first qk_rope_head_dim values
+  int top_k = 0;
+};
+
 struct ModelConfig {
   std::string architecture;
   std::string name;
@@ -71,12 +80,17 @@ struct ModelConfig {
   MlaConfig mla;
   RopeConfig rope;
   MoeConfig moe;
+  IndexerConfig indexer;
 
+  bool has_indexer() const { return indexer.top_k > 0; }
+  // Layers of the paged cache: the MLA rows, then (V3.2) a row per layer holding the indexer's
+  // key in its first head_dim values.
+  int cache_layers() const { return has_indexer() ? 2 * n_layers : n_layers; }
   bool IsMoeLayer(int layer) const { return moe.n_experts > 0 && layer >= moe.n_leading_dense; }
   int n_moe_layers() const { return moe.n_experts > 0 ? n_layers - moe.n_leading_dense : 0; }
 };
 
-// Reads the `deepseek2.*` keys (../shared/DESIGN.md "Model files"), detects the tensor
+// Reads the `deepseek2.*` keys (or `deepseek32.*`: the same plus the indexer's) (../shared/DESIGN.md "Model files"), detects the tensor
 // layout variants, validates the values and checks every expected tensor's presence and shape.
 // Errors say what is wrong and how to fix it.
 StatusOr<ModelConfig> LoadModelConfig(const io::GgufFile& file);

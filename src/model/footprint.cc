@@ -72,7 +72,8 @@ Footprint ComputeFootprint(const ModelConfig& c, const std::vector<TensorEntry>&
   f.active_params_per_token += static_cast<uint64_t>(c.hidden) +
                                expert_params * c.moe.n_experts_used * c.n_moe_layers();
   const uint64_t layers = static_cast<uint64_t>(c.n_layers);
-  f.kv_latent_bytes_per_token = layers * c.mla.latent_width() * 2;
+  // V3.2 also caches its indexer's key per token per layer.
+  f.kv_latent_bytes_per_token = layers * (c.mla.latent_width() + (c.has_indexer() ? c.indexer.head_dim : 0)) * 2;
   f.kv_mha_bytes_per_token = layers * c.mla.n_heads * (c.mla.qk_head_dim() + c.mla.v_head_dim) * 2;
   return f;
 }

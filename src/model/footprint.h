@@ -43,7 +43,7 @@ struct Footprint {
   uint64_t active_params_per_token = 0;
 
   // KV cache per token, all layers, at 2 bytes per value (f16/bf16).
-  uint64_t kv_latent_bytes_per_token = 0;  // layers × (kv_lora + rope): what frugal caches
+  uint64_t kv_latent_bytes_per_token = 0;  // layers × (kv_lora + rope [+ V3.2's index key]): the model's own cache
   uint64_t kv_mha_bytes_per_token = 0;     // layers × heads × (nope + rope + v): standard MHA cache
 };
 

@@ -38,6 +38,14 @@ void AddAttention(const ModelConfig& c, int l, std::vector<TensorSpec>* out) {
     add("attn_kv_b", Shape({m.kv_lora_rank, nh * (m.qk_nope_head_dim + m.v_head_dim)}), TensorRole::kAttention);
   }
   add("attn_output", Shape({nh * m.v_head_dim, h}), TensorRole::kAttention);
+  if (c.has_indexer()) {  // V3.2's lightning indexer
+    const IndexerConfig& x = c.indexer;
+    out->push_back({LayerTensorName(l, "indexer.k_norm"), Shape({x.head_dim}), TensorRole::kNorm, l});
+    out->push_back({LayerTensorName(l, "indexer.k_norm", "bias"), Shape({x.head_dim}), TensorRole::kNorm, l});
+    add("indexer.proj", Shape({h, x.n_heads}), TensorRole::kAttention);
+    add("indexer.attn_k", Shape({h, x.head_dim}), TensorRole::kAttention);
+    add("indexer.attn_q_b", Shape({m.q_lora_rank, int64_t{x.n_heads} * x.head_dim}), TensorRole::kAttention);
+  }
 }
 
 void AddFfn(const ModelConfig& c, int l, std::vector<TensorSpec>* out) {

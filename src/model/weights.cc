@@ -56,6 +56,13 @@ Status LoadLayer(Resolver& r, const ModelConfig& c, int l, LayerWeights* w) {
     FRUGAL_RETURN_IF_ERROR(r.LayerView(l, "attn_kv_b", &w->kv_b));
   }
   FRUGAL_RETURN_IF_ERROR(r.LayerView(l, "attn_output", &w->attn_output));
+  if (c.has_indexer()) {
+    FRUGAL_RETURN_IF_ERROR(r.LayerFloats(l, "indexer.k_norm", &w->idx_k_norm));
+    FRUGAL_RETURN_IF_ERROR(r.LayerFloats(l, "indexer.k_norm", &w->idx_k_norm_bias, "bias"));
+    FRUGAL_RETURN_IF_ERROR(r.LayerView(l, "indexer.proj", &w->idx_proj));
+    FRUGAL_RETURN_IF_ERROR(r.LayerView(l, "indexer.attn_k", &w->idx_k));
+    FRUGAL_RETURN_IF_ERROR(r.LayerView(l, "indexer.attn_q_b", &w->idx_q_b));
+  }
   FRUGAL_RETURN_IF_ERROR(r.LayerFloats(l, "ffn_norm", &w->ffn_norm));
   if (!c.IsMoeLayer(l)) {
     FRUGAL_RETURN_IF_ERROR(r.LayerView(l, "ffn_gate", &w->ffn_gate));

@@ -23,6 +23,11 @@ struct LayerWeights {
   std::vector<float> exp_bias;                             // selection bias (V3), may be empty
   ConstTensorView gate_exps, up_exps, down_exps;           // [E] experts
   ConstTensorView gate_shexp, up_shexp, down_shexp;        // shared experts (may be absent)
+  // V3.2's lightning indexer (absent otherwise).
+  std::vector<float> idx_k_norm, idx_k_norm_bias;          // LayerNorm of the key
+  ConstTensorView idx_proj;                                // [H] -> [index heads]: head weights
+  ConstTensorView idx_k;                                   // [H] -> [head_dim]: the key
+  ConstTensorView idx_q_b;                                 // [q_lora] -> [index heads · head_dim]
 };
 
 struct Weights {

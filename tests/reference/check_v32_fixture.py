@@ -5,10 +5,15 @@ max |diff| within 2e-3 at every position and the same argmax everywhere, as the 
 says a correct float32 implementation gives. Also checks that the indexer matters: the same
 model with dense attention (no selection) is far off after position 16.
 
-usage: check_v32_fixture.py [FIXTURES_DIR]     (exit 77: the fixtures are absent)
+With --frugal, the engine too (`frugal logits --exact`, f32 cache): the same bound for the 64-
+and 400-token runs, as one batch and token by token (--chunk 1), and the same greedy ids.
+
+usage: check_v32_fixture.py [--frugal BIN] [FIXTURES_DIR]     (exit 77: the fixtures are absent)
 """
 import os
+import subprocess
 import sys
+import tempfile
 
 import numpy as np
 
@@ -20,7 +25,11 @@ TOL = 2e-3
 
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
-    d = sys.argv[1] if len(sys.argv) > 1 else os.path.join(here, "..", "..", "..", "shared", "fixtures")
+    args = sys.argv[1:]
+    frugal = None
+    if len(args) >= 2 and args[0] == "--frugal":
+        frugal, args = args[1], args[2:]
+    d = args[0] if args else os.path.join(here, "..", "..", "..", "shared", "fixtures")
     model_path = os.path.join(d, "v32-tiny.gguf")
     if not os.path.exists(model_path):
         print("SKIP: %s is absent (../shared fixtures are not part of a user's clone)" % model_path)
@@ -60,6 +69,28 @@ def main():
     print("%s dense attention instead of the indexer's top-%d: max |diff| %.3g" % ("ok  " if ok else "FAIL", top_k, dense))
     if not ok:
         failures.append("indexer matters")
+    if frugal:
+        with tempfile.TemporaryDirectory() as tmp:
+            out = os.path.join(tmp, "logits.f32")
+            for n, ref in [(64, short), (400, long)]:
+                for extra in ([], ["--chunk", "1"]):
+                    cmd = [frugal, "logits", "-m", model_path, "--ids", ",".join(map(str, ids[:n])), "-o", out, "--exact",
+                           "--kv-type", "f32", *extra]
+                    if n == 64 and not extra:
+                        cmd += ["--gen", str(len(want_greedy))]
+                    r = subprocess.run(cmd, capture_output=True, text=True)
+                    if r.returncode != 0:
+                        print("FAIL frugal logits: %s" % r.stderr[-2000:])
+                        failures.append("frugal runs")
+                        continue
+                    got_logits = np.fromfile(out, dtype="<f4").reshape(-1, vocab)
+                    compare("frugal %d ids%s" % (n, " token by token" if extra else ""), got_logits, ref)
+                    if n == 64 and not extra:
+                        gen = [int(x) for x in r.stdout.split()[-len(want_greedy):]]
+                        ok = gen == want_greedy
+                        print("%s frugal greedy: %s" % ("ok  " if ok else "FAIL", " ".join(map(str, gen))))
+                        if not ok:
+                            failures.append("frugal greedy")
     print("all passed" if not failures else "%d failed" % len(failures))
     return 1 if failures else 0
 
