@@ -88,16 +88,35 @@ Preset V3Shaped() {
   return p;
 }
 
+// DeepSeek-V3.2 in small: v3-shaped's MLA and routing, 3 layers, and the lightning indexer
+// (16 heads × 64, top 16: sparse from the 17th position on), as the v32-tiny fixture.
+Preset V32Tiny() {
+  Preset p = V3Shaped();
+  p.name = "v32-tiny";
+  p.description = "DeepSeek-V3.2 (deepseek32): v3-shaped with 3 layers and a lightning indexer (top 16); f32";
+  ModelConfig& c = p.config;
+  c.architecture = "deepseek32";
+  c.name = "frugal-v32-tiny";
+  c.n_layers = 3;
+  c.moe.n_experts = 16;
+  c.moe.n_groups = 4;
+  c.moe.n_groups_used = 2;
+  c.moe.expert_ff = 32;
+  c.indexer = {.n_heads = 16, .head_dim = 64, .top_k = 16};
+  return p;
+}
+
 }  // namespace
 
-std::vector<std::string> PresetNames() { return {"tiny", "tiny-v3tok", "mini", "v3-shaped"}; }
+std::vector<std::string> PresetNames() { return {"tiny", "tiny-v3tok", "mini", "v3-shaped", "v32-tiny"}; }
 
 StatusOr<Preset> FindPreset(const std::string& name) {
   if (name == "tiny") return Tiny();
   if (name == "tiny-v3tok") return TinyV3Tok();
   if (name == "mini") return Mini();
   if (name == "v3-shaped") return V3Shaped();
-  return InvalidArgument("unknown preset '{}' (choose tiny, tiny-v3tok, mini or v3-shaped)", name);
+  if (name == "v32-tiny") return V32Tiny();
+  return InvalidArgument("unknown preset '{}' (choose tiny, tiny-v3tok, mini, v3-shaped or v32-tiny)", name);
 }
 
 }  // namespace frugal::tools

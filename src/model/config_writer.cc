@@ -3,12 +3,12 @@
 namespace frugal::model {
 
 void WriteModelConfigKeys(const ModelConfig& c, io::GgufWriter* w) {
-  const std::string a = "deepseek2.";
+  const std::string a = c.architecture.empty() ? std::string("deepseek2.") : c.architecture + ".";
   const MlaConfig& m = c.mla;
   const MoeConfig& e = c.moe;
   auto u32 = [&](const std::string& key, int v) { w->SetValue(a + key, io::GgufValue::Uint32(static_cast<uint32_t>(v))); };
   auto f32 = [&](const std::string& key, double v) { w->SetValue(a + key, io::GgufValue::Float32(static_cast<float>(v))); };
-  w->SetValue("general.architecture", io::GgufValue::String("deepseek2"));
+  w->SetValue("general.architecture", io::GgufValue::String(a.substr(0, a.size() - 1)));
   w->SetValue("general.name", io::GgufValue::String(c.name));
   u32("vocab_size", c.vocab_size);
   u32("context_length", c.context_length);
@@ -42,6 +42,11 @@ void WriteModelConfigKeys(const ModelConfig& c, io::GgufWriter* w) {
   u32("expert_gating_func", static_cast<int>(e.gating));
   f32("expert_weights_scale", e.weights_scale);
   w->SetValue(a + "expert_weights_norm", io::GgufValue::Bool(e.weights_norm));
+  if (c.has_indexer()) {
+    u32("attention.indexer.head_count", c.indexer.n_heads);
+    u32("attention.indexer.key_length", c.indexer.head_dim);
+    u32("attention.indexer.top_k", c.indexer.top_k);
+  }
   if (c.rope.scaling == RopeScalingType::kYarn) {
     w->SetValue(a + "rope.scaling.type", io::GgufValue::String("yarn"));
     f32("rope.scaling.factor", c.rope.factor);

@@ -1,5 +1,8 @@
 #!/usr/bin/python3
-"""The numpy reference's DeepSeek-V3.2 (`deepseek32`) forward pass against llama.cpp's logits in
+"""DeepSeek-V3.2 (`deepseek32`). With --frugal, first on a generated model (`make-model --preset
+v32-tiny`, no fixture needed): the engine's exact-path logits for 64 random ids — one batch and
+token by token — within 1e-3 of this directory's numpy reference, argmax equal everywhere.
+Then the numpy reference's forward pass against llama.cpp's logits in
 ../shared/fixtures (v32-tiny: the 64- and 400-token runs, and the 16-token greedy continuation):
 max |diff| within 2e-3 at every position and the same argmax everywhere, as the fixture's README
 says a correct float32 implementation gives. Also checks that the indexer matters: the same
@@ -23,6 +26,34 @@ import forward  # noqa: E402
 TOL = 2e-3
 
 
+def check_generated(frugal, failures):
+    with tempfile.TemporaryDirectory() as tmp:
+        path, out = os.path.join(tmp, "v32.gguf"), os.path.join(tmp, "logits.f32")
+        r = subprocess.run([frugal, "make-model", "--preset", "v32-tiny", "-o", path], capture_output=True, text=True)
+        if r.returncode != 0:
+            print("FAIL make-model --preset v32-tiny: %s" % r.stderr[-2000:])
+            failures.append("generate")
+            return
+        model = forward.load_model(path)
+        ids = [int(x) for x in np.random.default_rng(11).integers(0, model.cfg.vocab, size=64)]
+        ref = forward.forward(model, ids)
+        for extra in ([], ["--chunk", "1"]):
+            r = subprocess.run([frugal, "logits", "-m", path, "--ids", ",".join(map(str, ids)), "-o", out, "--exact",
+                                "--kv-type", "f32", *extra], capture_output=True, text=True)
+            if r.returncode != 0:
+                print("FAIL frugal logits on v32-tiny: %s" % r.stderr[-2000:])
+                failures.append("generated runs")
+                continue
+            got = np.fromfile(out, dtype="<f4").reshape(-1, model.cfg.vocab)
+            diff = np.abs(got - ref).max()
+            same = (got.argmax(axis=1) == ref.argmax(axis=1)).all()
+            ok = diff <= 1e-3 and same
+            print("%s generated v32-tiny%s: frugal vs reference max |diff| %.3g, argmax %s"
+                  % ("ok  " if ok else "FAIL", " token by token" if extra else "", diff, "equal" if same else "differs"))
+            if not ok:
+                failures.append("generated v32-tiny")
+
+
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
     args = sys.argv[1:]
@@ -30,9 +61,14 @@ def main():
     if len(args) >= 2 and args[0] == "--frugal":
         frugal, args = args[1], args[2:]
     d = args[0] if args else os.path.join(here, "..", "..", "..", "shared", "fixtures")
+    failures = []
+    if frugal:
+        check_generated(frugal, failures)
     model_path = os.path.join(d, "v32-tiny.gguf")
     if not os.path.exists(model_path):
         print("SKIP: %s is absent (../shared fixtures are not part of a user's clone)" % model_path)
+        if frugal:  # the generated model's checks ran
+            return 1 if failures else 0
         return 77
     with open(os.path.join(d, "tiny-ids.txt")) as f:
         ids = [int(x) for x in f.read().replace(",", " ").split()]
@@ -40,7 +76,6 @@ def main():
         want_greedy = [int(x) for x in f.read().split()]
     model = forward.load_model(model_path)
     vocab = model.cfg.vocab
-    failures = []
 
     def compare(name, logits, ref):
         diff = np.abs(logits - ref)
