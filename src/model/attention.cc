@@ -200,6 +200,7 @@ struct Piece {
   int t0;  // first token within the segment
   int n;   // tokens
   int row;  // first token within the token block
+  const TokenSelection* selection;  // V3.2's choice for the segment (empty: every visible position)
 };
 
 // Scaled causal softmax of the (token, head) rows r ∈ [begin, end) of a piece's scores [rows, n_keys].
@@ -208,6 +209,12 @@ void CausalSoftmax(const AttentionInput& in, const Piece& pc, int H, int n_keys,
     const int n_visible = pc.seg->pos0 + pc.t0 + static_cast<int>(r / H) + 1;
     float* row = scores + static_cast<size_t>(r) * n_keys;
     for (int j = 0; j < n_visible; ++j) row[j] *= in.scale;
+    if (!pc.selection->keep.empty()) {  // positions the indexer did not choose: weight ≈ 0
+      const uint8_t* keep = pc.selection->keep.data() + static_cast<size_t>(pc.t0 + r / H) * pc.selection->n_ctx;
+      for (int j = 0; j < n_visible; ++j) {
+        if (!keep[j]) row[j] = -1e30f;
+      }
+    }
     SoftmaxRow(row, n_visible);
     std::fill(row + n_visible, row + n_keys, 0.0f);
   }
@@ -312,7 +319,8 @@ void PieceParallel(const AttentionInput& in, const Piece& pc, const float* q_abs
 // is the softmax-weighted sum of latents. W_UK before and W_UV after run once for a block of
 // tokens of all the sequences (each head's weights read once per block).
 // q: [T, H·qk] (all rows of the step); o: [T, H·vd] (this path's rows written).
-void AbsorbedAttention(const AttentionInput& in, const std::vector<const AttentionSegment*>& segments, const float* q,
+void AbsorbedAttention(const AttentionInput& in, const std::vector<const AttentionSegment*>& segments,
+                       const std::vector<const TokenSelection*>& selections, const float* q,
                        ThreadPool& pool, float* o) {
   const MlaConfig& m = in.config.mla;
   const int H = m.n_heads, qk = m.qk_head_dim(), width = m.latent_width(), kv = m.kv_lora_rank, vd = m.v_head_dim;
@@ -322,11 +330,12 @@ void AbsorbedAttention(const AttentionInput& in, const std::vector<const Attenti
   constexpr int64_t kScoreBudget = int64_t{1} << 22;
   std::vector<std::vector<Piece>> blocks(1);
   int block_tokens = 0;
-  for (const AttentionSegment* seg : segments) {
+  for (size_t s_index = 0; s_index < segments.size(); ++s_index) {
+    const AttentionSegment* seg = segments[s_index];
     const int piece_max = static_cast<int>(std::clamp<int64_t>(kScoreBudget / (int64_t{H} * (seg->pos0 + seg->n)), 1, kBlockTokens));
     for (int t0 = 0; t0 < seg->n;) {
       const int n = std::min({piece_max, seg->n - t0, kBlockTokens - block_tokens});
-      blocks.back().push_back({seg, t0, n, block_tokens});
+      blocks.back().push_back({seg, t0, n, block_tokens, selections[s_index]});
       block_tokens += n;
       t0 += n;
       if (block_tokens == kBlockTokens) {
@@ -426,17 +435,19 @@ void MlaAttention(const AttentionInput& in, const float* xn, ThreadPool& pool, f
   ComputeQueries(in, first, rope, pool, &q);
   StoreLatents(in, kva, rope);
   if (in.sink) in.sink->Put(fmt::format("blk.{}.q", in.layer), q.data(), {T, m.n_heads, m.qk_head_dim()});
-  // V3.2: which positions each query attends to (`first` holds the normed query latent now).
-  // Those segments run on the naive path, which masks the scores of the others.
+  // V3.2: which positions each query attends to (`first` holds the normed query latent now);
+  // both paths mask the scores of the others.
   const std::vector<TokenSelection> selections =
       in.config.has_indexer() ? RunIndexer(in, xn, first.data(), rope.cos.data(), rope.sin.data(), pool)
                               : std::vector<TokenSelection>(in.segments.size());
   std::vector<float> o(static_cast<size_t>(T) * H * vd);  // [T, n_heads·v]
   std::vector<const AttentionSegment*> absorbed;
+  std::vector<const TokenSelection*> absorbed_selections;
   for (size_t s_index = 0; s_index < in.segments.size(); ++s_index) {
     const AttentionSegment& seg = in.segments[s_index];
-    if (seg.path != AttentionPath::kNaive && !in.config.has_indexer()) {
+    if (seg.path != AttentionPath::kNaive) {
       absorbed.push_back(&seg);
+      absorbed_selections.push_back(&selections[s_index]);
       continue;
     }
     // Every visible position as stored (rounded to the cache type): [n_ctx, width]. The naive
@@ -455,7 +466,7 @@ void MlaAttention(const AttentionInput& in, const float* xn, ThreadPool& pool, f
       }
     });
   }
-  if (!absorbed.empty()) AbsorbedAttention(in, absorbed, q.data(), pool, o.data());
+  if (!absorbed.empty()) AbsorbedAttention(in, absorbed, absorbed_selections, q.data(), pool, o.data());
   MatMul(kernels::AllRows(in.weights.attn_output), o.data(), out, {.n_tokens = T, .exact = in.exact}, &pool);
 }
 

@@ -143,6 +143,8 @@ TEST_P(BatchedEqualsAlone, ExactPath) {
 
 INSTANTIATE_TEST_SUITE_P(Presets, BatchedEqualsAlone,
                          ::testing::Values(tools::GeneratorOptions{.preset = "tiny"},
+                                           // V3.2: the indexer's choices (from 17 positions) inside a batch too
+                                           tools::GeneratorOptions{.preset = "v32-tiny"},
                                            tools::GeneratorOptions{.preset = "tiny", .dtype = GgmlType::kQ8_0, .q_lora_rank = 0,
                                                                    .kv_b_layout = model::KvBLayout::kLegacy}));
 

@@ -9,7 +9,8 @@ says a correct float32 implementation gives. Also checks that the indexer matter
 model with dense attention (no selection) is far off after position 16.
 
 With --frugal, the engine too (`frugal logits --exact`, f32 cache): the same bound for the 64-
-and 400-token runs, as one batch and token by token (--chunk 1), and the same greedy ids.
+and 400-token runs, as one batch and token by token (--chunk 1; the 400 also on each attention
+path and in chunks of 7), and the same greedy ids.
 
 usage: check_v32_fixture.py [--frugal BIN] [FIXTURES_DIR]     (exit 77: the fixtures are absent)
 """
@@ -37,7 +38,7 @@ def check_generated(frugal, failures):
         model = forward.load_model(path)
         ids = [int(x) for x in np.random.default_rng(11).integers(0, model.cfg.vocab, size=64)]
         ref = forward.forward(model, ids)
-        for extra in ([], ["--chunk", "1"]):
+        for extra in ([], ["--chunk", "1"], ["--attention", "naive", "--chunk", "1"]):
             r = subprocess.run([frugal, "logits", "-m", path, "--ids", ",".join(map(str, ids)), "-o", out, "--exact",
                                 "--kv-type", "f32", *extra], capture_output=True, text=True)
             if r.returncode != 0:
@@ -48,8 +49,8 @@ def check_generated(frugal, failures):
             diff = np.abs(got - ref).max()
             same = (got.argmax(axis=1) == ref.argmax(axis=1)).all()
             ok = diff <= 1e-3 and same
-            print("%s generated v32-tiny%s: frugal vs reference max |diff| %.3g, argmax %s"
-                  % ("ok  " if ok else "FAIL", " token by token" if extra else "", diff, "equal" if same else "differs"))
+            print("%s generated v32-tiny %s: frugal vs reference max |diff| %.3g, argmax %s"
+                  % ("ok  " if ok else "FAIL", " ".join(extra) or "(one batch)", diff, "equal" if same else "differs"))
             if not ok:
                 failures.append("generated v32-tiny")
 
@@ -107,8 +108,9 @@ def main():
     if frugal:
         with tempfile.TemporaryDirectory() as tmp:
             out = os.path.join(tmp, "logits.f32")
+            runs = ([], ["--chunk", "1"], ["--attention", "naive", "--chunk", "1"], ["--attention", "absorbed"], ["--chunk", "7"])
             for n, ref in [(64, short), (400, long)]:
-                for extra in ([], ["--chunk", "1"]):
+                for extra in runs if n == 400 else runs[:2]:
                     cmd = [frugal, "logits", "-m", model_path, "--ids", ",".join(map(str, ids[:n])), "-o", out, "--exact",
                            "--kv-type", "f32", *extra]
                     if n == 64 and not extra:
@@ -119,7 +121,7 @@ def main():
                         failures.append("frugal runs")
                         continue
                     got_logits = np.fromfile(out, dtype="<f4").reshape(-1, vocab)
-                    compare("frugal %d ids%s" % (n, " token by token" if extra else ""), got_logits, ref)
+                    compare("frugal %d ids %s" % (n, " ".join(extra) or "(one batch)"), got_logits, ref)
                     if n == 64 and not extra:
                         gen = [int(x) for x in r.stdout.split()[-len(want_greedy):]]
                         ok = gen == want_greedy
