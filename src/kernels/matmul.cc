@@ -363,7 +363,9 @@ OwnedRows TransposedForProducts(const WeightRows& w, bool exact) {
   for (int64_t r = 0; r < rows; ++r) DequantizeRow(w.type, w.row(r), f.data() + r * cols, cols);
   Transpose(f.data(), rows, cols, t.data());
   OwnedRows out;
-  const bool q8 = !exact && rows % TraitsOf(GgmlType::kQ8_0).block_elems == 0;
+  // Float weights stay float: rounding them to 8 bits would lose what the file holds (V3.2's
+  // indexer choices flipped on an f32 model). Quantized ones lose nothing q8_0 cannot hold.
+  const bool q8 = !exact && !IsFloatType(w.type) && rows % TraitsOf(GgmlType::kQ8_0).block_elems == 0;
   const GgmlType type = q8 ? GgmlType::kQ8_0 : GgmlType::kF32;
   const size_t row_bytes = RowBytes(type, static_cast<uint64_t>(rows));
   out.bytes.resize(row_bytes * static_cast<size_t>(cols));

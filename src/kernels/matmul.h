@@ -117,8 +117,8 @@ struct OwnedRows {
   WeightRows rows;
 };
 // The transpose of w (its columns as rows) in the form products run fastest on: f32 on the
-// exact path; else q8_0 rows for the 8-bit kernels (when w.n_rows is a multiple of 32), the
-// accuracy class of a q8_0 file.
+// exact path and for float weights (f32/f16/bf16); else q8_0 rows for the 8-bit kernels (when
+// w.n_rows is a multiple of 32), the accuracy class of a q8_0 file.
 OwnedRows TransposedForProducts(const WeightRows& w, bool exact);
 
 class PreparedWeights {

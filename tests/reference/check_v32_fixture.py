@@ -8,9 +8,10 @@ max |diff| within 2e-3 at every position and the same argmax everywhere, as the 
 says a correct float32 implementation gives. Also checks that the indexer matters: the same
 model with dense attention (no selection) is far off after position 16.
 
-With --frugal, the engine too (`frugal logits --exact`, f32 cache): the same bound for the 64-
-and 400-token runs, as one batch and token by token (--chunk 1; the 400 also on each attention
-path and in chunks of 7), and the same greedy ids.
+With --frugal, the engine too (`frugal logits`, f32 cache): the same bound for the 64- and
+400-token runs on the exact path, as one batch and token by token (--chunk 1; the 400 also on
+each attention path and in chunks of 7), the same greedy ids, and the fast path on the 400 (one
+batch, token by token, chunks of 7).
 
 usage: check_v32_fixture.py [--frugal BIN] [FIXTURES_DIR]     (exit 77: the fixtures are absent)
 """
@@ -108,12 +109,16 @@ def main():
     if frugal:
         with tempfile.TemporaryDirectory() as tmp:
             out = os.path.join(tmp, "logits.f32")
-            runs = ([], ["--chunk", "1"], ["--attention", "naive", "--chunk", "1"], ["--attention", "absorbed"], ["--chunk", "7"])
+            exact = ["--exact"]
+            runs = ([*exact], [*exact, "--chunk", "1"], [*exact, "--attention", "naive", "--chunk", "1"],
+                    [*exact, "--attention", "absorbed"], [*exact, "--chunk", "7"],
+                    # The fast path: float weights keep float products, so the choices hold too.
+                    [], ["--chunk", "1"], ["--chunk", "7"])
             for n, ref in [(64, short), (400, long)]:
                 for extra in runs if n == 400 else runs[:2]:
-                    cmd = [frugal, "logits", "-m", model_path, "--ids", ",".join(map(str, ids[:n])), "-o", out, "--exact",
+                    cmd = [frugal, "logits", "-m", model_path, "--ids", ",".join(map(str, ids[:n])), "-o", out,
                            "--kv-type", "f32", *extra]
-                    if n == 64 and not extra:
+                    if n == 64 and extra == exact:
                         cmd += ["--gen", str(len(want_greedy))]
                     r = subprocess.run(cmd, capture_output=True, text=True)
                     if r.returncode != 0:
@@ -122,7 +127,7 @@ def main():
                         continue
                     got_logits = np.fromfile(out, dtype="<f4").reshape(-1, vocab)
                     compare("frugal %d ids %s" % (n, " ".join(extra) or "(one batch)"), got_logits, ref)
-                    if n == 64 and not extra:
+                    if n == 64 and extra == exact:
                         gen = [int(x) for x in r.stdout.split()[-len(want_greedy):]]
                         ok = gen == want_greedy
                         print("%s frugal greedy: %s" % ("ok  " if ok else "FAIL", " ".join(map(str, gen))))
