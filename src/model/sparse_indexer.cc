@@ -60,6 +60,8 @@ std::vector<TokenSelection> RunIndexer(const AttentionInput& in, const float* xn
     }
   }
   std::vector<TokenSelection> out(in.segments.size());
+  constexpr int kQueryBlock = 16;  // tokens whose q·k products are computed together
+  std::vector<float> dots;         // [block tokens · NI, keys]
   for (size_t s = 0; s < in.segments.size(); ++s) {
     const AttentionSegment& seg = in.segments[s];
     const int n_ctx = seg.pos0 + seg.n;
@@ -69,38 +71,43 @@ std::vector<TokenSelection> RunIndexer(const AttentionInput& in, const float* xn
     TokenSelection& sel = out[s];
     sel.n_ctx = n_ctx;
     sel.keep.assign(static_cast<size_t>(seg.n) * n_ctx, 0);
-    pool.ParallelForDynamic(seg.n, 1, [&](int64_t begin, int64_t end, int) {
-      std::vector<double> scores;
-      std::vector<int> order;
-      for (int64_t i = begin; i < end; ++i) {
-        const size_t t = static_cast<size_t>(seg.row + i);
-        const int n_vis = seg.pos0 + static_cast<int>(i) + 1;
-        uint8_t* keep = sel.keep.data() + static_cast<size_t>(i) * n_ctx;
-        if (n_vis <= ix.top_k) {
-          std::fill(keep, keep + n_vis, uint8_t{1});
-          continue;
-        }
-        scores.assign(static_cast<size_t>(n_vis), 0.0);
-        for (int j = 0; j < n_vis; ++j) {
-          const float* kj = keys.data() + static_cast<size_t>(j) * width;
-          double score = 0;
-          for (int h = 0; h < NI; ++h) {
-            const float* qh = q.data() + (t * NI + h) * D;
-            double dot = 0;
-            for (int d = 0; d < D; ++d) dot += static_cast<double>(qh[d]) * kj[d];
-            score += std::max(dot, 0.0) * w[t * NI + h];
+    for (int t0 = 0; t0 < seg.n; t0 += kQueryBlock) {
+      const int nt = std::min(kQueryBlock, seg.n - t0), n_keys = seg.pos0 + t0 + nt;
+      // q_h(t)·k_j for the block's (token, head) rows and every key the block sees: [nt·NI, n_keys],
+      // on exact float products (the choices must not depend on activation rounding).
+      const kernels::WeightRows key_rows{reinterpret_cast<const std::byte*>(keys.data()), GgmlType::kF32, D, n_keys,
+                                         static_cast<uint64_t>(width) * sizeof(float)};
+      dots.resize(static_cast<size_t>(nt) * NI * n_keys);
+      kernels::MatMul(key_rows, q.data() + static_cast<size_t>(seg.row + t0) * NI * D, dots.data(),
+                      {.n_tokens = nt * NI, .y_stride = n_keys, .exact = true}, &pool);
+      pool.ParallelForDynamic(nt, 1, [&](int64_t begin, int64_t end, int) {
+        std::vector<double> scores;
+        std::vector<int> order;
+        for (int64_t i = begin; i < end; ++i) {
+          const int token = t0 + static_cast<int>(i);
+          const size_t t = static_cast<size_t>(seg.row + token);
+          const int n_vis = seg.pos0 + token + 1;
+          uint8_t* keep = sel.keep.data() + static_cast<size_t>(token) * n_ctx;
+          if (n_vis <= ix.top_k) {
+            std::fill(keep, keep + n_vis, uint8_t{1});
+            continue;
           }
-          scores[static_cast<size_t>(j)] = score;
+          scores.assign(static_cast<size_t>(n_vis), 0.0);
+          for (int h = 0; h < NI; ++h) {
+            const float* dh = dots.data() + (static_cast<size_t>(i) * NI + h) * n_keys;
+            const double wh = w[t * NI + h];
+            for (int j = 0; j < n_vis; ++j) scores[static_cast<size_t>(j)] += std::max(static_cast<double>(dh[j]), 0.0) * wh;
+          }
+          order.resize(static_cast<size_t>(n_vis));
+          std::iota(order.begin(), order.end(), 0);
+          std::partial_sort(order.begin(), order.begin() + ix.top_k, order.end(), [&](int a, int b) {
+            const double sa = scores[static_cast<size_t>(a)], sb = scores[static_cast<size_t>(b)];
+            return sa != sb ? sa > sb : a < b;
+          });
+          for (int r = 0; r < ix.top_k; ++r) keep[order[static_cast<size_t>(r)]] = 1;
         }
-        order.resize(static_cast<size_t>(n_vis));
-        std::iota(order.begin(), order.end(), 0);
-        std::partial_sort(order.begin(), order.begin() + ix.top_k, order.end(), [&](int a, int b) {
-          const double sa = scores[static_cast<size_t>(a)], sb = scores[static_cast<size_t>(b)];
-          return sa != sb ? sa > sb : a < b;
-        });
-        for (int r = 0; r < ix.top_k; ++r) keep[order[static_cast<size_t>(r)]] = 1;
-      }
-    });
+      });
+    }
   }
   return out;
 }
