@@ -14,6 +14,7 @@
 #include "io/gguf_file.h"
 #include "ledger/model_spec_gguf.h"
 #include "ledger/plan.h"
+#include "ledger/units.h"
 #include "ledger/plan_charts.h"
 #include "model/config.h"
 #include "model/footprint.h"
@@ -29,16 +30,6 @@ struct PlanFlags {
   double fleet_daily = 0, unit_tps = 0, unit_usd = 0, efficiency = 4;
   bool json = false;
 };
-
-std::string Bytes(double b) {
-  const char* units[] = {"B", "KB", "MB", "GB", "TB", "PB"};
-  int u = 0;
-  while (b >= 1000 && u < 5) {
-    b /= 1000;
-    ++u;
-  }
-  return u == 0 ? fmt::format("{:.0f} {}", b, units[u]) : fmt::format("{:.2f} {}", b, units[u]);
-}
 
 StatusOr<ledger::ModelSpec> SpecOf(const std::string& model) {
   if (model.size() > 5 && model.compare(model.size() - 5, 5, ".gguf") == 0) {
@@ -60,20 +51,20 @@ std::string Text(const ledger::PlanInput& in, const ledger::PlanResult& r) {
                    s.name, s.n_layers, s.total_params / 1e9, s.active_params / 1e9, s.n_experts, s.moe_layers, s.top_k);
   const ledger::KvPerToken& k = r.kv_per_token;
   o += fmt::format("\nKV cache per token (all layers)        per sequence of {} tokens   × {} sequences\n", in.context, in.sequences);
-  o += fmt::format("  native (16-bit)      {:>12}       {:>14}            {:>12}\n", Bytes(k.native), Bytes(r.kv_per_sequence.native),
-                   Bytes(r.kv_per_sequence.native * in.sequences));
-  o += fmt::format("  8-bit as deployed    {:>12}       {:>14}            {:>12}\n", Bytes(k.deployed), Bytes(r.kv_per_sequence.deployed),
-                   Bytes(r.kv_per_sequence.deployed * in.sequences));
-  o += fmt::format("  GQA, 8 KV heads      {:>12}\n", Bytes(k.gqa8));
-  o += fmt::format("  full multi-head      {:>12}       {:>14}            {:>12}   ({:.0f}× native)\n", Bytes(k.mha),
-                   Bytes(r.kv_per_sequence.mha), Bytes(r.kv_per_sequence.mha * in.sequences), k.mha / k.native);
-  o += fmt::format("\nweights {} (routed experts {}, the rest {}); one decoded token reads {}\n", Bytes(r.weight_bytes),
-                   Bytes(r.expert_bytes), Bytes(r.dense_bytes), Bytes(r.active_bytes_per_token));
+  o += fmt::format("  native (16-bit)      {:>12}       {:>14}            {:>12}\n", ledger::DecimalBytes(k.native), ledger::DecimalBytes(r.kv_per_sequence.native),
+                   ledger::DecimalBytes(r.kv_per_sequence.native * in.sequences));
+  o += fmt::format("  8-bit as deployed    {:>12}       {:>14}            {:>12}\n", ledger::DecimalBytes(k.deployed), ledger::DecimalBytes(r.kv_per_sequence.deployed),
+                   ledger::DecimalBytes(r.kv_per_sequence.deployed * in.sequences));
+  o += fmt::format("  GQA, 8 KV heads      {:>12}\n", ledger::DecimalBytes(k.gqa8));
+  o += fmt::format("  full multi-head      {:>12}       {:>14}            {:>12}   ({:.0f}× native)\n", ledger::DecimalBytes(k.mha),
+                   ledger::DecimalBytes(r.kv_per_sequence.mha), ledger::DecimalBytes(r.kv_per_sequence.mha * in.sequences), k.mha / k.native);
+  o += fmt::format("\nweights {} (routed experts {}, the rest {}); one decoded token reads {}\n", ledger::DecimalBytes(r.weight_bytes),
+                   ledger::DecimalBytes(r.expert_bytes), ledger::DecimalBytes(r.dense_bytes), ledger::DecimalBytes(r.active_bytes_per_token));
   if (in.hardware) {
     o += fmt::format("\nhardware {}: tier, KV, dense weights, experts, bytes a decode step reads, seconds\n", in.hardware->name);
     for (const ledger::TierUse& u : r.tiers) {
-      o += fmt::format("  {:<10} {:>12} {:>12} {:>12} {:>12} {:>10.4f}\n", u.name, Bytes(u.kv_bytes), Bytes(u.weight_bytes),
-                       Bytes(u.expert_bytes), Bytes(u.read_per_step), u.seconds_per_step);
+      o += fmt::format("  {:<10} {:>12} {:>12} {:>12} {:>12} {:>10.4f}\n", u.name, ledger::DecimalBytes(u.kv_bytes), ledger::DecimalBytes(u.weight_bytes),
+                       ledger::DecimalBytes(u.expert_bytes), ledger::DecimalBytes(u.read_per_step), u.seconds_per_step);
     }
     if (!r.fits) o += "  does not fit: " + r.fit_note + "\n";
     o += fmt::format("  decode roofline {:.2f} tokens/s for {} sequences ({:.1f} distinct experts a MoE layer a step); "

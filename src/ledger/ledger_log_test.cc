@@ -90,6 +90,9 @@ TEST(LedgerRecordTest, JsonRoundTripAndRejections) {
   EXPECT_FALSE(with("wall_s", "fast"));         // a string for a number
   EXPECT_FALSE(with("tenant", 7));              // a number for a string
   EXPECT_FALSE(with("total_usd", -0.5));
+  EXPECT_FALSE(with("output_tokens", int64_t{1} << 41));               // past 2^40: sums could overflow
+  EXPECT_FALSE(with("output_tokens", uint64_t{1} << 63));              // read as a negative int64
+  EXPECT_FALSE(with("time", 1e300));                                  // no calendar day (and no UB casting it)
   EXPECT_FALSE(ParseRecord(nlohmann::json::array()).ok());
   EXPECT_TRUE(with("unknown_field", 1));        // later fields are ignored
 }

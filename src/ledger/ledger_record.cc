@@ -41,6 +41,9 @@ constexpr std::pair<const char*, double LedgerRecord::*> kNumbers[] = {
     {"uncached_usd", &LedgerRecord::uncached_usd},
 };
 
+constexpr int64_t kMaxCount = int64_t{1} << 40;
+constexpr double kMaxTime = 95617584000.0;  // 5000-01-01 UTC: reports turn it into a calendar day
+
 }  // namespace
 
 void PriceRecord(const PriceSheet& sheet, LedgerRecord* r) {
@@ -76,7 +79,10 @@ StatusOr<LedgerRecord> ParseRecord(const nlohmann::json& j) {
   }
   for (const auto& [name, field] : kCounts) {
     if (!j.contains(name)) continue;
-    if (!j[name].is_number_integer() || j[name].get<int64_t>() < 0) return InvalidArgument("\"{}\" must be a count >= 0", name);
+    // At most 2^40 a generation: sums over millions of records stay far from int64's limit.
+    if (!j[name].is_number_integer() || j[name].get<int64_t>() < 0 || j[name].get<int64_t>() > kMaxCount) {
+      return InvalidArgument("\"{}\" must be a count in 0..2^40", name);
+    }
     r.*field = j[name].get<int64_t>();
   }
   for (const auto& [name, field] : kNumbers) {
@@ -86,6 +92,7 @@ StatusOr<LedgerRecord> ParseRecord(const nlohmann::json& j) {
     }
     r.*field = j[name].get<double>();
   }
+  if (r.time > kMaxTime) return InvalidArgument("\"time\" {} is past the year 5000", r.time);
   if (r.hit_tokens + r.miss_tokens != r.prompt_tokens || r.hit_disk_tokens > r.hit_tokens) {
     return InvalidArgument("the prompt's hits ({}, {} from disk) and misses ({}) do not add up to its {} tokens", r.hit_tokens,
                            r.hit_disk_tokens, r.miss_tokens, r.prompt_tokens);

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "ledger/svg_chart.h"
+#include "ledger/units.h"
 
 namespace frugal::ledger {
 namespace {
@@ -37,15 +38,6 @@ const char* GroupName(GroupBy by) {
     case GroupBy::kNone: break;
   }
   return "";
-}
-
-std::string Bytes(double b) {
-  const double a = std::fabs(b);
-  if (a >= 1e12) return fmt::format("{:.2f} TB", b / 1e12);
-  if (a >= 1e9) return fmt::format("{:.2f} GB", b / 1e9);
-  if (a >= 1e6) return fmt::format("{:.2f} MB", b / 1e6);
-  if (a >= 1e3) return fmt::format("{:.2f} KB", b / 1e3);
-  return fmt::format("{:.0f} B", b);
 }
 
 std::string Usd(double v) { return std::fabs(v) >= 0.01 || v == 0 ? fmt::format("${:.4f}", v) : fmt::format("${:.3g}", v); }
@@ -81,8 +73,8 @@ nlohmann::json TotalsJson(const LedgerTotals& t, const Savings& v) {
 }
 
 std::string LeverLine(const char* name, const LeverSaving& l, bool priced) {
-  return fmt::format("  {:<44} {:>10} {:>12} {:>11} {:>9.3f} {:>11}\n", name, Bytes(l.peak_bytes), Bytes(l.byte_seconds / 3600) + "·h",
-                     Bytes(l.bytes_read), l.seconds, priced ? Usd(l.usd) : "-");
+  return fmt::format("  {:<44} {:>10} {:>12} {:>11} {:>9.3f} {:>11}\n", name, DecimalBytes(l.peak_bytes), DecimalBytes(l.byte_seconds / 3600) + "·h",
+                     DecimalBytes(l.bytes_read), l.seconds, priced ? Usd(l.usd) : "-");
 }
 
 }  // namespace
@@ -125,9 +117,9 @@ std::string ReportText(const LedgerReport& r, GroupBy by) {
   o += fmt::format("compute: prefill {:.3f} s, decode {:.3f} s (wall {:.3f} s, summed over generations)\n", s.prefill_s, s.decode_s,
                    s.wall_s);
   o += fmt::format("bytes read: weights {} (RAM); experts {} RAM + {} disk ({:.0f} fetches, {:.3f} s waiting); KV {} RAM + {} disk\n",
-                   Bytes(s.weight_bytes_read), Bytes(s.expert_bytes_ram), Bytes(s.expert_bytes_disk), s.expert_fetches,
-                   s.expert_stall_s, Bytes(s.kv_bytes_read), Bytes(s.kv_disk_bytes_read));
-  o += fmt::format("KV held: {}·h (bytes × hours), largest generation {}\n", Bytes(s.kv_byte_seconds / 3600), Bytes(r.all.kv_peak_max));
+                   DecimalBytes(s.weight_bytes_read), DecimalBytes(s.expert_bytes_ram), DecimalBytes(s.expert_bytes_disk), s.expert_fetches,
+                   s.expert_stall_s, DecimalBytes(s.kv_bytes_read), DecimalBytes(s.kv_disk_bytes_read));
+  o += fmt::format("KV held: {}·h (bytes × hours), largest generation {}\n", DecimalBytes(s.kv_byte_seconds / 3600), DecimalBytes(r.all.kv_peak_max));
   o += fmt::format("cost: hit {} + miss {} + output {} = {}; with no prompt cache the prompt would bill {} more ({:.1f}% of the bill saved)\n",
                    Usd(s.hit_usd), Usd(s.miss_usd), Usd(s.output_usd), Usd(s.total_usd), Usd(r.savings.reuse_price_usd),
                    Share(r.savings.reuse_price_usd, s.total_usd + r.savings.reuse_price_usd));
@@ -146,7 +138,7 @@ std::string ReportText(const LedgerReport& r, GroupBy by) {
       const LedgerRecord& gs = g.totals.sum;
       o += fmt::format("  {:<24} {:>6} {:>10} {:>5.1f}% {:>9} {:>11} {:>11} {:>10}·h\n", g.key, g.totals.generations, gs.prompt_tokens,
                        Share(static_cast<double>(gs.hit_tokens), static_cast<double>(gs.prompt_tokens)), gs.output_tokens,
-                       Usd(gs.total_usd), Usd(g.savings.reuse_price_usd), Bytes(g.savings.kv.byte_seconds / 3600));
+                       Usd(gs.total_usd), Usd(g.savings.reuse_price_usd), DecimalBytes(g.savings.kv.byte_seconds / 3600));
     }
   }
   return o;
