@@ -55,6 +55,26 @@ struct Flags {
   ExpertFlags experts;
 };
 
+// One sequence's cache: a part of the paged latent cache, or a DeepSeek-V4 file's attention state.
+struct SequenceState {
+  std::unique_ptr<kv::SequenceCache> latent;
+  std::unique_ptr<model::V4Cache> v4;
+  model::SequenceChunk Chunk(std::span<const int32_t> tokens, int pos0, model::LogitsWanted wanted) const {
+    if (v4) return {tokens, pos0, model::LatentBlocks(model::LatentLayout{}, {}), wanted, v4.get()};
+    return {tokens, pos0, latent->View(), wanted};
+  }
+};
+
+StatusOr<SequenceState> MakeState(const model::ModelConfig& c, int ctx, model::KvDtype kv_type) {
+  SequenceState s;
+  if (c.is_v4()) {
+    s.v4 = std::make_unique<model::V4Cache>(c);
+  } else {
+    FRUGAL_ASSIGN_OR_RETURN(s.latent, kv::SequenceCache::Create(c, ctx, kv_type));
+  }
+  return s;
+}
+
 Status WriteF32(const std::string& path, const std::vector<float>& values) {
   std::FILE* fp = std::fopen(path.c_str(), "wb");
   if (fp == nullptr) return IoError("cannot create '{}'", path);
@@ -79,9 +99,9 @@ Status RunBatch(const Flags& f, const model::LoadedModel& m, model::AttentionPat
   std::error_code ec;
   std::filesystem::create_directories(f.out, ec);
   if (ec) return IoError("cannot create '{}': {}", f.out, ec.message());
-  std::vector<std::unique_ptr<kv::SequenceCache>> caches;
+  std::vector<SequenceState> caches;
   for (const auto& ids : seqs) {
-    FRUGAL_ASSIGN_OR_RETURN(auto c, kv::SequenceCache::Create(m.config, static_cast<int>(ids.size()), kv_type));
+    FRUGAL_ASSIGN_OR_RETURN(SequenceState c, MakeState(m.config, static_cast<int>(ids.size()), kv_type));
     caches.push_back(std::move(c));
   }
   const model::Transformer tf(m);
@@ -96,7 +116,7 @@ Status RunBatch(const Flags& f, const model::LoadedModel& m, model::AttentionPat
     for (size_t k = 0; k < seqs.size(); ++k) {
       if (done[k] == seqs[k].size()) continue;
       const size_t len = std::min(chunk, seqs[k].size() - done[k]);
-      step.push_back({std::span(seqs[k]).subspan(done[k], len), static_cast<int>(done[k]), caches[k]->View(), model::LogitsWanted::kAll});
+      step.push_back(caches[k].Chunk(std::span(seqs[k]).subspan(done[k], len), static_cast<int>(done[k]), model::LogitsWanted::kAll));
       members.push_back(k);
     }
     if (step.empty()) break;
@@ -129,7 +149,7 @@ Status Run(const Flags& f) {
   FRUGAL_ASSIGN_OR_RETURN(ExpertSetup experts, SetUpExperts(m.get(), f.experts));
   const int n = static_cast<int>(ids.size());
   const int ctx = f.ctx > 0 ? f.ctx : n + f.gen;
-  FRUGAL_ASSIGN_OR_RETURN(auto cache, kv::SequenceCache::Create(m->config, ctx, kv_type));
+  FRUGAL_ASSIGN_OR_RETURN(SequenceState cache, MakeState(m->config, ctx, kv_type));
   model::Transformer tf(*m);
   ThreadPool pool(f.threads);
   std::unique_ptr<model::NpyDirectorySink> sink;
@@ -138,8 +158,8 @@ Status Run(const Flags& f) {
   std::vector<float> all, logits;
   for (int pos = 0; pos < n; pos += chunk) {
     const int len = std::min(chunk, n - pos);
-    const model::SequenceChunk c{std::span(ids).subspan(static_cast<size_t>(pos), static_cast<size_t>(len)), pos, cache->View(),
-                                 model::LogitsWanted::kAll};
+    const model::SequenceChunk c =
+        cache.Chunk(std::span(ids).subspan(static_cast<size_t>(pos), static_cast<size_t>(len)), pos, model::LogitsWanted::kAll);
     model::ForwardOptions o{.attention = path, .exact = f.exact, .sink = sink.get()};
     FRUGAL_RETURN_IF_ERROR(tf.Forward(std::span(&c, 1), o, pool, &logits));
     all.insert(all.end(), logits.begin(), logits.end());
@@ -153,7 +173,7 @@ Status Run(const Flags& f) {
     generated.push_back(next);
     if (i + 1 == f.gen) break;
     model::ForwardOptions o{.attention = path, .exact = f.exact};
-    const model::SequenceChunk c{std::span(&next, 1), n + i, cache->View(), model::LogitsWanted::kLast};
+    const model::SequenceChunk c = cache.Chunk(std::span(&next, 1), n + i, model::LogitsWanted::kLast);
     FRUGAL_RETURN_IF_ERROR(tf.Forward(std::span(&c, 1), o, pool, &logits));
     next = static_cast<int32_t>(std::max_element(logits.begin(), logits.end()) - logits.begin());
   }

@@ -459,10 +459,16 @@ void ForUnits(const std::vector<RowUnit>& units, ThreadPool* pool, const std::fu
 
 // silu(gate) ⊙ up over rows [begin, end) of every token: out and up are [T, ff].
 void SwiGluRows(const RowProduct& g, const RowProduct& u, int64_t n_tokens, int64_t ff, int64_t begin, int64_t end,
-                float* out, float* up_values) {
+                float limit, float* out, float* up_values) {
   g.Rows(begin, end, out, ff);
   u.Rows(begin, end, up_values, ff);
-  for (int64_t t = 0; t < n_tokens; ++t) SiluMul(out + t * ff + begin, up_values + t * ff + begin, end - begin);
+  for (int64_t t = 0; t < n_tokens; ++t) {
+    if (limit > 0) {
+      SiluMulClamped(out + t * ff + begin, up_values + t * ff + begin, end - begin, limit);
+    } else {
+      SiluMul(out + t * ff + begin, up_values + t * ff + begin, end - begin);
+    }
+  }
 }
 
 }  // namespace
@@ -509,7 +515,7 @@ void MatMulSwiGluGrouped(const std::vector<SwiGluGroup>& groups, ThreadPool* poo
   const std::vector<RowUnit> units = UnitsOf(gates, rows, target);
   ForUnits(units, pool, [&](const RowUnit& u) {
     const SwiGluGroup& g = groups[u.group];
-    SwiGluRows(gates[u.group], ups[u.group], g.x->n_tokens(), g.gate.n_rows, u.begin, u.end, g.out,
+    SwiGluRows(gates[u.group], ups[u.group], g.x->n_tokens(), g.gate.n_rows, u.begin, u.end, g.limit, g.out,
                up_values[u.group].get());
   });
 }

@@ -159,6 +159,7 @@ struct SwiGluGroup {
   WeightRows gate, up;
   const PreparedInput* x = nullptr;
   float* out = nullptr;
+  float limit = 0.0f;  // > 0: silu(min(gate·x, limit)) ⊙ clamp(up·x, ±limit) (SiluMulClamped)
 };
 void MatMulSwiGluGrouped(const std::vector<SwiGluGroup>& groups, ThreadPool* pool);
 

@@ -49,6 +49,14 @@ void SiluMul(float* gate, const float* up, int64_t n) {
 }
 
 __attribute__((target_clones("avx512f", "avx2", "default")))
+void SiluMulClamped(float* gate, const float* up, int64_t n, float limit) {
+  for (int64_t i = 0; i < n; ++i) {
+    const float g = std::min(gate[i], limit);
+    gate[i] = g / (1.0f + Exp(-g)) * std::min(std::max(up[i], -limit), limit);
+  }
+}
+
+__attribute__((target_clones("avx512f", "avx2", "default")))
 void Softmax(float* x, int64_t n) {
   if (n <= 0) return;
   float lanes[kLanes];

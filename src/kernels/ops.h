@@ -12,6 +12,8 @@ void RmsNorm(const float* x, const float* w, int64_t n, float eps, float* out);
 float FastExp(float x);
 // gate[i] = silu(gate[i]) · up[i]
 void SiluMul(float* gate, const float* up, int64_t n);
+// gate[i] = silu(min(gate[i], limit)) · clamp(up[i], −limit, limit)   (DeepSeek-V4's SwiGLU clamp)
+void SiluMulClamped(float* gate, const float* up, int64_t n, float limit);
 // In-place softmax over n values (max-subtracted; partial sums in f32 lanes, total in double).
 void Softmax(float* x, int64_t n);
 // Rotates adjacent pairs (x[2i], x[2i+1]) by angle position·freqs[i], i < n/2.

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "io/gguf_file.h"
 #include "util/status.h"
@@ -42,7 +43,9 @@ struct RopeConfig {
   double yarn_log_multiplier = 0.0;  // 0.1·mscale_all_dim
 };
 
-enum class GatingFunction { kSoftmax = 1, kSigmoid = 2 };
+// Router scores: softmax (V2), sigmoid (V3), sqrt(softplus(·)) (V4); the values are the file's
+// expert_gating_func.
+enum class GatingFunction { kSoftmax = 1, kSigmoid = 2, kSqrtSoftplus = 4 };
 
 struct MoeConfig {
   int n_leading_dense = 0;  // layers [0, n_leading_dense) use a dense FFN
@@ -57,6 +60,12 @@ struct MoeConfig {
   double weights_scale = 1.0;
   bool weights_norm = false;
   bool has_bias = false;  // exp_probs_b.bias present: selection-only bias (V3)
+  // V4: layers [0, n_hash_layers) pick their experts from a fixed token → experts table
+  // (ffn_gate_tid2eid) instead of the scores; the rest use the bias (has_bias then refers to them).
+  int n_hash_layers = 0;
+  // V4: routed experts' SwiGLU clamp, silu(min(gate, L)) · clamp(up, −L, L); 0: none. DeepSeek's
+  // reference leaves the shared expert unclamped, and so does frugal (llama.cpp clamps it too).
+  float swiglu_limit = 0.0f;
 };
 
 // DeepSeek-V3.2's lightning indexer (DeepSeek Sparse Attention): per layer, each query attends
@@ -66,6 +75,27 @@ struct IndexerConfig {
   int n_heads = 0;
   int head_dim = 0;  // [rope | nope]: RoPE on the first qk_rope_head_dim values
   int top_k = 0;
+};
+
+// DeepSeek-V4's manifold-constrained hyper-connections: the residual stream is n_streams copies
+// mixed per sub-layer (../shared/reference/deepseek-architectures.md §6.7). 0 streams: none.
+struct HyperConnectionConfig {
+  int n_streams = 0;
+  int sinkhorn_iterations = 0;
+  double eps = 0.0;
+};
+
+// DeepSeek-V4's hybrid attention (§6.3): one shared K=V head of head_dim per token, RoPE on its
+// last rope dims (mla.qk_rope_head_dim), a sliding window of raw rows, and per layer a
+// compression ratio: 0 window only, 4 CSA (overlapping blocks of 4, top-k chosen by the
+// indexer), 128 HCA (every complete block of 128). Output through o_groups low-rank projections.
+struct CompressedAttentionConfig {
+  int head_dim = 0;
+  int window = 0;
+  int output_groups = 0;
+  int output_lora_rank = 0;
+  std::vector<int> compress_ratios;  // per layer (the forward pass's layers)
+  RopeConfig compressed_rope;        // RoPE of layers with ratio > 0 (ratio-0 layers: `rope`)
 };
 
 struct ModelConfig {
@@ -80,9 +110,12 @@ struct ModelConfig {
   MlaConfig mla;
   RopeConfig rope;
   MoeConfig moe;
-  IndexerConfig indexer;
+  IndexerConfig indexer;  // V3.2: over tokens, every layer; V4: over CSA layers' compressed blocks
+  HyperConnectionConfig hc;
+  CompressedAttentionConfig v4;
 
-  bool has_indexer() const { return indexer.top_k > 0; }
+  bool is_v4() const { return hc.n_streams > 0; }
+  bool has_indexer() const { return indexer.top_k > 0 && !is_v4(); }
   // Layers of the paged cache: the MLA rows, then (V3.2) a row per layer holding the indexer's
   // key in its first head_dim values.
   int cache_layers() const { return has_indexer() ? 2 * n_layers : n_layers; }

@@ -36,6 +36,7 @@ namespace {
 // shared experts (every token, weight 1).
 struct Active {
   kernels::WeightRows gate, up, down;
+  float limit;  // SwiGLU clamp (0: none)
   const std::vector<std::pair<int, float>>* tokens;  // null: the shared experts, all tokens
   int n;
   std::vector<float> x;  // gathered inputs [n, H] (empty when the expert takes every token: xn itself)
@@ -77,7 +78,8 @@ void RunGroups(std::vector<Active>& active, const float* xn, int n_tokens, int h
   std::vector<kernels::SwiGluGroup> swiglu;
   for (size_t i = 0; i < n_active; ++i) {
     g[i].reset(new float[static_cast<size_t>(active[i].n) * active[i].gate.n_rows]);
-    swiglu.push_back({active[i].gate, active[i].up, active[i].x.empty() ? all_tokens.get() : inputs[i].get(), g[i].get()});
+    swiglu.push_back({active[i].gate, active[i].up, active[i].x.empty() ? all_tokens.get() : inputs[i].get(), g[i].get(),
+                      active[i].limit});
   }
   kernels::MatMulSwiGluGrouped(swiglu, &pool);
   for_each_active([&](int64_t begin, int64_t end, int) {
@@ -106,11 +108,15 @@ void RunGroups(std::vector<Active>& active, const float* xn, int n_tokens, int h
 }  // namespace
 
 StatusOr<int> MoeFfn(const ModelConfig& c, const LayerWeights& w, int layer, const float* xn, int n_tokens, bool exact,
-            ThreadPool& pool, TensorSink* sink, const ExpertSources& sources, float* out) {
+            ThreadPool& pool, TensorSink* sink, const ExpertSources& sources, float* out, std::span<const int32_t> token_ids) {
   const int h = c.hidden, n_exp = c.moe.n_experts, k = c.moe.n_experts_used, ff = c.moe.expert_ff;
   std::vector<float> logits(static_cast<size_t>(n_tokens) * n_exp);  // [T, E], router in f32
   kernels::MatMul(kernels::AllRows(w.gate_inp), xn, logits.data(), {.n_tokens = n_tokens, .exact = true}, &pool);
   const RouterParams rp = RouterParamsOf(c.moe, w.exp_bias.empty() ? nullptr : w.exp_bias.data());
+  const bool hashed = !w.tid2eid.empty();
+  if (hashed && token_ids.size() != static_cast<size_t>(n_tokens)) {
+    return InvalidArgument("layer {} routes by token id but got {} ids for {} tokens", layer, token_ids.size(), n_tokens);
+  }
   const auto finite = [](float s) { return std::isfinite(s); };
   if (!std::all_of(logits.begin(), logits.end(), finite) || !std::all_of(w.exp_bias.begin(), w.exp_bias.end(), finite)) {
     return DataLoss("non-finite router scores in layer {} (the model file may hold NaN or infinite weights)", layer);
@@ -121,7 +127,8 @@ StatusOr<int> MoeFfn(const ModelConfig& c, const LayerWeights& w, int layer, con
   std::vector<float> weights(static_cast<size_t>(k));
   std::vector<float> dense_weights(sink ? static_cast<size_t>(n_tokens) * n_exp : 0, 0.0f);
   for (int t = 0; t < n_tokens; ++t) {
-    Route(logits.data() + static_cast<size_t>(t) * n_exp, rp, experts.data(), weights.data());
+    const int32_t* fixed = hashed ? w.tid2eid.data() + static_cast<size_t>(token_ids[static_cast<size_t>(t)]) * k : nullptr;
+    Route(logits.data() + static_cast<size_t>(t) * n_exp, rp, experts.data(), weights.data(), fixed);
     if (sources.recorder) sources.recorder->Record(layer, t, experts);
     for (int i = 0; i < k; ++i) {
       assigned[experts[i]].push_back({t, weights[i]});
@@ -135,7 +142,7 @@ StatusOr<int> MoeFfn(const ModelConfig& c, const LayerWeights& w, int layer, con
   }
   auto make_active = [&](int e, const kernels::WeightRows& gate, const kernels::WeightRows& up, const kernels::WeightRows& down) {
     const auto& tokens = assigned[static_cast<size_t>(e)];
-    Active a{gate, up, down, &tokens, static_cast<int>(tokens.size()), {}};
+    Active a{gate, up, down, c.moe.swiglu_limit, &tokens, static_cast<int>(tokens.size()), {}};
     if (a.n < n_tokens) {  // else every token, in order: xn itself (always so in decode)
       a.x.resize(static_cast<size_t>(a.n) * h);
       for (int i = 0; i < a.n; ++i) {
@@ -146,8 +153,8 @@ StatusOr<int> MoeFfn(const ModelConfig& c, const LayerWeights& w, int layer, con
   };
   auto add_shared = [&](std::vector<Active>* active) {
     if (c.moe.n_shared > 0) {
-      active->push_back({kernels::AllRows(w.gate_shexp), kernels::AllRows(w.up_shexp), kernels::AllRows(w.down_shexp), nullptr,
-                         n_tokens, {}});
+      active->push_back({kernels::AllRows(w.gate_shexp), kernels::AllRows(w.up_shexp), kernels::AllRows(w.down_shexp), 0.0f,
+                         nullptr, n_tokens, {}});
     }
   };
   std::fill(out, out + static_cast<size_t>(n_tokens) * h, 0.0f);

@@ -3,6 +3,9 @@
 // (../shared/reference/deepseek-architectures.md §2.1). Owned by the engine thread.
 #pragma once
 
+#include <cstdint>
+#include <span>
+
 #include "model/config.h"
 #include "model/expert_source.h"
 #include "model/routing_recorder.h"
@@ -30,7 +33,10 @@ struct ExpertSources {
 // scores (NaN weights) are an error, never a routing decision; so is an expert the store cannot
 // read. The result does not depend on where the experts came from (same kernels, same order).
 // Returns how many distinct routed experts the tokens used (what the layer read of them).
+// token_ids: the tokens' ids, needed by hash-routed layers (V4's first layers; LayerWeights::tid2eid).
+// V4's routed experts clamp their SwiGLU (MoeConfig::swiglu_limit); the shared expert does not.
 StatusOr<int> MoeFfn(const ModelConfig& config, const LayerWeights& w, int layer, const float* xn, int n_tokens, bool exact,
-            ThreadPool& pool, TensorSink* sink, const ExpertSources& sources, float* out);
+            ThreadPool& pool, TensorSink* sink, const ExpertSources& sources, float* out,
+            std::span<const int32_t> token_ids = {});
 
 }  // namespace frugal::model

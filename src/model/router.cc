@@ -28,10 +28,12 @@ std::vector<int> TopK(const std::vector<float>& v, int k) {
 
 }  // namespace
 
-void Route(const float* logits, const RouterParams& p, int* experts, float* weights) {
+void Route(const float* logits, const RouterParams& p, int* experts, float* weights, const int32_t* fixed) {
   const int n = p.n_experts;
   std::vector<float> scores(logits, logits + n);
-  if (p.gating == GatingFunction::kSoftmax) {
+  if (p.gating == GatingFunction::kSqrtSoftplus) {
+    for (float& s : scores) s = std::sqrt(s > 20.0f ? s : std::log1p(std::exp(s)));
+  } else if (p.gating == GatingFunction::kSoftmax) {
     const float mx = *std::max_element(scores.begin(), scores.end());
     double sum = 0;
     for (float& s : scores) sum += (s = std::exp(s - mx));
@@ -59,7 +61,7 @@ void Route(const float* logits, const RouterParams& p, int* experts, float* weig
       if (!kept[e / per_group]) select[e] = -std::numeric_limits<float>::infinity();
     }
   }
-  const std::vector<int> chosen = TopK(select, p.top_k);
+  const std::vector<int> chosen = fixed != nullptr ? std::vector<int>(fixed, fixed + p.top_k) : TopK(select, p.top_k);
   double sum = 0;
   for (int k = 0; k < p.top_k; ++k) {
     experts[k] = chosen[k];

@@ -1,4 +1,4 @@
-// The tensors a deepseek2 file holds, with llama.cpp's names and ggml shapes (ne0 first),
+// The tensors a deepseek2/deepseek32/deepseek4 file holds, with llama.cpp's names and ggml shapes (ne0 first),
 // derived from a ModelConfig. One list serves the generator (what to write), the loader (what
 // must be there) and inspect (what each tensor costs). Pure functions; thread-safe.
 #pragma once
@@ -22,6 +22,7 @@ enum class TensorRole {
   kSharedExpert,  // *_shexp
   kRoutedExpert,  // *_exps: the part that can live in a slower tier
   kOutput,        // output.weight (the LM head)
+  kHyperConnection,  // V4's hc_*_fn/base/scale mixing parameters
   kOther,         // anything else (e.g. MTP layers)
 };
 const char* TensorRoleName(TensorRole role);

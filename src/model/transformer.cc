@@ -33,7 +33,9 @@ Transformer::Transformer(const LoadedModel& m)
 
 Transformer::Transformer(const ModelConfig& config, const Weights& weights, ExpertSources experts)
     : config_(config), weights_(weights), experts_(experts), rope_freqs_(RopeFrequencies(config.rope, config.mla.qk_rope_head_dim)),
-      attention_scale_(AttentionScale(config)) {}
+      attention_scale_(AttentionScale(config)) {
+  if (config.is_v4()) v4_rope_ = V4RopeTablesOf(config);
+}
 
 Status Transformer::Layer(int l, std::span<const AttentionSegment> segments, int n, float* x, const ForwardOptions& o,
                           ThreadPool& pool) const {
@@ -94,6 +96,7 @@ void Transformer::PrefetchExperts(int l, const float* x, int n, ThreadPool& pool
 
 Status Transformer::Forward(std::span<const SequenceChunk> batch, const ForwardOptions& o, ThreadPool& pool,
                             std::vector<float>* logits) const {
+  if (config_.is_v4()) return ForwardV4(batch, o, pool, logits);
   const int h = config_.hidden, v = config_.vocab_size;
   int n = 0;
   std::vector<AttentionSegment> segments;

@@ -1,4 +1,4 @@
-// The deepseek2 forward pass: embedding → per layer (RMSNorm → MLA → residual, RMSNorm → dense
+// The deepseek2/deepseek32 forward pass (deepseek4: v4_transformer.cc): embedding → per layer (RMSNorm → MLA → residual, RMSNorm → dense
 // FFN or MoE → residual) → final norm → LM head. One call runs a step: the chunks of any number
 // of sequences (prefill chunks and single decode tokens mixed), each at its own positions over
 // its own latent cache. Every weight matrix is read once per step for all of the step's tokens
@@ -15,6 +15,8 @@
 #include "model/latent_blocks.h"
 #include "model/loaded_model.h"
 #include "model/tensor_sink.h"
+#include "model/v4_attention.h"
+#include "model/v4_cache.h"
 #include "model/weights.h"
 #include "util/thread_pool.h"
 
@@ -45,11 +47,13 @@ enum class LogitsWanted { kNone, kLast, kAll };
 
 // One sequence's part of a step: `tokens` at positions [pos0, pos0 + n) of `cache`, which holds
 // the positions before pos0 and has room for the new ones.
+// DeepSeek-V4 files keep their attention state in `v4` instead (its length must be pos0).
 struct SequenceChunk {
   std::span<const int32_t> tokens;
   int pos0 = 0;
   LatentBlocks cache;
   LogitsWanted logits = LogitsWanted::kLast;
+  V4Cache* v4 = nullptr;
 };
 
 class Transformer {
@@ -67,6 +71,9 @@ class Transformer {
                  std::vector<float>* logits) const;
 
  private:
+  // deepseek4 (v4_transformer.cc): hyper-connected streams, V4Attention, V4 routing.
+  Status ForwardV4(std::span<const SequenceChunk> batch, const ForwardOptions& options, ThreadPool& pool,
+                   std::vector<float>* logits) const;
   Status Layer(int l, std::span<const AttentionSegment> segments, int n, float* x, const ForwardOptions& o,
                ThreadPool& pool) const;
   // Predicts the experts layer l routes the step's tokens to by applying its router to the
@@ -77,6 +84,7 @@ class Transformer {
   const Weights& weights_;
   ExpertSources experts_;
   std::vector<float> rope_freqs_;
+  V4RopeTables v4_rope_;  // deepseek4 only
   float attention_scale_;
 };
 

@@ -11,6 +11,20 @@
 
 namespace frugal::model {
 
+// V4 hyper-connection mixing of one sub-layer (or the head): mix = fn · rms(flat streams).
+struct HcWeights {
+  ConstTensorView fn;              // [n·H] -> [(2+n)·n] (head: [n·H] -> [n])
+  std::vector<float> base, scale;  // [(2+n)·n] and [3] (head: [n] and [1])
+};
+
+// V4 compressor: per token kv = W_kv·x and score = W_gate·x + ape[pos % ratio], pooled per
+// block by a softmax over the block's tokens (§6.3).
+struct CompressorWeights {
+  ConstTensorView kv, gate;             // [H] -> [coff · width]
+  std::vector<float> ape;               // [ratio, coff · width]
+  std::vector<float> norm;              // [width]
+};
+
 struct LayerWeights {
   std::vector<float> attn_norm, q_a_norm, kv_a_norm, ffn_norm;  // f32 copies
   ConstTensorView q_a, q_b, q;  // q_a/q_b with query compression, q without
@@ -28,6 +42,15 @@ struct LayerWeights {
   ConstTensorView idx_proj;                                // [H] -> [index heads]: head weights
   ConstTensorView idx_k;                                   // [H] -> [head_dim]: the key
   ConstTensorView idx_q_b;                                 // [q_lora] -> [index heads · head_dim]
+  // DeepSeek-V4 (absent otherwise): q_a/q_a_norm/q_b, kv_a_norm (the K=V norm), the FFN
+  // tensors and idx_proj/idx_q_b above, and these.
+  ConstTensorView kv;                  // [H] -> [head_dim], the shared K=V row
+  ConstTensorView output_a, output_b;  // [group dim] -> [groups · o_lora] (group g: its rows), [groups · o_lora] -> [H]
+  std::vector<float> sinks;            // [heads]: each head's attention-sink logit
+  HcWeights hc_attn, hc_ffn;
+  CompressorWeights compressor;        // ratio > 0 layers
+  CompressorWeights idx_compressor;    // ratio 4 layers: the indexer's keys
+  std::vector<int32_t> tid2eid;        // hash-routed layers: [vocab, top_k] experts per token id
 };
 
 struct Weights {
@@ -35,6 +58,7 @@ struct Weights {
   std::vector<float> output_norm;
   ConstTensorView output;
   std::vector<LayerWeights> layers;
+  HcWeights hc_head;  // V4
 };
 
 // Resolves every tensor LoadModelConfig checked. Unimplemented when a tensor's type cannot be
