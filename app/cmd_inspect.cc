@@ -30,7 +30,7 @@ Command AddInspectCommand(CLI::App& app) {
     }
     const StatusOr<model::ModelConfig> config = model::LoadModelConfig(*file);
     nlohmann::json report = BuildInspectReport(*file, config);
-    if (config.ok()) {  // the paged latent cache this model would get: exact bytes and bookkeeping
+    if (config.ok() && !config->is_v4()) {  // the paged latent cache this model would get: exact bytes and bookkeeping
       auto dtype = model::KvDtypeFromName(f->kv_type);
       if (!dtype.ok() || f->ctx < 1) {
         LogError("{}", dtype.ok() ? "-c must be at least 1" : dtype.status().ToString());

@@ -176,7 +176,7 @@ TensorRole RoleOfTensorName(const std::string& name) {
     return TensorRole::kRouter;
   }
   if (name.find("hc_") != std::string::npos) return TensorRole::kHyperConnection;
-  if (name.find(".attn_") != std::string::npos) return TensorRole::kAttention;
+  if (name.find(".attn_") != std::string::npos || name.find(".indexer") != std::string::npos) return TensorRole::kAttention;
   if (EndsWith(name, "ffn_gate.weight") || EndsWith(name, "ffn_up.weight") || EndsWith(name, "ffn_down.weight")) {
     return TensorRole::kDenseFfn;
   }

@@ -38,7 +38,7 @@ def main():
         # llama.cpp's deepseek4 / deepseek32 fixtures: sized (inspect, plan), not run.
         fixtures = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "shared", "fixtures")
         if os.path.exists(os.path.join(fixtures, "v4-tiny.gguf")):
-            v4 = json.loads(run(f, ["inspect", os.path.join(fixtures, "v4-tiny.gguf"), "--json"]).stdout)["sized_only"]
+            v4 = json.loads(run(f, ["inspect", os.path.join(fixtures, "v4-tiny.gguf"), "--json"]).stdout)["kv_layers"]
             # 2 CSA layers · (256 + 128) / 4 + 2 HCA layers · 256 / 128 = 196 B a token; 6 · 32 window rows of 256 B.
             check(v4["kv_bytes_per_token_f16"] == 196 and v4["kv_bytes_per_sequence_f16"] == 6 * 32 * 256,
                   "v4-tiny: 196 B a token + 48 KiB of window a sequence")
