@@ -11,16 +11,18 @@ namespace frugal::app {
 Command AddMakeModelCommand(CLI::App& app) {
   struct Flags {
     tools::GeneratorOptions options;
-    std::string dtype, kv_b, out, gating;
+    std::string dtype, expert_dtype, kv_b, out, gating;
     bool no_bias = false;
     int q_lora = -1;
     double yarn = -1;
     int threads = DefaultThreadCount();
   };
   auto f = std::make_shared<Flags>();
-  CLI::App* cmd = app.add_subcommand("make-model", "generate a deterministic random-weight deepseek2 GGUF");
-  cmd->add_option("--preset", f->options.preset, "tiny | tiny-v3tok | mini | v3-shaped")->capture_default_str();
-  cmd->add_option("--dtype", f->dtype, "weight type: f32 f16 bf16 q8_0 q4_0 q4_1 q5_0 q5_1 q4_K q5_K q6_K");
+  CLI::App* cmd = app.add_subcommand("make-model", "generate a deterministic random-weight deepseek2/deepseek32/deepseek4 GGUF");
+  cmd->add_option("--preset", f->options.preset, "tiny | tiny-v3tok | mini | v3-shaped | v32-tiny | v4-tiny | v4-flash-shaped")
+      ->capture_default_str();
+  cmd->add_option("--dtype", f->dtype, "weight type: f32 f16 bf16 q8_0 q4_0 q4_1 q5_0 q5_1 q4_K q5_K q6_K mxfp4");
+  cmd->add_option("--expert-dtype", f->expert_dtype, "routed experts' type (default: --dtype), e.g. mxfp4 as DeepSeek-V4's");
   cmd->add_flag("--skew", f->options.skew, "trained-like expert popularity (a content-dependent minority)");
   cmd->add_option("--seed", f->options.seed, "random seed")->capture_default_str();
   cmd->add_option("--q-lora", f->q_lora, "query compression rank (0: none)");
@@ -38,6 +40,13 @@ Command AddMakeModelCommand(CLI::App& app) {
       o.dtype = TypeFromName(f->dtype);
       if (!o.dtype) {
         LogError("unknown --dtype '{}'", f->dtype);
+        return 2;
+      }
+    }
+    if (!f->expert_dtype.empty()) {
+      o.expert_dtype = TypeFromName(f->expert_dtype);
+      if (!o.expert_dtype) {
+        LogError("unknown --expert-dtype '{}'", f->expert_dtype);
         return 2;
       }
     }

@@ -1,17 +1,38 @@
 #include "tools/model_generator.h"
 
 #include <cmath>
+#include <cstring>
 
 #include "io/gguf_writer.h"
 #include "kernels/quantize.h"
 #include "model/config_writer.h"
 #include "tools/vocab.h"
 #include "tools/weight_init.h"
+#include "util/rng.h"
 
 namespace frugal::tools {
 namespace {
 
 using io::GgufValue;
+
+// V4's hash-routing table [vocab][top_k]: distinct experts per token, from the seed.
+Status WriteHashTable(const PlannedTensor& t, uint64_t seed, io::GgufWriter& writer, size_t index, io::WritableFile& out) {
+  const uint64_t k = t.spec.shape.ne[0], rows = t.spec.shape.ne[1];
+  const uint64_t n_experts = static_cast<uint64_t>(t.n_experts);
+  std::vector<int32_t> table(static_cast<size_t>(k * rows));
+  std::vector<int32_t> perm(static_cast<size_t>(n_experts));
+  for (uint64_t r = 0; r < rows; ++r) {
+    Rng rng(SplitMix64(seed ^ HashName(t.spec.name)) + r);
+    for (uint64_t e = 0; e < n_experts; ++e) perm[static_cast<size_t>(e)] = static_cast<int32_t>(e);
+    for (uint64_t i = 0; i < k; ++i) {  // a partial Fisher-Yates shuffle
+      std::swap(perm[static_cast<size_t>(i)], perm[static_cast<size_t>(i + rng.Next() % (n_experts - i))]);
+      table[static_cast<size_t>(r * k + i)] = perm[static_cast<size_t>(i)];
+    }
+  }
+  std::vector<std::byte> data(table.size() * sizeof(int32_t));
+  std::memcpy(data.data(), table.data(), data.size());
+  return writer.WriteTensorData(out, index, data);
+}
 
 Status WriteTensor(const PlannedTensor& t, const WeightInit& init, io::GgufWriter& writer, size_t index,
                    io::WritableFile& out, ThreadPool& pool) {
@@ -37,7 +58,12 @@ Status WriteTensor(const PlannedTensor& t, const WeightInit& init, io::GgufWrite
 }  // namespace
 
 GgmlType StoredTypeFor(const model::TensorSpec& spec, GgmlType dtype) {
-  if (spec.role == model::TensorRole::kNorm || spec.role == model::TensorRole::kRouter) return GgmlType::kF32;
+  if (spec.name.find("tid2eid") != std::string::npos) return GgmlType::kI32;
+  if (spec.role == model::TensorRole::kNorm || spec.role == model::TensorRole::kRouter ||
+      spec.role == model::TensorRole::kHyperConnection || spec.name.find("compressor") != std::string::npos ||
+      spec.name.find("attn_sinks") != std::string::npos) {
+    return GgmlType::kF32;
+  }
   const uint64_t ne0 = spec.shape.ne[0];
   if (ne0 % TraitsOf(dtype).block_elems == 0) return dtype;
   if (ne0 % 32 == 0 && TraitsOf(dtype).block_elems > 32) return GgmlType::kQ8_0;
@@ -72,9 +98,11 @@ StatusOr<ModelPlan> PlanModel(const GeneratorOptions& o) {
     return InvalidArgument("make-model cannot write type {} (choose f32, f16, bf16, q8_0, q4_0, q4_1, "
                            "q5_0, q5_1, q4_K, q5_K or q6_K)", TypeName(dtype));
   }
+  const GgmlType expert_dtype = o.expert_dtype.value_or(dtype);
+  if (!kernels::CanQuantize(expert_dtype)) return InvalidArgument("make-model cannot write type {}", TypeName(expert_dtype));
   for (model::TensorSpec& spec : model::ExpectedTensors(c)) {
-    const GgmlType type = StoredTypeFor(spec, dtype);
-    plan.tensors.push_back({std::move(spec), type});
+    const GgmlType type = StoredTypeFor(spec, spec.role == model::TensorRole::kRoutedExpert ? expert_dtype : dtype);
+    plan.tensors.push_back({std::move(spec), type, c.moe.n_experts});
   }
   return plan;
 }
@@ -98,7 +126,11 @@ Status GenerateModel(const GeneratorOptions& o, const std::string& path, ThreadP
   const WeightInit init(plan.config, o.seed, o.skew);
   for (size_t i = 0; i < plan.tensors.size(); ++i) {
     if (progress) progress(i, plan.tensors.size(), plan.tensors[i].spec.name);
-    FRUGAL_RETURN_IF_ERROR(WriteTensor(plan.tensors[i], init, writer, i, *out, pool));
+    if (plan.tensors[i].type == GgmlType::kI32) {
+      FRUGAL_RETURN_IF_ERROR(WriteHashTable(plan.tensors[i], o.seed, writer, i, *out));
+    } else {
+      FRUGAL_RETURN_IF_ERROR(WriteTensor(plan.tensors[i], init, writer, i, *out, pool));
+    }
   }
   FRUGAL_RETURN_IF_ERROR(writer.Finish());
   return out->Close();

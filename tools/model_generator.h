@@ -17,6 +17,7 @@ namespace frugal::tools {
 struct GeneratorOptions {
   std::string preset = "tiny";
   std::optional<GgmlType> dtype = std::nullopt;  // weights (norms, router and bias stay f32)
+  std::optional<GgmlType> expert_dtype = std::nullopt;  // routed experts (default: dtype), e.g. mxfp4 as V4's
   bool skew = false;
   uint64_t seed = 42;
   // Variants of the preset's shape, for testing every code path.
@@ -32,6 +33,7 @@ struct GeneratorOptions {
 struct PlannedTensor {
   model::TensorSpec spec;
   GgmlType type;
+  int n_experts = 0;  // for the hash-routing table's values
 };
 
 struct ModelPlan {
@@ -45,6 +47,8 @@ struct ModelPlan {
 StatusOr<ModelPlan> PlanModel(const GeneratorOptions& options);
 // The stored type of a tensor: norms, router and bias in f32; the rest in `dtype`, falling back
 // (as llama.cpp's quantizer does) to q8_0 or f16 when the row length is not a block multiple.
+// V4: hyper-connection parameters, compressors and attention sinks stay f32 (DeepSeek keeps them
+// in fp32) and the hash-routing table is i32.
 GgmlType StoredTypeFor(const model::TensorSpec& spec, GgmlType dtype);
 
 using ProgressFn = std::function<void(size_t done, size_t total, const std::string& tensor)>;

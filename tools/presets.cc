@@ -106,9 +106,64 @@ Preset V32Tiny() {
   return p;
 }
 
+// DeepSeek-V4 (deepseek4) in small, the v4-tiny fixture's shape: 6 layers with compression
+// ratios 0, 0, 4, 128, 4, 128; hidden 256, 4 streams; 4 heads on one K=V head of 128 (rope 32),
+// window 32, 2 output groups of rank 64; indexer 16 × 64, top 8; 8 experts top 3 + 1 shared,
+// sqrt-softplus, hash-routed first 3 layers, clamp 10; f32.
+Preset V4Tiny() {
+  Preset p{"v4-tiny", "DeepSeek-V4 (deepseek4): 6 layers (window, CSA, HCA), 4 streams, window 32, indexer top 8; f32",
+           {}, VocabSource::kSynthetic, GgmlType::kF32};
+  ModelConfig& c = p.config;
+  c.architecture = "deepseek4";
+  c.name = "frugal-v4-tiny";
+  c.n_layers = 6;
+  c.hidden = 256;
+  c.context_length = 1048576;
+  c.mla = {.n_heads = 4, .q_lora_rank = 64, .kv_lora_rank = 96, .qk_nope_head_dim = 96, .qk_rope_head_dim = 32, .v_head_dim = 128};
+  c.rope = {.freq_base = 10000.0};
+  c.v4 = {.head_dim = 128, .window = 32, .output_groups = 2, .output_lora_rank = 64, .compress_ratios = {0, 0, 4, 128, 4, 128},
+          .compressed_rope = {.freq_base = 160000.0, .scaling = RopeScalingType::kYarn, .factor = 16.0,
+                              .original_context_length = 65536, .beta_fast = 32.0, .beta_slow = 1.0}};
+  c.hc = {.n_streams = 4, .sinkhorn_iterations = 20, .eps = 1e-6};
+  c.indexer = {.n_heads = 16, .head_dim = 64, .top_k = 8};
+  c.moe = {.n_experts = 8, .n_experts_used = 3, .n_shared = 1, .expert_ff = 32, .gating = GatingFunction::kSqrtSoftplus,
+           .weights_scale = 1.5, .weights_norm = true, .has_bias = true, .n_hash_layers = 3, .swiglu_limit = 10.0f};
+  return p;
+}
+
+// DeepSeek-V4-Flash's layer shapes (hidden 4096, 64 heads on one K=V head of 512, rope 64, q_lora
+// 1024, window 128, 8 output groups of rank 1024, indexer 64 × 128 top 512, expert ff 2048, top 6
+// + 1 shared, 4 streams) in 4 layers (ratios 0, 4, 128, 4; the first hash-routed) with 16 routed
+// experts instead of 256 — for speed figures; q8_0 (routed experts: --expert-dtype mxfp4 as the
+// real checkpoint's FP4).
+Preset V4FlashShaped() {
+  Preset p = V4Tiny();
+  p.name = "v4-flash-shaped";
+  p.description = "DeepSeek-V4-Flash's layer shapes, 4 layers (window, CSA, HCA, CSA), 16 experts top 6; q8_0";
+  p.default_dtype = GgmlType::kQ8_0;
+  ModelConfig& c = p.config;
+  c.name = "frugal-v4-flash-shaped";
+  c.n_layers = 4;
+  c.hidden = 4096;
+  c.mla = {.n_heads = 64, .q_lora_rank = 1024, .kv_lora_rank = 448, .qk_nope_head_dim = 448, .qk_rope_head_dim = 64, .v_head_dim = 512};
+  c.v4.head_dim = 512;
+  c.v4.window = 128;
+  c.v4.output_groups = 8;
+  c.v4.output_lora_rank = 1024;
+  c.v4.compress_ratios = {0, 4, 128, 4};
+  c.indexer = {.n_heads = 64, .head_dim = 128, .top_k = 512};
+  c.moe.n_experts = 16;
+  c.moe.n_experts_used = 6;
+  c.moe.expert_ff = 2048;
+  c.moe.n_hash_layers = 1;
+  return p;
+}
+
 }  // namespace
 
-std::vector<std::string> PresetNames() { return {"tiny", "tiny-v3tok", "mini", "v3-shaped", "v32-tiny"}; }
+std::vector<std::string> PresetNames() {
+  return {"tiny", "tiny-v3tok", "mini", "v3-shaped", "v32-tiny", "v4-tiny", "v4-flash-shaped"};
+}
 
 StatusOr<Preset> FindPreset(const std::string& name) {
   if (name == "tiny") return Tiny();
@@ -116,7 +171,10 @@ StatusOr<Preset> FindPreset(const std::string& name) {
   if (name == "mini") return Mini();
   if (name == "v3-shaped") return V3Shaped();
   if (name == "v32-tiny") return V32Tiny();
-  return InvalidArgument("unknown preset '{}' (choose tiny, tiny-v3tok, mini, v3-shaped or v32-tiny)", name);
+  if (name == "v4-tiny") return V4Tiny();
+  if (name == "v4-flash-shaped") return V4FlashShaped();
+  return InvalidArgument("unknown preset '{}' (choose tiny, tiny-v3tok, mini, v3-shaped, v32-tiny, v4-tiny or v4-flash-shaped)",
+                         name);
 }
 
 }  // namespace frugal::tools

@@ -65,6 +65,33 @@ void QuantQ4_1(const float* x, BlockQ4_1* b, int64_t nb) {
   }
 }
 
+// MXFP4 as ggml quantizes it: the shared exponent e = floor(log2(max |x|)) − 2 + 127 (0 for an
+// all-zero block; clamped to [0, 255] where ggml's cast would wrap, below 2^−125), then each value's
+// nearest code (the lower code on ties) at d = 2^(e − 128) per doubled E2M1 step.
+void QuantMxfp4(const float* x, BlockMxfp4* b, int64_t nb) {
+  constexpr int8_t kDoubled[16] = {0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12};
+  for (int64_t i = 0; i < nb; ++i, x += kQK) {
+    float amax = 0;
+    for (int j = 0; j < kQK; ++j) amax = std::max(amax, std::fabs(x[j]));
+    const int e = amax > 0 ? std::clamp(static_cast<int>(std::floor(std::log2(amax))) - 2 + 127, 0, 255) : 0;
+    const float d = std::ldexp(1.0f, e - 128);
+    auto best = [&](float v) {
+      int code = 0;
+      float err = std::fabs(static_cast<float>(kDoubled[0]) * d - v);
+      for (int c = 1; c < 16; ++c) {
+        const float e2 = std::fabs(static_cast<float>(kDoubled[c]) * d - v);
+        if (e2 < err) {
+          code = c;
+          err = e2;
+        }
+      }
+      return code;
+    };
+    b[i].e = static_cast<uint8_t>(e);
+    for (int j = 0; j < kQK / 2; ++j) b[i].qs[j] = static_cast<uint8_t>(best(x[j]) | (best(x[j + kQK / 2]) << 4));
+  }
+}
+
 // Packs 32 five-bit values: low nibbles into qs, fifth bits into qh (bit j for element j).
 void PackFiveBit(const int* q, uint8_t* qs, uint8_t* qh) {
   uint32_t h = 0;
@@ -111,7 +138,7 @@ bool CanQuantize(GgmlType type) {
   switch (type) {
     case GgmlType::kF32: case GgmlType::kF16: case GgmlType::kBF16: case GgmlType::kQ8_0:
     case GgmlType::kQ4_0: case GgmlType::kQ4_1: case GgmlType::kQ5_0: case GgmlType::kQ5_1:
-    case GgmlType::kQ4_K: case GgmlType::kQ5_K: case GgmlType::kQ6_K:
+    case GgmlType::kQ4_K: case GgmlType::kQ5_K: case GgmlType::kQ6_K: case GgmlType::kMXFP4:
       return true;
     default:
       return false;
@@ -137,6 +164,7 @@ void QuantizeRow(GgmlType type, const float* src, std::byte* dst, int64_t n) {
       }
       return;
     case GgmlType::kQ8_0: QuantQ8_0(src, As<BlockQ8_0>(dst), nb); return;
+    case GgmlType::kMXFP4: QuantMxfp4(src, As<BlockMxfp4>(dst), nb); return;
     case GgmlType::kQ4_0: QuantQ4_0(src, As<BlockQ4_0>(dst), nb); return;
     case GgmlType::kQ4_1: QuantQ4_1(src, As<BlockQ4_1>(dst), nb); return;
     case GgmlType::kQ5_0: QuantQ5_0(src, As<BlockQ5_0>(dst), nb); return;

@@ -59,8 +59,31 @@ INSTANTIATE_TEST_SUITE_P(
                       Case{GgmlType::kQ8_0, 0.0045}, Case{GgmlType::kQ4_0, 0.126},
                       Case{GgmlType::kQ4_1, 0.07}, Case{GgmlType::kQ5_0, 0.063},
                       Case{GgmlType::kQ5_1, 0.035}, Case{GgmlType::kQ4_K, 0.25},
-                      Case{GgmlType::kQ5_K, 0.15}, Case{GgmlType::kQ6_K, 0.08}),
+                      Case{GgmlType::kQ5_K, 0.15}, Case{GgmlType::kQ6_K, 0.08},
+                      // ggml's exponent floor(log2 max) − 2 clips the top of [2^k, 2^(k+1)) to 6·2^(k−2):
+                      // up to a quarter of the block's largest magnitude, as the widest grid gap.
+                      Case{GgmlType::kMXFP4, 0.2501}),
     [](const auto& p) { return std::string(TypeName(p.param.type)); });
+
+// MXFP4 values on the E2M1 grid of their block's exponent come back exactly, with ggml's exponent
+// (floor(log2 max) − 2 + 127) and its choice among equal-distance codes (the lower one).
+TEST(QuantizeTest, Mxfp4GridValuesAndExponent) {
+  std::vector<float> x(32);
+  const float grid[8] = {0, 0.5f, 1, 1.5f, 2, 3, 4, 6};
+  for (int j = 0; j < 32; ++j) x[static_cast<size_t>(j)] = (j % 2 ? -1.0f : 1.0f) * grid[j % 8] * 0.125f;  // max 0.75
+  std::vector<std::byte> q(RowBytes(GgmlType::kMXFP4, 32));
+  QuantizeRow(GgmlType::kMXFP4, x.data(), q.data(), 32);
+  EXPECT_EQ(static_cast<int>(q[0]), -1 - 2 + 127);  // floor(log2 0.75) = −1
+  std::vector<float> y(32);
+  DequantizeRow(GgmlType::kMXFP4, q.data(), y.data(), 32);
+  for (int j = 0; j < 32; ++j) EXPECT_EQ(y[static_cast<size_t>(j)], x[static_cast<size_t>(j)]) << j;
+  // 0.25·0.125 lies halfway between codes 0 (0) and 1 (0.5·0.125): the lower code, 0.
+  x.assign(32, 0.0f);
+  x[0] = 0.75f;
+  x[1] = 0.25f * 0.125f;
+  QuantizeRow(GgmlType::kMXFP4, x.data(), q.data(), 32);
+  EXPECT_EQ(static_cast<int>(q[1 + 1]) & 15, 0);
+}
 
 TEST(QuantizeTest, KFormatsAreAccurateOnTypicalWeights) {
   // Mean absolute error relative to the weights' scale, on N(0, 0.02²) weights.

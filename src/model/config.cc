@@ -213,6 +213,14 @@ Status ValidateV4Config(const ModelConfig& c) {
     return DataLoss("rope.dimension_count {} must be even, positive and below key_length {}", m.qk_rope_head_dim, v.head_dim);
   }
   if (!in(v.window, 1, 1 << 20)) return DataLoss("attention.sliding_window {} is out of range", v.window);
+  if (v.compress_ratios.size() != static_cast<size_t>(c.n_layers)) {
+    return DataLoss("{} compression ratios for {} layers", v.compress_ratios.size(), c.n_layers);
+  }
+  for (int r : v.compress_ratios) {
+    if (r != 0 && r != 4 && r != 128) return Unimplemented("compression ratio {} (frugal knows 0, 4 and 128)", r);
+  }
+  if (c.moe.gating != GatingFunction::kSqrtSoftplus) return Unimplemented("deepseek4 routes with sqrt-softplus scores only");
+  if (!in(c.moe.n_hash_layers, 0, c.n_layers)) return DataLoss("hash_layer_count {} is out of range", c.moe.n_hash_layers);
   if (!in(v.output_groups, 1, m.n_heads) || m.n_heads % v.output_groups != 0 || !in(v.output_lora_rank, 1, kMaxDim)) {
     return DataLoss("attention.output_group_count {} must divide the {} heads (output_lora_rank {})", v.output_groups, m.n_heads,
                     v.output_lora_rank);
