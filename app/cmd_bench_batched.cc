@@ -82,7 +82,7 @@ StatusOr<BatchedResult> RunBatched(const model::LoadedModel& m, const BatchedFla
       if (n <= 0) continue;
       FRUGAL_RETURN_IF_ERROR(s.Reserve(n));
       step.push_back({std::span(prompts[static_cast<size_t>(i)]).subspan(static_cast<size_t>(s.length()), static_cast<size_t>(n)),
-                      s.length(), s.View(), model::LogitsWanted::kLast});
+                      s.length(), s.View(), model::LogitsWanted::kLast, s.v4_tail()});
       members.push_back(i);
       budget -= n;
     }
@@ -102,7 +102,7 @@ StatusOr<BatchedResult> RunBatched(const model::LoadedModel& m, const BatchedFla
     for (int i = 0; i < pl; ++i) {
       kv::SequenceKv& s = *seqs[static_cast<size_t>(i)];
       FRUGAL_RETURN_IF_ERROR(s.Reserve(1));
-      step.push_back({std::span(&next[static_cast<size_t>(i)], 1), s.length(), s.View(), model::LogitsWanted::kLast});
+      step.push_back({std::span(&next[static_cast<size_t>(i)], 1), s.length(), s.View(), model::LogitsWanted::kLast, s.v4_tail()});
     }
     FRUGAL_RETURN_IF_ERROR(tf.Forward(step, o, pool, &logits));
     for (int i = 0; i < pl; ++i) {

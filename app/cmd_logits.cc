@@ -55,23 +55,17 @@ struct Flags {
   ExpertFlags experts;
 };
 
-// One sequence's cache: a part of the paged latent cache, or a DeepSeek-V4 file's attention state.
+// One sequence's cache (its blocks, and a DeepSeek-V4 file's tail state).
 struct SequenceState {
-  std::unique_ptr<kv::SequenceCache> latent;
-  std::unique_ptr<model::V4Cache> v4;
+  std::unique_ptr<kv::SequenceCache> cache;
   model::SequenceChunk Chunk(std::span<const int32_t> tokens, int pos0, model::LogitsWanted wanted) const {
-    if (v4) return {tokens, pos0, model::LatentBlocks(model::LatentLayout{}, {}), wanted, v4.get()};
-    return {tokens, pos0, latent->View(), wanted};
+    return {tokens, pos0, cache->View(), wanted, cache->v4_tail()};
   }
 };
 
 StatusOr<SequenceState> MakeState(const model::ModelConfig& c, int ctx, model::KvDtype kv_type) {
   SequenceState s;
-  if (c.is_v4()) {
-    s.v4 = std::make_unique<model::V4Cache>(c);
-  } else {
-    FRUGAL_ASSIGN_OR_RETURN(s.latent, kv::SequenceCache::Create(c, ctx, kv_type));
-  }
+  FRUGAL_ASSIGN_OR_RETURN(s.cache, kv::SequenceCache::Create(c, ctx, kv_type));
   return s;
 }
 

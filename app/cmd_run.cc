@@ -84,9 +84,18 @@ void PrintTotals(const Totals& t, const engine::Engine& e) {
                t.prompt_s > 0 ? u.cache_miss_tokens / t.prompt_s : 0.0, u.completion_tokens, t.gen_s,
                t.gen_s > 0 ? u.completion_tokens / t.gen_s : 0.0);
   const kv::PoolStats s = e.blocks().Stats();
+  const kv::BlockShape& shape = e.blocks().shape();
+  if (shape.v4) {
+    std::fprintf(stderr,
+                 "KV cache: %d tokens per sequence, %d blocks of %d tokens, %.2f MiB budget (compressed rows and index keys; "
+                 "%zu bytes per token) + %.2f MiB per sequence (window and compressor state, f32)\n",
+                 e.options().context, s.blocks, e.options().block_tokens, static_cast<double>(s.storage_bytes) / (1 << 20),
+                 shape.bytes_per_token(), static_cast<double>(model::V4Tail(*shape.v4).bytes()) / (1 << 20));
+    return;
+  }
   std::fprintf(stderr, "KV cache: %d tokens per sequence, %d blocks of %d tokens, %.2f MiB budget (latent only; %zu bytes per token)\n",
                e.options().context, s.blocks, e.options().block_tokens, static_cast<double>(s.storage_bytes) / (1 << 20),
-               e.blocks().shape().bytes_per_token());
+               shape.bytes_per_token());
 }
 
 engine::GenerationRequest RequestFor(const Flags& f, std::vector<int32_t> ids) {

@@ -89,6 +89,7 @@ StatusOr<std::unique_ptr<Engine>> Engine::Create(const model::LoadedModel& model
   EngineOptions o = options;
   if (o.block_tokens <= 0) o.block_tokens = kv::kDefaultBlockTokens;
   const kv::BlockShape shape = kv::ShapeFor(model.config, o.kv_dtype, o.block_tokens);
+  o.block_tokens = shape.block_tokens;  // V4: a multiple of 128
   if (o.kv_budget == 0) {  // what -c implies: one sequence of the full context
     o.kv_budget = (static_cast<uint64_t>(o.context) + shape.block_tokens - 1) / shape.block_tokens * shape.block_bytes();
   }
@@ -342,7 +343,7 @@ Status Engine::Step(std::vector<GenerationEvent>* events) {
   for (const Member& m : members) {
     const bool last = m.g->pending >= 0 || m.g->sequence->length() + static_cast<int>(m.tokens.size()) == static_cast<int>(m.g->history.size());
     chunks.push_back({m.tokens, m.g->sequence->length(), m.g->sequence->View(),
-                      last ? model::LogitsWanted::kLast : model::LogitsWanted::kNone});
+                      last ? model::LogitsWanted::kLast : model::LogitsWanted::kNone, m.g->sequence->v4_tail()});
   }
   if (!chunks.empty()) {
     model::ForwardCounters counters;

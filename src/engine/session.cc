@@ -28,7 +28,7 @@ Status Session::Run(std::span<const int32_t> tokens) {
     return OutOfRange("context limit of {} tokens reached; raise -c", options_.context);
   }
   FRUGAL_RETURN_IF_ERROR(sequence_->Reserve(n));
-  const model::SequenceChunk c{tokens, sequence_->length(), sequence_->View(), model::LogitsWanted::kLast};
+  const model::SequenceChunk c{tokens, sequence_->length(), sequence_->View(), model::LogitsWanted::kLast, sequence_->v4_tail()};
   model::ForwardCounters counters;
   const model::ForwardOptions o{.attention = options_.attention, .exact = options_.exact, .counters = &counters};
   const auto t0 = std::chrono::steady_clock::now();

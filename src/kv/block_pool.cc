@@ -20,7 +20,7 @@ constexpr int kPopulateWrite = 23;  // Linux 5.14's value, for older headers
 }  // namespace
 
 StatusOr<std::unique_ptr<BlockPool>> BlockPool::Create(const BlockShape& shape, uint64_t budget_bytes) {
-  if (shape.n_layers <= 0 || shape.width <= 0 || shape.block_tokens <= 0) {
+  if (shape.n_layers <= 0 || (shape.width <= 0 && !shape.v4) || shape.block_tokens <= 0 || shape.block_bytes() == 0) {
     return InvalidArgument("bad cache block shape ({} layers, width {}, {} tokens a block)", shape.n_layers, shape.width,
                            shape.block_tokens);
   }

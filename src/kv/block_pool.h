@@ -22,21 +22,32 @@
 #include <unordered_map>
 #include <vector>
 
+#include <optional>
+
 #include "model/latent_blocks.h"
+#include "model/v4_cache.h"
 #include "util/status.h"
 
 namespace frugal::kv {
 
+// MLA (deepseek2/32): n_layers × block_tokens × width values. DeepSeek-V4 (v4 set): a block holds
+// the compressed rows and index keys of its positions (model::V4BlockLayout); width is unused.
 struct BlockShape {
   int n_layers = 0;
   int width = 0;          // values per position per layer (kv_lora + rope: 576 for V3)
   int block_tokens = 32;  // positions per block
   model::KvDtype dtype = model::KvDtype::kF16;
+  std::optional<model::V4Shape> v4 = std::nullopt;
 
   model::LatentLayout layout() const { return {width, dtype, block_tokens}; }
-  size_t block_bytes() const { return static_cast<size_t>(n_layers) * layout().layer_bytes(); }
-  // layers × width × bytes per value
-  size_t bytes_per_token() const { return static_cast<size_t>(n_layers) * layout().row_bytes(); }
+  size_t block_bytes() const {
+    return v4 ? model::V4BlockLayout::For(*v4, dtype, block_tokens).block_bytes : static_cast<size_t>(n_layers) * layout().layer_bytes();
+  }
+  // MLA: layers × width × bytes per value; V4: a block's bytes over its positions (the
+  // compressed rows' share; each sequence holds its window and compressor state besides).
+  size_t bytes_per_token() const {
+    return v4 ? block_bytes() / static_cast<size_t>(block_tokens) : static_cast<size_t>(n_layers) * layout().row_bytes();
+  }
 };
 
 struct PoolStats {

@@ -14,6 +14,7 @@ namespace frugal::kv {
 // Positions a block holds unless told otherwise (docs/BENCHMARKS.md, "KV block size").
 inline constexpr int kDefaultBlockTokens = 64;
 
+// DeepSeek-V4: block_tokens rounded up to a multiple of 128 (model::V4BlockTokens).
 BlockShape ShapeFor(const model::ModelConfig& config, model::KvDtype dtype, int block_tokens = kDefaultBlockTokens);
 
 class SequenceCache {
@@ -22,6 +23,7 @@ class SequenceCache {
                                                          model::KvDtype dtype, int block_tokens = kDefaultBlockTokens);
   SequenceKv& sequence() { return *sequence_; }
   model::LatentBlocks View() const { return sequence_->View(); }
+  model::V4Tail* v4_tail() const { return sequence_->v4_tail(); }
   const BlockPool& pool() const { return *pool_; }
 
  private:

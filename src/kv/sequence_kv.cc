@@ -9,7 +9,9 @@
 
 namespace frugal::kv {
 
-SequenceKv::SequenceKv(BlockPool& pool, uint64_t root_key) : pool_(pool), root_key_(root_key) {}
+SequenceKv::SequenceKv(BlockPool& pool, uint64_t root_key) : pool_(pool), root_key_(root_key) {
+  if (pool.shape().v4) tail_ = std::make_unique<model::V4Tail>(*pool.shape().v4);
+}
 
 SequenceKv::~SequenceKv() {
   while (!blocks_.empty()) PopBlock();
@@ -34,6 +36,7 @@ PrefixHit SequenceKv::Reuse(std::span<const int32_t> prompt) {
   size_t common = 0;
   while (common < tokens_.size() && common < limit && tokens_[common] == prompt[common]) ++common;
   Truncate(static_cast<int>(common));
+  if (tail_) return {.tokens = length()};  // V4: no published blocks to extend with
   const int b = pool_.shape().block_tokens;
   // Published blocks extend a sequence that ends on a block boundary.
   while (static_cast<size_t>(length()) == blocks_.size() * static_cast<size_t>(b) && length() + b <= static_cast<int>(limit)) {
@@ -85,6 +88,10 @@ int SequenceKv::ReuseFromDisk(std::span<const int32_t> prompt, size_t limit) {
 
 void SequenceKv::Truncate(int n) {
   n = std::clamp(n, 0, length());
+  if (tail_ && n < length()) {  // a V4 tail cannot be rewound
+    n = 0;
+    tail_->Reset();
+  }
   const int b = pool_.shape().block_tokens;
   // A partly kept block is written again from n on: only an unshared, unpublished one may be.
   if (n % b != 0) {
@@ -134,12 +141,14 @@ Status SequenceKv::CopyFrom(const SequenceKv& source) {
   }
   keys_ = source.keys_;
   tokens_ = source.tokens_;
+  if (tail_) *tail_ = *source.tail_;
   return OkStatus();
 }
 
 void SequenceKv::Commit(std::span<const int32_t> ids) {
   FRUGAL_CHECK_LE(length() + static_cast<int>(ids.size()), static_cast<int>(blocks_.size()) * pool_.shape().block_tokens);
   tokens_.insert(tokens_.end(), ids.begin(), ids.end());
+  if (tail_) return;  // V4 blocks are not published (v4_tail())
   const size_t b = static_cast<size_t>(pool_.shape().block_tokens);
   while ((keys_.size() + 1) * b <= tokens_.size()) {
     const size_t i = keys_.size();

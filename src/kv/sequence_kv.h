@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <vector>
 
@@ -55,6 +56,10 @@ class SequenceKv {
 
   // The blocks as the forward pass sees them (valid until the next Reserve or Truncate).
   model::LatentBlocks View() const { return model::LatentBlocks(pool_.shape().layout(), bases_); }
+  // DeepSeek-V4: the window and compressor state (null for MLA models). Its blocks are not
+  // published (a cached prefix would need that state at its end), so a V4 sequence reuses only
+  // what it holds itself: all of it when the prompt continues it, else nothing.
+  model::V4Tail* v4_tail() const { return tail_.get(); }
 
  private:
   void PopBlock();
@@ -69,6 +74,7 @@ class SequenceKv {
   std::vector<std::byte*> bases_;  // pool_.Data(blocks_[i])
   std::vector<uint64_t> keys_;     // chain keys of the full blocks
   std::vector<int32_t> tokens_;
+  std::unique_ptr<model::V4Tail> tail_;
 };
 
 }  // namespace frugal::kv

@@ -37,6 +37,7 @@ class LatentBlocks {
   LatentBlocks(const LatentLayout& layout, std::span<std::byte* const> blocks) : layout_(layout), blocks_(blocks) {}
 
   const LatentLayout& layout() const { return layout_; }
+  std::span<std::byte* const> blocks() const { return blocks_; }
   // Positions the blocks can hold.
   int capacity() const { return static_cast<int>(blocks_.size()) * layout_.block_tokens; }
 

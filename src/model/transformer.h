@@ -47,13 +47,14 @@ enum class LogitsWanted { kNone, kLast, kAll };
 
 // One sequence's part of a step: `tokens` at positions [pos0, pos0 + n) of `cache`, which holds
 // the positions before pos0 and has room for the new ones.
-// DeepSeek-V4 files keep their attention state in `v4` instead (its length must be pos0).
+// DeepSeek-V4 files: the blocks hold the compressed rows (V4BlockLayout of the cache's type and
+// block size) and `v4_tail` the window and compressor state, whose length must be pos0.
 struct SequenceChunk {
   std::span<const int32_t> tokens;
   int pos0 = 0;
   LatentBlocks cache;
   LogitsWanted logits = LogitsWanted::kLast;
-  V4Cache* v4 = nullptr;
+  V4Tail* v4_tail = nullptr;
 };
 
 class Transformer {

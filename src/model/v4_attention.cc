@@ -31,9 +31,10 @@ void Product(const ConstTensorView& w, const float* x, int n, bool exact, Thread
 }
 
 // Feeds a segment's projected rows (score without ape) through `state`; each completed block's
-// row, RMS-normalized and roped at the block's first position, is appended to *rows.
+// row, RMS-normalized and roped at the block's first position, goes to store(block, row).
+template <typename Store>
 void Compress(CompressorState& state, const CompressorWeights& w, const float* kv, const float* score, const V4Segment& seg,
-              float eps, int n_rot, const float* freqs, std::vector<float>* rows) {
+              float eps, int n_rot, const float* freqs, Store&& store) {
   const int pw = state.projected_width(), width = state.width(), r = state.ratio();
   std::vector<float> sc(static_cast<size_t>(pw)), row(static_cast<size_t>(width));
   for (int i = 0; i < seg.n; ++i) {
@@ -44,7 +45,7 @@ void Compress(CompressorState& state, const CompressorWeights& w, const float* k
     if (!state.Push(pos, kv + at, sc.data(), row.data())) continue;
     kernels::RmsNorm(row.data(), w.norm.data(), width, eps, row.data());
     RopeTail(row.data(), 1, width, n_rot, freqs, static_cast<float>(pos + 1 - r));
-    rows->insert(rows->end(), row.begin(), row.end());
+    store(pos / r, row.data());
   }
 }
 
@@ -54,20 +55,23 @@ int VisibleBlocks(int pos, int ratio) { return (pos + 1) / ratio; }
 // Per token of the segment, the blocks it attends to (ascending): the top_k visible blocks by
 // Σ_h w_h·relu(q_h·k_b) (ties: the lower block), or all while no more are visible.
 // iq: [n, heads, dim] roped index queries; iw: [n, heads] head weights.
-std::vector<std::vector<int>> SelectBlocks(const float* iq, const float* iw, const V4LayerCache& lc, const V4Segment& seg,
+std::vector<std::vector<int>> SelectBlocks(const float* iq, const float* iw, int layer, int ratio, const V4Segment& seg,
                                            int heads, int dim, int top_k, ThreadPool& pool) {
+  const GgmlType stored = GgmlTypeOf(seg.blocks.layout().dtype);
   std::vector<std::vector<int>> chosen(static_cast<size_t>(seg.n));
   std::vector<float> dots, score;
   for (int i0 = 0; i0 < seg.n; i0 += kQueryBlock) {
     const int i1 = std::min(seg.n, i0 + kQueryBlock);
-    const int n_keys = VisibleBlocks(seg.pos0 + i1 - 1, lc.ratio);
-    if (n_keys > top_k) {
+    const int n_keys = VisibleBlocks(seg.pos0 + i1 - 1, ratio);
+    if (n_keys > top_k) {  // q·k for every visible key, a pool block's run of keys at a time
       dots.resize(static_cast<size_t>(i1 - i0) * heads * n_keys);
-      kernels::MatMul(F32Rows(lc.index_keys.data(), n_keys, dim), iq + static_cast<size_t>(seg.row + i0) * heads * dim, dots.data(),
-                      {.n_tokens = (i1 - i0) * heads, .exact = true}, &pool);
+      seg.blocks.ForEachKeyRun(layer, n_keys, [&](int first, int count, const std::byte* keys) {
+        kernels::MatMul({keys, stored, dim, count}, iq + static_cast<size_t>(seg.row + i0) * heads * dim, dots.data() + first,
+                        {.n_tokens = (i1 - i0) * heads, .y_stride = n_keys, .exact = true}, &pool);
+      });
     }
     for (int i = i0; i < i1; ++i) {
-      const int visible = VisibleBlocks(seg.pos0 + i, lc.ratio);
+      const int visible = VisibleBlocks(seg.pos0 + i, ratio);
       std::vector<int>& out = chosen[static_cast<size_t>(i)];
       out.resize(static_cast<size_t>(visible));
       std::iota(out.begin(), out.end(), 0);
@@ -95,7 +99,7 @@ struct LayerShape {
 
 // Attention of one segment's queries q [n, heads, dim] over its window and compressed rows;
 // out: [n, heads, dim] (RoPE undone). kv: the step's new rows [step rows, dim].
-void AttendSegment(const LayerShape& s, const V4LayerCache& lc, const V4Segment& seg, const float* q, const float* kv,
+void AttendSegment(const LayerShape& s, int layer, const V4LayerTail& lc, const V4Segment& seg, const float* q, const float* kv,
                    const std::vector<std::vector<int>>& selected, const float* sinks, const float* freqs, ThreadPool& pool,
                    float* out) {
   const int d = s.dim, nh = s.heads;
@@ -122,10 +126,7 @@ void AttendSegment(const LayerShape& s, const V4LayerCache& lc, const V4Segment&
                                         : kv + static_cast<size_t>(seg.row + pos - seg.pos0) * d;
       std::copy(src, src + d, keys.begin() + static_cast<long>(j) * d);
     }
-    for (size_t k = 0; k < blocks.size(); ++k) {
-      const float* src = lc.compressed.data() + static_cast<size_t>(blocks[k]) * d;
-      std::copy(src, src + d, keys.begin() + static_cast<long>(n_raw + k) * d);
-    }
+    for (size_t k = 0; k < blocks.size(); ++k) seg.blocks.ReadRow(layer, blocks[k], keys.data() + (n_raw + k) * static_cast<size_t>(d));
     scores.resize(static_cast<size_t>(nq) * nh * m);
     kernels::MatMul(F32Rows(keys.data(), m, d), q + static_cast<size_t>(seg.row + i0) * nh * d, scores.data(),
                     {.n_tokens = nq * nh, .exact = true}, &pool);
@@ -218,8 +219,8 @@ void V4Attention(const V4AttentionInput& in, const float* xn, ThreadPool& pool, 
     Product(w.compressor.kv, xn, n, true, pool, ckv.data());
     Product(w.compressor.gate, xn, n, true, pool, cscore.data());
     for (const V4Segment& seg : in.segments) {
-      V4LayerCache& lc = seg.cache->layer(l);
-      Compress(lc.compressor, w.compressor, ckv.data(), cscore.data(), seg, eps, n_rot, freqs, &lc.compressed);
+      Compress(seg.tail->layer(l).compressor, w.compressor, ckv.data(), cscore.data(), seg, eps, n_rot, freqs,
+               [&](int index, const float* row) { seg.blocks.WriteRow(l, index, row); });
     }
   }
   std::vector<std::vector<std::vector<int>>> selected(in.segments.size());
@@ -236,20 +237,20 @@ void V4Attention(const V4AttentionInput& in, const float* xn, ThreadPool& pool, 
     for (float& value : iw) value *= w_scale;
     for (size_t s = 0; s < in.segments.size(); ++s) {
       const V4Segment& seg = in.segments[s];
-      V4LayerCache& lc = seg.cache->layer(l);
-      Compress(lc.index_compressor, w.idx_compressor, ikv.data(), iscore.data(), seg, eps, n_rot, freqs, &lc.index_keys);
+      Compress(seg.tail->layer(l).index_compressor, w.idx_compressor, ikv.data(), iscore.data(), seg, eps, n_rot, freqs,
+               [&](int index, const float* key) { seg.blocks.WriteKey(l, index, key); });
       for (int i = 0; i < seg.n; ++i) {
         RopeTail(iq.data() + static_cast<size_t>(seg.row + i) * x.n_heads * x.head_dim, x.n_heads, x.head_dim, n_rot, freqs,
                  static_cast<float>(seg.pos0 + i));
       }
-      selected[s] = SelectBlocks(iq.data(), iw.data(), lc, seg, x.n_heads, x.head_dim, x.top_k, pool);
+      selected[s] = SelectBlocks(iq.data(), iw.data(), l, ratio, seg, x.n_heads, x.head_dim, x.top_k, pool);
     }
   }
   std::vector<float> heads(static_cast<size_t>(n) * nh * d);  // [n, heads, dim]
   for (size_t s = 0; s < in.segments.size(); ++s) {
     const V4Segment& seg = in.segments[s];
-    V4LayerCache& lc = seg.cache->layer(l);
-    AttendSegment(shape, lc, seg, q.data(), kv.data(), selected[s], w.sinks.data(), freqs, pool,
+    V4LayerTail& lc = seg.tail->layer(l);
+    AttendSegment(shape, l, lc, seg, q.data(), kv.data(), selected[s], w.sinks.data(), freqs, pool,
                   heads.data() + static_cast<size_t>(seg.row) * nh * d);
     for (int i = std::max(0, seg.n - v.window); i < seg.n; ++i) {  // the window ring keeps the newest rows
       const float* src = kv.data() + static_cast<size_t>(seg.row + i) * d;

@@ -7,7 +7,8 @@
 // complete compressed block, or — ratio 4 — the top_k complete blocks its indexer scores
 // highest, Σ_h w_h·relu(q_h·k_b); softmax with a per-head sink logit in the denominator; the
 // output, RoPE undone at the query's position, goes through o_groups low-rank projections and
-// W_o_b. New rows, blocks and index keys go to each sequence's V4Cache. Engine thread.
+// W_o_b. New raw rows go to each sequence's V4Tail, compressed rows and index keys to its
+// V4Blocks. Engine thread.
 #pragma once
 
 #include <span>
@@ -23,7 +24,8 @@ namespace frugal::model {
 
 // One sequence's part of the step: rows [row, row + n) at positions [pos0, pos0 + n).
 struct V4Segment {
-  V4Cache* cache = nullptr;
+  V4Tail* tail = nullptr;
+  V4Blocks blocks;
   int pos0 = 0;
   int n = 0;
   int row = 0;

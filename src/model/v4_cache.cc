@@ -1,25 +1,108 @@
 #include "model/v4_cache.h"
 
-namespace frugal::model {
+#include <cstring>
 
-V4Cache::V4Cache(const ModelConfig& c) {
-  const CompressedAttentionConfig& v = c.v4;
-  layers_.resize(static_cast<size_t>(c.n_layers));
-  for (int l = 0; l < c.n_layers; ++l) {
-    V4LayerCache& lc = layers_[static_cast<size_t>(l)];
-    lc.ratio = v.compress_ratios[static_cast<size_t>(l)];
-    lc.window.assign(static_cast<size_t>(v.window) * v.head_dim, 0.0f);
-    if (lc.ratio > 0) lc.compressor = CompressorState(lc.ratio, v.head_dim);
-    if (lc.ratio == 4) lc.index_compressor = CompressorState(4, c.indexer.head_dim);
+#include "util/half.h"
+
+namespace frugal::model {
+namespace {
+
+void Store(KvDtype dtype, const float* src, int n, std::byte* dst) {
+  switch (dtype) {
+    case KvDtype::kF32: std::memcpy(dst, src, static_cast<size_t>(n) * sizeof(float)); return;
+    case KvDtype::kF16:
+      for (int i = 0; i < n; ++i) {
+        const uint16_t h = F32ToF16(src[i]);
+        std::memcpy(dst + 2 * i, &h, 2);
+      }
+      return;
+    case KvDtype::kBF16:
+      for (int i = 0; i < n; ++i) {
+        const uint16_t h = F32ToBf16(src[i]);
+        std::memcpy(dst + 2 * i, &h, 2);
+      }
+      return;
   }
 }
 
-size_t V4Cache::bytes() const {
-  size_t b = 0;
-  for (const V4LayerCache& lc : layers_) {
-    b += (lc.window.size() + lc.compressed.size() + lc.index_keys.size()) * sizeof(float);
-    b += lc.compressor.bytes() + lc.index_compressor.bytes();
+void Load(KvDtype dtype, const std::byte* src, int n, float* dst) {
+  switch (dtype) {
+    case KvDtype::kF32: std::memcpy(dst, src, static_cast<size_t>(n) * sizeof(float)); return;
+    case KvDtype::kF16:
+      for (int i = 0; i < n; ++i) {
+        uint16_t h;
+        std::memcpy(&h, src + 2 * i, 2);
+        dst[i] = F16ToF32(h);
+      }
+      return;
+    case KvDtype::kBF16:
+      for (int i = 0; i < n; ++i) {
+        uint16_t h;
+        std::memcpy(&h, src + 2 * i, 2);
+        dst[i] = Bf16ToF32(h);
+      }
+      return;
   }
+}
+
+}  // namespace
+
+V4Shape V4ShapeOf(const ModelConfig& c) {
+  return {c.n_layers, c.v4.head_dim, c.indexer.head_dim, c.v4.window, c.v4.compress_ratios};
+}
+
+int V4BlockTokens(const V4Shape& shape, int requested) {
+  int unit = 4;
+  for (int r : shape.ratios) unit = std::max(unit, r);
+  return std::max(unit, (requested + unit - 1) / unit * unit);
+}
+
+V4BlockLayout V4BlockLayout::For(const V4Shape& s, KvDtype dtype, int block_tokens) {
+  V4BlockLayout l{block_tokens, dtype, s.head_dim, s.index_dim, s.ratios, {}, {}, 0};
+  const size_t value = KvValueBytes(dtype);
+  for (int layer = 0; layer < s.n_layers; ++layer) {
+    const size_t rows = static_cast<size_t>(l.rows_per_block(layer));
+    l.rows_offset.push_back(l.block_bytes);
+    l.block_bytes += rows * static_cast<size_t>(s.head_dim) * value;
+    l.keys_offset.push_back(l.block_bytes);
+    if (s.ratios[static_cast<size_t>(layer)] == 4) l.block_bytes += rows * static_cast<size_t>(s.index_dim) * value;
+  }
+  return l;
+}
+
+std::byte* V4Blocks::RowAt(int layer, int index) const {
+  const int per = layout_->rows_per_block(layer);
+  const size_t row = static_cast<size_t>(layout_->head_dim) * KvValueBytes(layout_->dtype);
+  return blocks_[static_cast<size_t>(index / per)] + layout_->rows_offset[static_cast<size_t>(layer)] + static_cast<size_t>(index % per) * row;
+}
+
+std::byte* V4Blocks::KeyAt(int layer, int index) const {
+  const int per = layout_->rows_per_block(layer);
+  const size_t row = static_cast<size_t>(layout_->index_dim) * KvValueBytes(layout_->dtype);
+  return blocks_[static_cast<size_t>(index / per)] + layout_->keys_offset[static_cast<size_t>(layer)] + static_cast<size_t>(index % per) * row;
+}
+
+void V4Blocks::WriteRow(int layer, int index, const float* row) const { Store(layout_->dtype, row, layout_->head_dim, RowAt(layer, index)); }
+void V4Blocks::ReadRow(int layer, int index, float* out) const { Load(layout_->dtype, RowAt(layer, index), layout_->head_dim, out); }
+void V4Blocks::WriteKey(int layer, int index, const float* key) const { Store(layout_->dtype, key, layout_->index_dim, KeyAt(layer, index)); }
+
+V4Tail::V4Tail(const V4Shape& shape) : shape_(shape) { Reset(); }
+
+void V4Tail::Reset() {
+  length_ = 0;
+  layers_.assign(static_cast<size_t>(shape_.n_layers), {});
+  for (int l = 0; l < shape_.n_layers; ++l) {
+    V4LayerTail& t = layers_[static_cast<size_t>(l)];
+    const int ratio = shape_.ratios[static_cast<size_t>(l)];
+    t.window.assign(static_cast<size_t>(shape_.window) * shape_.head_dim, 0.0f);
+    if (ratio > 0) t.compressor = CompressorState(ratio, shape_.head_dim);
+    if (ratio == 4) t.index_compressor = CompressorState(4, shape_.index_dim);
+  }
+}
+
+size_t V4Tail::bytes() const {
+  size_t b = 0;
+  for (const V4LayerTail& t : layers_) b += t.window.size() * sizeof(float) + t.compressor.bytes() + t.index_compressor.bytes();
   return b;
 }
 

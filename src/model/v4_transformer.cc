@@ -38,20 +38,31 @@ Status Transformer::ForwardV4(std::span<const SequenceChunk> batch, const Forwar
   std::vector<V4Segment> segments;
   std::vector<int> logit_rows;
   std::vector<int32_t> ids;
+  std::vector<V4BlockLayout> layouts;  // one per chunk (its cache's type and block size)
+  layouts.reserve(batch.size());
+  const V4Shape shape = V4ShapeOf(config_);
   for (const SequenceChunk& c : batch) {
     const int len = static_cast<int>(c.tokens.size());
     if (len == 0) return InvalidArgument("a sequence of the step has no tokens");
-    if (c.v4 == nullptr) return InvalidArgument("a deepseek4 step needs each sequence's V4 cache");
-    if (c.pos0 != c.v4->length()) {
-      return InvalidArgument("a V4 sequence holding {} positions cannot continue at position {}", c.v4->length(), c.pos0);
+    if (c.v4_tail == nullptr) return InvalidArgument("a deepseek4 step needs each sequence's V4 tail state");
+    if (c.pos0 != c.v4_tail->length()) {
+      return InvalidArgument("a V4 sequence holding {} positions cannot continue at position {}", c.v4_tail->length(), c.pos0);
     }
+    const LatentLayout& ll = c.cache.layout();
+    if (ll.block_tokens != V4BlockTokens(shape, ll.block_tokens)) {
+      return InvalidArgument("V4 cache blocks of {} positions (a multiple of {} is needed)", ll.block_tokens, V4BlockTokens(shape, 1));
+    }
+    if (c.pos0 + len > c.cache.capacity()) {
+      return OutOfRange("positions up to {} exceed the sequence's cache of {} positions", c.pos0 + len, c.cache.capacity());
+    }
+    layouts.push_back(V4BlockLayout::For(shape, ll.dtype, ll.block_tokens));
     for (int32_t id : c.tokens) {
       if (id < 0 || id >= v) return InvalidArgument("token id {} is outside the vocabulary (0..{})", id, v - 1);
     }
     for (const SequenceChunk& other : batch) {
-      if (&other != &c && other.v4 == c.v4) return InvalidArgument("a V4 cache appears twice in one step");
+      if (&other != &c && other.v4_tail == c.v4_tail) return InvalidArgument("a V4 sequence appears twice in one step");
     }
-    segments.push_back({c.v4, c.pos0, len, n});
+    segments.push_back({c.v4_tail, V4Blocks(layouts.back(), c.cache.blocks()), c.pos0, len, n});
     if (c.logits == LogitsWanted::kAll) {
       for (int t = 0; t < len; ++t) logit_rows.push_back(n + t);
     } else if (c.logits == LogitsWanted::kLast) {
@@ -93,7 +104,7 @@ Status Transformer::ForwardV4(std::span<const SequenceChunk> batch, const Forwar
     ExpandStreams(y.data(), mixes, n, h, streams.data());
     if (!AllFinite(streams.data(), streams.size())) return NonFiniteV4("layer output", l);
   }
-  for (const V4Segment& seg : segments) seg.cache->set_length(seg.pos0 + seg.n);
+  for (const V4Segment& seg : segments) seg.tail->set_length(seg.pos0 + seg.n);
   const int rows = static_cast<int>(logit_rows.size());
   logits->resize(static_cast<size_t>(rows) * v);
   if (rows == 0) return OkStatus();
