@@ -182,6 +182,22 @@ float DotQ4_0Ref(const std::byte* w, Q16Row x, int64_t n) {
   return sum;
 }
 
+float DotMxfp4Ref(const std::byte* w, Q16Row x, int64_t n) {
+  const auto* blocks = reinterpret_cast<const BlockMxfp4*>(w);
+  float sum = 0;
+  for (int64_t b = 0; b < n / 32; ++b) {
+    int32_t s = 0;
+    for (int j = 0; j < 16; ++j) {
+      s += kMxfp4Doubled[blocks[b].qs[j] & 15] * x.qs[32 * b + j];
+      s += kMxfp4Doubled[blocks[b].qs[j] >> 4] * x.qs[32 * b + j + 16];
+    }
+    sum += Mxfp4Scale(blocks[b].e) * x.d[b] * static_cast<float>(s);
+  }
+  return sum;
+}
+
+DotQ8Fn DotMxfp4For(IsaLevel level) { return level == IsaLevel::kAvx512Vnni ? DotMxfp4Avx512Vnni : DotMxfp4Ref; }
+
 DotQ8Fn DotQ4_0For(IsaLevel level) {
   return level == IsaLevel::kAvx512Vnni ? DotQ4_0Avx512Vnni : level == IsaLevel::kAvx2 ? DotQ4_0Avx2 : DotQ4_0Ref;
 }

@@ -97,6 +97,11 @@ float DotQ4_0Avx2(const std::byte* w, Q16Row x, int64_t n);
 float DotQ4_0Avx512Vnni(const std::byte* w, Q16Row x, int64_t n);
 DotQ8Fn DotQ4_0For(IsaLevel level);
 
+// MXFP4 rows (DeepSeek-V4's routed experts): codes looked up as doubled E2M1 integers.
+float DotMxfp4Ref(const std::byte* w, Q16Row x, int64_t n);
+float DotMxfp4Avx512Vnni(const std::byte* w, Q16Row x, int64_t n);
+DotQ8Fn DotMxfp4For(IsaLevel level);
+
 // Q5_K weight row (n/256 super-blocks) × quantized activations: Q4_K's scales and minimums, the
 // fifth bit of sub-block s in bit s of qh.
 float DotQ5_KRef(const std::byte* w, Q16Row x, int64_t n);

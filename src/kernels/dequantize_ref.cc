@@ -82,13 +82,12 @@ void DequantQ5_1(const std::byte* src, float* y, int64_t nb) {
 // float for every code and exponent (2^−128 and 2^−127 are subnormal). E8M0 255, NaN in the OCP
 // spec, is read as 2^127 (as ggml does).
 void DequantMxfp4(const std::byte* src, float* y, int64_t nb) {
-  constexpr int8_t kDoubled[16] = {0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12};
   for (int64_t i = 0; i < nb; ++i, y += kQK) {
     const BlockMxfp4& b = Blocks<BlockMxfp4>(src)[i];
-    const float d = std::ldexp(1.0f, static_cast<int>(b.e) - 128);
+    const float d = Mxfp4Scale(b.e);
     for (int j = 0; j < kQK / 2; ++j) {
-      y[j] = static_cast<float>(kDoubled[b.qs[j] & 15]) * d;
-      y[j + kQK / 2] = static_cast<float>(kDoubled[b.qs[j] >> 4]) * d;
+      y[j] = static_cast<float>(kMxfp4Doubled[b.qs[j] & 15]) * d;
+      y[j + kQK / 2] = static_cast<float>(kMxfp4Doubled[b.qs[j] >> 4]) * d;
     }
   }
 }

@@ -24,6 +24,7 @@ bool Int8PanelSupports(GgmlType type) {
     case GgmlType::kQ4_K:
     case GgmlType::kQ5_K:
     case GgmlType::kQ6_K:
+    case GgmlType::kMXFP4:
       return true;
     default:
       return false;
@@ -78,6 +79,15 @@ void DecomposeBlock32(GgmlType type, const std::byte* row, int64_t j, Block32* o
       const BlockQ8_0& b = reinterpret_cast<const BlockQ8_0*>(row)[j];
       std::memcpy(out->q, b.qs, 32);
       std::fill_n(out->scale, 8, F16ToF32(b.d));
+      return;
+    }
+    case GgmlType::kMXFP4: {
+      const BlockMxfp4& b = reinterpret_cast<const BlockMxfp4*>(row)[j];
+      std::fill_n(out->scale, 8, Mxfp4Scale(b.e));
+      for (int l = 0; l < 16; ++l) {
+        out->q[l] = kMxfp4Doubled[b.qs[l] & 15];
+        out->q[l + 16] = kMxfp4Doubled[b.qs[l] >> 4];
+      }
       return;
     }
     case GgmlType::kQ4_0:

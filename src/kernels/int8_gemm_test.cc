@@ -23,7 +23,7 @@ namespace frugal::kernels {
 namespace {
 
 const GgmlType kTypes[] = {GgmlType::kQ8_0, GgmlType::kQ4_0, GgmlType::kQ4_1, GgmlType::kQ5_0,
-                           GgmlType::kQ5_1, GgmlType::kQ4_K, GgmlType::kQ5_K, GgmlType::kQ6_K};
+                           GgmlType::kQ5_1, GgmlType::kQ4_K, GgmlType::kQ5_K, GgmlType::kQ6_K, GgmlType::kMXFP4};
 
 // Rows with a positive mean, so that the per-block offsets (Q4_1, K-quant minimums) matter.
 StoredMatrix MakeMatrix(GgmlType type, int64_t rows, int64_t cols, Rng& rng) {

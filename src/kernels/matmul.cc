@@ -120,6 +120,8 @@ class RowProduct {
       rows4_needs_pairs_ = true;
     } else if (w.type == GgmlType::kQ4_0) {
       dot_ = DotQ4_0For(isa);
+    } else if (w.type == GgmlType::kMXFP4) {
+      dot_ = DotMxfp4For(isa);
     } else if (w.type == GgmlType::kQ6_K && isa != IsaLevel::kScalar) {
       dot_ = DotQ6_KFor(isa);
       dot4_ = DotQ6_Kx4For(isa);

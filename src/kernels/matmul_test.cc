@@ -87,7 +87,8 @@ TEST_P(MatMulTypes, MatchesDoubleLoop) {
 
 INSTANTIATE_TEST_SUITE_P(Kernels, MatMulTypes,
                          ::testing::Values(GgmlType::kF32, GgmlType::kF16, GgmlType::kBF16, GgmlType::kQ8_0,
-                                           GgmlType::kQ4_0, GgmlType::kQ5_1, GgmlType::kQ4_K, GgmlType::kQ5_K, GgmlType::kQ6_K),
+                                           GgmlType::kQ4_0, GgmlType::kQ5_1, GgmlType::kQ4_K, GgmlType::kQ5_K, GgmlType::kQ6_K,
+                                           GgmlType::kMXFP4),
                          [](const auto& p) { return std::string(TypeName(p.param)); });
 
 // The transpose of a q8_0 [96, 64] matrix: exact in f32 on the exact path; q8_0 rows within
@@ -297,6 +298,23 @@ TEST(ActQuantTest, Q4_0DotMatchesTheDequantizedRow) {
     for (IsaLevel level : {IsaLevel::kAvx2, IsaLevel::kAvx512Vnni}) {
       if (static_cast<int>(DetectedIsa()) < static_cast<int>(level)) continue;
       EXPECT_NEAR(DotQ4_0For(level)(m.bytes.data(), xq.row(0), n), ref, 1e-4 * (1 + std::fabs(ref))) << IsaName(level);
+    }
+  }
+}
+
+TEST(ActQuantTest, Mxfp4DotMatchesTheDequantizedRow) {
+  for (int64_t n : {32, 96, 1024}) {
+    const Matrix m = MakeMatrix(GgmlType::kMXFP4, 1, n, 53);
+    Rng rng(17);
+    std::vector<float> x(static_cast<size_t>(n));
+    for (float& v : x) v = static_cast<float>(rng.Gaussian());
+    const Q16Rows xq(x.data(), 1, n, n);
+    double exact = 0;
+    for (int64_t k = 0; k < n; ++k) exact += static_cast<double>(m.dense[static_cast<size_t>(k)]) * x[static_cast<size_t>(k)];
+    const float ref = DotMxfp4Ref(m.bytes.data(), xq.row(0), n);
+    EXPECT_NEAR(ref, exact, 1e-3 * (1 + std::fabs(exact))) << n;
+    if (DetectedIsa() == IsaLevel::kAvx512Vnni) {
+      EXPECT_NEAR(DotMxfp4For(IsaLevel::kAvx512Vnni)(m.bytes.data(), xq.row(0), n), ref, 1e-4 * (1 + std::fabs(ref)));
     }
   }
 }

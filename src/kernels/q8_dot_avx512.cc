@@ -368,6 +368,30 @@ float DotQ4_0Avx512Vnni(const std::byte* w, Q16Row x, int64_t n) {
   return Sum16(_mm512_add_ps(acc0, acc1));
 }
 
+float DotMxfp4Avx512Vnni(const std::byte* w, Q16Row x, int64_t n) {
+  const auto* blocks = reinterpret_cast<const BlockMxfp4*>(w);
+  const __m128i low4 = _mm_set1_epi8(0x0f);
+  const __m128i table = _mm_setr_epi8(0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12);
+  __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
+  const int64_t nb = n / 32;
+  for (int64_t b = 0; b < nb; ++b) {
+    if (b % 4 == 0) PrefetchAhead(blocks + b, 4 * sizeof(BlockMxfp4));
+    const __m128i q = _mm_loadu_si128(reinterpret_cast<const __m128i*>(blocks[b].qs));
+    // Elements 0..15 from the low nibbles, 16..31 from the high ones, looked up as signed bytes.
+    const __m128i lo = _mm_shuffle_epi8(table, _mm_and_si128(q, low4));
+    const __m128i hi = _mm_shuffle_epi8(table, _mm_and_si128(_mm_srli_epi16(q, 4), low4));
+    const __m512i v = _mm512_cvtepi8_epi16(_mm256_set_m128i(hi, lo));
+    const __m512i s = _mm512_dpwssd_epi32(_mm512_setzero_si512(), v, _mm512_load_si512(x.qs + 32 * b));
+    const __m512 term = _mm512_mul_ps(_mm512_set1_ps(Mxfp4Scale(blocks[b].e) * x.d[b]), _mm512_cvtepi32_ps(s));
+    if (b & 1) {
+      acc1 = _mm512_add_ps(acc1, term);
+    } else {
+      acc0 = _mm512_add_ps(acc0, term);
+    }
+  }
+  return Sum16(_mm512_add_ps(acc0, acc1));
+}
+
 namespace {
 
 // Activation block k of a Q6_K super-block (half k/4, group k%4; dequantize_k_ref.cc) as 32

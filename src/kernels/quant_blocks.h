@@ -22,6 +22,18 @@ struct BlockQ4_K { uint16_t d; uint16_t dmin; uint8_t scales[12]; uint8_t qs[128
 struct BlockQ5_K { uint16_t d; uint16_t dmin; uint8_t scales[12]; uint8_t qh[32]; uint8_t qs[128]; };
 struct BlockQ6_K { uint8_t ql[128]; uint8_t qh[64]; int8_t scales[16]; uint16_t d; };
 
+// MXFP4 values: E2M1 code c (sign in bit 3) is kMxfp4Doubled[c] · 2^(e − 128) — the E2M1
+// magnitudes 0, 0.5, 1, 1.5, 2, 3, 4, 6 doubled to integers, so every value is exact in float.
+inline constexpr int8_t kMxfp4Doubled[16] = {0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12};
+// 2^(e − 128) for an E8M0 exponent e, built from its bits (2^−128 and 2^−127 are subnormal;
+// e = 255, NaN in the OCP spec, reads as 2^127 as in ggml).
+inline float Mxfp4Scale(uint8_t e) {
+  const uint32_t bits = e >= 2 ? static_cast<uint32_t>(e - 1) << 23 : e == 1 ? 0x00400000u : 0x00200000u;
+  float f;
+  __builtin_memcpy(&f, &bits, 4);
+  return f;
+}
+
 static_assert(sizeof(BlockQ8_0) == 34);
 static_assert(sizeof(BlockMxfp4) == 17);
 static_assert(sizeof(BlockQ4_0) == 18);

@@ -69,12 +69,12 @@ void QuantQ4_1(const float* x, BlockQ4_1* b, int64_t nb) {
 // all-zero block; clamped to [0, 255] where ggml's cast would wrap, below 2^−125), then each value's
 // nearest code (the lower code on ties) at d = 2^(e − 128) per doubled E2M1 step.
 void QuantMxfp4(const float* x, BlockMxfp4* b, int64_t nb) {
-  constexpr int8_t kDoubled[16] = {0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12};
+  const int8_t* kDoubled = kMxfp4Doubled;
   for (int64_t i = 0; i < nb; ++i, x += kQK) {
     float amax = 0;
     for (int j = 0; j < kQK; ++j) amax = std::max(amax, std::fabs(x[j]));
     const int e = amax > 0 ? std::clamp(static_cast<int>(std::floor(std::log2(amax))) - 2 + 127, 0, 255) : 0;
-    const float d = std::ldexp(1.0f, e - 128);
+    const float d = Mxfp4Scale(static_cast<uint8_t>(e));
     auto best = [&](float v) {
       int code = 0;
       float err = std::fabs(static_cast<float>(kDoubled[0]) * d - v);
