@@ -132,6 +132,32 @@ void PackGroup32(const Block* blocks, int64_t nb, int64_t g, Group q, int r) {
   StoreChunks(q, r, natural);
 }
 
+// Blocks 16g .. 16g + 15 of an MXFP4 row: each code looked up as its doubled E2M1 integer
+// (kMxfp4Doubled), the block's scale 2^(e − 128) (zeros past the last block).
+void PackGroupMxfp4(const BlockMxfp4* blocks, int64_t nb, int64_t g, Group q, int r) {
+  const __m128i low4 = _mm_set1_epi8(0x0f);
+  const __m128i table = _mm_setr_epi8(0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12);
+  __m512i natural[8];
+  const RowParts o = PartsOf(q, r);
+  for (int j = 0; j < 16; ++j) {
+    const int64_t b = 16 * g + j;
+    __m256i values = _mm256_setzero_si256();
+    o.scale0[j] = o.scale1[j] = o.offsets[j] = 0.0f;
+    if (b < nb) {
+      const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(blocks[b].qs));
+      values = _mm256_set_m128i(_mm_shuffle_epi8(table, _mm_and_si128(_mm_srli_epi16(v, 4), low4)),
+                                _mm_shuffle_epi8(table, _mm_and_si128(v, low4)));
+      o.scale0[j] = o.scale1[j] = Mxfp4Scale(blocks[b].e);
+    }
+    if (j % 2 == 0) {
+      natural[j / 2] = _mm512_castsi256_si512(values);
+    } else {
+      natural[j / 2] = _mm512_inserti64x4(natural[j / 2], values, 1);
+    }
+  }
+  StoreChunks(q, r, natural);
+}
+
 // Super-block i of a Q5_K row into natural[4k .. 4k + 3]: Q4_K's nibbles with the fifth bit of
 // sub-block s from bit s of qh (per byte: a 16-bit shift, then a mask that keeps bit 0).
 void PackSuperQ5_K(const BlockQ5_K& b, __m512i* natural) {
@@ -349,7 +375,7 @@ void QuantizeInt8TokenAvx512(const float* x, Int8Shape s, uint8_t* out) {
 void PackInt8PanelAvx512(const WeightRows& w, int64_t begin, int64_t end, uint8_t* panel) {
   switch (w.type) {
     case GgmlType::kQ8_0: case GgmlType::kQ4_0: case GgmlType::kQ4_1: case GgmlType::kQ5_0: case GgmlType::kQ5_1:
-    case GgmlType::kQ4_K: case GgmlType::kQ5_K: case GgmlType::kQ6_K:
+    case GgmlType::kQ4_K: case GgmlType::kQ5_K: case GgmlType::kQ6_K: case GgmlType::kMXFP4:
       break;
     default:
       PackInt8PanelRef(w, begin, end, panel);
@@ -374,7 +400,9 @@ void PackInt8PanelAvx512(const WeightRows& w, int64_t begin, int64_t end, uint8_
         } else {
           const std::byte* row = w.data + static_cast<uint64_t>(r0 + r) * stride;
           const int64_t nb = (w.cols + 31) / 32;
-          if (w.type == GgmlType::kQ4_0) {
+          if (w.type == GgmlType::kMXFP4) {
+            PackGroupMxfp4(reinterpret_cast<const BlockMxfp4*>(row), nb, g, q, r);
+          } else if (w.type == GgmlType::kQ4_0) {
             PackGroup32(reinterpret_cast<const BlockQ4_0*>(row), nb, g, q, r);
           } else if (w.type == GgmlType::kQ4_1) {
             PackGroup32(reinterpret_cast<const BlockQ4_1*>(row), nb, g, q, r);

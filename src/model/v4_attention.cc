@@ -9,11 +9,14 @@
 #include "kernels/matmul.h"
 #include "kernels/ops.h"
 #include "model/rope.h"
+#include "util/aligned_buffer.h"
 
 namespace frugal::model {
 namespace {
 
 constexpr int kQueryBlock = 16;  // queries sharing one gathered key set
+
+using Buffer = AlignedBuffer<float>;  // step-sized scratch, written in full before it is read
 
 // RoPE on the last n_rot values of each of `rows` rows of `dim` values (position < 0: undone).
 void RopeTail(float* x, int rows, int dim, int n_rot, const float* freqs, float position) {
@@ -56,7 +59,7 @@ int VisibleBlocks(int pos, int ratio) { return (pos + 1) / ratio; }
 // Σ_h w_h·relu(q_h·k_b) (ties: the lower block), or all while no more are visible.
 // iq: [n, heads, dim] roped index queries; iw: [n, heads] head weights.
 std::vector<std::vector<int>> SelectBlocks(const float* iq, const float* iw, int layer, int ratio, const V4Segment& seg,
-                                           int heads, int dim, int top_k, ThreadPool& pool) {
+                                           int heads, int dim, int top_k, bool exact, ThreadPool& pool) {
   const GgmlType stored = GgmlTypeOf(seg.blocks.layout().dtype);
   std::vector<std::vector<int>> chosen(static_cast<size_t>(seg.n));
   std::vector<float> dots, score;
@@ -67,7 +70,7 @@ std::vector<std::vector<int>> SelectBlocks(const float* iq, const float* iw, int
       dots.resize(static_cast<size_t>(i1 - i0) * heads * n_keys);
       seg.blocks.ForEachKeyRun(layer, n_keys, [&](int first, int count, const std::byte* keys) {
         kernels::MatMul({keys, stored, dim, count}, iq + static_cast<size_t>(seg.row + i0) * heads * dim, dots.data() + first,
-                        {.n_tokens = (i1 - i0) * heads, .y_stride = n_keys, .exact = true}, &pool);
+                        {.n_tokens = (i1 - i0) * heads, .y_stride = n_keys, .exact = exact}, &pool);
       });
     }
     for (int i = i0; i < i1; ++i) {
@@ -95,6 +98,7 @@ std::vector<std::vector<int>> SelectBlocks(const float* iq, const float* iw, int
 struct LayerShape {
   int heads, dim, n_rot, window, ratio;
   float scale;
+  bool exact;  // exact products (else f32 panels: f32 arithmetic too, in another order)
 };
 
 // Attention of one segment's queries q [n, heads, dim] over its window and compressed rows;
@@ -129,7 +133,7 @@ void AttendSegment(const LayerShape& s, int layer, const V4LayerTail& lc, const 
     for (size_t k = 0; k < blocks.size(); ++k) seg.blocks.ReadRow(layer, blocks[k], keys.data() + (n_raw + k) * static_cast<size_t>(d));
     scores.resize(static_cast<size_t>(nq) * nh * m);
     kernels::MatMul(F32Rows(keys.data(), m, d), q + static_cast<size_t>(seg.row + i0) * nh * d, scores.data(),
-                    {.n_tokens = nq * nh, .exact = true}, &pool);
+                    {.n_tokens = nq * nh, .exact = s.exact}, &pool);
     probs.assign(scores.size(), 0.0f);
     for (int i = i0; i < i1; ++i) {
       const int pos = seg.pos0 + i;
@@ -185,9 +189,9 @@ void V4Attention(const V4AttentionInput& in, const float* xn, ThreadPool& pool, 
   const int ratio = v.compress_ratios[static_cast<size_t>(l)];
   const float eps = static_cast<float>(c.rms_eps);
   const float* freqs = ratio == 0 ? in.rope.window.data() : in.rope.compressed.data();
-  const LayerShape shape{nh, d, n_rot, v.window, ratio, static_cast<float>(1.0 / std::sqrt(static_cast<double>(d)))};
+  const LayerShape shape{nh, d, n_rot, v.window, ratio, static_cast<float>(1.0 / std::sqrt(static_cast<double>(d))), in.exact};
   // Queries: [n, heads, dim], weightless RMSNorm per head, roped.
-  std::vector<float> qr(static_cast<size_t>(n) * c.mla.q_lora_rank), q(static_cast<size_t>(n) * nh * d);
+  Buffer qr(static_cast<size_t>(n) * c.mla.q_lora_rank, false), q(static_cast<size_t>(n) * nh * d, false);
   Product(w.q_a, xn, n, in.exact, pool, qr.data());
   for (int t = 0; t < n; ++t) {
     float* r = qr.data() + static_cast<size_t>(t) * c.mla.q_lora_rank;
@@ -195,7 +199,7 @@ void V4Attention(const V4AttentionInput& in, const float* xn, ThreadPool& pool, 
   }
   Product(w.q_b, qr.data(), n, in.exact, pool, q.data());
   const std::vector<float> ones(static_cast<size_t>(d), 1.0f);
-  std::vector<float> kv(static_cast<size_t>(n) * d);
+  Buffer kv(static_cast<size_t>(n) * d, false);
   Product(w.kv, xn, n, in.exact, pool, kv.data());
   for (const V4Segment& seg : in.segments) {
     for (int i = 0; i < seg.n; ++i) {
@@ -215,9 +219,9 @@ void V4Attention(const V4AttentionInput& in, const float* xn, ThreadPool& pool, 
   // Compressed rows (and index keys) of the blocks this step completes, before any query looks.
   if (ratio > 0) {
     const int pw = (ratio == 4 ? 2 : 1) * d;
-    std::vector<float> ckv(static_cast<size_t>(n) * pw), cscore(static_cast<size_t>(n) * pw);
-    Product(w.compressor.kv, xn, n, true, pool, ckv.data());
-    Product(w.compressor.gate, xn, n, true, pool, cscore.data());
+    Buffer ckv(static_cast<size_t>(n) * pw, false), cscore(static_cast<size_t>(n) * pw, false);
+    Product(w.compressor.kv, xn, n, in.exact, pool, ckv.data());
+    Product(w.compressor.gate, xn, n, in.exact, pool, cscore.data());
     for (const V4Segment& seg : in.segments) {
       Compress(seg.tail->layer(l).compressor, w.compressor, ckv.data(), cscore.data(), seg, eps, n_rot, freqs,
                [&](int index, const float* row) { seg.blocks.WriteRow(l, index, row); });
@@ -227,14 +231,14 @@ void V4Attention(const V4AttentionInput& in, const float* xn, ThreadPool& pool, 
   if (ratio == 4) {
     const IndexerConfig& x = c.indexer;
     const int pw = 2 * x.head_dim;
-    std::vector<float> ikv(static_cast<size_t>(n) * pw), iscore(static_cast<size_t>(n) * pw);
-    Product(w.idx_compressor.kv, xn, n, true, pool, ikv.data());
-    Product(w.idx_compressor.gate, xn, n, true, pool, iscore.data());
-    std::vector<float> iq(static_cast<size_t>(n) * x.n_heads * x.head_dim), iw(static_cast<size_t>(n) * x.n_heads);
-    Product(w.idx_q_b, qr.data(), n, true, pool, iq.data());
-    Product(w.idx_proj, xn, n, true, pool, iw.data());
+    Buffer ikv(static_cast<size_t>(n) * pw, false), iscore(static_cast<size_t>(n) * pw, false);
+    Product(w.idx_compressor.kv, xn, n, in.exact, pool, ikv.data());
+    Product(w.idx_compressor.gate, xn, n, in.exact, pool, iscore.data());
+    Buffer iq(static_cast<size_t>(n) * x.n_heads * x.head_dim, false), iw(static_cast<size_t>(n) * x.n_heads, false);
+    Product(w.idx_q_b, qr.data(), n, in.exact, pool, iq.data());
+    Product(w.idx_proj, xn, n, in.exact, pool, iw.data());
     const float w_scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(x.head_dim) * x.n_heads));
-    for (float& value : iw) value *= w_scale;
+    for (size_t i = 0; i < iw.size(); ++i) iw.data()[i] *= w_scale;
     for (size_t s = 0; s < in.segments.size(); ++s) {
       const V4Segment& seg = in.segments[s];
       Compress(seg.tail->layer(l).index_compressor, w.idx_compressor, ikv.data(), iscore.data(), seg, eps, n_rot, freqs,
@@ -243,10 +247,10 @@ void V4Attention(const V4AttentionInput& in, const float* xn, ThreadPool& pool, 
         RopeTail(iq.data() + static_cast<size_t>(seg.row + i) * x.n_heads * x.head_dim, x.n_heads, x.head_dim, n_rot, freqs,
                  static_cast<float>(seg.pos0 + i));
       }
-      selected[s] = SelectBlocks(iq.data(), iw.data(), l, ratio, seg, x.n_heads, x.head_dim, x.top_k, pool);
+      selected[s] = SelectBlocks(iq.data(), iw.data(), l, ratio, seg, x.n_heads, x.head_dim, x.top_k, in.exact, pool);
     }
   }
-  std::vector<float> heads(static_cast<size_t>(n) * nh * d);  // [n, heads, dim]
+  Buffer heads(static_cast<size_t>(n) * nh * d, false);  // [n, heads, dim], every row written
   for (size_t s = 0; s < in.segments.size(); ++s) {
     const V4Segment& seg = in.segments[s];
     V4LayerTail& lc = seg.tail->layer(l);
@@ -260,7 +264,7 @@ void V4Attention(const V4AttentionInput& in, const float* xn, ThreadPool& pool, 
   if (in.sink) in.sink->Put(fmt::format("blk.{}.attn_heads", l), heads.data(), {n, nh * d});
   // Grouped low-rank output: group g's heads through rows [g·o_lora, (g+1)·o_lora) of W_o_a.
   const int groups = v.output_groups, rank = v.output_lora_rank, group_dim = nh * d / groups;
-  std::vector<float> low(static_cast<size_t>(n) * groups * rank);
+  Buffer low(static_cast<size_t>(n) * groups * rank, false);
   for (int g = 0; g < groups; ++g) {
     kernels::MatMul(kernels::RowsOf(w.output_a, int64_t{g} * rank, rank), heads.data() + static_cast<size_t>(g) * group_dim,
                     low.data() + static_cast<size_t>(g) * rank,
