@@ -39,7 +39,9 @@ struct Active {
   float limit;  // SwiGLU clamp (0: none)
   const std::vector<std::pair<int, float>>* tokens;  // null: the shared experts, all tokens
   int n;
-  std::vector<float> x;  // gathered inputs [n, H] (empty when the expert takes every token: xn itself)
+  // Gathered inputs [n, H] (null when the expert takes every token: xn itself); not zero-filled:
+  // every row is copied in (tens of MB a layer in prefill).
+  std::unique_ptr<float[]> x;
 };
 
 // Runs the groups as one grouped gate/up product and one grouped down product, and adds each
@@ -49,7 +51,7 @@ void RunGroups(std::vector<Active>& active, const float* xn, int n_tokens, int h
   if (n_active == 0) return;
   // Experts that take every token share one prepared copy of xn (prepared only if there are any).
   std::unique_ptr<kernels::PreparedInput> all_tokens;
-  if (std::any_of(active.begin(), active.end(), [](const Active& a) { return a.x.empty(); })) {
+  if (std::any_of(active.begin(), active.end(), [](const Active& a) { return a.x == nullptr; })) {
     all_tokens = std::make_unique<kernels::PreparedInput>(xn, h, kernels::MatMulParams{.n_tokens = n_tokens, .exact = exact});
   }
   std::vector<std::unique_ptr<kernels::PreparedInput>> inputs(n_active), mids(n_active);
@@ -70,15 +72,15 @@ void RunGroups(std::vector<Active>& active, const float* xn, int n_tokens, int h
   for_each_active([&](int64_t begin, int64_t end, int) {
     for (int64_t i = begin; i < end; ++i) {
       const Active& a = active[static_cast<size_t>(i)];
-      if (a.x.empty()) continue;
+      if (a.x == nullptr) continue;
       inputs[static_cast<size_t>(i)] =
-          std::make_unique<kernels::PreparedInput>(a.x.data(), h, kernels::MatMulParams{.n_tokens = a.n, .exact = exact});
+          std::make_unique<kernels::PreparedInput>(a.x.get(), h, kernels::MatMulParams{.n_tokens = a.n, .exact = exact});
     }
   });
   std::vector<kernels::SwiGluGroup> swiglu;
   for (size_t i = 0; i < n_active; ++i) {
     g[i].reset(new float[static_cast<size_t>(active[i].n) * active[i].gate.n_rows]);
-    swiglu.push_back({active[i].gate, active[i].up, active[i].x.empty() ? all_tokens.get() : inputs[i].get(), g[i].get(),
+    swiglu.push_back({active[i].gate, active[i].up, active[i].x == nullptr ? all_tokens.get() : inputs[i].get(), g[i].get(),
                       active[i].limit});
   }
   kernels::MatMulSwiGluGrouped(swiglu, &pool);
@@ -142,11 +144,11 @@ StatusOr<int> MoeFfn(const ModelConfig& c, const LayerWeights& w, int layer, con
   }
   auto make_active = [&](int e, const kernels::WeightRows& gate, const kernels::WeightRows& up, const kernels::WeightRows& down) {
     const auto& tokens = assigned[static_cast<size_t>(e)];
-    Active a{gate, up, down, c.moe.swiglu_limit, &tokens, static_cast<int>(tokens.size()), {}};
+    Active a{gate, up, down, c.moe.swiglu_limit, &tokens, static_cast<int>(tokens.size()), nullptr};
     if (a.n < n_tokens) {  // else every token, in order: xn itself (always so in decode)
-      a.x.resize(static_cast<size_t>(a.n) * h);
+      a.x.reset(new float[static_cast<size_t>(a.n) * h]);
       for (int i = 0; i < a.n; ++i) {
-        std::copy_n(xn + static_cast<size_t>(tokens[static_cast<size_t>(i)].first) * h, h, a.x.begin() + static_cast<long>(i) * h);
+        std::copy_n(xn + static_cast<size_t>(tokens[static_cast<size_t>(i)].first) * h, h, a.x.get() + static_cast<size_t>(i) * h);
       }
     }
     return a;
@@ -154,7 +156,7 @@ StatusOr<int> MoeFfn(const ModelConfig& c, const LayerWeights& w, int layer, con
   auto add_shared = [&](std::vector<Active>* active) {
     if (c.moe.n_shared > 0) {
       active->push_back({kernels::AllRows(w.gate_shexp), kernels::AllRows(w.up_shexp), kernels::AllRows(w.down_shexp), 0.0f,
-                         nullptr, n_tokens, {}});
+                         nullptr, n_tokens, nullptr});
     }
   };
   std::fill(out, out + static_cast<size_t>(n_tokens) * h, 0.0f);

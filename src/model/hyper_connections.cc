@@ -10,12 +10,20 @@ namespace {
 
 float Sigmoid(float x) { return 1.0f / (1.0f + std::exp(-x)); }
 
-// mixes[t] = fn · (flat streams of t, RMS-normalized without weight): [n, out].
+// mixes[t] = fn · (flat streams of t, RMS-normalized without weight): [n, out], computed as
+// (fn · flat) / rms(flat) — the normalization is one scalar per token, so the product needs no
+// normalized copy of the streams.
 std::vector<float> Mixes(const HcWeights& w, int n_streams, float rms_eps, const float* streams, int n, int hidden, ThreadPool& pool) {
   const int64_t flat = static_cast<int64_t>(n_streams) * hidden, out = w.fn.shape.ne[1];
-  std::vector<float> ones(static_cast<size_t>(flat), 1.0f), normed(static_cast<size_t>(n * flat)), mixes(static_cast<size_t>(n * out));
-  for (int t = 0; t < n; ++t) kernels::RmsNorm(streams + t * flat, ones.data(), flat, rms_eps, normed.data() + t * flat);
-  kernels::MatMul(kernels::AllRows(w.fn), normed.data(), mixes.data(), {.n_tokens = n, .exact = true}, &pool);
+  std::vector<float> mixes(static_cast<size_t>(n * out));
+  kernels::MatMul(kernels::AllRows(w.fn), streams, mixes.data(), {.n_tokens = n, .exact = true}, &pool);
+  for (int t = 0; t < n; ++t) {
+    const float* x = streams + t * flat;
+    double ss = 0;
+    for (int64_t i = 0; i < flat; ++i) ss += static_cast<double>(x[i]) * x[i];
+    const float scale = static_cast<float>(1.0 / std::sqrt(ss / static_cast<double>(flat) + rms_eps));
+    for (int64_t i = 0; i < out; ++i) mixes[static_cast<size_t>(t * out + i)] *= scale;
+  }
   return mixes;
 }
 
