@@ -1,4 +1,6 @@
 // The `frugal` command: one executable, llama.cpp-style flags, subcommands per job.
+#include <malloc.h>
+
 #include <csignal>
 #include <cstdio>
 #include <new>
@@ -11,6 +13,13 @@ int main(int argc, char** argv) {
   // A file-size limit (ulimit -f) makes a write fail with EFBIG, reported like a full disk,
   // instead of killing the process.
   std::signal(SIGXFSZ, SIG_IGN);
+  // Forward steps allocate scratch of tens to hundreds of MB (a prefill chunk's per-head queries,
+  // say). Above glibc's mmap threshold (at most 32 MiB) each such buffer is mapped and unmapped
+  // again, and every page faults on every layer: 20% of V4-flash-shaped prefill time on a VM
+  // (docs/BENCHMARKS.md). Kept in the heap instead, freed scratch is reused without faults; the
+  // heap keeps its peak (one step's scratch) rather than returning it after each step.
+  mallopt(M_MMAP_THRESHOLD, 1 << 30);
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);
   CLI::App app{"frugal: DeepSeek-architecture (MLA + MoE) inference engine"};
   app.require_subcommand(1);
   std::vector<frugal::app::Command> commands = {
