@@ -324,7 +324,13 @@ Status Engine::Step(std::vector<GenerationEvent>* events) {
     if (g.pending >= 0 || g.done || budget == 0) continue;
     if (g.preempted && g.sequence->length() == 0) g.sequence->Reuse(g.history);
     const std::vector<int32_t>& feed = g.history;  // the prompt, plus what it generated if preempted
-    const int have = g.sequence->length(), n = std::min(budget, static_cast<int>(feed.size()) - have);
+    const int have = g.sequence->length();
+    int n = std::min(budget, static_cast<int>(feed.size()) - have);
+    // V4: a chunk that stops short of the prompt's end stops on a block boundary, where the
+    // sequence keeps the state a prefix-cache snapshot needs (kv/sequence_kv.h).
+    if (const int b = blocks_->shape().block_tokens; blocks_->shape().v4 && have + n < static_cast<int>(feed.size()) && n > b) {
+      n -= (have + n) % b;
+    }
     if (Status s = g.sequence->Reserve(n); !s.ok()) {
       waiting.push_back(&g);  // waits for blocks the others release
       continue;

@@ -21,4 +21,9 @@ uint64_t BlockKey(uint64_t parent, std::span<const int32_t> tokens) {
   return XXH3_64bits_withSeed(tokens.data(), tokens.size_bytes(), parent);
 }
 
+uint64_t SnapshotKey(uint64_t block_key, int part) {
+  const int64_t tagged[2] = {0x76347461696cLL, part};  // "v4tail"
+  return XXH3_64bits_withSeed(tagged, sizeof tagged, block_key);
+}
+
 }  // namespace frugal::kv

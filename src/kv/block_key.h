@@ -23,5 +23,8 @@ struct PrefixScope {
 
 uint64_t RootKey(const PrefixScope& scope);
 uint64_t BlockKey(uint64_t parent, std::span<const int32_t> tokens);
+// Part `part` of a DeepSeek-V4 snapshot (a sequence's window and compressor state) at the end of
+// the block whose key is `block_key`: a key space of its own, verified on that block's ids.
+uint64_t SnapshotKey(uint64_t block_key, int part);
 
 }  // namespace frugal::kv

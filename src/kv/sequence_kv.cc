@@ -15,6 +15,45 @@ SequenceKv::SequenceKv(BlockPool& pool, uint64_t root_key) : pool_(pool), root_k
 
 SequenceKv::~SequenceKv() {
   while (!blocks_.empty()) PopBlock();
+  if (tail_) PublishSnapshot();  // released last: evicted after the chain it continues
+}
+
+void SequenceKv::PublishSnapshot() {
+  if (boundary_image_.empty()) return;
+  const size_t block_bytes = pool_.shape().block_bytes();
+  const size_t parts = (boundary_image_.size() + block_bytes - 1) / block_bytes;
+  std::vector<int> got;
+  for (size_t i = 0; i < parts; ++i) {
+    StatusOr<int> b = pool_.Allocate();
+    if (!b.ok()) break;
+    got.push_back(*b);
+  }
+  if (got.size() == parts) {
+    for (size_t i = 0; i < parts; ++i) {
+      const size_t at = i * block_bytes, n = std::min(block_bytes, boundary_image_.size() - at);
+      std::memcpy(pool_.Data(got[i]), boundary_image_.data() + at, n);
+      // Published as already on disk: the tier never stores snapshot parts (RAM only).
+      pool_.Publish(got[i], boundary_key_, SnapshotKey(boundary_key_, static_cast<int>(i)), boundary_ids_, /*on_disk=*/true);
+    }
+  }
+  for (int b : got) pool_.Release(b);  // a full pool: no snapshot (the private blocks go back free)
+  boundary_image_.clear();
+}
+
+std::vector<int> SequenceKv::LookupSnapshot(size_t i) {
+  const size_t b = static_cast<size_t>(pool_.shape().block_tokens);
+  const std::span<const int32_t> ids(tokens_.data() + i * b, b);
+  const size_t parts = (tail_->image_bytes() + pool_.shape().block_bytes() - 1) / pool_.shape().block_bytes();
+  std::vector<int> got;
+  for (size_t p = 0; p < parts; ++p) {
+    const int block = pool_.Lookup(SnapshotKey(keys_[i], static_cast<int>(p)), ids);
+    if (block < 0) {
+      for (int g : got) pool_.Release(g);
+      return {};
+    }
+    got.push_back(block);
+  }
+  return got;
 }
 
 void SequenceKv::PopBlock() {
@@ -36,7 +75,7 @@ PrefixHit SequenceKv::Reuse(std::span<const int32_t> prompt) {
   size_t common = 0;
   while (common < tokens_.size() && common < limit && tokens_[common] == prompt[common]) ++common;
   Truncate(static_cast<int>(common));
-  if (tail_) return {.tokens = length()};  // V4: no published blocks to extend with
+  const int own = length();  // V4: its tail is valid here
   const int b = pool_.shape().block_tokens;
   // Published blocks extend a sequence that ends on a block boundary.
   while (static_cast<size_t>(length()) == blocks_.size() * static_cast<size_t>(b) && length() + b <= static_cast<int>(limit)) {
@@ -45,6 +84,32 @@ PrefixHit SequenceKv::Reuse(std::span<const int32_t> prompt) {
     const int block = pool_.Lookup(key, ids);
     if (block < 0) break;
     Append(block, key, ids);
+  }
+  if (tail_) {  // V4: resume where a snapshot exists (RAM only), else keep what it held
+    size_t keep = static_cast<size_t>(own);
+    std::vector<int> snapshot;
+    for (size_t k = blocks_.size(); k * static_cast<size_t>(b) > static_cast<size_t>(own) && k <= keys_.size(); --k) {
+      snapshot = LookupSnapshot(k - 1);
+      if (!snapshot.empty()) {
+        keep = k * static_cast<size_t>(b);
+        break;
+      }
+    }
+    while (blocks_.size() > (keep + static_cast<size_t>(b) - 1) / static_cast<size_t>(b)) PopBlock();
+    keys_.resize(std::min(keys_.size(), keep / static_cast<size_t>(b)));
+    tokens_.resize(keep);
+    if (!snapshot.empty()) {
+      const size_t block_bytes = pool_.shape().block_bytes();
+      std::vector<std::byte> image(snapshot.size() * block_bytes);
+      for (size_t p = 0; p < snapshot.size(); ++p) std::memcpy(image.data() + p * block_bytes, pool_.Data(snapshot[p]), block_bytes);
+      for (int s : snapshot) pool_.Release(s);
+      tail_->LoadImage(image.data());
+      if (static_cast<size_t>(tail_->length()) != keep) {  // not the state at that boundary: start over
+        Truncate(0);
+        tail_->Reset();
+      }
+    }
+    return {.tokens = length()};
   }
   PrefixHit hit;
   if (pool_.disk() != nullptr) hit.disk_tokens = ReuseFromDisk(prompt, limit);
@@ -88,8 +153,10 @@ int SequenceKv::ReuseFromDisk(std::span<const int32_t> prompt, size_t limit) {
 
 void SequenceKv::Truncate(int n) {
   n = std::clamp(n, 0, length());
-  if (tail_ && n < length()) {  // a V4 tail cannot be rewound
+  if (tail_ && n < length()) {  // a V4 tail cannot be rewound: it lets go of everything
     n = 0;
+    while (!blocks_.empty()) PopBlock();
+    PublishSnapshot();
     tail_->Reset();
   }
   const int b = pool_.shape().block_tokens;
@@ -141,14 +208,18 @@ Status SequenceKv::CopyFrom(const SequenceKv& source) {
   }
   keys_ = source.keys_;
   tokens_ = source.tokens_;
-  if (tail_) *tail_ = *source.tail_;
+  if (tail_) {
+    *tail_ = *source.tail_;
+    boundary_image_ = source.boundary_image_;
+    boundary_key_ = source.boundary_key_;
+    boundary_ids_ = source.boundary_ids_;
+  }
   return OkStatus();
 }
 
 void SequenceKv::Commit(std::span<const int32_t> ids) {
   FRUGAL_CHECK_LE(length() + static_cast<int>(ids.size()), static_cast<int>(blocks_.size()) * pool_.shape().block_tokens);
   tokens_.insert(tokens_.end(), ids.begin(), ids.end());
-  if (tail_) return;  // V4 blocks are not published (v4_tail())
   const size_t b = static_cast<size_t>(pool_.shape().block_tokens);
   while ((keys_.size() + 1) * b <= tokens_.size()) {
     const size_t i = keys_.size();
@@ -156,6 +227,13 @@ void SequenceKv::Commit(std::span<const int32_t> ids) {
     const uint64_t key = BlockKey(keys_.empty() ? root_key_ : keys_.back(), block_ids);
     pool_.Publish(blocks_[i], keys_.empty() ? root_key_ : keys_.back(), key, block_ids);
     keys_.push_back(key);
+  }
+  // V4: a step that ends on a block boundary leaves the state a snapshot there would hold.
+  if (tail_ && !tokens_.empty() && tokens_.size() % b == 0 && static_cast<size_t>(tail_->length()) == tokens_.size()) {
+    boundary_image_.resize(tail_->image_bytes());
+    tail_->SaveImage(boundary_image_.data());
+    boundary_key_ = keys_.back();
+    boundary_ids_.assign(tokens_.end() - static_cast<long>(b), tokens_.end());
   }
 }
 

@@ -56,13 +56,21 @@ class SequenceKv {
 
   // The blocks as the forward pass sees them (valid until the next Reserve or Truncate).
   model::LatentBlocks View() const { return model::LatentBlocks(pool_.shape().layout(), bases_); }
-  // DeepSeek-V4: the window and compressor state (null for MLA models). Its blocks are not
-  // published (a cached prefix would need that state at its end), so a V4 sequence reuses only
-  // what it holds itself: all of it when the prompt continues it, else nothing.
+  // DeepSeek-V4: the window and compressor state (null for MLA models). Its full blocks are
+  // published like MLA ones, but resuming at a block boundary also needs the state there: when
+  // a step ends on a boundary the sequence keeps an image of it, and when the sequence lets go
+  // of its positions (destroyed, or truncated below its length) it stores the last such image
+  // in pool blocks of its own (published under SnapshotKey, RAM only, evictable like cached
+  // blocks). Reuse then resumes at the longest boundary of the prompt that has both the chain
+  // and a snapshot — or keeps all the sequence holds when the prompt continues it.
   model::V4Tail* v4_tail() const { return tail_.get(); }
 
  private:
   void PopBlock();
+  // V4: stores the last boundary image as a snapshot (when there is one), then forgets it.
+  void PublishSnapshot();
+  // V4: the snapshot at the end of full block `i` of what the sequence holds, retained, or empty.
+  std::vector<int> LookupSnapshot(size_t i);
   void Append(int block, uint64_t key, std::span<const int32_t> ids);
   // Extends the sequence with blocks of `prompt` (up to `limit` positions) read from the disk
   // tier; returns the positions added.
@@ -75,6 +83,9 @@ class SequenceKv {
   std::vector<uint64_t> keys_;     // chain keys of the full blocks
   std::vector<int32_t> tokens_;
   std::unique_ptr<model::V4Tail> tail_;
+  std::vector<std::byte> boundary_image_;  // V4: the tail at the last block boundary reached
+  uint64_t boundary_key_ = 0;               // the key of the block ending there
+  std::vector<int32_t> boundary_ids_;       // and its ids
 };
 
 }  // namespace frugal::kv

@@ -10,6 +10,16 @@ CompressorState::CompressorState(int ratio, int width)
     : ratio_(ratio), width_(width), coff_(ratio == 4 ? 2 : 1), ring_(ratio == 4 ? 2 * ratio : ratio),
       kv_(static_cast<size_t>(ring_) * coff_ * width), score_(static_cast<size_t>(ring_) * coff_ * width) {}
 
+void CompressorState::Save(std::byte* out) const {
+  std::memcpy(out, kv_.data(), kv_.size() * sizeof(float));
+  std::memcpy(out + kv_.size() * sizeof(float), score_.data(), score_.size() * sizeof(float));
+}
+
+void CompressorState::Load(const std::byte* in) {
+  std::memcpy(kv_.data(), in, kv_.size() * sizeof(float));
+  std::memcpy(score_.data(), in + kv_.size() * sizeof(float), score_.size() * sizeof(float));
+}
+
 bool CompressorState::Push(int pos, const float* kv, const float* score, float* out) {
   const size_t pw = static_cast<size_t>(coff_) * width_;
   const size_t slot = static_cast<size_t>(pos % ring_);

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstring>
 #include <vector>
 
 namespace frugal::model {
@@ -26,6 +27,9 @@ class CompressorState {
   // Values per projected row: 2·width overlapping, width otherwise.
   int projected_width() const { return coff_ * width_; }
   size_t bytes() const { return (kv_.size() + score_.size()) * sizeof(float); }
+  // The state as bytes() bytes, and back (for snapshots of a sequence's end).
+  void Save(std::byte* out) const;
+  void Load(const std::byte* in);
 
   // Takes the token at `pos` (the position after the previous call's), its projected kv and
   // score rows (ape already added); when it completes block pos / ratio, writes the block's

@@ -109,8 +109,12 @@ void AttendSegment(const LayerShape& s, int layer, const V4LayerTail& lc, const 
   const int d = s.dim, nh = s.heads;
   std::vector<float> keys, scores, probs;
   std::vector<int> blocks, mark;
-  for (int i0 = 0; i0 < seg.n; i0 += kQueryBlock) {
-    const int i1 = std::min(seg.n, i0 + kQueryBlock), nq = i1 - i0;
+  for (int i0 = 0, step = kQueryBlock; i0 < seg.n; i0 += step) {
+    // CSA queries whose indexer chose among more blocks than it keeps go one at a time: the
+    // union of 16 queries' top-k sets would be up to 16 times larger than each.
+    step = s.ratio == 4 && static_cast<int>(selected[static_cast<size_t>(i0)].size()) < VisibleBlocks(seg.pos0 + i0, s.ratio)
+               ? 1 : kQueryBlock;
+    const int i1 = std::min(seg.n, i0 + step), nq = i1 - i0;
     const int first = seg.pos0 + i0, last = seg.pos0 + i1 - 1;
     const int raw_lo = std::max(0, first - s.window + 1), n_raw = last - raw_lo + 1;
     blocks.clear();

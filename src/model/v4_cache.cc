@@ -100,6 +100,35 @@ void V4Tail::Reset() {
   }
 }
 
+void V4Tail::SaveImage(std::byte* out) const {
+  const int64_t n = length_;
+  std::memcpy(out, &n, sizeof n);
+  out += sizeof n;
+  for (const V4LayerTail& t : layers_) {
+    std::memcpy(out, t.window.data(), t.window.size() * sizeof(float));
+    out += t.window.size() * sizeof(float);
+    t.compressor.Save(out);
+    out += t.compressor.bytes();
+    t.index_compressor.Save(out);
+    out += t.index_compressor.bytes();
+  }
+}
+
+void V4Tail::LoadImage(const std::byte* in) {
+  int64_t n = 0;
+  std::memcpy(&n, in, sizeof n);
+  length_ = static_cast<int>(n);
+  in += sizeof n;
+  for (V4LayerTail& t : layers_) {
+    std::memcpy(t.window.data(), in, t.window.size() * sizeof(float));
+    in += t.window.size() * sizeof(float);
+    t.compressor.Load(in);
+    in += t.compressor.bytes();
+    t.index_compressor.Load(in);
+    in += t.index_compressor.bytes();
+  }
+}
+
 size_t V4Tail::bytes() const {
   size_t b = 0;
   for (const V4LayerTail& t : layers_) b += t.window.size() * sizeof(float) + t.compressor.bytes() + t.index_compressor.bytes();

@@ -87,6 +87,12 @@ class V4Tail {
   size_t bytes() const;
   // Back to an empty sequence.
   void Reset();
+  // A flat image of the whole state (its length, then per layer the window and the compressors'
+  // state), image_bytes() long: the prefix cache keeps one where a sequence ended on a block
+  // boundary, and a sequence that resumes there loads it.
+  size_t image_bytes() const { return sizeof(int64_t) + bytes(); }
+  void SaveImage(std::byte* out) const;
+  void LoadImage(const std::byte* in);
 
  private:
   V4Shape shape_;

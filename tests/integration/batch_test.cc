@@ -102,7 +102,8 @@ std::vector<std::vector<float>> RunPlans(const model::LoadedModel& m, const std:
       std::vector<model::SequenceChunk> chunks;
       for (size_t k : ks) {
         const size_t len = static_cast<size_t>(plans[k].chunks[next_chunk[k]]);
-        chunks.push_back({std::span(plans[k].ids).subspan(pos[k], len), static_cast<int>(pos[k]), caches[k]->View(), model::LogitsWanted::kAll});
+        chunks.push_back({std::span(plans[k].ids).subspan(pos[k], len), static_cast<int>(pos[k]), caches[k]->View(),
+                          model::LogitsWanted::kAll, caches[k]->v4_tail()});
       }
       const Status s = tf.Forward(chunks, {.exact = exact}, pool, &logits);
       EXPECT_TRUE(s.ok()) << s.ToString();
@@ -145,6 +146,8 @@ INSTANTIATE_TEST_SUITE_P(Presets, BatchedEqualsAlone,
                          ::testing::Values(tools::GeneratorOptions{.preset = "tiny"},
                                            // V3.2: the indexer's choices (from 17 positions) inside a batch too
                                            tools::GeneratorOptions{.preset = "v32-tiny"},
+                                           // V4: window, compressors and the indexer's top-8 (from 35 positions) in a batch
+                                           tools::GeneratorOptions{.preset = "v4-tiny"},
                                            tools::GeneratorOptions{.preset = "tiny", .dtype = GgmlType::kQ8_0, .q_lora_rank = 0,
                                                                    .kv_b_layout = model::KvBLayout::kLegacy}));
 
@@ -185,6 +188,61 @@ TEST(PrefixCacheTest, HitLogitsEqualColdLogits) {
   EXPECT_LT(MaxDiff(cold_logits, run(warm)), 1e-5);
 }
 
+// DeepSeek-V4: a sequence that let go of its positions leaves a snapshot of its window and
+// compressor state at its last block boundary; a prompt sharing that prefix resumes there, and
+// its logits equal a cold run's. Without a snapshot (no step ended on a boundary) nothing is reused.
+TEST(PrefixCacheTest, V4ResumesFromASnapshotExactly) {
+  auto m = Generate({.preset = "v4-tiny"}, "prefix_v4");
+  const model::Transformer tf(m->config, m->weights);
+  ThreadPool pool(2);
+  const kv::BlockShape shape = kv::ShapeFor(m->config, model::KvDtype::kF32, 8);
+  ASSERT_EQ(shape.block_tokens, 128);  // V4 blocks: a multiple of the largest ratio
+  auto pool_kv = std::move(kv::BlockPool::Create(shape, 64 * shape.block_bytes())).value();
+  Rng rng(19);
+  const std::vector<int32_t> prompt = RandomIds(rng, 300, m->config.vocab_size);
+  // Computes the prompt from what the sequence holds, in chunks ending at the given positions.
+  const auto run = [&](kv::SequenceKv& s, std::vector<int> ends) {
+    std::vector<float> logits;
+    ends.push_back(static_cast<int>(prompt.size()));
+    for (int end : ends) {
+      const int have = s.length();
+      if (end <= have) continue;
+      EXPECT_TRUE(s.Reserve(end - have).ok());
+      const model::SequenceChunk c{std::span(prompt).subspan(static_cast<size_t>(have), static_cast<size_t>(end - have)), have, s.View(),
+                                   model::LogitsWanted::kLast, s.v4_tail()};
+      const Status st = tf.Forward(std::span(&c, 1), {.exact = true}, pool, &logits);
+      EXPECT_TRUE(st.ok()) << st.ToString();
+      s.Commit(c.tokens);
+    }
+    return logits;
+  };
+  const uint64_t root = kv::RootKey({.model_fingerprint = engine::ModelFingerprint(*m), .dtype = model::KvDtype::kF32, .block_tokens = 128, .tenant = ""});
+  std::vector<float> cold_logits;
+  {
+    kv::SequenceKv unaligned(*pool_kv, root);
+    run(unaligned, {100});  // steps end at 100 and 300: no boundary state kept
+  }
+  {
+    kv::SequenceKv probe(*pool_kv, root);
+    EXPECT_EQ(probe.Reuse(prompt).tokens, 0) << "blocks without a snapshot of the state at their end";
+  }
+  {
+    kv::SequenceKv cold(*pool_kv, root);
+    EXPECT_EQ(cold.Reuse(prompt).tokens, 0);
+    cold_logits = run(cold, {128, 256});
+  }  // lets go: the state at 256 becomes a snapshot
+  kv::SequenceKv warm(*pool_kv, root);
+  EXPECT_EQ(warm.Reuse(prompt).tokens, 256);
+  ASSERT_NE(warm.v4_tail(), nullptr);
+  EXPECT_EQ(warm.v4_tail()->length(), 256);
+  EXPECT_LT(MaxDiff(cold_logits, run(warm, {})), 1e-5);
+  // A prompt that continues what the sequence holds keeps all of it.
+  std::vector<int32_t> longer = prompt;
+  longer.push_back(3);
+  longer.push_back(5);
+  EXPECT_EQ(warm.Reuse(longer).tokens, 300);
+}
+
 // Runs requests through one engine, submitting request i at step join[i]; returns each one's
 // tokens and final usage.
 struct Outcome {
@@ -194,7 +252,7 @@ struct Outcome {
   Status error;
 };
 std::vector<Outcome> RunEngine(const model::LoadedModel& m, const std::vector<engine::GenerationRequest>& requests,
-                               const std::vector<int>& join, const engine::EngineOptions& o) {
+                               const std::vector<int>& join, const engine::EngineOptions& o, int64_t* preemptions = nullptr) {
   ThreadPool pool(2);
   auto e = std::move(engine::Engine::Create(m, nullptr, o, pool)).value();
   std::vector<Outcome> out(requests.size());
@@ -222,6 +280,7 @@ std::vector<Outcome> RunEngine(const model::LoadedModel& m, const std::vector<en
     }
     if (step > 10000) break;
   }
+  if (preemptions != nullptr) *preemptions = e->preemptions();
   return out;
 }
 
@@ -299,6 +358,33 @@ TEST(EngineTest, AFullPoolPreemptsAndRecomputesWithoutChangingTheTokens) {
   for (size_t i = 0; i < requests.size(); ++i) {
     const auto alone = RunEngine(*m, {requests[i]}, {0}, o);
     EXPECT_EQ(tokens[i], alone[0].tokens) << "request " << i;
+  }
+}
+
+// DeepSeek-V4 under a full pool: preempted generations let go of their blocks (a snapshot where
+// their state allows one) and are recomputed; the tokens are those of each request alone.
+TEST(EngineTest, V4PreemptionKeepsTheTokens) {
+  auto m = Generate({.preset = "v4-tiny"}, "preempt_v4");
+  Rng rng(37);
+  std::vector<engine::GenerationRequest> requests;
+  for (int i = 0; i < 3; ++i) {
+    engine::GenerationRequest r;
+    r.prompt = RandomIds(rng, 150 + 40 * i, m->config.vocab_size);
+    r.max_tokens = 90;
+    r.sampling.temperature = 0;
+    requests.push_back(r);
+  }
+  engine::EngineOptions o{.context = 400, .kv_budget = 0, .block_tokens = 128, .kv_dtype = model::KvDtype::kF16,
+                          .step_tokens = 64, .exact = true};
+  engine::EngineOptions small = o;
+  small.kv_budget = 5 * kv::ShapeFor(m->config, o.kv_dtype, 128).block_bytes();  // each needs 2 or 3 at its end
+  int64_t preemptions = 0;
+  const auto together = RunEngine(*m, requests, {0, 0, 0}, small, &preemptions);
+  EXPECT_GT(preemptions, 0);
+  for (size_t i = 0; i < requests.size(); ++i) {
+    EXPECT_EQ(together[i].finish, engine::FinishReason::kLength) << together[i].error.ToString();
+    const auto alone = RunEngine(*m, {requests[i]}, {0}, o);
+    EXPECT_EQ(together[i].tokens, alone[0].tokens) << "request " << i;
   }
 }
 
