@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "kernels/block_products.h"
 #include "kernels/matmul.h"
 #include "kernels/ops.h"
 #include "model/rope.h"
@@ -25,8 +26,36 @@ void RopeTail(float* x, int rows, int dim, int n_rot, const float* freqs, float 
   for (int r = 0; r < rows; ++r) kernels::RopeRotate(x + static_cast<size_t>(r) * dim + dim - n_rot, n_rot, c.data(), s.data());
 }
 
-kernels::WeightRows F32Rows(const float* data, int64_t rows, int64_t cols) {
-  return {reinterpret_cast<const std::byte*>(data), GgmlType::kF32, cols, rows};
+// Attention's products use the block kernels MLA decode uses (block_products.h): a few query rows
+// against many stored rows, in f32 arithmetic on the exact and the fast path alike, with no
+// activation preparation per call. The threads split the rows (dots) or the columns (sums).
+// s[r·ss + j] = q_r · row_j for r < n_q, j < n_rows (q rows of dim values).
+void Dots(const kernels::StoredRows& k, int64_t n_rows, int64_t dim, const float* q, int64_t n_q, float* s, int64_t ss,
+          ThreadPool& pool) {
+  const kernels::BlockProductFns fns = kernels::BlockProductsFor(kernels::DetectedIsa());
+  if (n_rows * n_q * dim < (1 << 16)) {
+    fns.dots(k, dim, 0, n_rows, q, dim, n_q, s, ss);
+    return;
+  }
+  pool.ParallelFor(n_rows, [&](int64_t j0, int64_t j1, int) { fns.dots(k, dim, j0, j1, q, dim, n_q, s, ss); });
+}
+
+// o[r·dim + c] = Σ_j p[r·ps + j] · row_j[c] for r < n_p (o overwritten).
+void WeightedSums(const kernels::StoredRows& k, int64_t n_rows, int64_t dim, const float* p, int64_t ps, int64_t n_p, float* o,
+                  ThreadPool& pool) {
+  const kernels::BlockProductFns fns = kernels::BlockProductsFor(kernels::DetectedIsa());
+  std::fill(o, o + n_p * dim, 0.0f);
+  if (n_rows * n_p * dim < (1 << 16)) {
+    fns.weighted_sums(k, 0, n_rows, 0, dim, p, ps, n_p, o, dim);
+    return;
+  }
+  pool.ParallelFor(dim / 16, [&](int64_t c0, int64_t c1, int) {
+    fns.weighted_sums(k, 0, n_rows, 16 * c0, c1 == dim / 16 ? dim : 16 * c1, p, ps, n_p, o, dim);
+  });
+}
+
+kernels::StoredRows F32Stored(const float* data, int64_t dim) {
+  return {reinterpret_cast<const std::byte*>(data), GgmlType::kF32, static_cast<uint64_t>(dim) * sizeof(float)};
 }
 
 void Product(const ConstTensorView& w, const float* x, int n, bool exact, ThreadPool& pool, float* y) {
@@ -59,8 +88,9 @@ int VisibleBlocks(int pos, int ratio) { return (pos + 1) / ratio; }
 // Σ_h w_h·relu(q_h·k_b) (ties: the lower block), or all while no more are visible.
 // iq: [n, heads, dim] roped index queries; iw: [n, heads] head weights.
 std::vector<std::vector<int>> SelectBlocks(const float* iq, const float* iw, int layer, int ratio, const V4Segment& seg,
-                                           int heads, int dim, int top_k, bool exact, ThreadPool& pool) {
+                                           int heads, int dim, int top_k, ThreadPool& pool) {
   const GgmlType stored = GgmlTypeOf(seg.blocks.layout().dtype);
+  const uint64_t key_bytes = static_cast<uint64_t>(dim) * KvValueBytes(seg.blocks.layout().dtype);
   std::vector<std::vector<int>> chosen(static_cast<size_t>(seg.n));
   std::vector<float> dots, score;
   for (int i0 = 0; i0 < seg.n; i0 += kQueryBlock) {
@@ -69,8 +99,8 @@ std::vector<std::vector<int>> SelectBlocks(const float* iq, const float* iw, int
     if (n_keys > top_k) {  // q·k for every visible key, a pool block's run of keys at a time
       dots.resize(static_cast<size_t>(i1 - i0) * heads * n_keys);
       seg.blocks.ForEachKeyRun(layer, n_keys, [&](int first, int count, const std::byte* keys) {
-        kernels::MatMul({keys, stored, dim, count}, iq + static_cast<size_t>(seg.row + i0) * heads * dim, dots.data() + first,
-                        {.n_tokens = (i1 - i0) * heads, .y_stride = n_keys, .exact = exact}, &pool);
+        Dots({keys, stored, key_bytes}, count, dim, iq + static_cast<size_t>(seg.row + i0) * heads * dim, (i1 - i0) * heads,
+             dots.data() + first, n_keys, pool);
       });
     }
     for (int i = i0; i < i1; ++i) {
@@ -98,7 +128,6 @@ std::vector<std::vector<int>> SelectBlocks(const float* iq, const float* iw, int
 struct LayerShape {
   int heads, dim, n_rot, window, ratio;
   float scale;
-  bool exact;  // exact products (else f32 panels: f32 arithmetic too, in another order)
 };
 
 // Attention of one segment's queries q [n, heads, dim] over its window and compressed rows;
@@ -136,8 +165,7 @@ void AttendSegment(const LayerShape& s, int layer, const V4LayerTail& lc, const 
     }
     for (size_t k = 0; k < blocks.size(); ++k) seg.blocks.ReadRow(layer, blocks[k], keys.data() + (n_raw + k) * static_cast<size_t>(d));
     scores.resize(static_cast<size_t>(nq) * nh * m);
-    kernels::MatMul(F32Rows(keys.data(), m, d), q + static_cast<size_t>(seg.row + i0) * nh * d, scores.data(),
-                    {.n_tokens = nq * nh, .exact = s.exact}, &pool);
+    Dots(F32Stored(keys.data(), d), m, d, q + static_cast<size_t>(seg.row + i0) * nh * d, nq * nh, scores.data(), m, pool);
     probs.assign(scores.size(), 0.0f);
     for (int i = i0; i < i1; ++i) {
       const int pos = seg.pos0 + i;
@@ -174,7 +202,7 @@ void AttendSegment(const LayerShape& s, int layer, const V4LayerTail& lc, const 
       }
     }
     float* o = out + static_cast<size_t>(i0) * nh * d;
-    kernels::MatMulTransposed(F32Rows(keys.data(), m, d), probs.data(), o, {.n_tokens = nq * nh});
+    WeightedSums(F32Stored(keys.data(), d), m, d, probs.data(), m, nq * nh, o, pool);
     for (int i = i0; i < i1; ++i) RopeTail(o + static_cast<size_t>(i - i0) * nh * d, nh, d, s.n_rot, freqs, -static_cast<float>(seg.pos0 + i));
   }
 }
@@ -193,7 +221,7 @@ void V4Attention(const V4AttentionInput& in, const float* xn, ThreadPool& pool, 
   const int ratio = v.compress_ratios[static_cast<size_t>(l)];
   const float eps = static_cast<float>(c.rms_eps);
   const float* freqs = ratio == 0 ? in.rope.window.data() : in.rope.compressed.data();
-  const LayerShape shape{nh, d, n_rot, v.window, ratio, static_cast<float>(1.0 / std::sqrt(static_cast<double>(d))), in.exact};
+  const LayerShape shape{nh, d, n_rot, v.window, ratio, static_cast<float>(1.0 / std::sqrt(static_cast<double>(d)))};
   // Queries: [n, heads, dim], weightless RMSNorm per head, roped.
   Buffer qr(static_cast<size_t>(n) * c.mla.q_lora_rank, false), q(static_cast<size_t>(n) * nh * d, false);
   Product(w.q_a, xn, n, in.exact, pool, qr.data());
@@ -251,7 +279,7 @@ void V4Attention(const V4AttentionInput& in, const float* xn, ThreadPool& pool, 
         RopeTail(iq.data() + static_cast<size_t>(seg.row + i) * x.n_heads * x.head_dim, x.n_heads, x.head_dim, n_rot, freqs,
                  static_cast<float>(seg.pos0 + i));
       }
-      selected[s] = SelectBlocks(iq.data(), iw.data(), l, ratio, seg, x.n_heads, x.head_dim, x.top_k, in.exact, pool);
+      selected[s] = SelectBlocks(iq.data(), iw.data(), l, ratio, seg, x.n_heads, x.head_dim, x.top_k, pool);
     }
   }
   Buffer heads(static_cast<size_t>(n) * nh * d, false);  // [n, heads, dim], every row written
