@@ -93,8 +93,10 @@ Prompts PromptsFor(const CacheFlags& f, int vocab, int rep) {
 
 engine::EngineOptions OptionsFor(const CacheFlags& f, const model::ModelConfig& config, model::KvDtype kv_type) {
   const kv::BlockShape shape = kv::ShapeFor(config, kv_type);
-  // Room for two full sequences: the earlier request's and this one's.
-  const uint64_t budget = 2 * static_cast<uint64_t>(f.prompt / shape.block_tokens + 2) * shape.block_bytes();
+  // Room for two full sequences: the earlier request's and this one's (V4: with the snapshots
+  // of their state they leave).
+  const uint64_t budget =
+      2 * (static_cast<uint64_t>(f.prompt / shape.block_tokens + 2) + 2 * kv::SnapshotBlocks(shape)) * shape.block_bytes();
   return {.context = f.prompt + 1, .kv_budget = budget, .kv_dtype = kv_type, .exact = f.exact};
 }
 

@@ -92,6 +92,8 @@ StatusOr<std::unique_ptr<Engine>> Engine::Create(const model::LoadedModel& model
   o.block_tokens = shape.block_tokens;  // V4: a multiple of 128
   if (o.kv_budget == 0) {  // what -c implies: one sequence of the full context
     o.kv_budget = (static_cast<uint64_t>(o.context) + shape.block_tokens - 1) / shape.block_tokens * shape.block_bytes();
+    // V4: and room for the two prefix-cache snapshots a sequence leaves (kv/sequence_kv.h).
+    o.kv_budget += 2 * kv::SnapshotBlocks(shape) * shape.block_bytes();
   }
   auto e = std::unique_ptr<Engine>(new Engine(model, tokenizer, o, pool));
   FRUGAL_ASSIGN_OR_RETURN(e->blocks_, kv::BlockPool::Create(shape, o.kv_budget));
@@ -326,10 +328,16 @@ Status Engine::Step(std::vector<GenerationEvent>* events) {
     const std::vector<int32_t>& feed = g.history;  // the prompt, plus what it generated if preempted
     const int have = g.sequence->length();
     int n = std::min(budget, static_cast<int>(feed.size()) - have);
-    // V4: a chunk that stops short of the prompt's end stops on a block boundary, where the
-    // sequence keeps the state a prefix-cache snapshot needs (kv/sequence_kv.h).
-    if (const int b = blocks_->shape().block_tokens; blocks_->shape().v4 && have + n < static_cast<int>(feed.size()) && n > b) {
-      n -= (have + n) % b;
+    // V4: a chunk that stops short of the prompt's end stops on a block boundary, and the one
+    // that would reach the end stops first at the last boundary before the prompt's final token:
+    // there the sequence keeps the state a prefix-cache snapshot needs (kv/sequence_kv.h).
+    if (const int b = blocks_->shape().block_tokens; blocks_->shape().v4) {
+      const int total = static_cast<int>(feed.size()), last_boundary = (total - 1) / b * b;
+      if (have + n < total && n > b) {
+        n -= (have + n) % b;
+      } else if (have + n == total && have < last_boundary && last_boundary < total) {
+        n = last_boundary - have;
+      }
     }
     if (Status s = g.sequence->Reserve(n); !s.ok()) {
       waiting.push_back(&g);  // waits for blocks the others release

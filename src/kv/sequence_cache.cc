@@ -10,6 +10,12 @@ BlockShape ShapeFor(const model::ModelConfig& config, model::KvDtype dtype, int 
   return {.n_layers = config.cache_layers(), .width = config.mla.latent_width(), .block_tokens = block_tokens, .dtype = dtype, .v4 = {}};
 }
 
+uint64_t SnapshotBlocks(const BlockShape& shape) {
+  if (!shape.v4) return 0;
+  const uint64_t image = model::V4Tail(*shape.v4).image_bytes();
+  return (image + shape.block_bytes() - 1) / shape.block_bytes();
+}
+
 StatusOr<std::unique_ptr<SequenceCache>> SequenceCache::Create(const model::ModelConfig& config, int capacity,
                                                                model::KvDtype dtype, int block_tokens) {
   if (capacity < 1) return InvalidArgument("a cache of {} positions", capacity);

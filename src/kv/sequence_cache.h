@@ -16,6 +16,9 @@ inline constexpr int kDefaultBlockTokens = 64;
 
 // DeepSeek-V4: block_tokens rounded up to a multiple of 128 (model::V4BlockTokens).
 BlockShape ShapeFor(const model::ModelConfig& config, model::KvDtype dtype, int block_tokens = kDefaultBlockTokens);
+// DeepSeek-V4: the blocks one prefix-cache snapshot of a sequence's tail takes (SequenceKv keeps
+// up to two per sequence); 0 for MLA shapes.
+uint64_t SnapshotBlocks(const BlockShape& shape);
 
 class SequenceCache {
  public:

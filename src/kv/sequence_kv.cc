@@ -19,9 +19,16 @@ SequenceKv::~SequenceKv() {
 }
 
 void SequenceKv::PublishSnapshot() {
-  if (boundary_image_.empty()) return;
+  if (prompt_image_.key != last_image_.key) PublishImage(prompt_image_);
+  PublishImage(last_image_);  // released last: evicted last
+  prompt_image_ = {};
+  last_image_ = {};
+}
+
+void SequenceKv::PublishImage(BoundaryImage& image) {
+  if (image.bytes.empty()) return;
   const size_t block_bytes = pool_.shape().block_bytes();
-  const size_t parts = (boundary_image_.size() + block_bytes - 1) / block_bytes;
+  const size_t parts = (image.bytes.size() + block_bytes - 1) / block_bytes;
   std::vector<int> got;
   for (size_t i = 0; i < parts; ++i) {
     StatusOr<int> b = pool_.Allocate();
@@ -30,14 +37,14 @@ void SequenceKv::PublishSnapshot() {
   }
   if (got.size() == parts) {
     for (size_t i = 0; i < parts; ++i) {
-      const size_t at = i * block_bytes, n = std::min(block_bytes, boundary_image_.size() - at);
-      std::memcpy(pool_.Data(got[i]), boundary_image_.data() + at, n);
+      const size_t at = i * block_bytes, n = std::min(block_bytes, image.bytes.size() - at);
+      std::memcpy(pool_.Data(got[i]), image.bytes.data() + at, n);
       // Published as already on disk: the tier never stores snapshot parts (RAM only).
-      pool_.Publish(got[i], boundary_key_, SnapshotKey(boundary_key_, static_cast<int>(i)), boundary_ids_, /*on_disk=*/true);
+      pool_.Publish(got[i], image.key, SnapshotKey(image.key, static_cast<int>(i)), image.ids, /*on_disk=*/true);
     }
   }
   for (int b : got) pool_.Release(b);  // a full pool: no snapshot (the private blocks go back free)
-  boundary_image_.clear();
+  image = {};
 }
 
 std::vector<int> SequenceKv::LookupSnapshot(size_t i) {
@@ -77,6 +84,7 @@ PrefixHit SequenceKv::Reuse(std::span<const int32_t> prompt) {
   Truncate(static_cast<int>(common));
   const int own = length();  // V4: its tail is valid here
   const int b = pool_.shape().block_tokens;
+  prompt_boundary_ = static_cast<int>(limit) / b * b;
   // Published blocks extend a sequence that ends on a block boundary.
   while (static_cast<size_t>(length()) == blocks_.size() * static_cast<size_t>(b) && length() + b <= static_cast<int>(limit)) {
     const std::span<const int32_t> ids = prompt.subspan(static_cast<size_t>(length()), static_cast<size_t>(b));
@@ -210,9 +218,9 @@ Status SequenceKv::CopyFrom(const SequenceKv& source) {
   tokens_ = source.tokens_;
   if (tail_) {
     *tail_ = *source.tail_;
-    boundary_image_ = source.boundary_image_;
-    boundary_key_ = source.boundary_key_;
-    boundary_ids_ = source.boundary_ids_;
+    last_image_ = source.last_image_;
+    prompt_image_ = source.prompt_image_;
+    prompt_boundary_ = source.prompt_boundary_;
   }
   return OkStatus();
 }
@@ -230,10 +238,13 @@ void SequenceKv::Commit(std::span<const int32_t> ids) {
   }
   // V4: a step that ends on a block boundary leaves the state a snapshot there would hold.
   if (tail_ && !tokens_.empty() && tokens_.size() % b == 0 && static_cast<size_t>(tail_->length()) == tokens_.size()) {
-    boundary_image_.resize(tail_->image_bytes());
-    tail_->SaveImage(boundary_image_.data());
-    boundary_key_ = keys_.back();
-    boundary_ids_.assign(tokens_.end() - static_cast<long>(b), tokens_.end());
+    const bool at_prompt = static_cast<int>(tokens_.size()) == prompt_boundary_;
+    if (at_prompt) last_image_ = {};  // the prompt's image is the newest one now
+    BoundaryImage& image = at_prompt ? prompt_image_ : last_image_;
+    image.bytes.resize(tail_->image_bytes());
+    tail_->SaveImage(image.bytes.data());
+    image.key = keys_.back();
+    image.ids.assign(tokens_.end() - static_cast<long>(b), tokens_.end());
   }
 }
 

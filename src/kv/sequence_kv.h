@@ -58,16 +58,16 @@ class SequenceKv {
   model::LatentBlocks View() const { return model::LatentBlocks(pool_.shape().layout(), bases_); }
   // DeepSeek-V4: the window and compressor state (null for MLA models). Its full blocks are
   // published like MLA ones, but resuming at a block boundary also needs the state there: when
-  // a step ends on a boundary the sequence keeps an image of it, and when the sequence lets go
-  // of its positions (destroyed, or truncated below its length) it stores the last such image
-  // in pool blocks of its own (published under SnapshotKey, RAM only, evictable like cached
-  // blocks). Reuse then resumes at the longest boundary of the prompt that has both the chain
+  // a step ends on a boundary the sequence keeps an image of it — of the last boundary it
+  // reached, and of the last one before the latest prompt's final token — and when the sequence
+  // lets go of its positions (destroyed, or truncated below its length) it stores them in pool
+  // blocks of its own (published under SnapshotKey, RAM only, evictable like cached blocks). Reuse then resumes at the longest boundary of the prompt that has both the chain
   // and a snapshot — or keeps all the sequence holds when the prompt continues it.
   model::V4Tail* v4_tail() const { return tail_.get(); }
 
  private:
   void PopBlock();
-  // V4: stores the last boundary image as a snapshot (when there is one), then forgets it.
+  // V4: stores the boundary images as snapshots (where there are any), then forgets them.
   void PublishSnapshot();
   // V4: the snapshot at the end of full block `i` of what the sequence holds, retained, or empty.
   std::vector<int> LookupSnapshot(size_t i);
@@ -83,9 +83,16 @@ class SequenceKv {
   std::vector<uint64_t> keys_;     // chain keys of the full blocks
   std::vector<int32_t> tokens_;
   std::unique_ptr<model::V4Tail> tail_;
-  std::vector<std::byte> boundary_image_;  // V4: the tail at the last block boundary reached
-  uint64_t boundary_key_ = 0;               // the key of the block ending there
-  std::vector<int32_t> boundary_ids_;       // and its ids
+  // V4: the tail at a block boundary, with the key and ids of the block ending there.
+  struct BoundaryImage {
+    std::vector<std::byte> bytes;
+    uint64_t key = 0;
+    std::vector<int32_t> ids;
+  };
+  void PublishImage(BoundaryImage& image);
+  BoundaryImage last_image_;    // the last boundary reached (where a continuing conversation resumes)
+  BoundaryImage prompt_image_;  // the last boundary before the prompt's last token (a repeated prompt)
+  int prompt_boundary_ = 0;     // that boundary, from the latest Reuse
 };
 
 }  // namespace frugal::kv
