@@ -178,6 +178,16 @@ TEST(OpsTest, SoftmaxMatchesDoubleLoopAtEveryLength) {
   }
 }
 
+// DeepSeek-V4's clamp: silu(min(g, L)) · clamp(u, −L, L).
+TEST(OpsTest, SiluMulClamped) {
+  float g[3] = {20.0f, -3.0f, 5.0f};
+  const float up[3] = {15.0f, -12.0f, 2.0f};
+  SiluMulClamped(g, up, 3, 10.0f);
+  EXPECT_NEAR(g[0], 10.0 / (1 + std::exp(-10.0)) * 10.0, 1e-4);
+  EXPECT_NEAR(g[1], -3.0 / (1 + std::exp(3.0)) * -10.0, 1e-5);
+  EXPECT_NEAR(g[2], 5.0 / (1 + std::exp(-5.0)) * 2.0, 1e-5);
+}
+
 TEST(OpsTest, RmsNormSoftmaxSiluRope) {
   const float x[4] = {1, 2, 3, 4}, w[4] = {1, 1, 2, 0.5f};
   float out[4];

@@ -27,7 +27,8 @@ struct BlockQ6_K { uint8_t ql[128]; uint8_t qh[64]; int8_t scales[16]; uint16_t 
 inline constexpr int8_t kMxfp4Doubled[16] = {0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12};
 // 2^(e − 128) for an E8M0 exponent e, built from its bits (2^−128 and 2^−127 are subnormal;
 // e = 255, NaN in the OCP spec, reads as 2^127 as in ggml).
-inline float Mxfp4Scale(uint8_t e) {
+// (static: per-ISA objects include this header and must not share a weak definition.)
+static inline float Mxfp4Scale(uint8_t e) {
   const uint32_t bits = e >= 2 ? static_cast<uint32_t>(e - 1) << 23 : e == 1 ? 0x00400000u : 0x00200000u;
   float f;
   __builtin_memcpy(&f, &bits, 4);

@@ -11,11 +11,13 @@ CompressorState::CompressorState(int ratio, int width)
       kv_(static_cast<size_t>(ring_) * coff_ * width), score_(static_cast<size_t>(ring_) * coff_ * width) {}
 
 void CompressorState::Save(std::byte* out) const {
+  if (kv_.empty()) return;  // no compressor (a window-only layer)
   std::memcpy(out, kv_.data(), kv_.size() * sizeof(float));
   std::memcpy(out + kv_.size() * sizeof(float), score_.data(), score_.size() * sizeof(float));
 }
 
 void CompressorState::Load(const std::byte* in) {
+  if (kv_.empty()) return;
   std::memcpy(kv_.data(), in, kv_.size() * sizeof(float));
   std::memcpy(score_.data(), in + kv_.size() * sizeof(float), score_.size() * sizeof(float));
 }
