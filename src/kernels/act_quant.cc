@@ -198,6 +198,8 @@ float DotMxfp4Ref(const std::byte* w, Q16Row x, int64_t n) {
 
 DotQ8Fn DotMxfp4For(IsaLevel level) { return level == IsaLevel::kAvx512Vnni ? DotMxfp4Avx512Vnni : DotMxfp4Ref; }
 
+DotRowsFn DotMxfp4RowsFor(IsaLevel level) { return level == IsaLevel::kAvx512Vnni ? DotMxfp4RowsAvx512Vnni : nullptr; }
+
 DotQ8Fn DotQ4_0For(IsaLevel level) {
   return level == IsaLevel::kAvx512Vnni ? DotQ4_0Avx512Vnni : level == IsaLevel::kAvx2 ? DotQ4_0Avx2 : DotQ4_0Ref;
 }

@@ -129,8 +129,11 @@ void DotQ4_KRowsAvx512Vnni(const std::byte* w, uint64_t row_stride, int64_t n_ro
                            float* out);
 void DotQ8_0RowsAvx512Vnni(const std::byte* w, uint64_t row_stride, int64_t n_rows, const Q16Row& x, int64_t n,
                            float* out);
+void DotMxfp4RowsAvx512Vnni(const std::byte* w, uint64_t row_stride, int64_t n_rows, const Q16Row& x, int64_t n,
+                            float* out);
 using DotRowsFn = void (*)(const std::byte*, uint64_t, int64_t, const Q16Row&, int64_t, float*);
 DotRowsFn DotQ4_KRowsFor(IsaLevel level);  // nullptr where no such kernel exists
 DotRowsFn DotQ8_0RowsFor(IsaLevel level);
+DotRowsFn DotMxfp4RowsFor(IsaLevel level);
 
 }  // namespace frugal::kernels

@@ -122,6 +122,7 @@ class RowProduct {
       dot_ = DotQ4_0For(isa);
     } else if (w.type == GgmlType::kMXFP4) {
       dot_ = DotMxfp4For(isa);
+      rows4_ = DotMxfp4RowsFor(isa);
     } else if (w.type == GgmlType::kQ6_K && isa != IsaLevel::kScalar) {
       dot_ = DotQ6_KFor(isa);
       dot4_ = DotQ6_Kx4For(isa);

@@ -381,6 +381,24 @@ TEST(ActQuantTest, PairOrderKPlacesEachValueWhereTheNibbleWordsExpectIt) {
   }
 }
 
+TEST(ActQuantTest, Mxfp4FourRowKernelMatchesTheReference) {
+  if (DotMxfp4RowsFor(DetectedIsa()) == nullptr) GTEST_SKIP() << "no four-row MXFP4 kernel at this ISA level";
+  for (int64_t n : {32, 128, 1024}) {
+    const Matrix m = MakeMatrix(GgmlType::kMXFP4, 8, n, 73 + static_cast<uint64_t>(n));
+    Rng rng(16);
+    std::vector<float> x(static_cast<size_t>(n));
+    for (float& v : x) v = static_cast<float>(rng.Gaussian());
+    const Q16Rows xq(x.data(), 1, n, n);
+    const uint64_t rb = m.rows.row_bytes();
+    float out[8];
+    DotMxfp4RowsFor(DetectedIsa())(m.bytes.data(), rb, 8, xq.row(0), n, out);
+    for (int j = 0; j < 8; ++j) {
+      const float ref = DotMxfp4Ref(m.bytes.data() + j * rb, xq.row(0), n);
+      EXPECT_NEAR(out[j], ref, 1e-4 * (1 + std::fabs(ref))) << n << "/" << j;
+    }
+  }
+}
+
 TEST(ActQuantTest, Q8_0FourRowKernelMatchesTheOneRowKernel) {
   if (DotQ8_0RowsFor(DetectedIsa()) == nullptr) GTEST_SKIP() << "no four-row Q8_0 kernel at this ISA level";
   for (int64_t n : {32, 128, 1024}) {

@@ -370,17 +370,17 @@ float DotQ4_0Avx512Vnni(const std::byte* w, Q16Row x, int64_t n) {
 
 float DotMxfp4Avx512Vnni(const std::byte* w, Q16Row x, int64_t n) {
   const auto* blocks = reinterpret_cast<const BlockMxfp4*>(w);
-  const __m128i low4 = _mm_set1_epi8(0x0f);
-  const __m128i table = _mm_setr_epi8(0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12);
+  const __m256i low4 = _mm256_set1_epi8(0x0f);
+  const __m256i table = _mm256_broadcastsi128_si256(_mm_setr_epi8(0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12));
   __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
   const int64_t nb = n / 32;
   for (int64_t b = 0; b < nb; ++b) {
     if (b % 4 == 0) PrefetchAhead(blocks + b, 4 * sizeof(BlockMxfp4));
     const __m128i q = _mm_loadu_si128(reinterpret_cast<const __m128i*>(blocks[b].qs));
-    // Elements 0..15 from the low nibbles, 16..31 from the high ones, looked up as signed bytes.
-    const __m128i lo = _mm_shuffle_epi8(table, _mm_and_si128(q, low4));
-    const __m128i hi = _mm_shuffle_epi8(table, _mm_and_si128(_mm_srli_epi16(q, 4), low4));
-    const __m512i v = _mm512_cvtepi8_epi16(_mm256_set_m128i(hi, lo));
+    // Elements 0..15 from the low nibbles (low lane), 16..31 from the high ones, looked up as
+    // signed bytes in one shuffle.
+    const __m256i codes = _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(q, 4), q), low4);
+    const __m512i v = _mm512_cvtepi8_epi16(_mm256_shuffle_epi8(table, codes));
     const __m512i s = _mm512_dpwssd_epi32(_mm512_setzero_si512(), v, _mm512_load_si512(x.qs + 32 * b));
     const __m512 term = _mm512_mul_ps(_mm512_set1_ps(Mxfp4Scale(blocks[b].e) * x.d[b]), _mm512_cvtepi32_ps(s));
     if (b & 1) {
@@ -390,6 +390,33 @@ float DotMxfp4Avx512Vnni(const std::byte* w, Q16Row x, int64_t n) {
     }
   }
   return Sum16(_mm512_add_ps(acc0, acc1));
+}
+
+void DotMxfp4RowsAvx512Vnni(const std::byte* w, uint64_t row_stride, int64_t n_rows, const Q16Row& x, int64_t n,
+                            float* out) {
+  const __m256i low4 = _mm256_set1_epi8(0x0f);
+  const __m256i table = _mm256_broadcastsi128_si256(_mm_setr_epi8(0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12));
+  for (int64_t r0 = 0; r0 < n_rows; r0 += 4, w += 4 * row_stride, out += 4) {
+    const BlockMxfp4* rows[4];
+    for (int j = 0; j < 4; ++j) rows[j] = reinterpret_cast<const BlockMxfp4*>(w + j * row_stride);
+    __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
+    for (int64_t b = 0; b < n / 32; ++b) {
+      const __m512i xv = _mm512_load_si512(x.qs + 32 * b);
+      const float xd = x.d[b];
+      for (int j = 0; j < 4; ++j) {
+        const BlockMxfp4& block = rows[j][b];
+        if (b % 4 == 0) PrefetchAhead(&block, 4 * sizeof(BlockMxfp4));
+        // Low nibbles (values 0..15) in the low lane, high ones (16..31) in the high lane, looked up
+        // in one 256-bit shuffle.
+        const __m128i q = _mm_loadu_si128(reinterpret_cast<const __m128i*>(block.qs));
+        const __m256i codes = _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(q, 4), q), low4);
+        const __m512i s = _mm512_dpwssd_epi32(_mm512_setzero_si512(), _mm512_cvtepi8_epi16(_mm256_shuffle_epi8(table, codes)), xv);
+        // The block's scale times the activation block's, broadcast (no shuffle-port permute).
+        acc[j] = _mm512_fmadd_ps(_mm512_set1_ps(Mxfp4Scale(block.e) * xd), _mm512_cvtepi32_ps(s), acc[j]);
+      }
+    }
+    Sum16x4(acc, out);
+  }
 }
 
 namespace {
