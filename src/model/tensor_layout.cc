@@ -48,6 +48,21 @@ void AddAttention(const ModelConfig& c, int l, std::vector<TensorSpec>* out) {
   }
 }
 
+// The routed experts (and shared ones) of MoE layer l.
+void AddExperts(const ModelConfig& c, int l, std::vector<TensorSpec>* out) {
+  const MoeConfig& e = c.moe;
+  const int64_t h = c.hidden, f = e.expert_ff, n = e.n_experts;
+  auto add = [&](const char* base, TensorShape shape, TensorRole role) { out->push_back({LayerTensorName(l, base), shape, role, l}); };
+  add("ffn_gate_exps", Shape({h, f, n}), TensorRole::kRoutedExpert);
+  add("ffn_up_exps", Shape({h, f, n}), TensorRole::kRoutedExpert);
+  add("ffn_down_exps", Shape({f, h, n}), TensorRole::kRoutedExpert);
+  if (e.n_shared > 0) {
+    add("ffn_gate_shexp", Shape({h, f * e.n_shared}), TensorRole::kSharedExpert);
+    add("ffn_up_shexp", Shape({h, f * e.n_shared}), TensorRole::kSharedExpert);
+    add("ffn_down_shexp", Shape({f * e.n_shared, h}), TensorRole::kSharedExpert);
+  }
+}
+
 void AddFfn(const ModelConfig& c, int l, std::vector<TensorSpec>* out) {
   const MoeConfig& e = c.moe;
   const int64_t h = c.hidden;
@@ -61,17 +76,10 @@ void AddFfn(const ModelConfig& c, int l, std::vector<TensorSpec>* out) {
     add("ffn_down", Shape({e.dense_ff, h}), TensorRole::kDenseFfn);
     return;
   }
-  const int64_t f = e.expert_ff, n = e.n_experts;
+  const int64_t n = e.n_experts;
   add("ffn_gate_inp", Shape({h, n}), TensorRole::kRouter);
   if (e.has_bias) add("exp_probs_b", Shape({n}), TensorRole::kRouter, "bias");
-  add("ffn_gate_exps", Shape({h, f, n}), TensorRole::kRoutedExpert);
-  add("ffn_up_exps", Shape({h, f, n}), TensorRole::kRoutedExpert);
-  add("ffn_down_exps", Shape({f, h, n}), TensorRole::kRoutedExpert);
-  if (e.n_shared > 0) {
-    add("ffn_gate_shexp", Shape({h, f * e.n_shared}), TensorRole::kSharedExpert);
-    add("ffn_up_shexp", Shape({h, f * e.n_shared}), TensorRole::kSharedExpert);
-    add("ffn_down_shexp", Shape({f * e.n_shared, h}), TensorRole::kSharedExpert);
-  }
+  AddExperts(c, l, out);
 }
 
 // deepseek4 (llama.cpp's names; ../shared/reference/deepseek-architectures.md §6).
@@ -116,7 +124,7 @@ void AddV4Layer(const ModelConfig& c, int l, std::vector<TensorSpec>* out) {
     add("indexer_compressor_ape", Shape({2 * int64_t{x.head_dim}, 4}), TensorRole::kAttention);
     add("indexer_compressor_norm", Shape({x.head_dim}), TensorRole::kNorm);
   }
-  const int64_t f = e.expert_ff, n = e.n_experts;
+  const int64_t n = e.n_experts;
   add("ffn_norm", Shape({h}), TensorRole::kNorm);
   add("ffn_gate_inp", Shape({h, n}), TensorRole::kRouter);
   if (l < e.n_hash_layers) {
@@ -124,14 +132,7 @@ void AddV4Layer(const ModelConfig& c, int l, std::vector<TensorSpec>* out) {
   } else {
     add("exp_probs_b", Shape({n}), TensorRole::kRouter, "bias");
   }
-  add("ffn_gate_exps", Shape({h, f, n}), TensorRole::kRoutedExpert);
-  add("ffn_up_exps", Shape({h, f, n}), TensorRole::kRoutedExpert);
-  add("ffn_down_exps", Shape({f, h, n}), TensorRole::kRoutedExpert);
-  if (e.n_shared > 0) {
-    add("ffn_gate_shexp", Shape({h, f * e.n_shared}), TensorRole::kSharedExpert);
-    add("ffn_up_shexp", Shape({h, f * e.n_shared}), TensorRole::kSharedExpert);
-    add("ffn_down_shexp", Shape({f * e.n_shared, h}), TensorRole::kSharedExpert);
-  }
+  AddExperts(c, l, out);
 }
 
 std::string ConfigSummary(const ModelConfig& c) {

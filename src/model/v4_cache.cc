@@ -1,51 +1,12 @@
 #include "model/v4_cache.h"
 
+#include <algorithm>
 #include <cstring>
 
-#include "util/half.h"
+#include "kernels/dequantize.h"
+#include "kernels/quantize.h"
 
 namespace frugal::model {
-namespace {
-
-void Store(KvDtype dtype, const float* src, int n, std::byte* dst) {
-  switch (dtype) {
-    case KvDtype::kF32: std::memcpy(dst, src, static_cast<size_t>(n) * sizeof(float)); return;
-    case KvDtype::kF16:
-      for (int i = 0; i < n; ++i) {
-        const uint16_t h = F32ToF16(src[i]);
-        std::memcpy(dst + 2 * i, &h, 2);
-      }
-      return;
-    case KvDtype::kBF16:
-      for (int i = 0; i < n; ++i) {
-        const uint16_t h = F32ToBf16(src[i]);
-        std::memcpy(dst + 2 * i, &h, 2);
-      }
-      return;
-  }
-}
-
-void Load(KvDtype dtype, const std::byte* src, int n, float* dst) {
-  switch (dtype) {
-    case KvDtype::kF32: std::memcpy(dst, src, static_cast<size_t>(n) * sizeof(float)); return;
-    case KvDtype::kF16:
-      for (int i = 0; i < n; ++i) {
-        uint16_t h;
-        std::memcpy(&h, src + 2 * i, 2);
-        dst[i] = F16ToF32(h);
-      }
-      return;
-    case KvDtype::kBF16:
-      for (int i = 0; i < n; ++i) {
-        uint16_t h;
-        std::memcpy(&h, src + 2 * i, 2);
-        dst[i] = Bf16ToF32(h);
-      }
-      return;
-  }
-}
-
-}  // namespace
 
 V4Shape V4ShapeOf(const ModelConfig& c) {
   return {c.n_layers, c.v4.head_dim, c.indexer.head_dim, c.v4.window, c.v4.compress_ratios};
@@ -82,9 +43,16 @@ std::byte* V4Blocks::KeyAt(int layer, int index) const {
   return blocks_[static_cast<size_t>(index / per)] + layout_->keys_offset[static_cast<size_t>(layer)] + static_cast<size_t>(index % per) * row;
 }
 
-void V4Blocks::WriteRow(int layer, int index, const float* row) const { Store(layout_->dtype, row, layout_->head_dim, RowAt(layer, index)); }
-void V4Blocks::ReadRow(int layer, int index, float* out) const { Load(layout_->dtype, RowAt(layer, index), layout_->head_dim, out); }
-void V4Blocks::WriteKey(int layer, int index, const float* key) const { Store(layout_->dtype, key, layout_->index_dim, KeyAt(layer, index)); }
+// Rows in the cache type, rounded and read back as the MLA latent is (kernels' f32/f16/bf16 rows).
+void V4Blocks::WriteRow(int layer, int index, const float* row) const {
+  kernels::QuantizeRow(GgmlTypeOf(layout_->dtype), row, RowAt(layer, index), layout_->head_dim);
+}
+void V4Blocks::ReadRow(int layer, int index, float* out) const {
+  kernels::DequantizeRow(GgmlTypeOf(layout_->dtype), RowAt(layer, index), out, layout_->head_dim);
+}
+void V4Blocks::WriteKey(int layer, int index, const float* key) const {
+  kernels::QuantizeRow(GgmlTypeOf(layout_->dtype), key, KeyAt(layer, index), layout_->index_dim);
+}
 
 V4Tail::V4Tail(const V4Shape& shape) : shape_(shape) { Reset(); }
 

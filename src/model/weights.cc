@@ -53,6 +53,19 @@ class Resolver {
   const io::GgufFile& file_;
 };
 
+// The routed experts (and shared ones) of MoE layer l.
+Status LoadExperts(Resolver& r, const ModelConfig& c, int l, LayerWeights* w) {
+  FRUGAL_RETURN_IF_ERROR(r.LayerView(l, "ffn_gate_exps", &w->gate_exps));
+  FRUGAL_RETURN_IF_ERROR(r.LayerView(l, "ffn_up_exps", &w->up_exps));
+  FRUGAL_RETURN_IF_ERROR(r.LayerView(l, "ffn_down_exps", &w->down_exps));
+  if (c.moe.n_shared > 0) {
+    FRUGAL_RETURN_IF_ERROR(r.LayerView(l, "ffn_gate_shexp", &w->gate_shexp));
+    FRUGAL_RETURN_IF_ERROR(r.LayerView(l, "ffn_up_shexp", &w->up_shexp));
+    FRUGAL_RETURN_IF_ERROR(r.LayerView(l, "ffn_down_shexp", &w->down_shexp));
+  }
+  return OkStatus();
+}
+
 Status LoadHc(Resolver& r, const std::string& prefix, HcWeights* w) {
   FRUGAL_RETURN_IF_ERROR(r.View(prefix + "fn.weight", &w->fn));
   FRUGAL_RETURN_IF_ERROR(r.Floats(prefix + "base.weight", &w->base));
@@ -95,15 +108,7 @@ Status LoadV4Layer(Resolver& r, const ModelConfig& c, int l, LayerWeights* w) {
   } else {
     FRUGAL_RETURN_IF_ERROR(r.LayerFloats(l, "exp_probs_b", &w->exp_bias, "bias"));
   }
-  FRUGAL_RETURN_IF_ERROR(r.LayerView(l, "ffn_gate_exps", &w->gate_exps));
-  FRUGAL_RETURN_IF_ERROR(r.LayerView(l, "ffn_up_exps", &w->up_exps));
-  FRUGAL_RETURN_IF_ERROR(r.LayerView(l, "ffn_down_exps", &w->down_exps));
-  if (c.moe.n_shared > 0) {
-    FRUGAL_RETURN_IF_ERROR(r.LayerView(l, "ffn_gate_shexp", &w->gate_shexp));
-    FRUGAL_RETURN_IF_ERROR(r.LayerView(l, "ffn_up_shexp", &w->up_shexp));
-    FRUGAL_RETURN_IF_ERROR(r.LayerView(l, "ffn_down_shexp", &w->down_shexp));
-  }
-  return OkStatus();
+  return LoadExperts(r, c, l, w);
 }
 
 Status LoadLayer(Resolver& r, const ModelConfig& c, int l, LayerWeights* w) {
@@ -140,15 +145,7 @@ Status LoadLayer(Resolver& r, const ModelConfig& c, int l, LayerWeights* w) {
   }
   FRUGAL_RETURN_IF_ERROR(r.LayerView(l, "ffn_gate_inp", &w->gate_inp));
   if (c.moe.has_bias) FRUGAL_RETURN_IF_ERROR(r.LayerFloats(l, "exp_probs_b", &w->exp_bias, "bias"));
-  FRUGAL_RETURN_IF_ERROR(r.LayerView(l, "ffn_gate_exps", &w->gate_exps));
-  FRUGAL_RETURN_IF_ERROR(r.LayerView(l, "ffn_up_exps", &w->up_exps));
-  FRUGAL_RETURN_IF_ERROR(r.LayerView(l, "ffn_down_exps", &w->down_exps));
-  if (c.moe.n_shared > 0) {
-    FRUGAL_RETURN_IF_ERROR(r.LayerView(l, "ffn_gate_shexp", &w->gate_shexp));
-    FRUGAL_RETURN_IF_ERROR(r.LayerView(l, "ffn_up_shexp", &w->up_shexp));
-    FRUGAL_RETURN_IF_ERROR(r.LayerView(l, "ffn_down_shexp", &w->down_shexp));
-  }
-  return OkStatus();
+  return LoadExperts(r, c, l, w);
 }
 
 }  // namespace
