@@ -99,7 +99,11 @@ StatusOr<std::unique_ptr<Engine>> Engine::Create(const model::LoadedModel& model
   FRUGAL_ASSIGN_OR_RETURN(e->blocks_, kv::BlockPool::Create(shape, o.kv_budget));
   e->fingerprint_ = ModelFingerprint(model);
   e->costs_ = ModelCostsOf(model, shape);
-  if (!o.cache_dir.empty()) {
+  if (!o.cache_dir.empty() && shape.v4) {
+    // A V4 prefix also needs a snapshot of its window state, which stays in RAM: the tier would
+    // only write blocks nobody reads back.
+    LogWarning("disk cache off: DeepSeek-V4 prefixes are cached in RAM only (docs/DISK_CACHE.md)");
+  } else if (!o.cache_dir.empty()) {
     kv::DiskTierOptions d{.dir = o.cache_dir, .budget_bytes = o.cache_disk_budget, .write_through = o.cache_write_through};
     StatusOr<std::unique_ptr<kv::DiskTier>> disk = kv::DiskTier::Open(d, shape, e->fingerprint_);
     if (disk.ok()) {

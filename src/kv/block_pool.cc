@@ -117,7 +117,7 @@ int BlockPool::Lookup(uint64_t key, std::span<const int32_t> tokens) {
   return b;
 }
 
-void BlockPool::Publish(int block, uint64_t parent, uint64_t key, std::span<const int32_t> tokens, bool on_disk) {
+void BlockPool::Publish(int block, uint64_t parent, uint64_t key, std::span<const int32_t> tokens, bool skip_disk) {
   Meta& m = meta_[static_cast<size_t>(block)];
   FRUGAL_CHECK_GT(m.refs, 0);
   FRUGAL_CHECK_EQ(tokens.size(), static_cast<size_t>(shape_.block_tokens));
@@ -125,7 +125,7 @@ void BlockPool::Publish(int block, uint64_t parent, uint64_t key, std::span<cons
   m.published = true;
   m.key = key;
   m.parent = parent;
-  m.on_disk = on_disk;
+  m.on_disk = skip_disk;
   std::copy(tokens.begin(), tokens.end(), tokens_.begin() + static_cast<long>(block) * shape_.block_tokens);
   index_.emplace(key, block);
   if (disk_ != nullptr && disk_->write_through()) StoreToDisk(block);

@@ -38,11 +38,10 @@ struct BlockShape {
   int block_tokens = 32;  // positions per block
   model::KvDtype dtype = model::KvDtype::kF16;
   std::optional<model::V4Shape> v4 = std::nullopt;
+  size_t v4_block_bytes = 0;  // with v4: model::V4BlockLayout::For(*v4, dtype, block_tokens).block_bytes (ShapeFor sets it)
 
   model::LatentLayout layout() const { return {width, dtype, block_tokens}; }
-  size_t block_bytes() const {
-    return v4 ? model::V4BlockLayout::For(*v4, dtype, block_tokens).block_bytes : static_cast<size_t>(n_layers) * layout().layer_bytes();
-  }
+  size_t block_bytes() const { return v4 ? v4_block_bytes : static_cast<size_t>(n_layers) * layout().layer_bytes(); }
   // MLA: layers × width × bytes per value; V4: a block's bytes over its positions (the
   // compressed rows' share; each sequence holds its window and compressor state besides).
   size_t bytes_per_token() const {
@@ -91,8 +90,9 @@ class BlockPool {
   // Publishes a full block under `key` (its token ids kept to verify hits). If another block is
   // already published under the key, this one stays private. The block must not be written again.
   // `parent`: the key of the block before it in the chain (the root key for the first).
-  // `on_disk`: its entry is known to be in the disk tier (it was read from there).
-  void Publish(int block, uint64_t parent, uint64_t key, std::span<const int32_t> tokens, bool on_disk = false);
+  // `skip_disk`: never store it in the disk tier — its entry is there already (it was read from
+  // there), or it must stay in RAM (a part of a V4 snapshot, kv/sequence_kv.h).
+  void Publish(int block, uint64_t parent, uint64_t key, std::span<const int32_t> tokens, bool skip_disk = false);
 
   // The disk tier evicted blocks go to (null: none). Not owned; must outlive the pool's use.
   void AttachDisk(DiskTier* disk) { disk_ = disk; }
@@ -109,7 +109,7 @@ class BlockPool {
     bool published = false;
     uint64_t key = 0;
     uint64_t parent = 0;
-    bool on_disk = false;
+    bool on_disk = false;  // stored in the disk tier (or not to be stored there: Publish's skip_disk)
     bool committed = false;  // its pages have been populated
     int lru_prev = -1, lru_next = -1;  // in the idle list when published and unreferenced
   };

@@ -5,9 +5,12 @@ namespace frugal::kv {
 BlockShape ShapeFor(const model::ModelConfig& config, model::KvDtype dtype, int block_tokens) {
   if (config.is_v4()) {
     const model::V4Shape v4 = model::V4ShapeOf(config);
-    return {.n_layers = config.n_layers, .width = 0, .block_tokens = model::V4BlockTokens(v4, block_tokens), .dtype = dtype, .v4 = v4};
+    const int b = model::V4BlockTokens(v4, block_tokens);
+    return {.n_layers = config.n_layers, .width = 0, .block_tokens = b, .dtype = dtype, .v4 = v4,
+            .v4_block_bytes = model::V4BlockLayout::For(v4, dtype, b).block_bytes};
   }
-  return {.n_layers = config.cache_layers(), .width = config.mla.latent_width(), .block_tokens = block_tokens, .dtype = dtype, .v4 = {}};
+  return {.n_layers = config.cache_layers(), .width = config.mla.latent_width(), .block_tokens = block_tokens, .dtype = dtype, .v4 = {},
+          .v4_block_bytes = 0};
 }
 
 uint64_t SnapshotBlocks(const BlockShape& shape) {

@@ -39,8 +39,7 @@ void SequenceKv::PublishImage(BoundaryImage& image) {
     for (size_t i = 0; i < parts; ++i) {
       const size_t at = i * block_bytes, n = std::min(block_bytes, image.bytes.size() - at);
       std::memcpy(pool_.Data(got[i]), image.bytes.data() + at, n);
-      // Published as already on disk: the tier never stores snapshot parts (RAM only).
-      pool_.Publish(got[i], image.key, SnapshotKey(image.key, static_cast<int>(i)), image.ids, /*on_disk=*/true);
+      pool_.Publish(got[i], image.key, SnapshotKey(image.key, static_cast<int>(i)), image.ids, /*skip_disk=*/true);  // RAM only
     }
   }
   for (int b : got) pool_.Release(b);  // a full pool: no snapshot (the private blocks go back free)
@@ -150,7 +149,7 @@ int SequenceKv::ReuseFromDisk(std::span<const int32_t> prompt, size_t limit) {
   const int loaded = disk.Load(links, dest);
   for (size_t i = 0; i < fresh.size(); ++i) {
     if (static_cast<int>(i) < loaded) {
-      pool_.Publish(fresh[i], links[i].parent, links[i].key, links[i].tokens, /*on_disk=*/true);
+      pool_.Publish(fresh[i], links[i].parent, links[i].key, links[i].tokens, /*skip_disk=*/true);  // read from there
       Append(fresh[i], links[i].key, links[i].tokens);
     } else {
       pool_.Release(fresh[i]);

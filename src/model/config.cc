@@ -213,6 +213,12 @@ Status ValidateV4Config(const ModelConfig& c) {
     return DataLoss("rope.dimension_count {} must be even, positive and below key_length {}", m.qk_rope_head_dim, v.head_dim);
   }
   if (!in(v.window, 1, 1 << 20)) return DataLoss("attention.sliding_window {} is out of range", v.window);
+  // Each sequence holds window × head_dim f32 values per layer: bounded, so that no file can size
+  // a huge allocation per request (V4-Flash: 11 MiB).
+  if (int64_t{v.window} * v.head_dim * c.n_layers * 4 > (int64_t{1} << 30)) {
+    return DataLoss("sliding_window {} × key_length {} × {} layers is over 1 GiB of window state per sequence", v.window,
+                    v.head_dim, c.n_layers);
+  }
   if (v.compress_ratios.size() != static_cast<size_t>(c.n_layers)) {
     return DataLoss("{} compression ratios for {} layers", v.compress_ratios.size(), c.n_layers);
   }

@@ -45,7 +45,7 @@ void WeightedSums(const kernels::StoredRows& k, int64_t n_rows, int64_t dim, con
                   ThreadPool& pool) {
   const kernels::BlockProductFns fns = kernels::BlockProductsFor(kernels::DetectedIsa());
   std::fill(o, o + n_p * dim, 0.0f);
-  if (n_rows * n_p * dim < (1 << 16)) {
+  if (n_rows * n_p * dim < (1 << 16) || dim < 32) {  // threads take 16-column groups
     fns.weighted_sums(k, 0, n_rows, 0, dim, p, ps, n_p, o, dim);
     return;
   }
