@@ -5,12 +5,14 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <string>
 #include <vector>
 
 #include "app/bench_common.h"
 #include "app/commands.h"
 #include "kernels/cpu_features.h"
 #include "kernels/matmul.h"
+#include "kernels/q8_panels.h"
 #include "kernels/quantize.h"
 #include "util/log.h"
 #include "util/rng.h"
@@ -24,7 +26,13 @@ struct Flags {
   int64_t rows = 3072, cols = 1024, tokens = 512;
   int repetitions = 5, threads = 2;
   bool exact = false;
+  bool panels = false;
 };
+
+std::string PathLabel(const Flags& f, GgmlType type, const kernels::MatMulParams& p) {
+  if (!f.panels || f.exact) return kernels::PathName(kernels::PathOf(type, f.cols, p));
+  return f.tokens < 4 ? "Q8_0 panels, 16-bit activations" : "Q8_0 panels, 8-bit activations";
+}
 
 Status Run(const Flags& f) {
   const std::optional<GgmlType> type = TypeFromName(f.type);
@@ -47,10 +55,21 @@ Status Run(const Flags& f) {
     for (float& v : row) v = static_cast<float>(rng.Gaussian() * 0.02);
     kernels::QuantizeRow(*type, row.data(), w.data() + static_cast<uint64_t>(r) * rb, f.cols);
   }
+  if (f.panels) {  // reordered as the loader reorders every-token Q8_0 weights
+    if (*type != GgmlType::kQ8_0 || !kernels::Q8PanelsFit(f.cols) || !kernels::Q8PanelsUsable()) {
+      return InvalidArgument("--panels: q8_0 rows of a multiple of 512 columns, on AVX-512 VNNI without AMX");
+    }
+    std::vector<std::byte> reordered(w.size());
+    for (int64_t r = 0; r < f.rows; ++r) {
+      kernels::PackQ8_0Panels(w.data() + static_cast<uint64_t>(r) * rb, f.cols, reordered.data() + static_cast<uint64_t>(r) * rb);
+    }
+    w = std::move(reordered);
+  }
   for (float& v : x) v = static_cast<float>(rng.Gaussian());
   std::vector<float> y(static_cast<size_t>(f.tokens * f.rows));
   ThreadPool pool(f.threads);
-  const kernels::WeightRows weights{w.data(), *type, f.cols, f.rows};
+  const kernels::WeightRows weights{w.data(), *type, f.cols, f.rows, 0,
+                                    f.panels ? RowOrder::kQ8_0Panels : RowOrder::kAsStored};
   const kernels::MatMulParams params{.n_tokens = f.tokens, .exact = f.exact};
   kernels::MatMul(weights, x.data(), y.data(), params, &pool);  // warm-up
   std::vector<double> seconds;
@@ -65,7 +84,7 @@ Status Run(const Flags& f) {
   std::printf("|---|---|---|---|---|---|---|---|---|---|\n");
   std::printf("| %s | %lld × %lld | %lld | %d | %s | %s | %s | %.1f | %.1f..%.1f | %.1f |\n", f.type.c_str(),
               static_cast<long long>(f.rows), static_cast<long long>(f.cols), static_cast<long long>(f.tokens), f.threads,
-              kernels::IsaName(kernels::DetectedIsa()), kernels::AmxUsable() ? "yes" : "no", kernels::PathName(kernels::PathOf(*type, f.cols, params)),
+              kernels::IsaName(kernels::DetectedIsa()), kernels::AmxUsable() ? "yes" : "no", PathLabel(f, *type, params).c_str(),
               flop / s.median / 1e9, flop / s.max / 1e9, flop / s.min / 1e9,
               static_cast<double>(w.size()) / s.median / 1e9);
   return OkStatus();
@@ -83,6 +102,7 @@ void AddBenchMatMul(CLI::App& bench, std::vector<Command>* commands) {
   cmd->add_option("-r,--repetitions", f->repetitions, "runs")->capture_default_str();
   cmd->add_option("-t,--threads", f->threads, "threads")->capture_default_str();
   cmd->add_flag("--exact", f->exact, "exact float kernels");
+  cmd->add_flag("--panels", f->panels, "q8_0 rows reordered for the panel kernels, as the loader does with every-token weights");
   commands->push_back({cmd, [f]() -> int { return ExitStatus(Run(*f)); }});
 }
 

@@ -1,4 +1,5 @@
 #include "kernels/matmul.h"
+#include "kernels/q8_panels.h"
 #include "kernels/q8_rows.h"
 
 #include <algorithm>
@@ -22,7 +23,7 @@ namespace frugal::kernels {
 WeightRows RowsOf(const ConstTensorView& t, int64_t first, int64_t n) {
   const auto rows = static_cast<int64_t>(t.shape.rows());
   FRUGAL_CHECK_LE(first + n, rows);
-  return {t.data + static_cast<uint64_t>(first) * t.row_bytes(), t.type, static_cast<int64_t>(t.shape.ne[0]), n};
+  return {t.data + static_cast<uint64_t>(first) * t.row_bytes(), t.type, static_cast<int64_t>(t.shape.ne[0]), n, 0, t.order};
 }
 
 WeightRows AllRows(const ConstTensorView& t) { return RowsOf(t, 0, static_cast<int64_t>(t.shape.rows())); }
@@ -91,6 +92,15 @@ class RowProduct {
  public:
   RowProduct(const WeightRows& w, const PreparedInput& x) : w_(w), x_(x) {
     FRUGAL_CHECK_EQ(w.cols, x.cols());
+    if (w.order == RowOrder::kQ8_0Panels) {
+      FRUGAL_CHECK(w.type == GgmlType::kQ8_0);
+      // Otherwise (the exact path, inputs prepared without panel activations): exact rows.
+      if (!x.exact()) {
+        panels8_ = x.q8_panels();
+        panels16_ = x.q16_panels();
+      }
+      return;
+    }
     if (x.exact()) return;
     if (x.amx() != nullptr && CanDequantize(w.type)) {
       amx_ = x.amx();
@@ -139,6 +149,9 @@ class RowProduct {
   // the one-row kernel.)
   RowSplit split() const {
     if (amx_ != nullptr) return RowSplit{16, AmxPanelRows(*amx_) / 16};
+    if (panels8_ != nullptr || panels16_ != nullptr) {  // four-row tiles, ~64 KiB of rows a unit
+      return RowSplit{4, std::max<int64_t>(4, static_cast<int64_t>((64 << 10) / std::max<uint64_t>(1, w_.row_bytes()))) / 4};
+    }
     if (int8_ != nullptr) return RowSplit{4, Int8PanelRows(int8_->shape()) / 4};
     if (f32_panels_) {  // ~64 KiB of packed rows a unit
       return RowSplit{F32Panels::kPanelRows, std::max<int64_t>(1, (16 << 10) / std::max<int64_t>(1, w_.cols) / F32Panels::kPanelRows)};
@@ -151,6 +164,8 @@ class RowProduct {
   void Rows(int64_t begin, int64_t end, float* y, int64_t ys) const {
     if (amx_ != nullptr) {
       AmxRows(w_, *amx_, begin, end, y, ys);
+    } else if (panels8_ != nullptr || panels16_ != nullptr) {
+      PanelRows(begin, end, y, ys);
     } else if (int8_ != nullptr) {
       Int8Rows(w_, *int8_, begin, end, y, ys);
     } else if (f32_panels_) {
@@ -165,6 +180,27 @@ class RowProduct {
   }
 
  private:
+  // Q8_0 panel rows (q8_panels.h), every token in tiles whose activations stay in cache.
+  void PanelRows(int64_t begin, int64_t end, float* y, int64_t ys) const {
+    constexpr int kTokenTile = 32;
+    const uint64_t rb = w_.row_stride();
+    const std::byte* rows = w_.data + static_cast<uint64_t>(begin) * rb;
+    const bool vnni = Int8ProductsUsable();
+    for (int64_t t0 = 0; t0 < x_.n_tokens(); t0 += kTokenTile) {
+      const int n = static_cast<int>(std::min<int64_t>(kTokenTile, x_.n_tokens() - t0));
+      float* out = y + t0 * ys + begin;
+      if (panels8_ != nullptr) {
+        Q8PanelRow tile[kTokenTile];
+        for (int i = 0; i < n; ++i) tile[i] = panels8_->row(t0 + i);
+        (vnni ? Q8PanelProduct8Avx512Vnni : Q8PanelProduct8Ref)(rows, rb, end - begin, w_.cols, tile, n, out, ys);
+      } else {
+        Q16PanelRow tile[kTokenTile];
+        for (int i = 0; i < n; ++i) tile[i] = panels16_->row(t0 + i);
+        (vnni ? Q8PanelProduct16Avx512Vnni : Q8PanelProduct16Ref)(rows, rb, end - begin, w_.cols, tile, n, out, ys);
+      }
+    }
+  }
+
   // Decode with a four-row kernel: each call reads one activation row against four weight rows.
   bool FourRowDecode() const {
     return rows4_ != nullptr && (!rows4_needs_pairs_ || x_.q16()->has_pair_order()) &&
@@ -259,6 +295,9 @@ class RowProduct {
         if (half_row != nullptr) {
           half_row(src, row.data(), cols);
           wr = row.data();
+        } else if (w_.order == RowOrder::kQ8_0Panels) {
+          DequantizeQ8_0Panels(src, cols, row.data());
+          wr = row.data();
         } else if (!in_place) {
           DequantizeRow(w_.type, src, row.data(), cols);
           wr = row.data();
@@ -277,6 +316,8 @@ class RowProduct {
   bool rows4_needs_pairs_ = false;  // rows4_ reads Q16Row::qs_pairs
   const AmxActivations* amx_ = nullptr;
   const Int8Activations* int8_ = nullptr;
+  const Q8PanelRows* panels8_ = nullptr;
+  const Q16PanelRows* panels16_ = nullptr;
   bool f32_panels_ = false;
 };
 
@@ -337,6 +378,14 @@ PreparedInput::PreparedInput(const float* x, int64_t cols, const MatMulParams& p
     q16_ = q16_owned_.get();
     // Q8_0 and Q4_K rows take 8-bit activations here; other types keep the 16-bit ones above.
     if (path == ProductPath::kQ8Rows) q8_ = std::make_unique<Q8Rows>(x, n_tokens_, cols, x_stride_);
+  }
+  // Q8_0 panel rows take these (built only where panels exist: the same test as at load).
+  if (Q8PanelsUsable() && Q8PanelsFit(cols)) {
+    if (n_tokens_ < 4 && q16_owned_ != nullptr) {
+      q16_panels_ = std::make_unique<Q16PanelRows>(*q16_owned_, n_tokens_, cols);
+    } else if (n_tokens_ >= 4 && !p.row_views) {
+      q8_panels_ = int8_ != nullptr ? std::make_unique<Q8PanelRows>(*int8_) : std::make_unique<Q8PanelRows>(x, n_tokens_, cols, x_stride_);
+    }
   }
 }
 

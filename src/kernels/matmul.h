@@ -21,6 +21,7 @@ struct WeightRows {
   int64_t cols = 0;
   int64_t n_rows = 0;
   uint64_t stride_bytes = 0;  // from one row to the next; 0: rows are contiguous (row_bytes())
+  RowOrder order = RowOrder::kAsStored;  // kQ8_0Panels: Q8_0 rows in panel order (q8_panels.h)
   uint64_t row_bytes() const { return RowBytes(type, static_cast<uint64_t>(cols)); }
   uint64_t row_stride() const { return stride_bytes ? stride_bytes : row_bytes(); }
   const std::byte* row(int64_t r) const { return data + static_cast<uint64_t>(r) * row_stride(); }
@@ -60,6 +61,8 @@ class AmxActivations;
 class Int8Activations;
 class Q16Rows;
 class Q8Rows;
+class Q16PanelRows;
+class Q8PanelRows;
 
 // Activations prepared once for any number of products with matrices of `cols` columns (gate
 // and up of one FFN; every head's projections of the same cached rows): split for AMX tiles or
@@ -87,6 +90,10 @@ class PreparedInput {
   const Q16Rows* q16() const { return q16_; }              // null on the exact and AMX paths
   const Q8Rows* q8() const { return q8_.get(); }           // null unless the few-token 8-bit path applies
   int64_t q16_row(int64_t t) const { return q16_first_ + t * q16_step_; }  // row of q16() for token t
+  // Activations for Q8_0 panel rows (q8_panels.h), where panels are usable and cols fit: 16-bit
+  // below 4 tokens (the decode rounding), else 8-bit; null otherwise (and in views).
+  const Q16PanelRows* q16_panels() const { return q16_panels_.get(); }
+  const Q8PanelRows* q8_panels() const { return q8_panels_.get(); }
 
  private:
   const float* x_;
@@ -96,6 +103,8 @@ class PreparedInput {
   std::unique_ptr<Int8Activations> int8_;
   std::unique_ptr<Q16Rows> q16_owned_;
   std::unique_ptr<Q8Rows> q8_;
+  std::unique_ptr<Q16PanelRows> q16_panels_;
+  std::unique_ptr<Q8PanelRows> q8_panels_;
   const Q16Rows* q16_ = nullptr;  // q16_owned_, or the viewed input's
   int64_t q16_first_ = 0, q16_step_ = 1;
 };

@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "kernels/q8_panels.h"
+
 namespace frugal::model {
 namespace {
 
@@ -23,6 +25,21 @@ std::vector<ConstTensorView*> EveryTokenViews(Weights* w) {
     }
   }
   return views;
+}
+
+// Q8_0 matrices whose products all go through kernels::MatMul (not the attention's split
+// k_b/v_b/kv_b, which are transposed and sliced per head, nor the router's exact product) are
+// reordered for the panel kernels where those run.
+bool ReorderedForPanels(const Weights& w, const ConstTensorView& v) {
+  if (v.type != GgmlType::kQ8_0 || !kernels::Q8PanelsUsable() || !kernels::Q8PanelsFit(static_cast<int64_t>(v.shape.ne[0]))) {
+    return false;
+  }
+  for (const LayerWeights& l : w.layers) {
+    for (const ConstTensorView* skip : {&l.k_b, &l.v_b, &l.kv_b, &l.gate_inp}) {
+      if (skip == &v) return false;
+    }
+  }
+  return true;
 }
 
 uint64_t Aligned(uint64_t n) { return (n + 63) / 64 * 64; }
@@ -58,7 +75,15 @@ StatusOr<HugePageRegion> MakeEveryTokenWeightsResident(const io::GgufFile& file,
   std::byte* dst = region.data();
   for (ConstTensorView* v : views) {
     const uint64_t bytes = BytesOf(*v);
-    std::memcpy(dst, v->data, bytes);
+    if (ReorderedForPanels(*w, *v)) {
+      const uint64_t row_bytes = v->row_bytes();
+      for (uint64_t r = 0; r < v->shape.rows(); ++r) {
+        kernels::PackQ8_0Panels(v->data + r * row_bytes, static_cast<int64_t>(v->shape.ne[0]), dst + r * row_bytes);
+      }
+      v->order = RowOrder::kQ8_0Panels;
+    } else {
+      std::memcpy(dst, v->data, bytes);
+    }
     // Drop the source pages wholly inside this tensor from the mapping (they stay in the page
     // cache; nothing here reads them again).
     const auto src = reinterpret_cast<uintptr_t>(v->data);

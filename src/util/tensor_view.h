@@ -20,11 +20,16 @@ struct TensorShape {
   bool operator==(const TensorShape& o) const { return n_dims == o.n_dims && ne == o.ne; }
 };
 
+// How a row's bytes are ordered: as ggml stores them, or (Q8_0 rows reordered at load for the
+// kernels; kernels/q8_panels.h) in panel order — the same bytes per row, another arrangement.
+enum class RowOrder : uint8_t { kAsStored, kQ8_0Panels };
+
 // Read-only stored tensor: raw bytes of `type` blocks, rows of ne[0] elements.
 struct ConstTensorView {
   const std::byte* data = nullptr;
   GgmlType type = GgmlType::kF32;
   TensorShape shape;
+  RowOrder order = RowOrder::kAsStored;
 
   uint64_t row_bytes() const { return RowBytes(type, shape.ne[0]); }
   const std::byte* row(uint64_t i) const { return data + i * row_bytes(); }

@@ -1,0 +1,185 @@
+#include "kernels/q8_panels.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <vector>
+
+#include "kernels/act_quant.h"
+#include "kernels/dequantize.h"
+#include "kernels/int8_gemm.h"
+#include "kernels/q8_rows.h"
+#include "kernels/quantize.h"
+#include "util/rng.h"
+
+namespace frugal::kernels {
+namespace {
+
+// n_rows Q8_0 rows of random weights (one block per row led by a large negative weight: q = −127),
+// the same rows in panel order, and 8 tokens of activations (some large, one block all zero).
+struct Case {
+  int64_t cols = 0, n_rows = 0;
+  std::vector<std::byte> q8_0, panels;
+  std::vector<float> x;  // [8, cols]
+  uint64_t row_bytes() const { return RowBytes(GgmlType::kQ8_0, static_cast<uint64_t>(cols)); }
+};
+
+Case Make(int64_t cols, int64_t n_rows, uint64_t seed) {
+  Rng rng(seed);
+  Case c;
+  c.cols = cols;
+  c.n_rows = n_rows;
+  c.q8_0.resize(c.row_bytes() * static_cast<uint64_t>(n_rows));
+  c.panels.resize(c.q8_0.size());
+  std::vector<float> w(static_cast<size_t>(cols));
+  for (int64_t r = 0; r < n_rows; ++r) {
+    for (float& v : w) v = static_cast<float>(rng.Gaussian());
+    w[static_cast<size_t>(37 + r % 200)] = -40.0f;
+    QuantizeRow(GgmlType::kQ8_0, w.data(), c.q8_0.data() + r * c.row_bytes(), cols);
+    PackQ8_0Panels(c.q8_0.data() + r * c.row_bytes(), cols, c.panels.data() + r * c.row_bytes());
+  }
+  c.x.resize(static_cast<size_t>(8 * cols));
+  for (float& v : c.x) v = static_cast<float>(rng.Gaussian()) * (rng.Next() % 7 == 0 ? 30.0f : 1.0f);
+  for (int64_t k = 64; k < 96; ++k) c.x[static_cast<size_t>(k)] = 0.0f;
+  return c;
+}
+
+// Σ|w·x| over a row: the scale of a product's float rounding.
+double AbsProduct(const Case& c, int64_t r, int t) {
+  std::vector<float> w(static_cast<size_t>(c.cols));
+  DequantizeRow(GgmlType::kQ8_0, c.q8_0.data() + r * c.row_bytes(), w.data(), c.cols);
+  double s = 0;
+  for (int64_t k = 0; k < c.cols; ++k) s += std::fabs(double{w[static_cast<size_t>(k)]} * c.x[static_cast<size_t>(t * c.cols + k)]);
+  return s;
+}
+
+TEST(Q8PanelsTest, PackingKeepsEveryValue) {
+  for (int64_t cols : {512, 1536}) {
+    const Case c = Make(cols, 3, 1);
+    for (int64_t r = 0; r < c.n_rows; ++r) {
+      std::vector<float> want(static_cast<size_t>(cols)), got(static_cast<size_t>(cols));
+      DequantizeRow(GgmlType::kQ8_0, c.q8_0.data() + r * c.row_bytes(), want.data(), cols);
+      DequantizeQ8_0Panels(c.panels.data() + r * c.row_bytes(), cols, got.data());
+      EXPECT_EQ(want, got) << "row " << r;
+    }
+    EXPECT_NE(c.q8_0, c.panels);  // reordered, not copied
+  }
+}
+
+// The 16-bit reference equals the decode path's own reference (the same integers, another
+// summation order) on every row and token.
+TEST(Q8PanelsTest, SixteenBitReferenceIsTheDecodeProduct) {
+  const Case c = Make(1024, 5, 2);
+  const Q16Rows q16(c.x.data(), 8, c.cols, c.cols);
+  const Q16PanelRows panel_x(q16, 8, c.cols);
+  std::vector<Q16PanelRow> xs;
+  for (int t = 0; t < 8; ++t) xs.push_back(panel_x.row(t));
+  std::vector<float> y(static_cast<size_t>(8 * c.n_rows));
+  Q8PanelProduct16Ref(c.panels.data(), c.row_bytes(), c.n_rows, c.cols, xs.data(), 8, y.data(), c.n_rows);
+  for (int64_t r = 0; r < c.n_rows; ++r) {
+    for (int t = 0; t < 8; ++t) {
+      const float want = DotQ8_0Ref(c.q8_0.data() + r * c.row_bytes(), q16.row(t), c.cols);
+      EXPECT_NEAR(y[static_cast<size_t>(t * c.n_rows + r)], want, 1e-6 * AbsProduct(c, r, t)) << r << "," << t;
+    }
+  }
+}
+
+// The 8-bit reference equals the few-token 8-bit path's reference (q8_rows.h: the same rule).
+TEST(Q8PanelsTest, EightBitReferenceIsTheFewTokenProduct) {
+  const Case c = Make(1536, 5, 3);
+  const Q8Rows q8(c.x.data(), 8, c.cols, c.cols);
+  const Q8PanelRows panel_x(c.x.data(), 8, c.cols, c.cols);
+  std::vector<Q8Row> rows;
+  std::vector<Q8PanelRow> xs;
+  for (int t = 0; t < 8; ++t) {
+    rows.push_back(q8.row(t));
+    xs.push_back(panel_x.row(t));
+  }
+  std::vector<float> y(static_cast<size_t>(8 * c.n_rows));
+  Q8PanelProduct8Ref(c.panels.data(), c.row_bytes(), c.n_rows, c.cols, xs.data(), 8, y.data(), c.n_rows);
+  for (int64_t r = 0; r < c.n_rows; ++r) {
+    float want[8];
+    DotQ8_0TokensRef(c.q8_0.data() + r * c.row_bytes(), rows.data(), 8, c.cols, want);
+    for (int t = 0; t < 8; ++t) {
+      EXPECT_NEAR(y[static_cast<size_t>(t * c.n_rows + r)], want[t], 1e-6 * AbsProduct(c, r, t)) << r << "," << t;
+    }
+  }
+}
+
+TEST(Q8PanelsTest, ActivationsFromInt8AreTheSameOnAvx512) {
+  if (!Int8ProductsUsable()) GTEST_SKIP() << "no AVX-512 VNNI on this CPU";
+  const Case c = Make(1024, 1, 4);
+  const Int8Activations a(c.x.data(), 2, c.cols, c.cols);
+  for (int t = 0; t < 2; ++t) {
+    std::vector<int8_t> q_ref(1024), q_vec(1024);
+    std::vector<int32_t> s_ref(32), s_vec(32);
+    Q8PanelActivationsFromInt8Ref(a.u(t), c.cols, q_ref.data(), s_ref.data());
+    Q8PanelActivationsFromInt8Avx512(a.u(t), c.cols, q_vec.data(), s_vec.data());
+    EXPECT_EQ(q_ref, q_vec);
+    EXPECT_EQ(s_ref, s_vec);
+  }
+}
+
+// The AVX-512 VNNI kernels against the references: every row count around the four-row tiles
+// and every token count around the token pairs.
+TEST(Q8PanelsTest, Avx512KernelsMatchTheReferences) {
+  if (!Int8ProductsUsable()) GTEST_SKIP() << "no AVX-512 VNNI on this CPU";
+  for (int64_t cols : {512, 2048}) {
+    const Case c = Make(cols, 9, static_cast<uint64_t>(cols));
+    const Q16Rows q16(c.x.data(), 8, c.cols, c.cols);
+    const Q16PanelRows x16(q16, 8, c.cols);
+    const Q8PanelRows x8(c.x.data(), 8, c.cols, c.cols);
+    std::vector<Q16PanelRow> xs16;
+    std::vector<Q8PanelRow> xs8;
+    for (int t = 0; t < 8; ++t) {
+      xs16.push_back(x16.row(t));
+      xs8.push_back(x8.row(t));
+    }
+    for (int64_t n_rows : {1, 3, 4, 5, 9}) {
+      for (int n_tokens : {1, 2, 3, 5, 8}) {
+        const int64_t ys = n_rows + 1;  // a strided output
+        std::vector<float> want(static_cast<size_t>(8 * ys), -1), got(static_cast<size_t>(8 * ys), -1);
+        Q8PanelProduct16Ref(c.panels.data(), c.row_bytes(), n_rows, cols, xs16.data(), n_tokens, want.data(), ys);
+        Q8PanelProduct16Avx512Vnni(c.panels.data(), c.row_bytes(), n_rows, cols, xs16.data(), n_tokens, got.data(), ys);
+        for (int t = 0; t < 8; ++t) {
+          for (int64_t r = 0; r < ys; ++r) {
+            const size_t i = static_cast<size_t>(t * ys + r);
+            const double bound = t < n_tokens && r < n_rows ? 1e-6 * AbsProduct(c, r, t) : 0.0;
+            EXPECT_NEAR(got[i], want[i], bound) << "16-bit, rows " << n_rows << " tokens " << n_tokens << " at " << t << "," << r;
+          }
+        }
+        std::fill(want.begin(), want.end(), -1.0f);
+        std::fill(got.begin(), got.end(), -1.0f);
+        Q8PanelProduct8Ref(c.panels.data(), c.row_bytes(), n_rows, cols, xs8.data(), n_tokens, want.data(), ys);
+        Q8PanelProduct8Avx512Vnni(c.panels.data(), c.row_bytes(), n_rows, cols, xs8.data(), n_tokens, got.data(), ys);
+        for (int t = 0; t < 8; ++t) {
+          for (int64_t r = 0; r < ys; ++r) {
+            const size_t i = static_cast<size_t>(t * ys + r);
+            const double bound = t < n_tokens && r < n_rows ? 1e-6 * AbsProduct(c, r, t) : 0.0;
+            EXPECT_NEAR(got[i], want[i], bound) << "8-bit, rows " << n_rows << " tokens " << n_tokens << " at " << t << "," << r;
+          }
+        }
+      }
+    }
+  }
+}
+
+// A token's result does not depend on the tokens computed with it (the batch invariance the
+// engine's fast path relies on): bit for bit, alone or among 8.
+TEST(Q8PanelsTest, ATokenGivesTheSameBitsAloneAndInABatch) {
+  if (!Int8ProductsUsable()) GTEST_SKIP() << "no AVX-512 VNNI on this CPU";
+  const Case c = Make(1024, 6, 5);
+  const Q8PanelRows x8(c.x.data(), 8, c.cols, c.cols);
+  std::vector<Q8PanelRow> xs;
+  for (int t = 0; t < 8; ++t) xs.push_back(x8.row(t));
+  std::vector<float> all(static_cast<size_t>(8 * c.n_rows));
+  Q8PanelProduct8Avx512Vnni(c.panels.data(), c.row_bytes(), c.n_rows, c.cols, xs.data(), 8, all.data(), c.n_rows);
+  for (int t = 0; t < 8; ++t) {
+    std::vector<float> alone(static_cast<size_t>(c.n_rows));
+    Q8PanelProduct8Avx512Vnni(c.panels.data(), c.row_bytes(), c.n_rows, c.cols, &xs[static_cast<size_t>(t)], 1, alone.data(), c.n_rows);
+    for (int64_t r = 0; r < c.n_rows; ++r) EXPECT_EQ(alone[static_cast<size_t>(r)], all[static_cast<size_t>(t * c.n_rows + r)]);
+  }
+}
+
+}  // namespace
+}  // namespace frugal::kernels
