@@ -106,18 +106,18 @@ class RowProduct {
       amx_ = x.amx();
       return;
     }
-    if (x.int8() != nullptr && Int8PanelSupports(w.type)) {
+    if (x.int8_path() && Int8PanelSupports(w.type)) {
       int8_ = x.int8();
       return;
     }
-    if (x.int8() != nullptr && IsFloatType(w.type)) {  // many tokens, no AMX: f32 panels of the rows
+    if (x.int8_path() && IsFloatType(w.type)) {  // many tokens, no AMX: f32 panels of the rows
       f32_panels_ = true;
       return;
     }
     if (x.q16() == nullptr) return;
     const IsaLevel isa = DetectedIsa();
-    if (x.q8() != nullptr && w.type == GgmlType::kQ8_0) dot_tokens_ = DotQ8_0TokensFor(isa);
-    if (x.q8() != nullptr && w.type == GgmlType::kQ4_K && w.cols % 256 == 0) dot_tokens_ = DotQ4_KTokensFor(isa);
+    if (w.type == GgmlType::kQ8_0 && x.q8() != nullptr) dot_tokens_ = DotQ8_0TokensFor(isa);
+    if (w.type == GgmlType::kQ4_K && w.cols % 256 == 0 && x.q8() != nullptr) dot_tokens_ = DotQ4_KTokensFor(isa);
     if (dot_tokens_ != nullptr) return;
     if (w.type == GgmlType::kQ8_0) {
       dot_ = DotQ8_0For(isa);
@@ -361,39 +361,60 @@ const char* PathName(ProductPath path) {
 }
 
 PreparedInput::PreparedInput(const float* x, int64_t cols, const MatMulParams& p)
-    : x_(x), cols_(cols), n_tokens_(p.n_tokens), x_stride_(p.x_stride ? p.x_stride : cols), exact_(p.exact) {
-  const ProductPath path = InputPath(cols, p);
-  if (path == ProductPath::kExact) return;
-  if (path == ProductPath::kAmx) {
+    : x_(x), cols_(cols), n_tokens_(p.n_tokens), x_stride_(p.x_stride ? p.x_stride : cols), exact_(p.exact),
+      path_(InputPath(cols, p)), row_views_(p.row_views) {
+  if (path_ == ProductPath::kExact) return;
+  if (path_ == ProductPath::kAmx) {
     amx_ = std::make_unique<AmxActivations>(x, n_tokens_, cols, x_stride_);
-  } else if (path == ProductPath::kInt8) {
-    // Every type the 16-bit kernels take, the int8 panels take too (others: the exact rows).
-    int8_ = std::make_unique<Int8Activations>(x, n_tokens_, cols, x_stride_);
-  } else if (cols % 32 == 0) {
-    // Decode-sized inputs also get the pair order of the four-row K-quant kernel (a reordered
-    // copy of a few KiB per token).
-    const bool pair_order =
-        (n_tokens_ < 4 || p.row_views) && cols % 256 == 0 && DotQ4_KRowsFor(DetectedIsa()) != nullptr;
-    q16_owned_ = std::make_unique<Q16Rows>(x, n_tokens_, cols, x_stride_, pair_order);
-    q16_ = q16_owned_.get();
-    // Q8_0 and Q4_K rows take 8-bit activations here; other types keep the 16-bit ones above.
-    if (path == ProductPath::kQ8Rows) q8_ = std::make_unique<Q8Rows>(x, n_tokens_, cols, x_stride_);
+    return;
   }
-  // Q8_0 panel rows take these (built only where panels exist: the same test as at load).
-  if (Q8PanelsUsable() && Q8PanelsFit(cols)) {
-    if (n_tokens_ < 4 && q16_owned_ != nullptr) {
-      q16_panels_ = std::make_unique<Q16PanelRows>(*q16_owned_, n_tokens_, cols);
-    } else if (n_tokens_ >= 4 && !p.row_views) {
-      q8_panels_ = int8_ != nullptr ? std::make_unique<Q8PanelRows>(*int8_) : std::make_unique<Q8PanelRows>(x, n_tokens_, cols, x_stride_);
-    }
-  }
+  // Decode-sized inputs also get the pair order of the four-row K-quant kernel (a reordered
+  // copy of a few KiB per token).
+  pair_order_ = (n_tokens_ < 4 || p.row_views) && cols % 256 == 0 && DotQ4_KRowsFor(DetectedIsa()) != nullptr;
+  // Q8_0 panel rows exist where they fit and the CPU runs them (the same test as at load).
+  panels_ = Q8PanelsUsable() && Q8PanelsFit(cols);
 }
 
 PreparedInput::PreparedInput(const PreparedInput& all, int64_t first, int64_t step, int64_t n)
     : x_(all.x_ + first * all.x_stride_), cols_(all.cols_), n_tokens_(n), x_stride_(all.x_stride_ * step),
-      exact_(all.exact_), q16_(all.q16_), q16_first_(all.q16_row(first)), q16_step_(all.q16_step_ * step) {
-  FRUGAL_CHECK(all.amx_ == nullptr && all.int8_ == nullptr);
+      exact_(all.exact_), path_(all.path_), view_(true), q16_view_(all.q16()), q16_first_(all.q16_row(first)),
+      q16_step_(all.q16_step_ * step) {
+  FRUGAL_CHECK(all.path_ != ProductPath::kAmx && all.path_ != ProductPath::kInt8);
   FRUGAL_CHECK(first >= 0 && step >= 1 && n >= 1 && first + (n - 1) * step < all.n_tokens_);
+}
+
+const Int8Activations* PreparedInput::int8() const {
+  if (view_ || path_ != ProductPath::kInt8) return nullptr;
+  std::call_once(int8_once_, [&] { int8_ = std::make_unique<Int8Activations>(x_, n_tokens_, cols_, x_stride_); });
+  return int8_.get();
+}
+
+const Q16Rows* PreparedInput::q16() const {
+  if (view_) return q16_view_;
+  if ((path_ != ProductPath::kQ16 && path_ != ProductPath::kQ8Rows) || cols_ % 32 != 0) return nullptr;
+  std::call_once(q16_once_, [&] { q16_owned_ = std::make_unique<Q16Rows>(x_, n_tokens_, cols_, x_stride_, pair_order_); });
+  return q16_owned_.get();
+}
+
+// Q8_0 and Q4_K rows take 8-bit activations here; other types keep the 16-bit ones.
+const Q8Rows* PreparedInput::q8() const {
+  if (view_ || path_ != ProductPath::kQ8Rows) return nullptr;
+  std::call_once(q8_once_, [&] { q8_ = std::make_unique<Q8Rows>(x_, n_tokens_, cols_, x_stride_); });
+  return q8_.get();
+}
+
+const Q16PanelRows* PreparedInput::q16_panels() const {
+  if (view_ || !panels_ || n_tokens_ >= 4) return nullptr;
+  const Q16Rows* q16_rows = q16();
+  if (q16_rows == nullptr) return nullptr;
+  std::call_once(q16_panels_once_, [&] { q16_panels_ = std::make_unique<Q16PanelRows>(*q16_rows, n_tokens_, cols_); });
+  return q16_panels_.get();
+}
+
+const Q8PanelRows* PreparedInput::q8_panels() const {
+  if (view_ || !panels_ || n_tokens_ < 4 || row_views_) return nullptr;
+  std::call_once(q8_panels_once_, [&] { q8_panels_ = std::make_unique<Q8PanelRows>(x_, n_tokens_, cols_, x_stride_); });
+  return q8_panels_.get();
 }
 
 PreparedInput::~PreparedInput() = default;

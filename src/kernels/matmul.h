@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <vector>
 
 #include "util/tensor_view.h"
@@ -66,7 +67,9 @@ class Q8PanelRows;
 
 // Activations prepared once for any number of products with matrices of `cols` columns (gate
 // and up of one FFN; every head's projections of the same cached rows): split for AMX tiles or
-// quantized to 16 bits, as the path for this many tokens wants. Read-only once built.
+// quantized, as the path for this many tokens wants. The quantized forms are made when a
+// product first asks for one (once, thread-safely), so that an input only Q8_0 panel rows read
+// is not also quantized for the kernels of rows as stored. Thread-safe.
 class PreparedInput {
  public:
   // p.y_stride is ignored (each product gives its own).
@@ -86,26 +89,30 @@ class PreparedInput {
   int64_t x_stride() const { return x_stride_; }
   bool exact() const { return exact_; }
   const AmxActivations* amx() const { return amx_.get(); }  // null unless the AMX path applies
-  const Int8Activations* int8() const { return int8_.get(); }  // null unless the int8 path applies
-  const Q16Rows* q16() const { return q16_; }              // null on the exact and AMX paths
-  const Q8Rows* q8() const { return q8_.get(); }           // null unless the few-token 8-bit path applies
+  bool int8_path() const { return !view_ && path_ == ProductPath::kInt8; }  // many tokens, no AMX
+  const Int8Activations* int8() const;  // null unless the int8 path applies
+  const Q16Rows* q16() const;            // null on the exact, AMX and int8 paths
+  const Q8Rows* q8() const;              // null unless the few-token 8-bit path applies
   int64_t q16_row(int64_t t) const { return q16_first_ + t * q16_step_; }  // row of q16() for token t
   // Activations for Q8_0 panel rows (q8_panels.h), where panels are usable and cols fit: 16-bit
   // below 4 tokens (the decode rounding), else 8-bit; null otherwise (and in views).
-  const Q16PanelRows* q16_panels() const { return q16_panels_.get(); }
-  const Q8PanelRows* q8_panels() const { return q8_panels_.get(); }
+  const Q16PanelRows* q16_panels() const;
+  const Q8PanelRows* q8_panels() const;
 
  private:
   const float* x_;
   int64_t cols_, n_tokens_, x_stride_;
   bool exact_;
+  ProductPath path_ = ProductPath::kExact;
+  bool view_ = false, row_views_ = false, pair_order_ = false, panels_ = false;
   std::unique_ptr<AmxActivations> amx_;
-  std::unique_ptr<Int8Activations> int8_;
-  std::unique_ptr<Q16Rows> q16_owned_;
-  std::unique_ptr<Q8Rows> q8_;
-  std::unique_ptr<Q16PanelRows> q16_panels_;
-  std::unique_ptr<Q8PanelRows> q8_panels_;
-  const Q16Rows* q16_ = nullptr;  // q16_owned_, or the viewed input's
+  mutable std::once_flag int8_once_, q16_once_, q8_once_, q16_panels_once_, q8_panels_once_;
+  mutable std::unique_ptr<Int8Activations> int8_;
+  mutable std::unique_ptr<Q16Rows> q16_owned_;
+  mutable std::unique_ptr<Q8Rows> q8_;
+  mutable std::unique_ptr<Q16PanelRows> q16_panels_;
+  mutable std::unique_ptr<Q8PanelRows> q8_panels_;
+  const Q16Rows* q16_view_ = nullptr;  // the viewed input's
   int64_t q16_first_ = 0, q16_step_ = 1;
 };
 

@@ -35,7 +35,7 @@ void Rows16(const std::byte* w, uint64_t rs, int64_t cols, const Q16PanelRow& x,
 #pragma GCC unroll 4
       for (int r = 0; r < R; ++r) {
         const std::byte* chunk = w + r * rs + 512 * g + 64 * c;
-        _mm_prefetch(reinterpret_cast<const char*>(chunk + 1024), _MM_HINT_T0);
+        _mm_prefetch(reinterpret_cast<const char*>(chunk + R * rs), _MM_HINT_T0);  // the next rows' same chunk
         const __m512i w_lo = _mm512_cvtepu8_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(chunk)));
         const __m512i w_hi = _mm512_cvtepu8_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(chunk + 32)));
         lo[r] = _mm512_dpwssd_epi32(lo[r], w_lo, x_lo);
@@ -78,7 +78,7 @@ void Rows8(const std::byte* w, uint64_t rs, int64_t cols, const Q8PanelRow* x, f
 #pragma GCC unroll 4
       for (int r = 0; r < R; ++r) {
         const std::byte* chunk = w + r * rs + 512 * g + 64 * c;
-        _mm_prefetch(reinterpret_cast<const char*>(chunk + 1024), _MM_HINT_T0);
+        _mm_prefetch(reinterpret_cast<const char*>(chunk + R * rs), _MM_HINT_T0);  // the next rows' same chunk
         const __m512i wu = LoadChunk(chunk);
         for (int t = 0; t < T; ++t) sum[r][t] = _mm512_dpbusd_epi32(sum[r][t], wu, xq[t]);
       }
@@ -121,7 +121,8 @@ void Q8PanelProduct8Avx512Vnni(const std::byte* w, uint64_t row_stride, int64_t 
   for (; r + 4 <= n_rows; r += 4) {  // three tokens at a time over four rows while they are in L1
     const std::byte* rows = w + r * row_stride;
     int t = 0;
-    for (; t + 3 <= n_tokens; t += 3) Rows8<4, 3>(rows, row_stride, cols, x + t, y + t * ys + r, ys);
+    for (; t + 4 <= n_tokens; t += 4) Rows8<4, 4>(rows, row_stride, cols, x + t, y + t * ys + r, ys);
+    if (n_tokens - t == 3) Rows8<4, 3>(rows, row_stride, cols, x + t, y + t * ys + r, ys);
     if (n_tokens - t == 2) Rows8<4, 2>(rows, row_stride, cols, x + t, y + t * ys + r, ys);
     if (n_tokens - t == 1) Rows8<4, 1>(rows, row_stride, cols, x + t, y + t * ys + r, ys);
   }
