@@ -29,11 +29,6 @@ struct Flags {
   bool panels = false;
 };
 
-std::string PathLabel(const Flags& f, GgmlType type, const kernels::MatMulParams& p) {
-  if (!f.panels || f.exact) return kernels::PathName(kernels::PathOf(type, f.cols, p));
-  return f.tokens < 4 ? "Q8_0 panels, 16-bit activations" : "Q8_0 panels, 8-bit activations";
-}
-
 Status Run(const Flags& f) {
   const std::optional<GgmlType> type = TypeFromName(f.type);
   if (!type || !kernels::CanQuantize(*type)) return InvalidArgument("--type: '{}' is not a writable type", f.type);
@@ -56,12 +51,12 @@ Status Run(const Flags& f) {
     kernels::QuantizeRow(*type, row.data(), w.data() + static_cast<uint64_t>(r) * rb, f.cols);
   }
   if (f.panels) {  // reordered as the loader reorders every-token Q8_0 weights
-    if (*type != GgmlType::kQ8_0 || !kernels::Q8PanelsFit(f.cols) || !kernels::Q8PanelsUsable()) {
-      return InvalidArgument("--panels: q8_0 rows of a multiple of 512 columns, on AVX-512 VNNI without AMX");
+    if (!kernels::HasPanelOrder(*type) || !kernels::Q8PanelsFit(f.cols) || !kernels::Q8PanelsUsable()) {
+      return InvalidArgument("--panels: q8_0 or q4_K rows of a multiple of 512 columns, on AVX-512 VNNI without AMX");
     }
     std::vector<std::byte> reordered(w.size());
     for (int64_t r = 0; r < f.rows; ++r) {
-      kernels::PackQ8_0Panels(w.data() + static_cast<uint64_t>(r) * rb, f.cols, reordered.data() + static_cast<uint64_t>(r) * rb);
+      kernels::PackPanelRow(*type, w.data() + static_cast<uint64_t>(r) * rb, f.cols, reordered.data() + static_cast<uint64_t>(r) * rb);
     }
     w = std::move(reordered);
   }
@@ -69,7 +64,7 @@ Status Run(const Flags& f) {
   std::vector<float> y(static_cast<size_t>(f.tokens * f.rows));
   ThreadPool pool(f.threads);
   const kernels::WeightRows weights{w.data(), *type, f.cols, f.rows, 0,
-                                    f.panels ? RowOrder::kQ8_0Panels : RowOrder::kAsStored};
+                                    f.panels ? RowOrder::kPanels : RowOrder::kAsStored};
   const kernels::MatMulParams params{.n_tokens = f.tokens, .exact = f.exact};
   kernels::MatMul(weights, x.data(), y.data(), params, &pool);  // warm-up
   std::vector<double> seconds;
@@ -84,7 +79,7 @@ Status Run(const Flags& f) {
   std::printf("|---|---|---|---|---|---|---|---|---|---|\n");
   std::printf("| %s | %lld × %lld | %lld | %d | %s | %s | %s | %.1f | %.1f..%.1f | %.1f |\n", f.type.c_str(),
               static_cast<long long>(f.rows), static_cast<long long>(f.cols), static_cast<long long>(f.tokens), f.threads,
-              kernels::IsaName(kernels::DetectedIsa()), kernels::AmxUsable() ? "yes" : "no", PathLabel(f, *type, params).c_str(),
+              kernels::IsaName(kernels::DetectedIsa()), kernels::AmxUsable() ? "yes" : "no", kernels::PathName(kernels::PathOf(*type, f.cols, params, weights.order)),
               flop / s.median / 1e9, flop / s.max / 1e9, flop / s.min / 1e9,
               static_cast<double>(w.size()) / s.median / 1e9);
   return OkStatus();
@@ -102,7 +97,7 @@ void AddBenchMatMul(CLI::App& bench, std::vector<Command>* commands) {
   cmd->add_option("-r,--repetitions", f->repetitions, "runs")->capture_default_str();
   cmd->add_option("-t,--threads", f->threads, "threads")->capture_default_str();
   cmd->add_flag("--exact", f->exact, "exact float kernels");
-  cmd->add_flag("--panels", f->panels, "q8_0 rows reordered for the panel kernels, as the loader does with every-token weights");
+  cmd->add_flag("--panels", f->panels, "q8_0/q4_K rows reordered for the panel kernels, as the loader does with every-token weights");
   commands->push_back({cmd, [f]() -> int { return ExitStatus(Run(*f)); }});
 }
 

@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "kernels/int8_gemm_internal.h"
+#include "kernels/q8_panels.h"
 #include "kernels/quant_blocks.h"
 #include "util/check.h"
 #include "util/half.h"
@@ -207,7 +208,13 @@ void PackInt8PanelRef(const WeightRows& w, int64_t begin, int64_t end, uint8_t* 
         for (int j = 0; j < 16; ++j) {
           const int64_t b = 16 * g + j;
           Block32 block{};  // padding: zero weights, scales and offsets
-          if (r0 + r < end && b < nb) DecomposeBlock32(w.type, w.row(r0 + r), b, &block);
+          if (r0 + r < end && b < nb) {
+            if (w.order == RowOrder::kPanels) {
+              DecomposePanelBlock32(w.type, w.row(r0 + r), w.cols, b, &block);
+            } else {
+              DecomposeBlock32(w.type, w.row(r0 + r), b, &block);
+            }
+          }
           for (int i = 0; i < 32; ++i) q.w(i / 4, r)[4 * j + i % 4] = block.q[i];
           q.scale(0, r)[j] = block.scale[0];
           q.scale(1, r)[j] = block.scale[4];

@@ -8,6 +8,7 @@
 
 #include "kernels/avx512_sums.h"
 #include "kernels/int8_gemm_internal.h"
+#include "kernels/k_scales_avx512.h"
 #include "kernels/quant_blocks.h"
 
 // (GCC 12 bug 105593: the AVX-512 shuffle intrinsics read an "uninitialized" placeholder.)
@@ -249,6 +250,35 @@ void PackGroupQ6_K(const BlockQ6_K* blocks, int64_t n_super, int64_t g, Group q,
   StoreChunks(q, r, natural);
 }
 
+// Group g of a Q8_0 or Q4_K row in panel order (q8_panels.h): its chunks are the panel's
+// interleaving already (Q8_0: w + 128 back to w; Q4_K: a vector's low and high nibbles are
+// chunks v and v + 4).
+void PackGroupFromPanels(GgmlType type, const std::byte* row, int64_t cols, int64_t g, Group q, int r) {
+  const RowParts o = PartsOf(q, r);
+  if (type == GgmlType::kQ8_0) {
+    for (int c = 0; c < 8; ++c) {
+      const __m512i u = _mm512_loadu_si512(row + 512 * g + 64 * c);
+      _mm512_store_si512(Weights(q, c, r), _mm512_xor_si512(u, _mm512_set1_epi8(static_cast<char>(0x80))));
+    }
+    const __m512 scale = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + cols + 32 * g)));
+    _mm512_store_ps(o.scale0, scale);
+    _mm512_store_ps(o.scale1, scale);
+    _mm512_store_ps(o.offsets, _mm512_setzero_ps());
+    return;
+  }
+  const __m512i low4 = _mm512_set1_epi8(15);
+  for (int v = 0; v < 4; ++v) {
+    const __m512i bytes = _mm512_loadu_si512(row + 256 * g + 64 * v);
+    _mm512_store_si512(Weights(q, v, r), _mm512_and_si512(bytes, low4));
+    _mm512_store_si512(Weights(q, v + 4, r), _mm512_and_si512(_mm512_srli_epi16(bytes, 4), low4));
+  }
+  __m512 scale, minimum;
+  ScalesMinsQ4K(row + cols / 2 + 32 * g, &scale, &minimum);
+  _mm512_store_ps(o.scale0, scale);
+  _mm512_store_ps(o.scale1, scale);
+  _mm512_store_ps(o.offsets, _mm512_sub_ps(_mm512_setzero_ps(), minimum));
+}
+
 // start[h][r] = −128·Σ w of each block over the chunks of half h (all 8 when halves == 1; then
 // start[1][r] = 0).
 void GroupStarts(Group q, int halves) {
@@ -394,6 +424,8 @@ void PackInt8PanelAvx512(const WeightRows& w, int64_t begin, int64_t end, uint8_
           for (int c = 0; c < 8; ++c) _mm512_store_si512(Weights(q, c, r), _mm512_setzero_si512());
           for (int h = 0; h < 2; ++h) _mm512_store_ps(Scales(q, h, r), _mm512_setzero_ps());
           _mm512_store_ps(Offsets(q, r), _mm512_setzero_ps());
+        } else if (w.order == RowOrder::kPanels) {
+          PackGroupFromPanels(w.type, w.data + static_cast<uint64_t>(r0 + r) * stride, w.cols, g, q, r);
         } else if (w.type == GgmlType::kQ8_0) {
           const std::byte* row = w.data + static_cast<uint64_t>(r0 + r) * stride;
           PackGroupQ8_0(reinterpret_cast<const BlockQ8_0*>(row), (w.cols + 31) / 32, g, q, r);

@@ -87,18 +87,27 @@ constexpr int64_t kInt8MinTokens = 16;
 // compute-bound there (a 129280-row output head × 8 tokens: 4.5 → 2.7 ms a quarter, one thread).
 constexpr int64_t kQ8RowsMinTokens = 4;
 
+// From this many tokens on, Q4_K panel rows are repacked into int8 panels per call (int8_gemm.h)
+// instead of taking the panel kernel: its 4 × 4 tiles unpack nibbles and apply scales per group,
+// which costs more than the repacking there (`bench matmul --type q4_K --panels`, 8192 × 1024,
+// one thread: 343 vs 385 GFLOP/s at 512 tokens, equal at 64; Q8_0 panels stay ahead at 512).
+constexpr int64_t kQ4KPanelsInt8MinTokens = 128;
+
 // One weight matrix times prepared activations, evaluated for any range of weight rows.
 class RowProduct {
  public:
   RowProduct(const WeightRows& w, const PreparedInput& x) : w_(w), x_(x) {
     FRUGAL_CHECK_EQ(w.cols, x.cols());
-    if (w.order == RowOrder::kQ8_0Panels) {
-      FRUGAL_CHECK(w.type == GgmlType::kQ8_0);
+    if (w.order == RowOrder::kPanels) {
+      FRUGAL_CHECK(HasPanelOrder(w.type));
       // Otherwise (the exact path, inputs prepared without panel activations): exact rows.
-      if (!x.exact()) {
-        panels8_ = x.q8_panels();
-        panels16_ = x.q16_panels();
+      if (x.exact()) return;
+      if (w.type == GgmlType::kQ4_K && x.int8_path() && x.n_tokens() >= kQ4KPanelsInt8MinTokens) {
+        int8_ = x.int8();  // packed from the panel rows (int8_gemm.h)
+        return;
       }
+      panels8_ = x.q8_panels();
+      panels16_ = x.q16_panels();
       return;
     }
     if (x.exact()) return;
@@ -180,7 +189,7 @@ class RowProduct {
   }
 
  private:
-  // Q8_0 panel rows (q8_panels.h), every token in tiles whose activations stay in cache.
+  // Q8_0/Q4_K panel rows (q8_panels.h), every token in tiles whose activations stay in cache.
   void PanelRows(int64_t begin, int64_t end, float* y, int64_t ys) const {
     constexpr int kTokenTile = 32;
     const uint64_t rb = w_.row_stride();
@@ -192,11 +201,17 @@ class RowProduct {
       if (panels8_ != nullptr) {
         Q8PanelRow tile[kTokenTile];
         for (int i = 0; i < n; ++i) tile[i] = panels8_->row(t0 + i);
-        (vnni ? Q8PanelProduct8Avx512Vnni : Q8PanelProduct8Ref)(rows, rb, end - begin, w_.cols, tile, n, out, ys);
+        const bool q8 = w_.type == GgmlType::kQ8_0;
+        const auto kernel = vnni ? (q8 ? Q8PanelProduct8Avx512Vnni : Q4KPanelProduct8Avx512Vnni)
+                                 : (q8 ? Q8PanelProduct8Ref : Q4KPanelProduct8Ref);
+        kernel(rows, rb, end - begin, w_.cols, tile, n, out, ys);
       } else {
         Q16PanelRow tile[kTokenTile];
         for (int i = 0; i < n; ++i) tile[i] = panels16_->row(t0 + i);
-        (vnni ? Q8PanelProduct16Avx512Vnni : Q8PanelProduct16Ref)(rows, rb, end - begin, w_.cols, tile, n, out, ys);
+        const bool q8 = w_.type == GgmlType::kQ8_0;
+        const auto kernel = vnni ? (q8 ? Q8PanelProduct16Avx512Vnni : Q4KPanelProduct16Avx512Vnni)
+                                 : (q8 ? Q8PanelProduct16Ref : Q4KPanelProduct16Ref);
+        kernel(rows, rb, end - begin, w_.cols, tile, n, out, ys);
       }
     }
   }
@@ -295,8 +310,8 @@ class RowProduct {
         if (half_row != nullptr) {
           half_row(src, row.data(), cols);
           wr = row.data();
-        } else if (w_.order == RowOrder::kQ8_0Panels) {
-          DequantizeQ8_0Panels(src, cols, row.data());
+        } else if (w_.order == RowOrder::kPanels) {
+          DequantizePanelRow(w_.type, src, cols, row.data());
           wr = row.data();
         } else if (!in_place) {
           DequantizeRow(w_.type, src, row.data(), cols);
@@ -336,8 +351,13 @@ ProductPath InputPath(int64_t cols, const MatMulParams& p) {
 
 }  // namespace
 
-ProductPath PathOf(GgmlType type, int64_t cols, const MatMulParams& p) {
+ProductPath PathOf(GgmlType type, int64_t cols, const MatMulParams& p, RowOrder order) {
   const ProductPath input = InputPath(cols, p);
+  if (order == RowOrder::kPanels) {
+    if (input == ProductPath::kExact || !Q8PanelsUsable() || !Q8PanelsFit(cols)) return ProductPath::kExact;
+    if (type == GgmlType::kQ4_K && input == ProductPath::kInt8 && p.n_tokens >= kQ4KPanelsInt8MinTokens) return input;
+    return p.n_tokens < 4 ? ProductPath::kPanels16 : ProductPath::kPanels8;
+  }
   if (input == ProductPath::kAmx) return CanDequantize(type) ? input : ProductPath::kExact;
   if (input == ProductPath::kInt8) {
     return Int8PanelSupports(type) ? input : IsFloatType(type) ? ProductPath::kF32Panels : ProductPath::kExact;
@@ -356,6 +376,8 @@ const char* PathName(ProductPath path) {
     case ProductPath::kQ8Rows: return "8-bit activations (rows as stored)";
     case ProductPath::kAmx: return "AMX";
     case ProductPath::kF32Panels: return "f32 panels";
+    case ProductPath::kPanels16: return "panel rows, 16-bit activations";
+    case ProductPath::kPanels8: return "panel rows, 8-bit activations";
   }
   return "?";
 }

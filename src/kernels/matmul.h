@@ -22,7 +22,7 @@ struct WeightRows {
   int64_t cols = 0;
   int64_t n_rows = 0;
   uint64_t stride_bytes = 0;  // from one row to the next; 0: rows are contiguous (row_bytes())
-  RowOrder order = RowOrder::kAsStored;  // kQ8_0Panels: Q8_0 rows in panel order (q8_panels.h)
+  RowOrder order = RowOrder::kAsStored;  // kPanels: Q8_0/Q4_K rows in panel order (q8_panels.h)
   uint64_t row_bytes() const { return RowBytes(type, static_cast<uint64_t>(cols)); }
   uint64_t row_stride() const { return stride_bytes ? stride_bytes : row_bytes(); }
   const std::byte* row(int64_t r) const { return data + static_cast<uint64_t>(r) * row_stride(); }
@@ -54,8 +54,10 @@ void MatMul(const WeightRows& w, const float* x, float* y, const MatMulParams& p
 // the exact float path, 16-bit activations (or exact rows for types without such a kernel),
 // 8-bit activations (int8_gemm.h), f32 panels of float rows (f32_panels.h; f32 arithmetic),
 // or AMX tiles (amx_matmul.h). Each has its own accuracy (ARCHITECTURE "Kernels").
-enum class ProductPath { kExact, kQ16, kQ8Rows, kInt8, kF32Panels, kAmx };
-ProductPath PathOf(GgmlType type, int64_t cols, const MatMulParams& p);
+// Rows in panel order (q8_panels.h) take the panel kernels (kPanels16 below 4 tokens, kPanels8
+// from 4), the int8 panels for many tokens of Q4_K, or the exact path.
+enum class ProductPath { kExact, kQ16, kQ8Rows, kInt8, kF32Panels, kAmx, kPanels16, kPanels8 };
+ProductPath PathOf(GgmlType type, int64_t cols, const MatMulParams& p, RowOrder order = RowOrder::kAsStored);
 const char* PathName(ProductPath path);
 
 class AmxActivations;

@@ -7,6 +7,7 @@
 
 #include "kernels/act_quant.h"
 #include "kernels/avx512_sums.h"
+#include "kernels/k_scales_avx512.h"
 #include "kernels/quant_blocks.h"
 
 namespace frugal::kernels {
@@ -94,26 +95,6 @@ void DotQ8_0RowsAvx512Vnni(const std::byte* w, uint64_t row_stride, int64_t n_ro
 
 namespace {
 
-// The 6-bit scales (bytes 0..7) and minimums (8..15) of a Q4_K super-block's 8 sub-blocks
-// (the layout of UnpackScaleMinK4), unpacked four at a time in 32-bit lanes without leaving the
-// vector unit. Reads 16 bytes at `packed` (the 12 scale bytes are followed by the block's quants).
-inline __m128i ScaleMinBytesQ4K(const uint8_t* packed) {
-  const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(packed));  // words u0 u1 u2 (u3 unused)
-  const __m128i lo = _mm_and_si128(v, _mm_set1_epi32(0x3f3f3f3f));            // [sc 0..3, mn 0..3]
-  const __m128i nib = _mm_and_si128(_mm_srlv_epi32(_mm_shuffle_epi32(v, 0xAA), _mm_set_epi32(0, 0, 4, 0)),
-                                    _mm_set1_epi32(0x0f0f0f0f));                 // [u2 & 15, u2 >> 4 & 15]
-  const __m128i top = _mm_slli_epi32(_mm_and_si128(_mm_srli_epi32(v, 6), _mm_set1_epi32(0x03030303)), 4);
-  return _mm_unpacklo_epi32(lo, _mm_or_si128(nib, top));  // [sc 0..3, sc 4..7, mn 0..3, mn 4..7]
-}
-
-// The same for four super-blocks at once, one per 128-bit lane of `packed`.
-inline __m512i ScaleMinBytesQ4Kx4(__m512i v) {
-  const __m512i lo = _mm512_and_si512(v, _mm512_set1_epi32(0x3f3f3f3f));
-  const __m512i nib = _mm512_and_si512(_mm512_srlv_epi32(_mm512_shuffle_epi32(v, _MM_PERM_CCCC), _mm512_set4_epi32(0, 0, 4, 0)),
-                                       _mm512_set1_epi32(0x0f0f0f0f));
-  const __m512i top = _mm512_slli_epi32(_mm512_and_si512(_mm512_srli_epi32(v, 6), _mm512_set1_epi32(0x03030303)), 4);
-  return _mm512_unpacklo_epi32(lo, _mm512_or_si512(nib, top));
-}
 
 // Per super-block i of a Q4_K row against one activation row: the 8 combined scales
 // d·sc_s·x.d[s] (stored for broadcast loads) and the minimum term Σ dmin·mn_s·x.d[s]·x.sum[s]

@@ -1,9 +1,11 @@
 #include "kernels/q8_panels.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "kernels/act_quant.h"
 #include "kernels/int8_gemm.h"
+#include "kernels/int8_gemm_internal.h"
 #include "kernels/quant_blocks.h"
 #include "util/check.h"
 #include "util/half.h"
@@ -16,6 +18,29 @@ int64_t QuantAt(int64_t k) { return Int8InterleavedOffset(k); }
 
 const uint16_t* ScalesOf(const std::byte* panel_row, int64_t cols) {
   return reinterpret_cast<const uint16_t*>(panel_row + cols);
+}
+
+// Q4_K panels: the byte holding column k (0..31) of sub-block b (counted over the row) in its
+// low (k % 32 < 16) or high nibble, and super-block i's 16-byte header (scales, d, dmin).
+int64_t NibbleByteQ4K(int64_t b, int64_t k) { return 256 * (b / 16) + 64 * (k % 16 / 4) + 4 * (b % 16) + k % 4; }
+constexpr int64_t kHeaderBytesQ4K = 16;
+const std::byte* HeaderQ4K(const std::byte* panel_row, int64_t cols, int64_t i) {
+  return panel_row + cols / 2 + kHeaderBytesQ4K * i;
+}
+int NibbleQ4K(const std::byte* panel_row, int64_t b, int64_t k) {
+  const auto byte = static_cast<uint8_t>(panel_row[NibbleByteQ4K(b, k)]);
+  return k < 16 ? byte & 15 : byte >> 4;
+}
+// d·sc and dmin·mn of sub-block b.
+void ScaleMinQ4K(const std::byte* panel_row, int64_t cols, int64_t b, float* scale, float* minimum) {
+  const std::byte* h = HeaderQ4K(panel_row, cols, b / 8);
+  uint16_t d, dmin;
+  std::memcpy(&d, h + 12, 2);
+  std::memcpy(&dmin, h + 14, 2);
+  uint8_t sc = 0, mn = 0;
+  UnpackScaleMinK4(reinterpret_cast<const uint8_t*>(h), static_cast<int>(b % 8), &sc, &mn);
+  *scale = F16ToF32(d) * sc;
+  *minimum = F16ToF32(dmin) * mn;
 }
 
 }  // namespace
@@ -35,6 +60,64 @@ void PackQ8_0Panels(const std::byte* q8_0_row, int64_t cols, std::byte* out) {
   }
 }
 
+void PackQ4_KPanels(const std::byte* q4_k_row, int64_t cols, std::byte* out) {
+  FRUGAL_CHECK(Q8PanelsFit(cols));
+  const auto* blocks = reinterpret_cast<const BlockQ4_K*>(q4_k_row);
+  for (int64_t i = 0; i < cols / 256; ++i) {
+    for (int64_t s = 0; s < 8; ++s) {
+      const int64_t b = 8 * i + s;
+      const uint8_t* qs = blocks[i].qs + 32 * (s / 2);
+      const int shift = s % 2 == 0 ? 0 : 4;
+      std::byte* lane = out + NibbleByteQ4K(b, 0);  // column k < 16 at lane + 64·(k/4) + k%4, k + 16 in the high nibble
+      for (int64_t k = 0; k < 16; ++k) {
+        const int low = (qs[k] >> shift) & 15, high = (qs[k + 16] >> shift) & 15;
+        lane[64 * (k / 4) + k % 4] = static_cast<std::byte>(low | high << 4);
+      }
+    }
+    std::byte* h = out + cols / 2 + kHeaderBytesQ4K * i;
+    std::memcpy(h, blocks[i].scales, 12);
+    std::memcpy(h + 12, &blocks[i].d, 2);
+    std::memcpy(h + 14, &blocks[i].dmin, 2);
+  }
+}
+
+void DequantizeQ4_KPanels(const std::byte* panel_row, int64_t cols, float* out) {
+  FRUGAL_CHECK(Q8PanelsFit(cols));
+  for (int64_t b = 0; b < cols / 32; ++b) {
+    float scale, minimum;
+    ScaleMinQ4K(panel_row, cols, b, &scale, &minimum);
+    for (int64_t k = 0; k < 32; ++k) out[32 * b + k] = scale * static_cast<float>(NibbleQ4K(panel_row, b, k)) - minimum;
+  }
+}
+
+void DecomposePanelBlock32(GgmlType type, const std::byte* panel_row, int64_t cols, int64_t j, Block32* out) {
+  FRUGAL_CHECK(HasPanelOrder(type) && j >= 0 && j < cols / 32);
+  if (type == GgmlType::kQ8_0) {
+    const auto* u = reinterpret_cast<const uint8_t*>(panel_row);
+    for (int64_t i = 0; i < 32; ++i) out->q[i] = static_cast<int8_t>(int32_t{u[QuantAt(32 * j + i)]} - 128);
+    uint16_t bits;
+    std::memcpy(&bits, panel_row + cols + 2 * j, sizeof bits);
+    std::fill_n(out->scale, 8, F16ToF32(bits));
+    out->m = 0.0f;
+    return;
+  }
+  for (int64_t i = 0; i < 32; ++i) out->q[i] = static_cast<int8_t>(NibbleQ4K(panel_row, j, i));
+  float scale, minimum;
+  ScaleMinQ4K(panel_row, cols, j, &scale, &minimum);
+  std::fill_n(out->scale, 8, scale);
+  out->m = -minimum;
+}
+
+void PackPanelRow(GgmlType type, const std::byte* row, int64_t cols, std::byte* out) {
+  FRUGAL_CHECK(HasPanelOrder(type));
+  (type == GgmlType::kQ8_0 ? PackQ8_0Panels : PackQ4_KPanels)(row, cols, out);
+}
+
+void DequantizePanelRow(GgmlType type, const std::byte* panel_row, int64_t cols, float* out) {
+  FRUGAL_CHECK(HasPanelOrder(type));
+  (type == GgmlType::kQ8_0 ? DequantizeQ8_0Panels : DequantizeQ4_KPanels)(panel_row, cols, out);
+}
+
 void DequantizeQ8_0Panels(const std::byte* panel_row, int64_t cols, float* out) {
   FRUGAL_CHECK(Q8PanelsFit(cols));
   const auto* u = reinterpret_cast<const uint8_t*>(panel_row);
@@ -50,33 +133,26 @@ Q16PanelRows::Q16PanelRows(const Q16Rows& q16, int64_t n_rows, int64_t cols)
     : cols_(cols),
       qs_(static_cast<size_t>(n_rows * cols), /*zeroed=*/false),
       d_(static_cast<size_t>(n_rows * cols / 32), /*zeroed=*/false),
-      starts_(static_cast<size_t>(n_rows * cols / 16), /*zeroed=*/false) {
+      starts_(static_cast<size_t>(n_rows * cols / 32), /*zeroed=*/false),
+      dsum_(static_cast<size_t>(n_rows * cols / 32), /*zeroed=*/false) {
   FRUGAL_CHECK(Q8PanelsFit(cols));
+  const int64_t blocks = cols / 32;
   for (int64_t r = 0; r < n_rows; ++r) {
     const Q16Row in = q16.row(r);
     int16_t* out = qs_.data() + r * cols;
-    for (int64_t g = 0; g < cols / 512; ++g) {
-      for (int64_t c = 0; c < 8; ++c) {
-        for (int64_t half = 0; half < 2; ++half) {
-          int16_t* run = out + 512 * g + 64 * c + 32 * half;  // run[e] = block 8·half + e/4, column 4c + e%4
-          for (int64_t j = 0; j < 8; ++j) std::memcpy(run + 4 * j, in.qs + 32 * (16 * g + 8 * half + j) + 4 * c, 8);
-        }
+    for (int64_t b = 0; b < blocks; ++b) {
+      const int16_t* x = in.qs + 32 * b;
+      int16_t* even = out + Q16PanelAt(b, 0);  // column 4c + 2i at even + 64c + i, 4c + 2i + 1 at even + 64c + 32 + i
+      for (int64_t c = 0; c < 8; ++c, x += 4, even += 64) {
+        even[0] = x[0];
+        even[1] = x[2];
+        even[32] = x[1];
+        even[33] = x[3];
       }
+      starts_[static_cast<size_t>(r * blocks + b)] = -128 * in.sum[b];
     }
-    std::memcpy(d_.data() + r * (cols / 32), in.d, static_cast<size_t>(cols / 32) * sizeof(float));
-    int32_t* starts = starts_.data() + r * (cols / 16);
-    for (int64_t g = 0; g < cols / 512; ++g) {
-      for (int64_t half = 0; half < 2; ++half) {
-        for (int64_t k = 0; k < 16; ++k) {
-          int32_t sum = 0;
-          for (int64_t c = 0; c < 8; ++c) {
-            const int16_t* run = out + 512 * g + 64 * c + 32 * half;
-            sum += run[2 * k] + run[2 * k + 1];
-          }
-          starts[32 * g + 16 * half + k] = -128 * sum;
-        }
-      }
-    }
+    std::memcpy(d_.data() + r * blocks, in.d, static_cast<size_t>(blocks) * sizeof(float));
+    std::memcpy(dsum_.data() + r * blocks, in.dsum, static_cast<size_t>(blocks) * sizeof(float));
   }
 }
 
@@ -96,7 +172,8 @@ Q8PanelRows::Q8PanelRows(const float* x, int64_t n_rows, int64_t cols, int64_t x
     : cols_(cols),
       qs_(static_cast<size_t>(n_rows * cols), /*zeroed=*/false),
       starts_(static_cast<size_t>(n_rows * cols / 32), /*zeroed=*/false),
-      d_(static_cast<size_t>(n_rows * cols / 32), /*zeroed=*/false) {
+      d_(static_cast<size_t>(n_rows * cols / 32), /*zeroed=*/false),
+      sx_(static_cast<size_t>(n_rows * cols / 32), /*zeroed=*/false) {
   FRUGAL_CHECK(Q8PanelsFit(cols));
   const Int8Shape shape{cols};  // no padding: cols is a multiple of 512
   const bool fast = Int8ProductsUsable();
@@ -106,7 +183,9 @@ Q8PanelRows::Q8PanelRows(const float* x, int64_t n_rows, int64_t cols, int64_t x
     const int64_t b = r * (cols / 32);
     (fast ? Q8PanelActivationsFromInt8Avx512 : Q8PanelActivationsFromInt8Ref)(token.data(), cols, qs_.data() + r * cols,
                                                                                starts_.data() + b);
-    std::memcpy(d_.data() + b, token.data() + cols, static_cast<size_t>(cols / 32) * sizeof(float));
+    const auto* dx = reinterpret_cast<const float*>(token.data() + cols);  // then sx (int8_gemm.h's layout)
+    std::memcpy(d_.data() + b, dx, static_cast<size_t>(cols / 32) * sizeof(float));
+    std::memcpy(sx_.data() + b, dx + cols / 32, static_cast<size_t>(cols / 32) * sizeof(float));
   }
 }
 
@@ -114,7 +193,8 @@ Q8PanelRows::Q8PanelRows(const Int8Activations& a)
     : cols_(a.shape().cols),
       qs_(static_cast<size_t>(a.n_tokens() * cols_), /*zeroed=*/false),
       starts_(static_cast<size_t>(a.n_tokens() * cols_ / 32), /*zeroed=*/false),
-      d_(static_cast<size_t>(a.n_tokens() * cols_ / 32), /*zeroed=*/false) {
+      d_(static_cast<size_t>(a.n_tokens() * cols_ / 32), /*zeroed=*/false),
+      sx_(static_cast<size_t>(a.n_tokens() * cols_ / 32), /*zeroed=*/false) {
   FRUGAL_CHECK(Q8PanelsFit(cols_));
   const bool fast = Int8ProductsUsable();
   for (int64_t r = 0; r < a.n_tokens(); ++r) {
@@ -122,6 +202,7 @@ Q8PanelRows::Q8PanelRows(const Int8Activations& a)
     (fast ? Q8PanelActivationsFromInt8Avx512 : Q8PanelActivationsFromInt8Ref)(a.u(r), cols_, qs_.data() + r * cols_,
                                                                                starts_.data() + b);
     std::memcpy(d_.data() + b, a.dx(r), static_cast<size_t>(cols_ / 32) * sizeof(float));
+    std::memcpy(sx_.data() + b, a.sx(r), static_cast<size_t>(cols_ / 32) * sizeof(float));
   }
 }
 
@@ -133,19 +214,14 @@ void Q8PanelProduct16Ref(const std::byte* w, uint64_t row_stride, int64_t n_rows
     const uint16_t* scales = ScalesOf(row, cols);
     for (int t = 0; t < n_tokens; ++t) {
       float sum = 0;
-      for (int64_t g = 0; g < cols / 512; ++g) {
-        int32_t block_sums[16] = {};
-        for (int64_t c = 0; c < 8; ++c) {
-          for (int64_t e = 0; e < 64; ++e) {  // byte e of chunk c: block e / 4, activation run (c, e / 32)
-            const int64_t half = e / 32, pos = e % 32;
-            block_sums[e / 4] += (int32_t{u[512 * g + 64 * c + e]} - 128) * x[t].qs[512 * g + 64 * c + 32 * half + pos];
-          }
+      for (int64_t b = 0; b < cols / 32; ++b) {
+        int32_t isum = 0;
+        for (int64_t col = 0; col < 32; ++col) {
+          isum += (int32_t{u[QuantAt(32 * b + col)]} - 128) * x[t].qs[Q16PanelAt(b, col)];
         }
-        for (int64_t j = 0; j < 16; ++j) {
-          uint16_t bits;
-          std::memcpy(&bits, scales + 16 * g + j, sizeof bits);
-          sum += F16ToF32(bits) * x[t].d[16 * g + j] * static_cast<float>(block_sums[j]);
-        }
+        uint16_t bits;
+        std::memcpy(&bits, scales + b, sizeof bits);
+        sum += F16ToF32(bits) * x[t].d[b] * static_cast<float>(isum);
       }
       y[t * ys + r] = sum;
     }
@@ -171,6 +247,43 @@ void Q8PanelProduct8Ref(const std::byte* w, uint64_t row_stride, int64_t n_rows,
           std::memcpy(&bits, scales + 16 * g + j, sizeof bits);
           sum += F16ToF32(bits) * x[t].d[16 * g + j] * static_cast<float>(block_sums[j]);
         }
+      }
+      y[t * ys + r] = sum;
+    }
+  }
+}
+
+// Q4_K: per sub-block b, d·sc·dx·Σ q4·q − dmin·mn·(dx·Σq).
+void Q4KPanelProduct16Ref(const std::byte* w, uint64_t row_stride, int64_t n_rows, int64_t cols, const Q16PanelRow* x,
+                          int n_tokens, float* y, int64_t ys) {
+  for (int64_t r = 0; r < n_rows; ++r) {
+    const std::byte* row = w + static_cast<uint64_t>(r) * row_stride;
+    for (int t = 0; t < n_tokens; ++t) {
+      float sum = 0;
+      for (int64_t b = 0; b < cols / 32; ++b) {
+        int32_t isum = 0;
+        for (int64_t k = 0; k < 32; ++k) isum += NibbleQ4K(row, b, k) * x[t].qs[Q16PanelAt(b, k)];
+        float scale, minimum;
+        ScaleMinQ4K(row, cols, b, &scale, &minimum);
+        sum += scale * x[t].d[b] * static_cast<float>(isum) - minimum * x[t].dsum[b];
+      }
+      y[t * ys + r] = sum;
+    }
+  }
+}
+
+void Q4KPanelProduct8Ref(const std::byte* w, uint64_t row_stride, int64_t n_rows, int64_t cols, const Q8PanelRow* x,
+                         int n_tokens, float* y, int64_t ys) {
+  for (int64_t r = 0; r < n_rows; ++r) {
+    const std::byte* row = w + static_cast<uint64_t>(r) * row_stride;
+    for (int t = 0; t < n_tokens; ++t) {
+      float sum = 0;
+      for (int64_t b = 0; b < cols / 32; ++b) {
+        int32_t isum = 0;
+        for (int64_t k = 0; k < 32; ++k) isum += NibbleQ4K(row, b, k) * x[t].qs[QuantAt(32 * b + k)];
+        float scale, minimum;
+        ScaleMinQ4K(row, cols, b, &scale, &minimum);
+        sum += scale * x[t].d[b] * static_cast<float>(isum) - minimum * x[t].sx[b];
       }
       y[t * ys + r] = sum;
     }

@@ -1,5 +1,5 @@
-// Q8_0 rows in panel order: the every-token Q8_0 weights of CPUs with AVX-512 VNNI and no usable
-// AMX, reordered once at load so that products need no per-block float work.
+// Q8_0 and Q4_K rows in panel order: the every-token weights of CPUs with AVX-512 VNNI and no
+// usable AMX, reordered once at load so that products need no per-block float work.
 //
 // A Q8_0 row holds blocks of 32 int8 values w with an f16 scale each. In panel order, a row of
 // `cols` columns (a multiple of 512) takes the same bytes: first the integers, as w + 128
@@ -10,13 +10,23 @@
 // blocks over a group without leaving the integers, and scales are applied once per group — one
 // conversion and one multiply-add per 16 blocks instead of per block.
 //
-// Two products read the layout, each with the activations (and so the rounding) of the path it
+// A Q4_K row (super-blocks of 256: 8 sub-blocks of 32 nibbles q, value d·sc·q − dmin·mn with
+// 6-bit sc, mn) takes the same bytes in panel order too: per group of 512 columns (16
+// sub-blocks), 4 vectors of 64 bytes where byte p of lane j of vector v holds column 4v + p of
+// sub-block j in its low nibble and column 16 + 4v + p in its high one — chunks v and v + 4 of
+// the Q8_0 interleaving, so both products take the same activations —; after all nibbles, per
+// super-block its 12 scale bytes, d and dmin (16 bytes).
+//
+// Two products read each layout, each with the activations (and so the rounding) of the path it
 // replaces, so panels change speed, not results beyond float summation order:
-//  - 16-bit activations (act_quant.h's integers, `vpdpwssd` on w + 128 widened and x): 1–3
-//    tokens (decode);
+//  - 16-bit activations (act_quant.h's integers, `vpdpwssd`): 1–3 tokens (decode). A chunk read
+//    as 32 16-bit words gives its even and odd bytes (Q8_0: a mask, a shift) or its four nibbles
+//    per word (Q4_K) as 16-bit integers without widening shuffles, and int32 lane k still sums
+//    block k;
 //  - 8-bit activations (int8_gemm.h's rule, `vpdpbusd` on w + 128 and q): 4 tokens and more.
-// Either way each integer sum starts from −128 times the activations it covers (prepared with
-// the activations), so that it ends at Σ w·x exactly.
+// Either way each Q8_0 integer sum starts from −128 times the activations it covers (prepared
+// with the activations), so that it ends at Σ w·x exactly; Q4_K nibbles are unsigned already,
+// and their minimums take dmin·mn·(dx·Σq) per sub-block.
 // Model-agnostic; pure functions and read-only objects.
 #pragma once
 
@@ -25,6 +35,7 @@
 
 #include "kernels/cpu_features.h"
 #include "util/aligned_buffer.h"
+#include "util/ggml_type.h"
 
 namespace frugal::kernels {
 
@@ -37,21 +48,27 @@ bool Q8PanelsUsable();
 // Rows of `cols` columns can be reordered (a multiple of 512).
 inline bool Q8PanelsFit(int64_t cols) { return cols > 0 && cols % 512 == 0; }
 
+// Types with a panel order.
+inline bool HasPanelOrder(GgmlType type) { return type == GgmlType::kQ8_0 || type == GgmlType::kQ4_K; }
+
 // One Q8_0 row (cols/32 blocks) into panel order at `out` (the same number of bytes), and back
-// to floats (the exact values of the Q8_0 row).
+// to floats (the exact values of the Q8_0 row); the same for Q4_K; and either by type.
 void PackQ8_0Panels(const std::byte* q8_0_row, int64_t cols, std::byte* out);
 void DequantizeQ8_0Panels(const std::byte* panel_row, int64_t cols, float* out);
+void PackQ4_KPanels(const std::byte* q4_k_row, int64_t cols, std::byte* out);
+void DequantizeQ4_KPanels(const std::byte* panel_row, int64_t cols, float* out);
+void PackPanelRow(GgmlType type, const std::byte* row, int64_t cols, std::byte* out);
+void DequantizePanelRow(GgmlType type, const std::byte* panel_row, int64_t cols, float* out);
 
-// One token's 16-bit activations for panel rows: per group, 16 runs of 32 integers, run
-// (c, half) holding, at position e, column 4c + e % 4 of block 8·half + e / 4 — the order in
-// which the low and high 32 bytes of chunk c, widened to 16 bits, meet their activations; and
-// the block scales d (x ≈ d·q) in block order; per group 32 starts: for the low and then the
-// high halves of the chunks, lane k's −128·Σ of the integers it meets (positions 2k, 2k + 1 of
-// every run of that half).
+// One token's 16-bit activations for panel rows: per group and chunk c, two runs of 32 integers,
+// the even run holding at position 2k + i column 4c + 2i of block k and the odd run column
+// 4c + 2i + 1 (Q16PanelAt) — what chunk c's even and odd bytes meet; the block scales d
+// (x ≈ d·q) in block order; per block −128·Σq (where a Q8_0 sum starts).
 struct Q16PanelRow {
   const int16_t* qs;
   const float* d;
   const int32_t* starts;
+  const float* dsum;  // d·Σq per block (for Q4_K's minimums)
 };
 // One token's 8-bit activations: q (signed) in the weights' interleaved order, per block
 // −128·Σq (where each sum starts), and the block scales.
@@ -59,14 +76,26 @@ struct Q8PanelRow {
   const int8_t* qs;
   const int32_t* starts;
   const float* d;
+  const float* sx;  // d·Σq per block (for Q4_K's minimums)
 };
+
+// Where column `col` (0..31) of block b of a row goes in 16-bit panel activations.
+inline int64_t Q16PanelAt(int64_t b, int64_t col) {
+  return 512 * (b / 16) + 64 * (col / 4) + 32 * (col % 2) + 2 * (b % 16) + col % 4 / 2;
+}
+
+struct Block32;
+// Block j of a panel row as int8_gemm.h's integers, scale and offset (value = scale·q + m): the
+// int8 products of many tokens read panel rows through this (and its AVX-512 packer).
+void DecomposePanelBlock32(GgmlType type, const std::byte* panel_row, int64_t cols, int64_t j, Block32* out);
 
 // 16-bit panel activations of some rows of a Q16Rows (the same integers, reordered).
 class Q16PanelRows {
  public:
   Q16PanelRows(const Q16Rows& q16, int64_t n_rows, int64_t cols);
   Q16PanelRow row(int64_t i) const {
-    return {qs_.data() + i * cols_, d_.data() + i * (cols_ / 32), starts_.data() + i * (cols_ / 16)};
+    const int64_t b = i * (cols_ / 32);
+    return {qs_.data() + i * cols_, d_.data() + b, starts_.data() + b, dsum_.data() + b};
   }
 
  private:
@@ -74,6 +103,7 @@ class Q16PanelRows {
   AlignedBuffer<int16_t> qs_;
   AlignedBuffer<float> d_;
   AlignedBuffer<int32_t> starts_;
+  AlignedBuffer<float> dsum_;
 };
 
 // 8-bit panel activations of n_rows rows of x (x_stride apart), quantized by int8_gemm.h's rule.
@@ -83,7 +113,8 @@ class Q8PanelRows {
   // The same values from activations already quantized for the int8 products.
   explicit Q8PanelRows(const Int8Activations& a);
   Q8PanelRow row(int64_t i) const {
-    return {qs_.data() + i * cols_, starts_.data() + i * (cols_ / 32), d_.data() + i * (cols_ / 32)};
+    const int64_t b = i * (cols_ / 32);
+    return {qs_.data() + i * cols_, starts_.data() + b, d_.data() + b, sx_.data() + b};
   }
 
  private:
@@ -91,6 +122,7 @@ class Q8PanelRows {
   AlignedBuffer<int8_t> qs_;
   AlignedBuffer<int32_t> starts_;
   AlignedBuffer<float> d_;
+  AlignedBuffer<float> sx_;
 };
 
 // y[t·ys + r] = Σ_k W[r,k]·x[t][k] for panel rows r < n_rows (row_stride bytes apart, `cols`
@@ -104,6 +136,14 @@ void Q8PanelProduct8Ref(const std::byte* w, uint64_t row_stride, int64_t n_rows,
                         int n_tokens, float* y, int64_t ys);
 void Q8PanelProduct8Avx512Vnni(const std::byte* w, uint64_t row_stride, int64_t n_rows, int64_t cols,
                                const Q8PanelRow* x, int n_tokens, float* y, int64_t ys);
+void Q4KPanelProduct16Ref(const std::byte* w, uint64_t row_stride, int64_t n_rows, int64_t cols, const Q16PanelRow* x,
+                          int n_tokens, float* y, int64_t ys);
+void Q4KPanelProduct16Avx512Vnni(const std::byte* w, uint64_t row_stride, int64_t n_rows, int64_t cols,
+                                 const Q16PanelRow* x, int n_tokens, float* y, int64_t ys);
+void Q4KPanelProduct8Ref(const std::byte* w, uint64_t row_stride, int64_t n_rows, int64_t cols, const Q8PanelRow* x,
+                         int n_tokens, float* y, int64_t ys);
+void Q4KPanelProduct8Avx512Vnni(const std::byte* w, uint64_t row_stride, int64_t n_rows, int64_t cols,
+                                const Q8PanelRow* x, int n_tokens, float* y, int64_t ys);
 
 // The 8-bit activations' reordering from int8_gemm.h's token layout (u = q + 128 interleaved):
 // q = u − 128 and starts −128·Σq per block; the AVX-512 version writes the same values.

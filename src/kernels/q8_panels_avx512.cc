@@ -2,58 +2,66 @@
 #include <immintrin.h>
 
 #include "kernels/avx512_sums.h"
+#include "kernels/k_scales_avx512.h"
 #include "kernels/q8_panels.h"
 
 namespace frugal::kernels {
 namespace {
 
 inline __m512i LoadChunk(const std::byte* p) { return _mm512_loadu_si512(reinterpret_cast<const void*>(p)); }
+// A chunk loaded once into a register for several operations: without the barrier GCC folds the
+// load into each of them (four 64-byte loads of the same line per Q4_K chunk; measured 30% slower).
+inline __m512i LoadChunkOnce(const std::byte* p) {
+  __m512i v = LoadChunk(p);
+  asm("" : "+v"(v));
+  return v;
+}
 inline __m512 LoadScales(const std::byte* p) {
   return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
 }
 
-// 16-bit activations, R rows × one token. Chunk c's low and high 32 bytes (w + 128) widen to
-// 16-bit words whose int32 lanes k hold block k/2 (low) and 8 + k/2 (high): two int32 sums per
-// group, started at −128·Σx of their lanes, each scaled by its blocks' dw·dx spread over lane pairs.
+// 16-bit activations, R rows × one token. Chunk c read as 16-bit words: the masked low bytes
+// (w + 128 of the even columns) meet the even run, the high bytes the odd run; int32 lane k sums
+// block k, started at −128·Σx of the block.
 template <int R>
-void Rows16(const std::byte* w, uint64_t rs, int64_t cols, const Q16PanelRow& x, float* y) {
-  const __m512i low_pairs = _mm512_set_epi32(7, 7, 6, 6, 5, 5, 4, 4, 3, 3, 2, 2, 1, 1, 0, 0);
-  const __m512i high_pairs = _mm512_add_epi32(low_pairs, _mm512_set1_epi32(8));
-  __m512 acc[R];
-  for (int r = 0; r < R; ++r) acc[r] = _mm512_setzero_ps();
-  for (int64_t g = 0; g < cols / 512; ++g) {
-    __m512i lo[R], hi[R];
-    const __m512i start_lo = _mm512_loadu_si512(x.starts + 32 * g), start_hi = _mm512_loadu_si512(x.starts + 32 * g + 16);
-    for (int r = 0; r < R; ++r) {
-      lo[r] = start_lo;
-      hi[r] = start_hi;
-    }
-    const int16_t* xg = x.qs + 512 * g;
+void Rows16(const std::byte* w, uint64_t rs, int64_t cols, const Q16PanelRow& x, float* y, int64_t n_tiles) {
+  const __m512i low_bytes = _mm512_set1_epi16(0x00ff);
+  for (int64_t tile = 0; tile < n_tiles; ++tile, w += R * rs, y += R) {
+    __m512 acc[R];
+    for (int r = 0; r < R; ++r) acc[r] = _mm512_setzero_ps();
+    for (int64_t g = 0; g < cols / 512; ++g) {
+      __m512i sum[R], odd_sum[R];  // two dependency chains a row
+      const __m512i start = _mm512_loadu_si512(x.starts + 16 * g);
+      for (int r = 0; r < R; ++r) {
+        sum[r] = start;
+        odd_sum[r] = _mm512_setzero_si512();
+      }
+      const int16_t* xg = x.qs + 512 * g;
 #pragma GCC unroll 8
-    for (int c = 0; c < 8; ++c) {
-      const __m512i x_lo = _mm512_load_si512(xg + 64 * c), x_hi = _mm512_load_si512(xg + 64 * c + 32);
+      for (int c = 0; c < 8; ++c) {
+        const __m512i even = _mm512_load_si512(xg + 64 * c), odd = _mm512_load_si512(xg + 64 * c + 32);
+#pragma GCC unroll 4
+        for (int r = 0; r < R; ++r) {
+          const std::byte* chunk = w + r * rs + 512 * g + 64 * c;
+          _mm_prefetch(reinterpret_cast<const char*>(chunk + R * rs), _MM_HINT_T0);  // the next rows' same chunk
+          const __m512i bytes = LoadChunkOnce(chunk);
+          sum[r] = _mm512_dpwssd_epi32(sum[r], _mm512_and_si512(bytes, low_bytes), even);
+          odd_sum[r] = _mm512_dpwssd_epi32(odd_sum[r], _mm512_srli_epi16(bytes, 8), odd);
+        }
+      }
+      const __m512 dx = _mm512_loadu_ps(x.d + 16 * g);
 #pragma GCC unroll 4
       for (int r = 0; r < R; ++r) {
-        const std::byte* chunk = w + r * rs + 512 * g + 64 * c;
-        _mm_prefetch(reinterpret_cast<const char*>(chunk + R * rs), _MM_HINT_T0);  // the next rows' same chunk
-        const __m512i w_lo = _mm512_cvtepu8_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(chunk)));
-        const __m512i w_hi = _mm512_cvtepu8_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(chunk + 32)));
-        lo[r] = _mm512_dpwssd_epi32(lo[r], w_lo, x_lo);
-        hi[r] = _mm512_dpwssd_epi32(hi[r], w_hi, x_hi);
+        _mm_prefetch(reinterpret_cast<const char*>(w + (r + R) * rs + cols + 32 * g), _MM_HINT_T0);
+        const __m512 scale = _mm512_mul_ps(LoadScales(w + r * rs + cols + 32 * g), dx);
+        acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_add_epi32(sum[r], odd_sum[r])), scale, acc[r]);
       }
     }
-    const __m512 dx = _mm512_loadu_ps(x.d + 16 * g);
-#pragma GCC unroll 4
-    for (int r = 0; r < R; ++r) {
-      const __m512 scale = _mm512_mul_ps(LoadScales(w + r * rs + cols + 32 * g), dx);
-      acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(lo[r]), _mm512_permutexvar_ps(low_pairs, scale), acc[r]);
-      acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(hi[r]), _mm512_permutexvar_ps(high_pairs, scale), acc[r]);
+    if constexpr (R == 4) {
+      Sum16x4(acc, y);
+    } else {
+      for (int r = 0; r < R; ++r) y[r] = Sum16(acc[r]);
     }
-  }
-  if constexpr (R == 4) {
-    Sum16x4(acc, y);
-  } else {
-    for (int r = 0; r < R; ++r) y[r] = Sum16(acc[r]);
   }
 }
 
@@ -102,16 +110,164 @@ void Rows8(const std::byte* w, uint64_t rs, int64_t cols, const Q8PanelRow* x, f
   }
 }
 
+
+// The same for four rows (headers `rs` bytes apart) at once: two super-block headers a row, two
+// rows a vector, the 6-bit fields unpacked four headers at a time and d, dmin converted together.
+inline void ScalesMinsQ4Kx4(const std::byte* headers, uint64_t rs, __m512* scale, __m512* minimum) {
+  auto two_rows = [&](int r) {
+    const __m256i a = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(headers + r * rs));
+    const __m256i b = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(headers + (r + 1) * rs));
+    return _mm512_inserti64x4(_mm512_castsi256_si512(a), b, 1);
+  };
+  const __m512i h01 = two_rows(0), h23 = two_rows(2);
+  // 128-bit lanes [row r: sc of both super-blocks, mn of both, row r + 1: the same].
+  const __m512i by_row = _mm512_set_epi64(7, 5, 6, 4, 3, 1, 2, 0);
+  const __m512i f01 = _mm512_permutexvar_epi64(by_row, ScaleMinBytesQ4Kx4(h01));
+  const __m512i f23 = _mm512_permutexvar_epi64(by_row, ScaleMinBytesQ4Kx4(h23));
+  // d, dmin of the 8 headers (dword 3 of each 128-bit lane): [d, dmin] × (row, super-block).
+  const __m512i dword3 = _mm512_set_epi32(0, 0, 0, 0, 0, 0, 0, 0, 31, 27, 23, 19, 15, 11, 7, 3);
+  const __m512 dd = _mm512_cvtph_ps(_mm512_castsi512_si256(_mm512_permutex2var_epi32(h01, dword3, h23)));
+  for (int r = 0; r < 4; ++r) {
+    const __m512i f = r < 2 ? f01 : f23;
+    const int lane = 2 * (r % 2);
+    const __m128i sc = lane == 0 ? _mm512_castsi512_si128(f) : _mm512_extracti32x4_epi32(f, 2);
+    const __m128i mn = lane == 0 ? _mm512_extracti32x4_epi32(f, 1) : _mm512_extracti32x4_epi32(f, 3);
+    // lanes 0..7: super-block 0's d (or dmin), 8..15: super-block 1's; dd holds (d, dmin) per header
+    const __m512i d_at = _mm512_set_epi32(4 * r + 2, 4 * r + 2, 4 * r + 2, 4 * r + 2, 4 * r + 2, 4 * r + 2, 4 * r + 2,
+                                          4 * r + 2, 4 * r, 4 * r, 4 * r, 4 * r, 4 * r, 4 * r, 4 * r, 4 * r);
+    scale[r] = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(sc)), _mm512_permutexvar_ps(d_at, dd));
+    minimum[r] = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(mn)),
+                               _mm512_permutexvar_ps(_mm512_add_epi32(d_at, _mm512_set1_epi32(1)), dd));
+  }
+}
+
+// Q4_K, 16-bit activations, R rows × one token: vector v read as 16-bit words gives four
+// nibbles a word — low and high of the even byte (columns 4v + 2i and 16 + 4v + 2i: chunks v
+// and v + 4's even runs), low and high of the odd byte (their odd runs); lane k sums sub-block k.
+template <int R>
+void Rows16Q4K(const std::byte* w, uint64_t rs, int64_t cols, const Q16PanelRow& x, float* y, int64_t n_tiles) {
+  const __m512i nibble = _mm512_set1_epi16(0x000f);
+  for (int64_t tile = 0; tile < n_tiles; ++tile, w += R * rs, y += R) {
+    __m512 acc[R];
+    for (int r = 0; r < R; ++r) acc[r] = _mm512_setzero_ps();
+    for (int64_t g = 0; g < cols / 512; ++g) {
+      __m512i sum[R][4];  // a dependency chain per nibble of a word
+      for (int r = 0; r < R; ++r) {
+        for (int k = 0; k < 4; ++k) sum[r][k] = _mm512_setzero_si512();
+      }
+      const int16_t* xg = x.qs + 512 * g;
+#pragma GCC unroll 4
+      for (int v = 0; v < 4; ++v) {
+        const __m512i even_lo = _mm512_load_si512(xg + 64 * v), odd_lo = _mm512_load_si512(xg + 64 * v + 32);
+        const __m512i even_hi = _mm512_load_si512(xg + 64 * (v + 4)), odd_hi = _mm512_load_si512(xg + 64 * (v + 4) + 32);
+#pragma GCC unroll 4
+        for (int r = 0; r < R; ++r) {
+          const std::byte* chunk = w + r * rs + 256 * g + 64 * v;
+          _mm_prefetch(reinterpret_cast<const char*>(chunk + R * rs), _MM_HINT_T0);  // the next rows' same chunk
+          const __m512i words = LoadChunkOnce(chunk);
+          sum[r][0] = _mm512_dpwssd_epi32(sum[r][0], _mm512_and_si512(words, nibble), even_lo);
+          sum[r][1] = _mm512_dpwssd_epi32(sum[r][1], _mm512_and_si512(_mm512_srli_epi16(words, 4), nibble), even_hi);
+          sum[r][2] = _mm512_dpwssd_epi32(sum[r][2], _mm512_and_si512(_mm512_srli_epi16(words, 8), nibble), odd_lo);
+          sum[r][3] = _mm512_dpwssd_epi32(sum[r][3], _mm512_srli_epi16(words, 12), odd_hi);
+        }
+      }
+      const __m512 dx = _mm512_loadu_ps(x.d + 16 * g), dsum = _mm512_loadu_ps(x.dsum + 16 * g);
+      __m512 scs[R], mns[R];
+      for (int r = 0; r < R; ++r) _mm_prefetch(reinterpret_cast<const char*>(w + (r + R) * rs + cols / 2 + 32 * g), _MM_HINT_T0);
+      if constexpr (R == 4) {
+        ScalesMinsQ4Kx4(w + cols / 2 + 32 * g, rs, scs, mns);
+      } else {
+        for (int r = 0; r < R; ++r) ScalesMinsQ4K(w + r * rs + cols / 2 + 32 * g, &scs[r], &mns[r]);
+      }
+#pragma GCC unroll 4
+      for (int r = 0; r < R; ++r) {
+        const __m512 sc = scs[r], mn = mns[r];
+        acc[r] = _mm512_fnmadd_ps(mn, dsum, acc[r]);
+        const __m512i total = _mm512_add_epi32(_mm512_add_epi32(sum[r][0], sum[r][1]), _mm512_add_epi32(sum[r][2], sum[r][3]));
+        acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(total), _mm512_mul_ps(sc, dx), acc[r]);
+      }
+    }
+    if constexpr (R == 4) {
+      Sum16x4(acc, y);
+    } else {
+      for (int r = 0; r < R; ++r) y[r] = Sum16(acc[r]);
+    }
+  }
+}
+
+// Q4_K, 8-bit activations, R rows × T tokens: the unsigned nibbles go into vpdpbusd as they are.
+template <int R, int T>
+void Rows8Q4K(const std::byte* w, uint64_t rs, int64_t cols, const Q8PanelRow* x, float* y, int64_t ys) {
+  const __m512i low4 = _mm512_set1_epi8(15);
+  __m512 acc[R][T];
+  for (int r = 0; r < R; ++r) {
+    for (int t = 0; t < T; ++t) acc[r][t] = _mm512_setzero_ps();
+  }
+  for (int64_t g = 0; g < cols / 512; ++g) {
+    __m512i sum[R][T];
+    for (int r = 0; r < R; ++r) {
+      for (int t = 0; t < T; ++t) sum[r][t] = _mm512_setzero_si512();
+    }
+#pragma GCC unroll 4
+    for (int v = 0; v < 4; ++v) {
+      __m512i xl[T], xh[T];
+      for (int t = 0; t < T; ++t) {
+        xl[t] = _mm512_load_si512(x[t].qs + 512 * g + 64 * v);
+        xh[t] = _mm512_load_si512(x[t].qs + 512 * g + 64 * (v + 4));
+      }
+#pragma GCC unroll 4
+      for (int r = 0; r < R; ++r) {
+        const std::byte* chunk = w + r * rs + 256 * g + 64 * v;
+        _mm_prefetch(reinterpret_cast<const char*>(chunk + R * rs), _MM_HINT_T0);  // the next rows' same chunk
+        const __m512i bytes = LoadChunkOnce(chunk);
+        const __m512i low = _mm512_and_si512(bytes, low4), high = _mm512_and_si512(_mm512_srli_epi16(bytes, 4), low4);
+        for (int t = 0; t < T; ++t) {
+          sum[r][t] = _mm512_dpbusd_epi32(sum[r][t], low, xl[t]);
+          sum[r][t] = _mm512_dpbusd_epi32(sum[r][t], high, xh[t]);
+        }
+      }
+    }
+    __m512 scs[R], mns[R];
+    for (int r = 0; r < R; ++r) _mm_prefetch(reinterpret_cast<const char*>(w + (r + R) * rs + cols / 2 + 32 * g), _MM_HINT_T0);
+    if constexpr (R == 4) {
+      ScalesMinsQ4Kx4(w + cols / 2 + 32 * g, rs, scs, mns);
+    } else {
+      for (int r = 0; r < R; ++r) ScalesMinsQ4K(w + r * rs + cols / 2 + 32 * g, &scs[r], &mns[r]);
+    }
+#pragma GCC unroll 4
+    for (int r = 0; r < R; ++r) {
+      const __m512 sc = scs[r], mn = mns[r];
+      for (int t = 0; t < T; ++t) {
+        const __m512 scale = _mm512_mul_ps(sc, _mm512_loadu_ps(x[t].d + 16 * g));
+        acc[r][t] = _mm512_fnmadd_ps(mn, _mm512_loadu_ps(x[t].sx + 16 * g), acc[r][t]);
+        acc[r][t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum[r][t]), scale, acc[r][t]);
+      }
+    }
+  }
+  for (int t = 0; t < T; ++t) {
+    if constexpr (R == 4) {
+      const __m512 rows[4] = {acc[0][t], acc[1][t], acc[2][t], acc[3][t]};
+      Sum16x4(rows, y + t * ys);
+    } else {
+      for (int r = 0; r < R; ++r) y[t * ys + r] = Sum16(acc[r][t]);
+    }
+  }
+}
+
 }  // namespace
 
 void Q8PanelProduct16Avx512Vnni(const std::byte* w, uint64_t row_stride, int64_t n_rows, int64_t cols,
                                 const Q16PanelRow* x, int n_tokens, float* y, int64_t ys) {
-  int64_t r = 0;
-  for (; r + 4 <= n_rows; r += 4) {  // every token over four rows while they are in L1
-    for (int t = 0; t < n_tokens; ++t) Rows16<4>(w + r * row_stride, row_stride, cols, x[t], y + t * ys + r);
+  const int64_t fours = n_rows / 4 * 4;
+  if (n_tokens == 1) {  // one call for the whole range
+    Rows16<4>(w, row_stride, cols, x[0], y, fours / 4);
+  } else {  // every token over four rows while they are in L1
+    for (int64_t r = 0; r < fours; r += 4) {
+      for (int t = 0; t < n_tokens; ++t) Rows16<4>(w + r * row_stride, row_stride, cols, x[t], y + t * ys + r, 1);
+    }
   }
-  for (; r < n_rows; ++r) {
-    for (int t = 0; t < n_tokens; ++t) Rows16<1>(w + r * row_stride, row_stride, cols, x[t], y + t * ys + r);
+  for (int64_t r = fours; r < n_rows; ++r) {
+    for (int t = 0; t < n_tokens; ++t) Rows16<1>(w + r * row_stride, row_stride, cols, x[t], y + t * ys + r, 1);
   }
 }
 
@@ -145,6 +301,41 @@ void Q8PanelActivationsFromInt8Avx512(const uint8_t* u, int64_t cols, int8_t* qs
       sum = _mm512_dpbusd_epi32(sum, ones, q);  // lane j: Σq of block j
     }
     _mm512_storeu_si512(starts + 16 * g, _mm512_mullo_epi32(sum, _mm512_set1_epi32(-128)));
+  }
+}
+
+
+void Q4KPanelProduct16Avx512Vnni(const std::byte* w, uint64_t row_stride, int64_t n_rows, int64_t cols,
+                                 const Q16PanelRow* x, int n_tokens, float* y, int64_t ys) {
+  const int64_t fours = n_rows / 4 * 4;
+  if (n_tokens == 1) {  // one call for the whole range
+    Rows16Q4K<4>(w, row_stride, cols, x[0], y, fours / 4);
+  } else {  // every token over four rows while they are in L1
+    for (int64_t r = 0; r < fours; r += 4) {
+      for (int t = 0; t < n_tokens; ++t) Rows16Q4K<4>(w + r * row_stride, row_stride, cols, x[t], y + t * ys + r, 1);
+    }
+  }
+  for (int64_t r = fours; r < n_rows; ++r) {
+    for (int t = 0; t < n_tokens; ++t) Rows16Q4K<1>(w + r * row_stride, row_stride, cols, x[t], y + t * ys + r, 1);
+  }
+}
+
+void Q4KPanelProduct8Avx512Vnni(const std::byte* w, uint64_t row_stride, int64_t n_rows, int64_t cols,
+                                const Q8PanelRow* x, int n_tokens, float* y, int64_t ys) {
+  int64_t r = 0;
+  for (; r + 4 <= n_rows; r += 4) {  // four tokens at a time over four rows while they are in L1
+    const std::byte* rows = w + r * row_stride;
+    int t = 0;
+    for (; t + 4 <= n_tokens; t += 4) Rows8Q4K<4, 4>(rows, row_stride, cols, x + t, y + t * ys + r, ys);
+    if (n_tokens - t == 3) Rows8Q4K<4, 3>(rows, row_stride, cols, x + t, y + t * ys + r, ys);
+    if (n_tokens - t == 2) Rows8Q4K<4, 2>(rows, row_stride, cols, x + t, y + t * ys + r, ys);
+    if (n_tokens - t == 1) Rows8Q4K<4, 1>(rows, row_stride, cols, x + t, y + t * ys + r, ys);
+  }
+  for (; r < n_rows; ++r) {
+    const std::byte* row = w + r * row_stride;
+    int t = 0;
+    for (; t + 2 <= n_tokens; t += 2) Rows8Q4K<1, 2>(row, row_stride, cols, x + t, y + t * ys + r, ys);
+    if (t < n_tokens) Rows8Q4K<1, 1>(row, row_stride, cols, x + t, y + t * ys + r, ys);
   }
 }
 

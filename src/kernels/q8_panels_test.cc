@@ -15,18 +15,21 @@
 namespace frugal::kernels {
 namespace {
 
-// n_rows Q8_0 rows of random weights (one block per row led by a large negative weight: q = −127),
-// the same rows in panel order, and 8 tokens of activations (some large, one block all zero).
+// n_rows Q8_0 or Q4_K rows of random weights (one block per row led by a large negative weight:
+// q = −127 in Q8_0), the same rows in panel order, and 8 tokens of activations (some large, one
+// block all zero).
 struct Case {
+  GgmlType type = GgmlType::kQ8_0;
   int64_t cols = 0, n_rows = 0;
-  std::vector<std::byte> q8_0, panels;
+  std::vector<std::byte> q8_0, panels;  // rows as stored (of `type`), and in panel order
   std::vector<float> x;  // [8, cols]
-  uint64_t row_bytes() const { return RowBytes(GgmlType::kQ8_0, static_cast<uint64_t>(cols)); }
+  uint64_t row_bytes() const { return RowBytes(type, static_cast<uint64_t>(cols)); }
 };
 
-Case Make(int64_t cols, int64_t n_rows, uint64_t seed) {
+Case Make(int64_t cols, int64_t n_rows, uint64_t seed, GgmlType type = GgmlType::kQ8_0) {
   Rng rng(seed);
   Case c;
+  c.type = type;
   c.cols = cols;
   c.n_rows = n_rows;
   c.q8_0.resize(c.row_bytes() * static_cast<uint64_t>(n_rows));
@@ -35,8 +38,8 @@ Case Make(int64_t cols, int64_t n_rows, uint64_t seed) {
   for (int64_t r = 0; r < n_rows; ++r) {
     for (float& v : w) v = static_cast<float>(rng.Gaussian());
     w[static_cast<size_t>(37 + r % 200)] = -40.0f;
-    QuantizeRow(GgmlType::kQ8_0, w.data(), c.q8_0.data() + r * c.row_bytes(), cols);
-    PackQ8_0Panels(c.q8_0.data() + r * c.row_bytes(), cols, c.panels.data() + r * c.row_bytes());
+    QuantizeRow(type, w.data(), c.q8_0.data() + r * c.row_bytes(), cols);
+    PackPanelRow(type, c.q8_0.data() + r * c.row_bytes(), cols, c.panels.data() + r * c.row_bytes());
   }
   c.x.resize(static_cast<size_t>(8 * cols));
   for (float& v : c.x) v = static_cast<float>(rng.Gaussian()) * (rng.Next() % 7 == 0 ? 30.0f : 1.0f);
@@ -47,46 +50,53 @@ Case Make(int64_t cols, int64_t n_rows, uint64_t seed) {
 // Σ|w·x| over a row: the scale of a product's float rounding.
 double AbsProduct(const Case& c, int64_t r, int t) {
   std::vector<float> w(static_cast<size_t>(c.cols));
-  DequantizeRow(GgmlType::kQ8_0, c.q8_0.data() + r * c.row_bytes(), w.data(), c.cols);
+  DequantizeRow(c.type, c.q8_0.data() + r * c.row_bytes(), w.data(), c.cols);
   double s = 0;
   for (int64_t k = 0; k < c.cols; ++k) s += std::fabs(double{w[static_cast<size_t>(k)]} * c.x[static_cast<size_t>(t * c.cols + k)]);
   return s;
 }
 
 TEST(Q8PanelsTest, PackingKeepsEveryValue) {
-  for (int64_t cols : {512, 1536}) {
-    const Case c = Make(cols, 3, 1);
-    for (int64_t r = 0; r < c.n_rows; ++r) {
-      std::vector<float> want(static_cast<size_t>(cols)), got(static_cast<size_t>(cols));
-      DequantizeRow(GgmlType::kQ8_0, c.q8_0.data() + r * c.row_bytes(), want.data(), cols);
-      DequantizeQ8_0Panels(c.panels.data() + r * c.row_bytes(), cols, got.data());
-      EXPECT_EQ(want, got) << "row " << r;
+  for (GgmlType type : {GgmlType::kQ8_0, GgmlType::kQ4_K}) {
+    for (int64_t cols : {512, 1536}) {
+      const Case c = Make(cols, 3, 1, type);
+      for (int64_t r = 0; r < c.n_rows; ++r) {
+        std::vector<float> want(static_cast<size_t>(cols)), got(static_cast<size_t>(cols));
+        DequantizeRow(type, c.q8_0.data() + r * c.row_bytes(), want.data(), cols);
+        DequantizePanelRow(type, c.panels.data() + r * c.row_bytes(), cols, got.data());
+        EXPECT_EQ(want, got) << TypeName(type) << " row " << r;
+      }
+      EXPECT_NE(c.q8_0, c.panels);  // reordered, not copied
     }
-    EXPECT_NE(c.q8_0, c.panels);  // reordered, not copied
   }
 }
 
 // The 16-bit reference equals the decode path's own reference (the same integers, another
 // summation order) on every row and token.
 TEST(Q8PanelsTest, SixteenBitReferenceIsTheDecodeProduct) {
-  const Case c = Make(1024, 5, 2);
+  for (GgmlType type : {GgmlType::kQ8_0, GgmlType::kQ4_K}) {
+  const Case c = Make(1024, 5, 2, type);
   const Q16Rows q16(c.x.data(), 8, c.cols, c.cols);
   const Q16PanelRows panel_x(q16, 8, c.cols);
   std::vector<Q16PanelRow> xs;
   for (int t = 0; t < 8; ++t) xs.push_back(panel_x.row(t));
   std::vector<float> y(static_cast<size_t>(8 * c.n_rows));
-  Q8PanelProduct16Ref(c.panels.data(), c.row_bytes(), c.n_rows, c.cols, xs.data(), 8, y.data(), c.n_rows);
+  (type == GgmlType::kQ8_0 ? Q8PanelProduct16Ref : Q4KPanelProduct16Ref)(c.panels.data(), c.row_bytes(), c.n_rows, c.cols,
+                                                                           xs.data(), 8, y.data(), c.n_rows);
   for (int64_t r = 0; r < c.n_rows; ++r) {
     for (int t = 0; t < 8; ++t) {
-      const float want = DotQ8_0Ref(c.q8_0.data() + r * c.row_bytes(), q16.row(t), c.cols);
-      EXPECT_NEAR(y[static_cast<size_t>(t * c.n_rows + r)], want, 1e-6 * AbsProduct(c, r, t)) << r << "," << t;
+      const std::byte* row = c.q8_0.data() + r * c.row_bytes();
+      const float want = type == GgmlType::kQ8_0 ? DotQ8_0Ref(row, q16.row(t), c.cols) : DotQ4_KRef(row, q16.row(t), c.cols);
+      EXPECT_NEAR(y[static_cast<size_t>(t * c.n_rows + r)], want, 1e-6 * AbsProduct(c, r, t)) << TypeName(type) << " " << r << "," << t;
     }
+  }
   }
 }
 
 // The 8-bit reference equals the few-token 8-bit path's reference (q8_rows.h: the same rule).
 TEST(Q8PanelsTest, EightBitReferenceIsTheFewTokenProduct) {
-  const Case c = Make(1536, 5, 3);
+  for (GgmlType type : {GgmlType::kQ8_0, GgmlType::kQ4_K}) {
+  const Case c = Make(1536, 5, 3, type);
   const Q8Rows q8(c.x.data(), 8, c.cols, c.cols);
   const Q8PanelRows panel_x(c.x.data(), 8, c.cols, c.cols);
   std::vector<Q8Row> rows;
@@ -96,13 +106,16 @@ TEST(Q8PanelsTest, EightBitReferenceIsTheFewTokenProduct) {
     xs.push_back(panel_x.row(t));
   }
   std::vector<float> y(static_cast<size_t>(8 * c.n_rows));
-  Q8PanelProduct8Ref(c.panels.data(), c.row_bytes(), c.n_rows, c.cols, xs.data(), 8, y.data(), c.n_rows);
+  (type == GgmlType::kQ8_0 ? Q8PanelProduct8Ref : Q4KPanelProduct8Ref)(c.panels.data(), c.row_bytes(), c.n_rows, c.cols,
+                                                                         xs.data(), 8, y.data(), c.n_rows);
   for (int64_t r = 0; r < c.n_rows; ++r) {
     float want[8];
-    DotQ8_0TokensRef(c.q8_0.data() + r * c.row_bytes(), rows.data(), 8, c.cols, want);
+    (type == GgmlType::kQ8_0 ? DotQ8_0TokensRef : DotQ4_KTokensRef)(c.q8_0.data() + r * c.row_bytes(), rows.data(), 8,
+                                                                    c.cols, want);
     for (int t = 0; t < 8; ++t) {
-      EXPECT_NEAR(y[static_cast<size_t>(t * c.n_rows + r)], want[t], 1e-6 * AbsProduct(c, r, t)) << r << "," << t;
+      EXPECT_NEAR(y[static_cast<size_t>(t * c.n_rows + r)], want[t], 1e-6 * AbsProduct(c, r, t)) << TypeName(type) << " " << r << "," << t;
     }
+  }
   }
 }
 
@@ -124,8 +137,10 @@ TEST(Q8PanelsTest, ActivationsFromInt8AreTheSameOnAvx512) {
 // and every token count around the token pairs.
 TEST(Q8PanelsTest, Avx512KernelsMatchTheReferences) {
   if (!Int8ProductsUsable()) GTEST_SKIP() << "no AVX-512 VNNI on this CPU";
+  for (GgmlType type : {GgmlType::kQ8_0, GgmlType::kQ4_K}) {
+  const bool q8 = type == GgmlType::kQ8_0;
   for (int64_t cols : {512, 2048}) {
-    const Case c = Make(cols, 9, static_cast<uint64_t>(cols));
+    const Case c = Make(cols, 9, static_cast<uint64_t>(cols), type);
     const Q16Rows q16(c.x.data(), 8, c.cols, c.cols);
     const Q16PanelRows x16(q16, 8, c.cols);
     const Q8PanelRows x8(c.x.data(), 8, c.cols, c.cols);
@@ -139,27 +154,50 @@ TEST(Q8PanelsTest, Avx512KernelsMatchTheReferences) {
       for (int n_tokens : {1, 2, 3, 5, 8}) {
         const int64_t ys = n_rows + 1;  // a strided output
         std::vector<float> want(static_cast<size_t>(8 * ys), -1), got(static_cast<size_t>(8 * ys), -1);
-        Q8PanelProduct16Ref(c.panels.data(), c.row_bytes(), n_rows, cols, xs16.data(), n_tokens, want.data(), ys);
-        Q8PanelProduct16Avx512Vnni(c.panels.data(), c.row_bytes(), n_rows, cols, xs16.data(), n_tokens, got.data(), ys);
+        (q8 ? Q8PanelProduct16Ref : Q4KPanelProduct16Ref)(c.panels.data(), c.row_bytes(), n_rows, cols, xs16.data(),
+                                                          n_tokens, want.data(), ys);
+        (q8 ? Q8PanelProduct16Avx512Vnni : Q4KPanelProduct16Avx512Vnni)(c.panels.data(), c.row_bytes(), n_rows, cols,
+                                                                        xs16.data(), n_tokens, got.data(), ys);
         for (int t = 0; t < 8; ++t) {
           for (int64_t r = 0; r < ys; ++r) {
             const size_t i = static_cast<size_t>(t * ys + r);
             const double bound = t < n_tokens && r < n_rows ? 1e-6 * AbsProduct(c, r, t) : 0.0;
-            EXPECT_NEAR(got[i], want[i], bound) << "16-bit, rows " << n_rows << " tokens " << n_tokens << " at " << t << "," << r;
+            EXPECT_NEAR(got[i], want[i], bound) << TypeName(type) << " 16-bit, rows " << n_rows << " tokens " << n_tokens << " at " << t << "," << r;
           }
         }
         std::fill(want.begin(), want.end(), -1.0f);
         std::fill(got.begin(), got.end(), -1.0f);
-        Q8PanelProduct8Ref(c.panels.data(), c.row_bytes(), n_rows, cols, xs8.data(), n_tokens, want.data(), ys);
-        Q8PanelProduct8Avx512Vnni(c.panels.data(), c.row_bytes(), n_rows, cols, xs8.data(), n_tokens, got.data(), ys);
+        (q8 ? Q8PanelProduct8Ref : Q4KPanelProduct8Ref)(c.panels.data(), c.row_bytes(), n_rows, cols, xs8.data(), n_tokens,
+                                                        want.data(), ys);
+        (q8 ? Q8PanelProduct8Avx512Vnni : Q4KPanelProduct8Avx512Vnni)(c.panels.data(), c.row_bytes(), n_rows, cols,
+                                                                      xs8.data(), n_tokens, got.data(), ys);
         for (int t = 0; t < 8; ++t) {
           for (int64_t r = 0; r < ys; ++r) {
             const size_t i = static_cast<size_t>(t * ys + r);
             const double bound = t < n_tokens && r < n_rows ? 1e-6 * AbsProduct(c, r, t) : 0.0;
-            EXPECT_NEAR(got[i], want[i], bound) << "8-bit, rows " << n_rows << " tokens " << n_tokens << " at " << t << "," << r;
+            EXPECT_NEAR(got[i], want[i], bound) << TypeName(type) << " 8-bit, rows " << n_rows << " tokens " << n_tokens << " at " << t << "," << r;
           }
         }
       }
+    }
+  }
+  }
+}
+
+// The int8 products of many tokens read panel rows as they read rows as stored: the same packed
+// integers, scales and offsets, so the same results bit for bit (AVX-512 packer and reference).
+TEST(Q8PanelsTest, Int8ProductsReadPanelRowsExactly) {
+  if (!Int8ProductsUsable()) GTEST_SKIP() << "no AVX-512 VNNI on this CPU";
+  for (GgmlType type : {GgmlType::kQ8_0, GgmlType::kQ4_K}) {
+    const Case c = Make(1024, 6, 6, type);
+    const Int8Activations x(c.x.data(), 8, c.cols, c.cols);
+    const WeightRows stored{c.q8_0.data(), type, c.cols, c.n_rows};
+    const WeightRows panels{c.panels.data(), type, c.cols, c.n_rows, 0, RowOrder::kPanels};
+    for (bool reference : {false, true}) {
+      std::vector<float> want(static_cast<size_t>(8 * c.n_rows)), got(want.size());
+      Int8Rows(stored, x, 0, c.n_rows, want.data(), c.n_rows, reference);
+      Int8Rows(panels, x, 0, c.n_rows, got.data(), c.n_rows, reference);
+      EXPECT_EQ(want, got) << TypeName(type) << (reference ? " reference" : " AVX-512");
     }
   }
 }

@@ -27,11 +27,11 @@ std::vector<ConstTensorView*> EveryTokenViews(Weights* w) {
   return views;
 }
 
-// Q8_0 matrices whose products all go through kernels::MatMul (not the attention's split
+// Q8_0 and Q4_K matrices whose products all go through kernels::MatMul (not the attention's split
 // k_b/v_b/kv_b, which are transposed and sliced per head, nor the router's exact product) are
 // reordered for the panel kernels where those run.
 bool ReorderedForPanels(const Weights& w, const ConstTensorView& v) {
-  if (v.type != GgmlType::kQ8_0 || !kernels::Q8PanelsUsable() || !kernels::Q8PanelsFit(static_cast<int64_t>(v.shape.ne[0]))) {
+  if (!kernels::HasPanelOrder(v.type) || !kernels::Q8PanelsUsable() || !kernels::Q8PanelsFit(static_cast<int64_t>(v.shape.ne[0]))) {
     return false;
   }
   for (const LayerWeights& l : w.layers) {
@@ -78,9 +78,9 @@ StatusOr<HugePageRegion> MakeEveryTokenWeightsResident(const io::GgufFile& file,
     if (ReorderedForPanels(*w, *v)) {
       const uint64_t row_bytes = v->row_bytes();
       for (uint64_t r = 0; r < v->shape.rows(); ++r) {
-        kernels::PackQ8_0Panels(v->data + r * row_bytes, static_cast<int64_t>(v->shape.ne[0]), dst + r * row_bytes);
+        kernels::PackPanelRow(v->type, v->data + r * row_bytes, static_cast<int64_t>(v->shape.ne[0]), dst + r * row_bytes);
       }
-      v->order = RowOrder::kQ8_0Panels;
+      v->order = RowOrder::kPanels;
     } else {
       std::memcpy(dst, v->data, bytes);
     }

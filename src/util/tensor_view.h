@@ -20,9 +20,10 @@ struct TensorShape {
   bool operator==(const TensorShape& o) const { return n_dims == o.n_dims && ne == o.ne; }
 };
 
-// How a row's bytes are ordered: as ggml stores them, or (Q8_0 rows reordered at load for the
-// kernels; kernels/q8_panels.h) in panel order — the same bytes per row, another arrangement.
-enum class RowOrder : uint8_t { kAsStored, kQ8_0Panels };
+// How a row's bytes are ordered: as ggml stores them, or (Q8_0 and Q4_K rows reordered at load
+// for the kernels; kernels/q8_panels.h) in panel order — the same bytes per row, another
+// arrangement.
+enum class RowOrder : uint8_t { kAsStored, kPanels };
 
 // Read-only stored tensor: raw bytes of `type` blocks, rows of ne[0] elements.
 struct ConstTensorView {

@@ -21,10 +21,10 @@ namespace {
 
 bool Inside(const std::byte* p, const std::byte* begin, size_t size) { return p >= begin && p < begin + size; }
 
-TEST(ResidentWeightsTest, EveryTokenTensorsAreCopiedExactlyAndExpertsStayMapped) {
+void CheckResident(GgmlType dtype) {
   const std::string path = ::testing::TempDir() + "/frugal_resident_" + std::to_string(::getpid());
   ThreadPool pool(2);
-  ASSERT_TRUE(tools::GenerateModel({.preset = "tiny", .dtype = GgmlType::kQ8_0}, path, pool).ok());
+  ASSERT_TRUE(tools::GenerateModel({.preset = "tiny", .dtype = dtype}, path, pool).ok());
   auto m = model::LoadModel(path);
   ASSERT_TRUE(m.ok()) << m.status().ToString();
   auto again = io::OpenGguf(path);  // an independent mapping to compare bytes with
@@ -43,19 +43,19 @@ TEST(ResidentWeightsTest, EveryTokenTensorsAreCopiedExactlyAndExpertsStayMapped)
     ASSERT_TRUE(bytes.ok());
     const auto cols = static_cast<int64_t>(v.shape.ne[0]);
     if (v.order == RowOrder::kAsStored) {
-      EXPECT_FALSE(v.type == GgmlType::kQ8_0 && kernels::Q8PanelsUsable() && kernels::Q8PanelsFit(cols) &&
+      EXPECT_FALSE(kernels::HasPanelOrder(v.type) && kernels::Q8PanelsUsable() && kernels::Q8PanelsFit(cols) &&
                    name.find("gate_inp") == std::string::npos)
           << name << " could have been reordered";
       EXPECT_EQ(0, std::memcmp(v.data, bytes->data(), bytes->size())) << name;
       return;
     }
     ++reordered;
-    ASSERT_EQ(v.type, GgmlType::kQ8_0) << name;
+    ASSERT_TRUE(kernels::HasPanelOrder(v.type)) << name;
     ASSERT_TRUE(kernels::Q8PanelsUsable() && kernels::Q8PanelsFit(cols)) << name;
     std::vector<float> want(static_cast<size_t>(cols)), got(want.size());
     for (uint64_t r = 0; r < v.shape.rows(); ++r) {
-      kernels::DequantizeRow(GgmlType::kQ8_0, bytes->data() + r * v.row_bytes(), want.data(), cols);
-      kernels::DequantizeQ8_0Panels(v.row(r), cols, got.data());
+      kernels::DequantizeRow(v.type, bytes->data() + r * v.row_bytes(), want.data(), cols);
+      kernels::DequantizePanelRow(v.type, v.row(r), cols, got.data());
       ASSERT_EQ(want, got) << name << " row " << r;
     }
     EXPECT_NE(0, std::memcmp(v.data, bytes->data(), bytes->size())) << name << " reordered in place of a copy";
@@ -81,6 +81,9 @@ TEST(ResidentWeightsTest, EveryTokenTensorsAreCopiedExactlyAndExpertsStayMapped)
     EXPECT_GT(reordered, 0);
   }
 }
+
+TEST(ResidentWeightsTest, EveryTokenTensorsAreCopiedExactlyAndExpertsStayMapped) { CheckResident(GgmlType::kQ8_0); }
+TEST(ResidentWeightsTest, Q4KTensorsToo) { CheckResident(GgmlType::kQ4_K); }
 
 }  // namespace
 }  // namespace frugal
