@@ -16,10 +16,6 @@ namespace {
 // Byte offset of column k's integer in a panel row (int8_gemm.h's interleaving).
 int64_t QuantAt(int64_t k) { return Int8InterleavedOffset(k); }
 
-const uint16_t* ScalesOf(const std::byte* panel_row, int64_t cols) {
-  return reinterpret_cast<const uint16_t*>(panel_row + cols);
-}
-
 // Q4_K panels: the byte holding column k (0..31) of sub-block b (counted over the row) in its
 // low (k % 32 < 16) or high nibble, and super-block i's 16-byte header (scales, d, dmin).
 int64_t NibbleByteQ4K(int64_t b, int64_t k) { return 256 * (b / 16) + 64 * (k % 16 / 4) + 4 * (b % 16) + k % 4; }
@@ -206,88 +202,55 @@ Q8PanelRows::Q8PanelRows(const Int8Activations& a)
   }
 }
 
-void Q8PanelProduct16Ref(const std::byte* w, uint64_t row_stride, int64_t n_rows, int64_t cols, const Q16PanelRow* x,
-                         int n_tokens, float* y, int64_t ys) {
+
+namespace {
+
+// Per block b: with the block as integers q, scale and offset m (DecomposePanelBlock32; value =
+// scale·q + m), scale·dx·Σ q·xq + m·(dx·Σxq), the integers summed exactly and the blocks in order.
+int64_t ActivationAt(const Q16PanelRow&, int64_t b, int64_t k) { return Q16PanelAt(b, k); }
+int64_t ActivationAt(const Q8PanelRow&, int64_t b, int64_t k) { return QuantAt(32 * b + k); }
+const float* BlockSums(const Q16PanelRow& x) { return x.dsum; }
+const float* BlockSums(const Q8PanelRow& x) { return x.sx; }
+
+template <typename Row>
+void PanelProductRef(GgmlType type, const std::byte* w, uint64_t row_stride, int64_t n_rows, int64_t cols, const Row* x,
+                     int n_tokens, float* y, int64_t ys) {
   for (int64_t r = 0; r < n_rows; ++r) {
     const std::byte* row = w + static_cast<uint64_t>(r) * row_stride;
-    const auto* u = reinterpret_cast<const uint8_t*>(row);
-    const uint16_t* scales = ScalesOf(row, cols);
     for (int t = 0; t < n_tokens; ++t) {
       float sum = 0;
       for (int64_t b = 0; b < cols / 32; ++b) {
+        Block32 block;
+        DecomposePanelBlock32(type, row, cols, b, &block);
         int32_t isum = 0;
-        for (int64_t col = 0; col < 32; ++col) {
-          isum += (int32_t{u[QuantAt(32 * b + col)]} - 128) * x[t].qs[Q16PanelAt(b, col)];
-        }
-        uint16_t bits;
-        std::memcpy(&bits, scales + b, sizeof bits);
-        sum += F16ToF32(bits) * x[t].d[b] * static_cast<float>(isum);
+        for (int64_t k = 0; k < 32; ++k) isum += int32_t{block.q[k]} * x[t].qs[ActivationAt(x[t], b, k)];
+        sum += block.scale[0] * x[t].d[b] * static_cast<float>(isum) + block.m * BlockSums(x[t])[b];
       }
       y[t * ys + r] = sum;
     }
   }
+}
+
+}  // namespace
+
+void Q8PanelProduct16Ref(const std::byte* w, uint64_t row_stride, int64_t n_rows, int64_t cols, const Q16PanelRow* x,
+                         int n_tokens, float* y, int64_t ys) {
+  PanelProductRef(GgmlType::kQ8_0, w, row_stride, n_rows, cols, x, n_tokens, y, ys);
 }
 
 void Q8PanelProduct8Ref(const std::byte* w, uint64_t row_stride, int64_t n_rows, int64_t cols, const Q8PanelRow* x,
                         int n_tokens, float* y, int64_t ys) {
-  for (int64_t r = 0; r < n_rows; ++r) {
-    const std::byte* row = w + static_cast<uint64_t>(r) * row_stride;
-    const auto* u = reinterpret_cast<const uint8_t*>(row);
-    const uint16_t* scales = ScalesOf(row, cols);
-    for (int t = 0; t < n_tokens; ++t) {
-      float sum = 0;
-      for (int64_t g = 0; g < cols / 512; ++g) {
-        int32_t block_sums[16] = {};
-        for (int64_t i = 0; i < 512; ++i) {
-          const int64_t at = 512 * g + i;
-          block_sums[i % 64 / 4] += (int32_t{u[at]} - 128) * x[t].qs[at];
-        }
-        for (int64_t j = 0; j < 16; ++j) {
-          uint16_t bits;
-          std::memcpy(&bits, scales + 16 * g + j, sizeof bits);
-          sum += F16ToF32(bits) * x[t].d[16 * g + j] * static_cast<float>(block_sums[j]);
-        }
-      }
-      y[t * ys + r] = sum;
-    }
-  }
+  PanelProductRef(GgmlType::kQ8_0, w, row_stride, n_rows, cols, x, n_tokens, y, ys);
 }
 
-// Q4_K: per sub-block b, d·sc·dx·Σ q4·q − dmin·mn·(dx·Σq).
 void Q4KPanelProduct16Ref(const std::byte* w, uint64_t row_stride, int64_t n_rows, int64_t cols, const Q16PanelRow* x,
                           int n_tokens, float* y, int64_t ys) {
-  for (int64_t r = 0; r < n_rows; ++r) {
-    const std::byte* row = w + static_cast<uint64_t>(r) * row_stride;
-    for (int t = 0; t < n_tokens; ++t) {
-      float sum = 0;
-      for (int64_t b = 0; b < cols / 32; ++b) {
-        int32_t isum = 0;
-        for (int64_t k = 0; k < 32; ++k) isum += NibbleQ4K(row, b, k) * x[t].qs[Q16PanelAt(b, k)];
-        float scale, minimum;
-        ScaleMinQ4K(row, cols, b, &scale, &minimum);
-        sum += scale * x[t].d[b] * static_cast<float>(isum) - minimum * x[t].dsum[b];
-      }
-      y[t * ys + r] = sum;
-    }
-  }
+  PanelProductRef(GgmlType::kQ4_K, w, row_stride, n_rows, cols, x, n_tokens, y, ys);
 }
 
 void Q4KPanelProduct8Ref(const std::byte* w, uint64_t row_stride, int64_t n_rows, int64_t cols, const Q8PanelRow* x,
                          int n_tokens, float* y, int64_t ys) {
-  for (int64_t r = 0; r < n_rows; ++r) {
-    const std::byte* row = w + static_cast<uint64_t>(r) * row_stride;
-    for (int t = 0; t < n_tokens; ++t) {
-      float sum = 0;
-      for (int64_t b = 0; b < cols / 32; ++b) {
-        int32_t isum = 0;
-        for (int64_t k = 0; k < 32; ++k) isum += NibbleQ4K(row, b, k) * x[t].qs[QuantAt(32 * b + k)];
-        float scale, minimum;
-        ScaleMinQ4K(row, cols, b, &scale, &minimum);
-        sum += scale * x[t].d[b] * static_cast<float>(isum) - minimum * x[t].sx[b];
-      }
-      y[t * ys + r] = sum;
-    }
-  }
+  PanelProductRef(GgmlType::kQ4_K, w, row_stride, n_rows, cols, x, n_tokens, y, ys);
 }
 
 }  // namespace frugal::kernels

@@ -254,40 +254,82 @@ void Rows8Q4K(const std::byte* w, uint64_t rs, int64_t cols, const Q8PanelRow* x
   }
 }
 
-}  // namespace
+enum class PanelType { kQ8_0, kQ4_K };
 
-void Q8PanelProduct16Avx512Vnni(const std::byte* w, uint64_t row_stride, int64_t n_rows, int64_t cols,
-                                const Q16PanelRow* x, int n_tokens, float* y, int64_t ys) {
-  const int64_t fours = n_rows / 4 * 4;
-  if (n_tokens == 1) {  // one call for the whole range
-    Rows16<4>(w, row_stride, cols, x[0], y, fours / 4);
-  } else {  // every token over four rows while they are in L1
-    for (int64_t r = 0; r < fours; r += 4) {
-      for (int t = 0; t < n_tokens; ++t) Rows16<4>(w + r * row_stride, row_stride, cols, x[t], y + t * ys + r, 1);
-    }
-  }
-  for (int64_t r = fours; r < n_rows; ++r) {
-    for (int t = 0; t < n_tokens; ++t) Rows16<1>(w + r * row_stride, row_stride, cols, x[t], y + t * ys + r, 1);
+template <PanelType P, int R>
+void Rows16Of(const std::byte* w, uint64_t rs, int64_t cols, const Q16PanelRow& x, float* y, int64_t n_tiles) {
+  if constexpr (P == PanelType::kQ8_0) {
+    Rows16<R>(w, rs, cols, x, y, n_tiles);
+  } else {
+    Rows16Q4K<R>(w, rs, cols, x, y, n_tiles);
   }
 }
 
-void Q8PanelProduct8Avx512Vnni(const std::byte* w, uint64_t row_stride, int64_t n_rows, int64_t cols,
-                               const Q8PanelRow* x, int n_tokens, float* y, int64_t ys) {
+template <PanelType P, int R, int T>
+void Rows8Of(const std::byte* w, uint64_t rs, int64_t cols, const Q8PanelRow* x, float* y, int64_t ys) {
+  if constexpr (P == PanelType::kQ8_0) {
+    Rows8<R, T>(w, rs, cols, x, y, ys);
+  } else {
+    Rows8Q4K<R, T>(w, rs, cols, x, y, ys);
+  }
+}
+
+template <PanelType P>
+void Product16(const std::byte* w, uint64_t row_stride, int64_t n_rows, int64_t cols, const Q16PanelRow* x, int n_tokens,
+               float* y, int64_t ys) {
+  const int64_t fours = n_rows / 4 * 4;
+  if (n_tokens == 1) {  // one call for the whole range
+    Rows16Of<P, 4>(w, row_stride, cols, x[0], y, fours / 4);
+  } else {  // every token over four rows while they are in L1
+    for (int64_t r = 0; r < fours; r += 4) {
+      for (int t = 0; t < n_tokens; ++t) Rows16Of<P, 4>(w + r * row_stride, row_stride, cols, x[t], y + t * ys + r, 1);
+    }
+  }
+  for (int64_t r = fours; r < n_rows; ++r) {
+    for (int t = 0; t < n_tokens; ++t) Rows16Of<P, 1>(w + r * row_stride, row_stride, cols, x[t], y + t * ys + r, 1);
+  }
+}
+
+template <PanelType P>
+void Product8(const std::byte* w, uint64_t row_stride, int64_t n_rows, int64_t cols, const Q8PanelRow* x, int n_tokens,
+              float* y, int64_t ys) {
   int64_t r = 0;
-  for (; r + 4 <= n_rows; r += 4) {  // three tokens at a time over four rows while they are in L1
+  for (; r + 4 <= n_rows; r += 4) {  // four tokens at a time over four rows while they are in L1
     const std::byte* rows = w + r * row_stride;
     int t = 0;
-    for (; t + 4 <= n_tokens; t += 4) Rows8<4, 4>(rows, row_stride, cols, x + t, y + t * ys + r, ys);
-    if (n_tokens - t == 3) Rows8<4, 3>(rows, row_stride, cols, x + t, y + t * ys + r, ys);
-    if (n_tokens - t == 2) Rows8<4, 2>(rows, row_stride, cols, x + t, y + t * ys + r, ys);
-    if (n_tokens - t == 1) Rows8<4, 1>(rows, row_stride, cols, x + t, y + t * ys + r, ys);
+    for (; t + 4 <= n_tokens; t += 4) Rows8Of<P, 4, 4>(rows, row_stride, cols, x + t, y + t * ys + r, ys);
+    if (n_tokens - t == 3) Rows8Of<P, 4, 3>(rows, row_stride, cols, x + t, y + t * ys + r, ys);
+    if (n_tokens - t == 2) Rows8Of<P, 4, 2>(rows, row_stride, cols, x + t, y + t * ys + r, ys);
+    if (n_tokens - t == 1) Rows8Of<P, 4, 1>(rows, row_stride, cols, x + t, y + t * ys + r, ys);
   }
   for (; r < n_rows; ++r) {
     const std::byte* row = w + r * row_stride;
     int t = 0;
-    for (; t + 2 <= n_tokens; t += 2) Rows8<1, 2>(row, row_stride, cols, x + t, y + t * ys + r, ys);
-    if (t < n_tokens) Rows8<1, 1>(row, row_stride, cols, x + t, y + t * ys + r, ys);
+    for (; t + 2 <= n_tokens; t += 2) Rows8Of<P, 1, 2>(row, row_stride, cols, x + t, y + t * ys + r, ys);
+    if (t < n_tokens) Rows8Of<P, 1, 1>(row, row_stride, cols, x + t, y + t * ys + r, ys);
   }
+}
+
+}  // namespace
+
+void Q8PanelProduct16Avx512Vnni(const std::byte* w, uint64_t row_stride, int64_t n_rows, int64_t cols,
+                                const Q16PanelRow* x, int n_tokens, float* y, int64_t ys) {
+  Product16<PanelType::kQ8_0>(w, row_stride, n_rows, cols, x, n_tokens, y, ys);
+}
+
+void Q8PanelProduct8Avx512Vnni(const std::byte* w, uint64_t row_stride, int64_t n_rows, int64_t cols,
+                               const Q8PanelRow* x, int n_tokens, float* y, int64_t ys) {
+  Product8<PanelType::kQ8_0>(w, row_stride, n_rows, cols, x, n_tokens, y, ys);
+}
+
+void Q4KPanelProduct16Avx512Vnni(const std::byte* w, uint64_t row_stride, int64_t n_rows, int64_t cols,
+                                 const Q16PanelRow* x, int n_tokens, float* y, int64_t ys) {
+  Product16<PanelType::kQ4_K>(w, row_stride, n_rows, cols, x, n_tokens, y, ys);
+}
+
+void Q4KPanelProduct8Avx512Vnni(const std::byte* w, uint64_t row_stride, int64_t n_rows, int64_t cols,
+                                const Q8PanelRow* x, int n_tokens, float* y, int64_t ys) {
+  Product8<PanelType::kQ4_K>(w, row_stride, n_rows, cols, x, n_tokens, y, ys);
 }
 
 void Q8PanelActivationsFromInt8Avx512(const uint8_t* u, int64_t cols, int8_t* qs, int32_t* starts) {
@@ -301,41 +343,6 @@ void Q8PanelActivationsFromInt8Avx512(const uint8_t* u, int64_t cols, int8_t* qs
       sum = _mm512_dpbusd_epi32(sum, ones, q);  // lane j: Σq of block j
     }
     _mm512_storeu_si512(starts + 16 * g, _mm512_mullo_epi32(sum, _mm512_set1_epi32(-128)));
-  }
-}
-
-
-void Q4KPanelProduct16Avx512Vnni(const std::byte* w, uint64_t row_stride, int64_t n_rows, int64_t cols,
-                                 const Q16PanelRow* x, int n_tokens, float* y, int64_t ys) {
-  const int64_t fours = n_rows / 4 * 4;
-  if (n_tokens == 1) {  // one call for the whole range
-    Rows16Q4K<4>(w, row_stride, cols, x[0], y, fours / 4);
-  } else {  // every token over four rows while they are in L1
-    for (int64_t r = 0; r < fours; r += 4) {
-      for (int t = 0; t < n_tokens; ++t) Rows16Q4K<4>(w + r * row_stride, row_stride, cols, x[t], y + t * ys + r, 1);
-    }
-  }
-  for (int64_t r = fours; r < n_rows; ++r) {
-    for (int t = 0; t < n_tokens; ++t) Rows16Q4K<1>(w + r * row_stride, row_stride, cols, x[t], y + t * ys + r, 1);
-  }
-}
-
-void Q4KPanelProduct8Avx512Vnni(const std::byte* w, uint64_t row_stride, int64_t n_rows, int64_t cols,
-                                const Q8PanelRow* x, int n_tokens, float* y, int64_t ys) {
-  int64_t r = 0;
-  for (; r + 4 <= n_rows; r += 4) {  // four tokens at a time over four rows while they are in L1
-    const std::byte* rows = w + r * row_stride;
-    int t = 0;
-    for (; t + 4 <= n_tokens; t += 4) Rows8Q4K<4, 4>(rows, row_stride, cols, x + t, y + t * ys + r, ys);
-    if (n_tokens - t == 3) Rows8Q4K<4, 3>(rows, row_stride, cols, x + t, y + t * ys + r, ys);
-    if (n_tokens - t == 2) Rows8Q4K<4, 2>(rows, row_stride, cols, x + t, y + t * ys + r, ys);
-    if (n_tokens - t == 1) Rows8Q4K<4, 1>(rows, row_stride, cols, x + t, y + t * ys + r, ys);
-  }
-  for (; r < n_rows; ++r) {
-    const std::byte* row = w + r * row_stride;
-    int t = 0;
-    for (; t + 2 <= n_tokens; t += 2) Rows8Q4K<1, 2>(row, row_stride, cols, x + t, y + t * ys + r, ys);
-    if (t < n_tokens) Rows8Q4K<1, 1>(row, row_stride, cols, x + t, y + t * ys + r, ys);
   }
 }
 
