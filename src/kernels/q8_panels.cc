@@ -50,7 +50,7 @@ void PackQ8_0Panels(const std::byte* q8_0_row, int64_t cols, std::byte* out) {
   for (int64_t b = 0; b < cols / 32; ++b) {
     std::byte* group = out + 512 * (b / 16) + 4 * (b % 16);  // lane b % 16 of the group's chunks
     for (int64_t c = 0; c < 8; ++c) {
-      for (int64_t i = 0; i < 4; ++i) group[64 * c + i] = static_cast<std::byte>(blocks[b].qs[4 * c + i] ^ 0x80);  // w + 128
+      for (int64_t i = 0; i < 4; ++i) group[64 * c + i] = static_cast<std::byte>(static_cast<uint8_t>(blocks[b].qs[4 * c + i]) ^ 0x80);  // w + 128
     }
     std::memcpy(scales + b, &blocks[b].d, sizeof(uint16_t));  // the row may be unaligned
   }
