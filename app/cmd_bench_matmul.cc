@@ -12,7 +12,7 @@
 #include "app/commands.h"
 #include "kernels/cpu_features.h"
 #include "kernels/matmul.h"
-#include "kernels/q8_panels.h"
+#include "kernels/panel_rows.h"
 #include "kernels/quantize.h"
 #include "util/log.h"
 #include "util/rng.h"
@@ -51,7 +51,7 @@ Status Run(const Flags& f) {
     kernels::QuantizeRow(*type, row.data(), w.data() + static_cast<uint64_t>(r) * rb, f.cols);
   }
   if (f.panels) {  // reordered as the loader reorders every-token Q8_0 weights
-    if (!kernels::HasPanelOrder(*type) || !kernels::Q8PanelsFit(f.cols) || !kernels::Q8PanelsUsable()) {
+    if (!kernels::HasPanelOrder(*type) || !kernels::PanelRowsFit(f.cols) || !kernels::PanelRowsUsable()) {
       return InvalidArgument("--panels: q8_0 or q4_K rows of a multiple of 512 columns, on AVX-512 VNNI without AMX");
     }
     std::vector<std::byte> reordered(w.size());

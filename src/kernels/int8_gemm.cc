@@ -8,7 +8,7 @@
 #include <cstring>
 
 #include "kernels/int8_gemm_internal.h"
-#include "kernels/q8_panels.h"
+#include "kernels/panel_rows.h"
 #include "kernels/quant_blocks.h"
 #include "util/check.h"
 #include "util/half.h"

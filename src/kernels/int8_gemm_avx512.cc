@@ -250,7 +250,7 @@ void PackGroupQ6_K(const BlockQ6_K* blocks, int64_t n_super, int64_t g, Group q,
   StoreChunks(q, r, natural);
 }
 
-// Group g of a Q8_0 or Q4_K row in panel order (q8_panels.h): its chunks are the panel's
+// Group g of a Q8_0 or Q4_K row in panel order (panel_rows.h): its chunks are the panel's
 // interleaving already (Q8_0: w + 128 back to w; Q4_K: a vector's low and high nibbles are
 // chunks v and v + 4).
 void PackGroupFromPanels(GgmlType type, const std::byte* row, int64_t cols, int64_t g, Group q, int r) {

@@ -1,5 +1,5 @@
 #include "kernels/matmul.h"
-#include "kernels/q8_panels.h"
+#include "kernels/panel_rows.h"
 #include "kernels/q8_rows.h"
 
 #include <algorithm>
@@ -106,7 +106,7 @@ class RowProduct {
         int8_ = x.int8();  // packed from the panel rows (int8_gemm.h)
         return;
       }
-      panels8_ = x.q8_panels();
+      panels8_ = x.panel_rows();
       panels16_ = x.q16_panels();
       return;
     }
@@ -189,7 +189,7 @@ class RowProduct {
   }
 
  private:
-  // Q8_0/Q4_K panel rows (q8_panels.h), every token in tiles whose activations stay in cache.
+  // Q8_0/Q4_K panel rows (panel_rows.h), every token in tiles whose activations stay in cache.
   void PanelRows(int64_t begin, int64_t end, float* y, int64_t ys) const {
     constexpr int kTokenTile = 32;
     const uint64_t rb = w_.row_stride();
@@ -202,15 +202,15 @@ class RowProduct {
         Q8PanelRow tile[kTokenTile];
         for (int i = 0; i < n; ++i) tile[i] = panels8_->row(t0 + i);
         const bool q8 = w_.type == GgmlType::kQ8_0;
-        const auto kernel = vnni ? (q8 ? Q8PanelProduct8Avx512Vnni : Q4KPanelProduct8Avx512Vnni)
-                                 : (q8 ? Q8PanelProduct8Ref : Q4KPanelProduct8Ref);
+        const auto kernel = vnni ? (q8 ? Q8_0PanelProduct8Avx512Vnni : Q4KPanelProduct8Avx512Vnni)
+                                 : (q8 ? Q8_0PanelProduct8Ref : Q4KPanelProduct8Ref);
         kernel(rows, rb, end - begin, w_.cols, tile, n, out, ys);
       } else {
         Q16PanelRow tile[kTokenTile];
         for (int i = 0; i < n; ++i) tile[i] = panels16_->row(t0 + i);
         const bool q8 = w_.type == GgmlType::kQ8_0;
-        const auto kernel = vnni ? (q8 ? Q8PanelProduct16Avx512Vnni : Q4KPanelProduct16Avx512Vnni)
-                                 : (q8 ? Q8PanelProduct16Ref : Q4KPanelProduct16Ref);
+        const auto kernel = vnni ? (q8 ? Q8_0PanelProduct16Avx512Vnni : Q4KPanelProduct16Avx512Vnni)
+                                 : (q8 ? Q8_0PanelProduct16Ref : Q4KPanelProduct16Ref);
         kernel(rows, rb, end - begin, w_.cols, tile, n, out, ys);
       }
     }
@@ -354,7 +354,7 @@ ProductPath InputPath(int64_t cols, const MatMulParams& p) {
 ProductPath PathOf(GgmlType type, int64_t cols, const MatMulParams& p, RowOrder order) {
   const ProductPath input = InputPath(cols, p);
   if (order == RowOrder::kPanels) {
-    if (input == ProductPath::kExact || !Q8PanelsUsable() || !Q8PanelsFit(cols)) return ProductPath::kExact;
+    if (input == ProductPath::kExact || !PanelRowsUsable() || !PanelRowsFit(cols)) return ProductPath::kExact;
     if (type == GgmlType::kQ4_K && input == ProductPath::kInt8 && p.n_tokens >= kQ4KPanelsInt8MinTokens) return input;
     return p.n_tokens < 4 ? ProductPath::kPanels16 : ProductPath::kPanels8;
   }
@@ -393,8 +393,8 @@ PreparedInput::PreparedInput(const float* x, int64_t cols, const MatMulParams& p
   // Decode-sized inputs also get the pair order of the four-row K-quant kernel (a reordered
   // copy of a few KiB per token).
   pair_order_ = (n_tokens_ < 4 || p.row_views) && cols % 256 == 0 && DotQ4_KRowsFor(DetectedIsa()) != nullptr;
-  // Q8_0 panel rows exist where they fit and the CPU runs them (the same test as at load).
-  panels_ = Q8PanelsUsable() && Q8PanelsFit(cols);
+  // Panel rows exist where they fit and the CPU runs them (the same test as at load).
+  panels_ = PanelRowsUsable() && PanelRowsFit(cols);
 }
 
 PreparedInput::PreparedInput(const PreparedInput& all, int64_t first, int64_t step, int64_t n)
@@ -433,10 +433,14 @@ const Q16PanelRows* PreparedInput::q16_panels() const {
   return q16_panels_.get();
 }
 
-const Q8PanelRows* PreparedInput::q8_panels() const {
+const Q8PanelRows* PreparedInput::panel_rows() const {
   if (view_ || !panels_ || n_tokens_ < 4 || row_views_) return nullptr;
-  std::call_once(q8_panels_once_, [&] { q8_panels_ = std::make_unique<Q8PanelRows>(x_, n_tokens_, cols_, x_stride_); });
-  return q8_panels_.get();
+  std::call_once(panel_rows_once_, [&] {
+    // Many tokens: from the int8 products' activations (the same values; quantized once for both).
+    const Int8Activations* many = int8();
+    panel_rows_ = many != nullptr ? std::make_unique<Q8PanelRows>(*many) : std::make_unique<Q8PanelRows>(x_, n_tokens_, cols_, x_stride_);
+  });
+  return panel_rows_.get();
 }
 
 PreparedInput::~PreparedInput() = default;

@@ -22,7 +22,7 @@ struct WeightRows {
   int64_t cols = 0;
   int64_t n_rows = 0;
   uint64_t stride_bytes = 0;  // from one row to the next; 0: rows are contiguous (row_bytes())
-  RowOrder order = RowOrder::kAsStored;  // kPanels: Q8_0/Q4_K rows in panel order (q8_panels.h)
+  RowOrder order = RowOrder::kAsStored;  // kPanels: Q8_0/Q4_K rows in panel order (panel_rows.h)
   uint64_t row_bytes() const { return RowBytes(type, static_cast<uint64_t>(cols)); }
   uint64_t row_stride() const { return stride_bytes ? stride_bytes : row_bytes(); }
   const std::byte* row(int64_t r) const { return data + static_cast<uint64_t>(r) * row_stride(); }
@@ -54,7 +54,7 @@ void MatMul(const WeightRows& w, const float* x, float* y, const MatMulParams& p
 // the exact float path, 16-bit activations (or exact rows for types without such a kernel),
 // 8-bit activations (int8_gemm.h), f32 panels of float rows (f32_panels.h; f32 arithmetic),
 // or AMX tiles (amx_matmul.h). Each has its own accuracy (ARCHITECTURE "Kernels").
-// Rows in panel order (q8_panels.h) take the panel kernels (kPanels16 below 4 tokens, kPanels8
+// Rows in panel order (panel_rows.h) take the panel kernels (kPanels16 below 4 tokens, kPanels8
 // from 4), the int8 panels for many tokens of Q4_K, or the exact path.
 enum class ProductPath { kExact, kQ16, kQ8Rows, kInt8, kF32Panels, kAmx, kPanels16, kPanels8 };
 ProductPath PathOf(GgmlType type, int64_t cols, const MatMulParams& p, RowOrder order = RowOrder::kAsStored);
@@ -70,7 +70,7 @@ class Q8PanelRows;
 // Activations prepared once for any number of products with matrices of `cols` columns (gate
 // and up of one FFN; every head's projections of the same cached rows): split for AMX tiles or
 // quantized, as the path for this many tokens wants. The quantized forms are made when a
-// product first asks for one (once, thread-safely), so that an input only Q8_0 panel rows read
+// product first asks for one (once, thread-safely), so that an input only panel rows read
 // is not also quantized for the kernels of rows as stored. Thread-safe.
 class PreparedInput {
  public:
@@ -96,10 +96,10 @@ class PreparedInput {
   const Q16Rows* q16() const;            // null on the exact, AMX and int8 paths
   const Q8Rows* q8() const;              // null unless the few-token 8-bit path applies
   int64_t q16_row(int64_t t) const { return q16_first_ + t * q16_step_; }  // row of q16() for token t
-  // Activations for Q8_0 panel rows (q8_panels.h), where panels are usable and cols fit: 16-bit
+  // Activations for panel rows (panel_rows.h), where panels are usable and cols fit: 16-bit
   // below 4 tokens (the decode rounding), else 8-bit; null otherwise (and in views).
   const Q16PanelRows* q16_panels() const;
-  const Q8PanelRows* q8_panels() const;
+  const Q8PanelRows* panel_rows() const;
 
  private:
   const float* x_;
@@ -108,12 +108,12 @@ class PreparedInput {
   ProductPath path_ = ProductPath::kExact;
   bool view_ = false, row_views_ = false, pair_order_ = false, panels_ = false;
   std::unique_ptr<AmxActivations> amx_;
-  mutable std::once_flag int8_once_, q16_once_, q8_once_, q16_panels_once_, q8_panels_once_;
+  mutable std::once_flag int8_once_, q16_once_, q8_once_, q16_panels_once_, panel_rows_once_;
   mutable std::unique_ptr<Int8Activations> int8_;
   mutable std::unique_ptr<Q16Rows> q16_owned_;
   mutable std::unique_ptr<Q8Rows> q8_;
   mutable std::unique_ptr<Q16PanelRows> q16_panels_;
-  mutable std::unique_ptr<Q8PanelRows> q8_panels_;
+  mutable std::unique_ptr<Q8PanelRows> panel_rows_;
   const Q16Rows* q16_view_ = nullptr;  // the viewed input's
   int64_t q16_first_ = 0, q16_step_ = 1;
 };

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "kernels/q8_panels.h"
+#include "kernels/panel_rows.h"
 
 namespace frugal::model {
 namespace {
@@ -31,7 +31,7 @@ std::vector<ConstTensorView*> EveryTokenViews(Weights* w) {
 // k_b/v_b/kv_b, which are transposed and sliced per head, nor the router's exact product) are
 // reordered for the panel kernels where those run.
 bool ReorderedForPanels(const Weights& w, const ConstTensorView& v) {
-  if (!kernels::HasPanelOrder(v.type) || !kernels::Q8PanelsUsable() || !kernels::Q8PanelsFit(static_cast<int64_t>(v.shape.ne[0]))) {
+  if (!kernels::HasPanelOrder(v.type) || !kernels::PanelRowsUsable() || !kernels::PanelRowsFit(static_cast<int64_t>(v.shape.ne[0]))) {
     return false;
   }
   for (const LayerWeights& l : w.layers) {

@@ -21,7 +21,7 @@ struct TensorShape {
 };
 
 // How a row's bytes are ordered: as ggml stores them, or (Q8_0 and Q4_K rows reordered at load
-// for the kernels; kernels/q8_panels.h) in panel order — the same bytes per row, another
+// for the kernels; kernels/panel_rows.h) in panel order — the same bytes per row, another
 // arrangement.
 enum class RowOrder : uint8_t { kAsStored, kPanels };
 

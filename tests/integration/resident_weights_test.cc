@@ -12,7 +12,7 @@
 
 #include "io/gguf_file.h"
 #include "kernels/dequantize.h"
-#include "kernels/q8_panels.h"
+#include "kernels/panel_rows.h"
 #include "model/loaded_model.h"
 #include "tools/model_generator.h"
 
@@ -43,7 +43,7 @@ void CheckResident(GgmlType dtype) {
     ASSERT_TRUE(bytes.ok());
     const auto cols = static_cast<int64_t>(v.shape.ne[0]);
     if (v.order == RowOrder::kAsStored) {
-      EXPECT_FALSE(kernels::HasPanelOrder(v.type) && kernels::Q8PanelsUsable() && kernels::Q8PanelsFit(cols) &&
+      EXPECT_FALSE(kernels::HasPanelOrder(v.type) && kernels::PanelRowsUsable() && kernels::PanelRowsFit(cols) &&
                    name.find("gate_inp") == std::string::npos)
           << name << " could have been reordered";
       EXPECT_EQ(0, std::memcmp(v.data, bytes->data(), bytes->size())) << name;
@@ -51,7 +51,7 @@ void CheckResident(GgmlType dtype) {
     }
     ++reordered;
     ASSERT_TRUE(kernels::HasPanelOrder(v.type)) << name;
-    ASSERT_TRUE(kernels::Q8PanelsUsable() && kernels::Q8PanelsFit(cols)) << name;
+    ASSERT_TRUE(kernels::PanelRowsUsable() && kernels::PanelRowsFit(cols)) << name;
     std::vector<float> want(static_cast<size_t>(cols)), got(want.size());
     for (uint64_t r = 0; r < v.shape.rows(); ++r) {
       kernels::DequantizeRow(v.type, bytes->data() + r * v.row_bytes(), want.data(), cols);
@@ -77,7 +77,7 @@ void CheckResident(GgmlType dtype) {
   EXPECT_TRUE(Inside(lm.weights.token_embd.data, mapped.data(), mapped.size()));
   // tiny's 512-wide rows (the output head's, the attention output's) take the panel order
   // wherever the panel kernels run.
-  if (kernels::Q8PanelsUsable()) {
+  if (kernels::PanelRowsUsable()) {
     EXPECT_GT(reordered, 0);
   }
 }

@@ -44,9 +44,9 @@ class Q16Rows;
 
 // True where products run on panels: AVX-512 VNNI without usable AMX (FRUGAL_ISA may cap it;
 // the AMX path reads rows as stored).
-bool Q8PanelsUsable();
+bool PanelRowsUsable();
 // Rows of `cols` columns can be reordered (a multiple of 512).
-inline bool Q8PanelsFit(int64_t cols) { return cols > 0 && cols % 512 == 0; }
+inline bool PanelRowsFit(int64_t cols) { return cols > 0 && cols % 512 == 0; }
 
 // Types with a panel order.
 inline bool HasPanelOrder(GgmlType type) { return type == GgmlType::kQ8_0 || type == GgmlType::kQ4_K; }
@@ -128,13 +128,13 @@ class Q8PanelRows {
 // y[t·ys + r] = Σ_k W[r,k]·x[t][k] for panel rows r < n_rows (row_stride bytes apart, `cols`
 // columns) and tokens t < n_tokens. The references sum each block in integers and the blocks in
 // order; the AVX-512 VNNI kernels, four rows at a time, sum a group's blocks in lanes.
-void Q8PanelProduct16Ref(const std::byte* w, uint64_t row_stride, int64_t n_rows, int64_t cols, const Q16PanelRow* x,
+void Q8_0PanelProduct16Ref(const std::byte* w, uint64_t row_stride, int64_t n_rows, int64_t cols, const Q16PanelRow* x,
                          int n_tokens, float* y, int64_t ys);
-void Q8PanelProduct16Avx512Vnni(const std::byte* w, uint64_t row_stride, int64_t n_rows, int64_t cols,
+void Q8_0PanelProduct16Avx512Vnni(const std::byte* w, uint64_t row_stride, int64_t n_rows, int64_t cols,
                                 const Q16PanelRow* x, int n_tokens, float* y, int64_t ys);
-void Q8PanelProduct8Ref(const std::byte* w, uint64_t row_stride, int64_t n_rows, int64_t cols, const Q8PanelRow* x,
+void Q8_0PanelProduct8Ref(const std::byte* w, uint64_t row_stride, int64_t n_rows, int64_t cols, const Q8PanelRow* x,
                         int n_tokens, float* y, int64_t ys);
-void Q8PanelProduct8Avx512Vnni(const std::byte* w, uint64_t row_stride, int64_t n_rows, int64_t cols,
+void Q8_0PanelProduct8Avx512Vnni(const std::byte* w, uint64_t row_stride, int64_t n_rows, int64_t cols,
                                const Q8PanelRow* x, int n_tokens, float* y, int64_t ys);
 void Q4KPanelProduct16Ref(const std::byte* w, uint64_t row_stride, int64_t n_rows, int64_t cols, const Q16PanelRow* x,
                           int n_tokens, float* y, int64_t ys);

@@ -1,4 +1,4 @@
-#include "kernels/q8_panels.h"
+#include "kernels/panel_rows.h"
 
 #include <algorithm>
 #include <cstring>
@@ -41,10 +41,10 @@ void ScaleMinQ4K(const std::byte* panel_row, int64_t cols, int64_t b, float* sca
 
 }  // namespace
 
-bool Q8PanelsUsable() { return DetectedIsa() == IsaLevel::kAvx512Vnni && !AmxUsable(); }
+bool PanelRowsUsable() { return DetectedIsa() == IsaLevel::kAvx512Vnni && !AmxUsable(); }
 
 void PackQ8_0Panels(const std::byte* q8_0_row, int64_t cols, std::byte* out) {
-  FRUGAL_CHECK(Q8PanelsFit(cols));
+  FRUGAL_CHECK(PanelRowsFit(cols));
   const auto* blocks = reinterpret_cast<const BlockQ8_0*>(q8_0_row);
   auto* scales = reinterpret_cast<uint16_t*>(out + cols);
   for (int64_t b = 0; b < cols / 32; ++b) {
@@ -57,7 +57,7 @@ void PackQ8_0Panels(const std::byte* q8_0_row, int64_t cols, std::byte* out) {
 }
 
 void PackQ4_KPanels(const std::byte* q4_k_row, int64_t cols, std::byte* out) {
-  FRUGAL_CHECK(Q8PanelsFit(cols));
+  FRUGAL_CHECK(PanelRowsFit(cols));
   const auto* blocks = reinterpret_cast<const BlockQ4_K*>(q4_k_row);
   for (int64_t i = 0; i < cols / 256; ++i) {
     for (int64_t s = 0; s < 8; ++s) {
@@ -78,7 +78,7 @@ void PackQ4_KPanels(const std::byte* q4_k_row, int64_t cols, std::byte* out) {
 }
 
 void DequantizeQ4_KPanels(const std::byte* panel_row, int64_t cols, float* out) {
-  FRUGAL_CHECK(Q8PanelsFit(cols));
+  FRUGAL_CHECK(PanelRowsFit(cols));
   for (int64_t b = 0; b < cols / 32; ++b) {
     float scale, minimum;
     ScaleMinQ4K(panel_row, cols, b, &scale, &minimum);
@@ -115,7 +115,7 @@ void DequantizePanelRow(GgmlType type, const std::byte* panel_row, int64_t cols,
 }
 
 void DequantizeQ8_0Panels(const std::byte* panel_row, int64_t cols, float* out) {
-  FRUGAL_CHECK(Q8PanelsFit(cols));
+  FRUGAL_CHECK(PanelRowsFit(cols));
   const auto* u = reinterpret_cast<const uint8_t*>(panel_row);
   for (int64_t b = 0; b < cols / 32; ++b) {
     uint16_t bits;
@@ -131,7 +131,7 @@ Q16PanelRows::Q16PanelRows(const Q16Rows& q16, int64_t n_rows, int64_t cols)
       d_(static_cast<size_t>(n_rows * cols / 32), /*zeroed=*/false),
       starts_(static_cast<size_t>(n_rows * cols / 32), /*zeroed=*/false),
       dsum_(static_cast<size_t>(n_rows * cols / 32), /*zeroed=*/false) {
-  FRUGAL_CHECK(Q8PanelsFit(cols));
+  FRUGAL_CHECK(PanelRowsFit(cols));
   const int64_t blocks = cols / 32;
   for (int64_t r = 0; r < n_rows; ++r) {
     const Q16Row in = q16.row(r);
@@ -170,7 +170,7 @@ Q8PanelRows::Q8PanelRows(const float* x, int64_t n_rows, int64_t cols, int64_t x
       starts_(static_cast<size_t>(n_rows * cols / 32), /*zeroed=*/false),
       d_(static_cast<size_t>(n_rows * cols / 32), /*zeroed=*/false),
       sx_(static_cast<size_t>(n_rows * cols / 32), /*zeroed=*/false) {
-  FRUGAL_CHECK(Q8PanelsFit(cols));
+  FRUGAL_CHECK(PanelRowsFit(cols));
   const Int8Shape shape{cols};  // no padding: cols is a multiple of 512
   const bool fast = Int8ProductsUsable();
   AlignedBuffer<uint8_t> token(Int8Activations::TokenBytes(shape), /*zeroed=*/false);
@@ -191,7 +191,7 @@ Q8PanelRows::Q8PanelRows(const Int8Activations& a)
       starts_(static_cast<size_t>(a.n_tokens() * cols_ / 32), /*zeroed=*/false),
       d_(static_cast<size_t>(a.n_tokens() * cols_ / 32), /*zeroed=*/false),
       sx_(static_cast<size_t>(a.n_tokens() * cols_ / 32), /*zeroed=*/false) {
-  FRUGAL_CHECK(Q8PanelsFit(cols_));
+  FRUGAL_CHECK(PanelRowsFit(cols_));
   const bool fast = Int8ProductsUsable();
   for (int64_t r = 0; r < a.n_tokens(); ++r) {
     const int64_t b = r * (cols_ / 32);
@@ -233,12 +233,12 @@ void PanelProductRef(GgmlType type, const std::byte* w, uint64_t row_stride, int
 
 }  // namespace
 
-void Q8PanelProduct16Ref(const std::byte* w, uint64_t row_stride, int64_t n_rows, int64_t cols, const Q16PanelRow* x,
+void Q8_0PanelProduct16Ref(const std::byte* w, uint64_t row_stride, int64_t n_rows, int64_t cols, const Q16PanelRow* x,
                          int n_tokens, float* y, int64_t ys) {
   PanelProductRef(GgmlType::kQ8_0, w, row_stride, n_rows, cols, x, n_tokens, y, ys);
 }
 
-void Q8PanelProduct8Ref(const std::byte* w, uint64_t row_stride, int64_t n_rows, int64_t cols, const Q8PanelRow* x,
+void Q8_0PanelProduct8Ref(const std::byte* w, uint64_t row_stride, int64_t n_rows, int64_t cols, const Q8PanelRow* x,
                         int n_tokens, float* y, int64_t ys) {
   PanelProductRef(GgmlType::kQ8_0, w, row_stride, n_rows, cols, x, n_tokens, y, ys);
 }

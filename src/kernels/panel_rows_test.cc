@@ -1,4 +1,4 @@
-#include "kernels/q8_panels.h"
+#include "kernels/panel_rows.h"
 
 #include <gtest/gtest.h>
 
@@ -56,7 +56,7 @@ double AbsProduct(const Case& c, int64_t r, int t) {
   return s;
 }
 
-TEST(Q8PanelsTest, PackingKeepsEveryValue) {
+TEST(PanelRowsTest, PackingKeepsEveryValue) {
   for (GgmlType type : {GgmlType::kQ8_0, GgmlType::kQ4_K}) {
     for (int64_t cols : {512, 1536}) {
       const Case c = Make(cols, 3, 1, type);
@@ -73,7 +73,7 @@ TEST(Q8PanelsTest, PackingKeepsEveryValue) {
 
 // The 16-bit reference equals the decode path's own reference (the same integers, another
 // summation order) on every row and token.
-TEST(Q8PanelsTest, SixteenBitReferenceIsTheDecodeProduct) {
+TEST(PanelRowsTest, SixteenBitReferenceIsTheDecodeProduct) {
   for (GgmlType type : {GgmlType::kQ8_0, GgmlType::kQ4_K}) {
   const Case c = Make(1024, 5, 2, type);
   const Q16Rows q16(c.x.data(), 8, c.cols, c.cols);
@@ -81,7 +81,7 @@ TEST(Q8PanelsTest, SixteenBitReferenceIsTheDecodeProduct) {
   std::vector<Q16PanelRow> xs;
   for (int t = 0; t < 8; ++t) xs.push_back(panel_x.row(t));
   std::vector<float> y(static_cast<size_t>(8 * c.n_rows));
-  (type == GgmlType::kQ8_0 ? Q8PanelProduct16Ref : Q4KPanelProduct16Ref)(c.panels.data(), c.row_bytes(), c.n_rows, c.cols,
+  (type == GgmlType::kQ8_0 ? Q8_0PanelProduct16Ref : Q4KPanelProduct16Ref)(c.panels.data(), c.row_bytes(), c.n_rows, c.cols,
                                                                            xs.data(), 8, y.data(), c.n_rows);
   for (int64_t r = 0; r < c.n_rows; ++r) {
     for (int t = 0; t < 8; ++t) {
@@ -94,7 +94,7 @@ TEST(Q8PanelsTest, SixteenBitReferenceIsTheDecodeProduct) {
 }
 
 // The 8-bit reference equals the few-token 8-bit path's reference (q8_rows.h: the same rule).
-TEST(Q8PanelsTest, EightBitReferenceIsTheFewTokenProduct) {
+TEST(PanelRowsTest, EightBitReferenceIsTheFewTokenProduct) {
   for (GgmlType type : {GgmlType::kQ8_0, GgmlType::kQ4_K}) {
   const Case c = Make(1536, 5, 3, type);
   const Q8Rows q8(c.x.data(), 8, c.cols, c.cols);
@@ -106,7 +106,7 @@ TEST(Q8PanelsTest, EightBitReferenceIsTheFewTokenProduct) {
     xs.push_back(panel_x.row(t));
   }
   std::vector<float> y(static_cast<size_t>(8 * c.n_rows));
-  (type == GgmlType::kQ8_0 ? Q8PanelProduct8Ref : Q4KPanelProduct8Ref)(c.panels.data(), c.row_bytes(), c.n_rows, c.cols,
+  (type == GgmlType::kQ8_0 ? Q8_0PanelProduct8Ref : Q4KPanelProduct8Ref)(c.panels.data(), c.row_bytes(), c.n_rows, c.cols,
                                                                          xs.data(), 8, y.data(), c.n_rows);
   for (int64_t r = 0; r < c.n_rows; ++r) {
     float want[8];
@@ -119,7 +119,7 @@ TEST(Q8PanelsTest, EightBitReferenceIsTheFewTokenProduct) {
   }
 }
 
-TEST(Q8PanelsTest, ActivationsFromInt8AreTheSameOnAvx512) {
+TEST(PanelRowsTest, ActivationsFromInt8AreTheSameOnAvx512) {
   if (!Int8ProductsUsable()) GTEST_SKIP() << "no AVX-512 VNNI on this CPU";
   const Case c = Make(1024, 1, 4);
   const Int8Activations a(c.x.data(), 2, c.cols, c.cols);
@@ -135,7 +135,7 @@ TEST(Q8PanelsTest, ActivationsFromInt8AreTheSameOnAvx512) {
 
 // The AVX-512 VNNI kernels against the references: every row count around the four-row tiles
 // and every token count around the token pairs.
-TEST(Q8PanelsTest, Avx512KernelsMatchTheReferences) {
+TEST(PanelRowsTest, Avx512KernelsMatchTheReferences) {
   if (!Int8ProductsUsable()) GTEST_SKIP() << "no AVX-512 VNNI on this CPU";
   for (GgmlType type : {GgmlType::kQ8_0, GgmlType::kQ4_K}) {
   const bool q8 = type == GgmlType::kQ8_0;
@@ -154,9 +154,9 @@ TEST(Q8PanelsTest, Avx512KernelsMatchTheReferences) {
       for (int n_tokens : {1, 2, 3, 5, 8}) {
         const int64_t ys = n_rows + 1;  // a strided output
         std::vector<float> want(static_cast<size_t>(8 * ys), -1), got(static_cast<size_t>(8 * ys), -1);
-        (q8 ? Q8PanelProduct16Ref : Q4KPanelProduct16Ref)(c.panels.data(), c.row_bytes(), n_rows, cols, xs16.data(),
+        (q8 ? Q8_0PanelProduct16Ref : Q4KPanelProduct16Ref)(c.panels.data(), c.row_bytes(), n_rows, cols, xs16.data(),
                                                           n_tokens, want.data(), ys);
-        (q8 ? Q8PanelProduct16Avx512Vnni : Q4KPanelProduct16Avx512Vnni)(c.panels.data(), c.row_bytes(), n_rows, cols,
+        (q8 ? Q8_0PanelProduct16Avx512Vnni : Q4KPanelProduct16Avx512Vnni)(c.panels.data(), c.row_bytes(), n_rows, cols,
                                                                         xs16.data(), n_tokens, got.data(), ys);
         for (int t = 0; t < 8; ++t) {
           for (int64_t r = 0; r < ys; ++r) {
@@ -167,9 +167,9 @@ TEST(Q8PanelsTest, Avx512KernelsMatchTheReferences) {
         }
         std::fill(want.begin(), want.end(), -1.0f);
         std::fill(got.begin(), got.end(), -1.0f);
-        (q8 ? Q8PanelProduct8Ref : Q4KPanelProduct8Ref)(c.panels.data(), c.row_bytes(), n_rows, cols, xs8.data(), n_tokens,
+        (q8 ? Q8_0PanelProduct8Ref : Q4KPanelProduct8Ref)(c.panels.data(), c.row_bytes(), n_rows, cols, xs8.data(), n_tokens,
                                                         want.data(), ys);
-        (q8 ? Q8PanelProduct8Avx512Vnni : Q4KPanelProduct8Avx512Vnni)(c.panels.data(), c.row_bytes(), n_rows, cols,
+        (q8 ? Q8_0PanelProduct8Avx512Vnni : Q4KPanelProduct8Avx512Vnni)(c.panels.data(), c.row_bytes(), n_rows, cols,
                                                                       xs8.data(), n_tokens, got.data(), ys);
         for (int t = 0; t < 8; ++t) {
           for (int64_t r = 0; r < ys; ++r) {
@@ -186,7 +186,7 @@ TEST(Q8PanelsTest, Avx512KernelsMatchTheReferences) {
 
 // The int8 products of many tokens read panel rows as they read rows as stored: the same packed
 // integers, scales and offsets, so the same results bit for bit (AVX-512 packer and reference).
-TEST(Q8PanelsTest, Int8ProductsReadPanelRowsExactly) {
+TEST(PanelRowsTest, Int8ProductsReadPanelRowsExactly) {
   if (!Int8ProductsUsable()) GTEST_SKIP() << "no AVX-512 VNNI on this CPU";
   for (GgmlType type : {GgmlType::kQ8_0, GgmlType::kQ4_K}) {
     const Case c = Make(1024, 6, 6, type);
@@ -204,17 +204,17 @@ TEST(Q8PanelsTest, Int8ProductsReadPanelRowsExactly) {
 
 // A token's result does not depend on the tokens computed with it (the batch invariance the
 // engine's fast path relies on): bit for bit, alone or among 8.
-TEST(Q8PanelsTest, ATokenGivesTheSameBitsAloneAndInABatch) {
+TEST(PanelRowsTest, ATokenGivesTheSameBitsAloneAndInABatch) {
   if (!Int8ProductsUsable()) GTEST_SKIP() << "no AVX-512 VNNI on this CPU";
   const Case c = Make(1024, 6, 5);
   const Q8PanelRows x8(c.x.data(), 8, c.cols, c.cols);
   std::vector<Q8PanelRow> xs;
   for (int t = 0; t < 8; ++t) xs.push_back(x8.row(t));
   std::vector<float> all(static_cast<size_t>(8 * c.n_rows));
-  Q8PanelProduct8Avx512Vnni(c.panels.data(), c.row_bytes(), c.n_rows, c.cols, xs.data(), 8, all.data(), c.n_rows);
+  Q8_0PanelProduct8Avx512Vnni(c.panels.data(), c.row_bytes(), c.n_rows, c.cols, xs.data(), 8, all.data(), c.n_rows);
   for (int t = 0; t < 8; ++t) {
     std::vector<float> alone(static_cast<size_t>(c.n_rows));
-    Q8PanelProduct8Avx512Vnni(c.panels.data(), c.row_bytes(), c.n_rows, c.cols, &xs[static_cast<size_t>(t)], 1, alone.data(), c.n_rows);
+    Q8_0PanelProduct8Avx512Vnni(c.panels.data(), c.row_bytes(), c.n_rows, c.cols, &xs[static_cast<size_t>(t)], 1, alone.data(), c.n_rows);
     for (int64_t r = 0; r < c.n_rows; ++r) EXPECT_EQ(alone[static_cast<size_t>(r)], all[static_cast<size_t>(t * c.n_rows + r)]);
   }
 }

@@ -1,9 +1,9 @@
-// AVX-512 VNNI: products of Q8_0 panel rows (q8_panels.h), four rows at a time.
+// AVX-512 VNNI: products of Q8_0 and Q4_K panel rows (panel_rows.h), four rows at a time.
 #include <immintrin.h>
 
 #include "kernels/avx512_sums.h"
 #include "kernels/k_scales_avx512.h"
-#include "kernels/q8_panels.h"
+#include "kernels/panel_rows.h"
 
 namespace frugal::kernels {
 namespace {
@@ -312,12 +312,12 @@ void Product8(const std::byte* w, uint64_t row_stride, int64_t n_rows, int64_t c
 
 }  // namespace
 
-void Q8PanelProduct16Avx512Vnni(const std::byte* w, uint64_t row_stride, int64_t n_rows, int64_t cols,
+void Q8_0PanelProduct16Avx512Vnni(const std::byte* w, uint64_t row_stride, int64_t n_rows, int64_t cols,
                                 const Q16PanelRow* x, int n_tokens, float* y, int64_t ys) {
   Product16<PanelType::kQ8_0>(w, row_stride, n_rows, cols, x, n_tokens, y, ys);
 }
 
-void Q8PanelProduct8Avx512Vnni(const std::byte* w, uint64_t row_stride, int64_t n_rows, int64_t cols,
+void Q8_0PanelProduct8Avx512Vnni(const std::byte* w, uint64_t row_stride, int64_t n_rows, int64_t cols,
                                const Q8PanelRow* x, int n_tokens, float* y, int64_t ys) {
   Product8<PanelType::kQ8_0>(w, row_stride, n_rows, cols, x, n_tokens, y, ys);
 }
