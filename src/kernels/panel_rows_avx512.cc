@@ -20,6 +20,26 @@ inline __m512 LoadScales(const std::byte* p) {
   return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
 }
 
+// y[r] = the sum of acc[r]'s lanes, for R rows (a transposing tree for four).
+template <int R>
+inline void StoreSums(const __m512* acc, float* y) {
+  if constexpr (R == 4) {
+    Sum16x4(acc, y);
+  } else {
+    for (int r = 0; r < R; ++r) y[r] = Sum16(acc[r]);
+  }
+}
+
+// y[t·ys + r] from acc[r][t], for R rows × T tokens.
+template <int R, int T>
+inline void StoreTileSums(const __m512 (&acc)[R][T], float* y, int64_t ys) {
+  for (int t = 0; t < T; ++t) {
+    __m512 rows[R];
+    for (int r = 0; r < R; ++r) rows[r] = acc[r][t];
+    StoreSums<R>(rows, y + t * ys);
+  }
+}
+
 // 16-bit activations, R rows × one token. Chunk c read as 16-bit words: the masked low bytes
 // (w + 128 of the even columns) meet the even run, the high bytes the odd run; int32 lane k sums
 // block k, started at −128·Σx of the block.
@@ -57,11 +77,7 @@ void Rows16(const std::byte* w, uint64_t rs, int64_t cols, const Q16PanelRow& x,
         acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_add_epi32(sum[r], odd_sum[r])), scale, acc[r]);
       }
     }
-    if constexpr (R == 4) {
-      Sum16x4(acc, y);
-    } else {
-      for (int r = 0; r < R; ++r) y[r] = Sum16(acc[r]);
-    }
+    StoreSums<R>(acc, y);
   }
 }
 
@@ -100,14 +116,7 @@ void Rows8(const std::byte* w, uint64_t rs, int64_t cols, const Q8PanelRow* x, f
       }
     }
   }
-  for (int t = 0; t < T; ++t) {
-    if constexpr (R == 4) {
-      const __m512 rows[4] = {acc[0][t], acc[1][t], acc[2][t], acc[3][t]};
-      Sum16x4(rows, y + t * ys);
-    } else {
-      for (int r = 0; r < R; ++r) y[t * ys + r] = Sum16(acc[r][t]);
-    }
-  }
+  StoreTileSums<R, T>(acc, y, ys);
 }
 
 
@@ -138,6 +147,17 @@ inline void ScalesMinsQ4Kx4(const std::byte* headers, uint64_t rs, __m512* scale
     scale[r] = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(sc)), _mm512_permutexvar_ps(d_at, dd));
     minimum[r] = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(mn)),
                                _mm512_permutexvar_ps(_mm512_add_epi32(d_at, _mm512_set1_epi32(1)), dd));
+  }
+}
+
+// Q4_K: group g's scales and minimums of R rows (the next R rows' headers prefetched).
+template <int R>
+inline void GroupScalesQ4K(const std::byte* w, uint64_t rs, int64_t cols, int64_t g, __m512* scale, __m512* minimum) {
+  for (int r = 0; r < R; ++r) _mm_prefetch(reinterpret_cast<const char*>(w + (r + R) * rs + cols / 2 + 32 * g), _MM_HINT_T0);
+  if constexpr (R == 4) {
+    ScalesMinsQ4Kx4(w + cols / 2 + 32 * g, rs, scale, minimum);
+  } else {
+    for (int r = 0; r < R; ++r) ScalesMinsQ4K(w + r * rs + cols / 2 + 32 * g, &scale[r], &minimum[r]);
   }
 }
 
@@ -173,12 +193,7 @@ void Rows16Q4K(const std::byte* w, uint64_t rs, int64_t cols, const Q16PanelRow&
       }
       const __m512 dx = _mm512_loadu_ps(x.d + 16 * g), dsum = _mm512_loadu_ps(x.dsum + 16 * g);
       __m512 scs[R], mns[R];
-      for (int r = 0; r < R; ++r) _mm_prefetch(reinterpret_cast<const char*>(w + (r + R) * rs + cols / 2 + 32 * g), _MM_HINT_T0);
-      if constexpr (R == 4) {
-        ScalesMinsQ4Kx4(w + cols / 2 + 32 * g, rs, scs, mns);
-      } else {
-        for (int r = 0; r < R; ++r) ScalesMinsQ4K(w + r * rs + cols / 2 + 32 * g, &scs[r], &mns[r]);
-      }
+      GroupScalesQ4K<R>(w, rs, cols, g, scs, mns);
 #pragma GCC unroll 4
       for (int r = 0; r < R; ++r) {
         const __m512 sc = scs[r], mn = mns[r];
@@ -187,11 +202,7 @@ void Rows16Q4K(const std::byte* w, uint64_t rs, int64_t cols, const Q16PanelRow&
         acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(total), _mm512_mul_ps(sc, dx), acc[r]);
       }
     }
-    if constexpr (R == 4) {
-      Sum16x4(acc, y);
-    } else {
-      for (int r = 0; r < R; ++r) y[r] = Sum16(acc[r]);
-    }
+    StoreSums<R>(acc, y);
   }
 }
 
@@ -228,12 +239,7 @@ void Rows8Q4K(const std::byte* w, uint64_t rs, int64_t cols, const Q8PanelRow* x
       }
     }
     __m512 scs[R], mns[R];
-    for (int r = 0; r < R; ++r) _mm_prefetch(reinterpret_cast<const char*>(w + (r + R) * rs + cols / 2 + 32 * g), _MM_HINT_T0);
-    if constexpr (R == 4) {
-      ScalesMinsQ4Kx4(w + cols / 2 + 32 * g, rs, scs, mns);
-    } else {
-      for (int r = 0; r < R; ++r) ScalesMinsQ4K(w + r * rs + cols / 2 + 32 * g, &scs[r], &mns[r]);
-    }
+    GroupScalesQ4K<R>(w, rs, cols, g, scs, mns);
 #pragma GCC unroll 4
     for (int r = 0; r < R; ++r) {
       const __m512 sc = scs[r], mn = mns[r];
@@ -244,14 +250,7 @@ void Rows8Q4K(const std::byte* w, uint64_t rs, int64_t cols, const Q8PanelRow* x
       }
     }
   }
-  for (int t = 0; t < T; ++t) {
-    if constexpr (R == 4) {
-      const __m512 rows[4] = {acc[0][t], acc[1][t], acc[2][t], acc[3][t]};
-      Sum16x4(rows, y + t * ys);
-    } else {
-      for (int r = 0; r < R; ++r) y[t * ys + r] = Sum16(acc[r][t]);
-    }
-  }
+  StoreTileSums<R, T>(acc, y, ys);
 }
 
 enum class PanelType { kQ8_0, kQ4_K };
