@@ -194,25 +194,21 @@ class RowProduct {
     constexpr int kTokenTile = 32;
     const uint64_t rb = w_.row_stride();
     const std::byte* rows = w_.data + static_cast<uint64_t>(begin) * rb;
-    const bool vnni = Int8ProductsUsable();
-    for (int64_t t0 = 0; t0 < x_.n_tokens(); t0 += kTokenTile) {
-      const int n = static_cast<int>(std::min<int64_t>(kTokenTile, x_.n_tokens() - t0));
-      float* out = y + t0 * ys + begin;
-      if (panels8_ != nullptr) {
-        Q8PanelRow tile[kTokenTile];
-        for (int i = 0; i < n; ++i) tile[i] = panels8_->row(t0 + i);
-        const bool q8 = w_.type == GgmlType::kQ8_0;
-        const auto kernel = vnni ? (q8 ? Q8_0PanelProduct8Avx512Vnni : Q4KPanelProduct8Avx512Vnni)
-                                 : (q8 ? Q8_0PanelProduct8Ref : Q4KPanelProduct8Ref);
-        kernel(rows, rb, end - begin, w_.cols, tile, n, out, ys);
-      } else {
-        Q16PanelRow tile[kTokenTile];
-        for (int i = 0; i < n; ++i) tile[i] = panels16_->row(t0 + i);
-        const bool q8 = w_.type == GgmlType::kQ8_0;
-        const auto kernel = vnni ? (q8 ? Q8_0PanelProduct16Avx512Vnni : Q4KPanelProduct16Avx512Vnni)
-                                 : (q8 ? Q8_0PanelProduct16Ref : Q4KPanelProduct16Ref);
-        kernel(rows, rb, end - begin, w_.cols, tile, n, out, ys);
+    const bool vnni = Int8ProductsUsable(), q8_0 = w_.type == GgmlType::kQ8_0;
+    // The kernel for this type and ISA, over token tiles of the given activations.
+    auto run = [&](const auto& activations, auto avx_q8_0, auto avx_q4_k, auto ref_q8_0, auto ref_q4_k) {
+      const auto kernel = vnni ? (q8_0 ? avx_q8_0 : avx_q4_k) : (q8_0 ? ref_q8_0 : ref_q4_k);
+      for (int64_t t0 = 0; t0 < x_.n_tokens(); t0 += kTokenTile) {
+        const int n = static_cast<int>(std::min<int64_t>(kTokenTile, x_.n_tokens() - t0));
+        decltype(activations.row(0)) tile[kTokenTile];
+        for (int i = 0; i < n; ++i) tile[i] = activations.row(t0 + i);
+        kernel(rows, rb, end - begin, w_.cols, tile, n, y + t0 * ys + begin, ys);
       }
+    };
+    if (panels8_ != nullptr) {
+      run(*panels8_, Q8_0PanelProduct8Avx512Vnni, Q4KPanelProduct8Avx512Vnni, Q8_0PanelProduct8Ref, Q4KPanelProduct8Ref);
+    } else {
+      run(*panels16_, Q8_0PanelProduct16Avx512Vnni, Q4KPanelProduct16Avx512Vnni, Q8_0PanelProduct16Ref, Q4KPanelProduct16Ref);
     }
   }
 

@@ -126,18 +126,12 @@ void DequantizeQ8_0Panels(const std::byte* panel_row, int64_t cols, float* out) 
 }
 
 Q16PanelRows::Q16PanelRows(const Q16Rows& q16, int64_t n_rows, int64_t cols)
-    : cols_(cols),
-      qs_(static_cast<size_t>(n_rows * cols), /*zeroed=*/false),
-      d_(static_cast<size_t>(n_rows * cols / 32), /*zeroed=*/false),
-      starts_(static_cast<size_t>(n_rows * cols / 32), /*zeroed=*/false),
-      dsum_(static_cast<size_t>(n_rows * cols / 32), /*zeroed=*/false) {
+    : q16_(q16), cols_(cols), qs_(static_cast<size_t>(n_rows * cols), /*zeroed=*/false) {
   FRUGAL_CHECK(PanelRowsFit(cols));
-  const int64_t blocks = cols / 32;
   for (int64_t r = 0; r < n_rows; ++r) {
-    const Q16Row in = q16.row(r);
+    const int16_t* x = q16.row(r).qs;
     int16_t* out = qs_.data() + r * cols;
-    for (int64_t b = 0; b < blocks; ++b) {
-      const int16_t* x = in.qs + 32 * b;
+    for (int64_t b = 0; b < cols / 32; ++b) {
       int16_t* even = out + Q16PanelAt(b, 0);  // column 4c + 2i at even + 64c + i, 4c + 2i + 1 at even + 64c + 32 + i
       for (int64_t c = 0; c < 8; ++c, x += 4, even += 64) {
         even[0] = x[0];
@@ -145,11 +139,13 @@ Q16PanelRows::Q16PanelRows(const Q16Rows& q16, int64_t n_rows, int64_t cols)
         even[32] = x[1];
         even[33] = x[3];
       }
-      starts_[static_cast<size_t>(r * blocks + b)] = -128 * in.sum[b];
     }
-    std::memcpy(d_.data() + r * blocks, in.d, static_cast<size_t>(blocks) * sizeof(float));
-    std::memcpy(dsum_.data() + r * blocks, in.dsum, static_cast<size_t>(blocks) * sizeof(float));
   }
+}
+
+Q16PanelRow Q16PanelRows::row(int64_t i) const {
+  const Q16Row in = q16_.row(i);
+  return {qs_.data() + i * cols_, in.d, in.sum, in.dsum};
 }
 
 void Q8PanelActivationsFromInt8Ref(const uint8_t* u, int64_t cols, int8_t* qs, int32_t* starts) {
@@ -165,43 +161,29 @@ void Q8PanelActivationsFromInt8Ref(const uint8_t* u, int64_t cols, int8_t* qs, i
 }
 
 Q8PanelRows::Q8PanelRows(const float* x, int64_t n_rows, int64_t cols, int64_t x_stride)
-    : cols_(cols),
-      qs_(static_cast<size_t>(n_rows * cols), /*zeroed=*/false),
-      starts_(static_cast<size_t>(n_rows * cols / 32), /*zeroed=*/false),
-      d_(static_cast<size_t>(n_rows * cols / 32), /*zeroed=*/false),
-      sx_(static_cast<size_t>(n_rows * cols / 32), /*zeroed=*/false) {
-  FRUGAL_CHECK(PanelRowsFit(cols));
-  const Int8Shape shape{cols};  // no padding: cols is a multiple of 512
-  const bool fast = Int8ProductsUsable();
-  AlignedBuffer<uint8_t> token(Int8Activations::TokenBytes(shape), /*zeroed=*/false);
-  for (int64_t r = 0; r < n_rows; ++r) {
-    (fast ? QuantizeInt8TokenAvx512 : QuantizeInt8Token)(x + r * x_stride, shape, token.data());
-    const int64_t b = r * (cols / 32);
-    (fast ? Q8PanelActivationsFromInt8Avx512 : Q8PanelActivationsFromInt8Ref)(token.data(), cols, qs_.data() + r * cols,
-                                                                               starts_.data() + b);
-    const auto* dx = reinterpret_cast<const float*>(token.data() + cols);  // then sx (int8_gemm.h's layout)
-    std::memcpy(d_.data() + b, dx, static_cast<size_t>(cols / 32) * sizeof(float));
-    std::memcpy(sx_.data() + b, dx + cols / 32, static_cast<size_t>(cols / 32) * sizeof(float));
-  }
-}
+    : Q8PanelRows(std::make_unique<Int8Activations>(x, n_rows, cols, x_stride), nullptr) {}
 
-Q8PanelRows::Q8PanelRows(const Int8Activations& a)
-    : cols_(a.shape().cols),
-      qs_(static_cast<size_t>(a.n_tokens() * cols_), /*zeroed=*/false),
-      starts_(static_cast<size_t>(a.n_tokens() * cols_ / 32), /*zeroed=*/false),
-      d_(static_cast<size_t>(a.n_tokens() * cols_ / 32), /*zeroed=*/false),
-      sx_(static_cast<size_t>(a.n_tokens() * cols_ / 32), /*zeroed=*/false) {
+Q8PanelRows::Q8PanelRows(const Int8Activations& a) : Q8PanelRows(nullptr, &a) {}
+
+Q8PanelRows::Q8PanelRows(std::unique_ptr<Int8Activations> owned, const Int8Activations* other)
+    : owned_(std::move(owned)),
+      a_(owned_ != nullptr ? *owned_ : *other),
+      cols_(a_.shape().cols),
+      qs_(static_cast<size_t>(a_.n_tokens() * cols_), /*zeroed=*/false),
+      starts_(static_cast<size_t>(a_.n_tokens() * cols_ / 32), /*zeroed=*/false) {
   FRUGAL_CHECK(PanelRowsFit(cols_));
   const bool fast = Int8ProductsUsable();
-  for (int64_t r = 0; r < a.n_tokens(); ++r) {
-    const int64_t b = r * (cols_ / 32);
-    (fast ? Q8PanelActivationsFromInt8Avx512 : Q8PanelActivationsFromInt8Ref)(a.u(r), cols_, qs_.data() + r * cols_,
-                                                                               starts_.data() + b);
-    std::memcpy(d_.data() + b, a.dx(r), static_cast<size_t>(cols_ / 32) * sizeof(float));
-    std::memcpy(sx_.data() + b, a.sx(r), static_cast<size_t>(cols_ / 32) * sizeof(float));
+  for (int64_t r = 0; r < a_.n_tokens(); ++r) {
+    (fast ? Q8PanelActivationsFromInt8Avx512 : Q8PanelActivationsFromInt8Ref)(a_.u(r), cols_, qs_.data() + r * cols_,
+                                                                               starts_.data() + r * (cols_ / 32));
   }
 }
 
+Q8PanelRows::~Q8PanelRows() = default;
+
+Q8PanelRow Q8PanelRows::row(int64_t i) const {
+  return {qs_.data() + i * cols_, starts_.data() + i * (cols_ / 32), a_.dx(i), a_.sx(i)};
+}
 
 namespace {
 
@@ -234,12 +216,12 @@ void PanelProductRef(GgmlType type, const std::byte* w, uint64_t row_stride, int
 }  // namespace
 
 void Q8_0PanelProduct16Ref(const std::byte* w, uint64_t row_stride, int64_t n_rows, int64_t cols, const Q16PanelRow* x,
-                         int n_tokens, float* y, int64_t ys) {
+                           int n_tokens, float* y, int64_t ys) {
   PanelProductRef(GgmlType::kQ8_0, w, row_stride, n_rows, cols, x, n_tokens, y, ys);
 }
 
 void Q8_0PanelProduct8Ref(const std::byte* w, uint64_t row_stride, int64_t n_rows, int64_t cols, const Q8PanelRow* x,
-                        int n_tokens, float* y, int64_t ys) {
+                          int n_tokens, float* y, int64_t ys) {
   PanelProductRef(GgmlType::kQ8_0, w, row_stride, n_rows, cols, x, n_tokens, y, ys);
 }
 

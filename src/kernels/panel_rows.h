@@ -32,6 +32,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 
 #include "kernels/cpu_features.h"
 #include "util/aligned_buffer.h"
@@ -62,16 +63,18 @@ void DequantizePanelRow(GgmlType type, const std::byte* panel_row, int64_t cols,
 
 // One token's 16-bit activations for panel rows: per group and chunk c, two runs of 32 integers,
 // the even run holding at position 2k + i column 4c + 2i of block k and the odd run column
-// 4c + 2i + 1 (Q16PanelAt) — what chunk c's even and odd bytes meet; the block scales d
-// (x ≈ d·q) in block order; per block −128·Σq (where a Q8_0 sum starts).
+// 4c + 2i + 1 (Q16PanelAt) — what chunk c's even and odd bytes meet; then, in block order and
+// shared with the Q16Rows they come from, the block scales d (x ≈ d·q), Σq (a Q8_0 sum starts
+// at −128·Σq) and d·Σq (Q4_K's minimums).
 struct Q16PanelRow {
   const int16_t* qs;
   const float* d;
-  const int32_t* starts;
-  const float* dsum;  // d·Σq per block (for Q4_K's minimums)
+  const int32_t* sum;
+  const float* dsum;
 };
 // One token's 8-bit activations: q (signed) in the weights' interleaved order, per block
-// −128·Σq (where each sum starts), and the block scales.
+// −128·Σq (where each sum starts), and (shared with the Int8Activations they come from) the
+// block scales and d·Σq.
 struct Q8PanelRow {
   const int8_t* qs;
   const int32_t* starts;
@@ -89,53 +92,48 @@ struct Block32;
 // int8 products of many tokens read panel rows through this (and its AVX-512 packer).
 void DecomposePanelBlock32(GgmlType type, const std::byte* panel_row, int64_t cols, int64_t j, Block32* out);
 
-// 16-bit panel activations of some rows of a Q16Rows (the same integers, reordered).
+// 16-bit panel activations of the first n_rows rows of a Q16Rows (the same integers, reordered;
+// the scales and sums read from `q16`, which must outlive this).
 class Q16PanelRows {
  public:
   Q16PanelRows(const Q16Rows& q16, int64_t n_rows, int64_t cols);
-  Q16PanelRow row(int64_t i) const {
-    const int64_t b = i * (cols_ / 32);
-    return {qs_.data() + i * cols_, d_.data() + b, starts_.data() + b, dsum_.data() + b};
-  }
+  Q16PanelRow row(int64_t i) const;
 
  private:
+  const Q16Rows& q16_;
   int64_t cols_;
   AlignedBuffer<int16_t> qs_;
-  AlignedBuffer<float> d_;
-  AlignedBuffer<int32_t> starts_;
-  AlignedBuffer<float> dsum_;
 };
 
-// 8-bit panel activations of n_rows rows of x (x_stride apart), quantized by int8_gemm.h's rule.
+// 8-bit panel activations of n_rows rows of x (x_stride apart), quantized by int8_gemm.h's rule,
+// or of activations already quantized for the int8 products (which must outlive this).
 class Q8PanelRows {
  public:
   Q8PanelRows(const float* x, int64_t n_rows, int64_t cols, int64_t x_stride);
-  // The same values from activations already quantized for the int8 products.
   explicit Q8PanelRows(const Int8Activations& a);
-  Q8PanelRow row(int64_t i) const {
-    const int64_t b = i * (cols_ / 32);
-    return {qs_.data() + i * cols_, starts_.data() + b, d_.data() + b, sx_.data() + b};
-  }
+  ~Q8PanelRows();
+  Q8PanelRow row(int64_t i) const;
 
  private:
+  Q8PanelRows(std::unique_ptr<Int8Activations> owned, const Int8Activations* other);
+  std::unique_ptr<Int8Activations> owned_;  // null when built from another's
+  const Int8Activations& a_;
   int64_t cols_;
   AlignedBuffer<int8_t> qs_;
   AlignedBuffer<int32_t> starts_;
-  AlignedBuffer<float> d_;
-  AlignedBuffer<float> sx_;
 };
 
 // y[t·ys + r] = Σ_k W[r,k]·x[t][k] for panel rows r < n_rows (row_stride bytes apart, `cols`
 // columns) and tokens t < n_tokens. The references sum each block in integers and the blocks in
 // order; the AVX-512 VNNI kernels, four rows at a time, sum a group's blocks in lanes.
 void Q8_0PanelProduct16Ref(const std::byte* w, uint64_t row_stride, int64_t n_rows, int64_t cols, const Q16PanelRow* x,
-                         int n_tokens, float* y, int64_t ys);
+                           int n_tokens, float* y, int64_t ys);
 void Q8_0PanelProduct16Avx512Vnni(const std::byte* w, uint64_t row_stride, int64_t n_rows, int64_t cols,
-                                const Q16PanelRow* x, int n_tokens, float* y, int64_t ys);
+                                  const Q16PanelRow* x, int n_tokens, float* y, int64_t ys);
 void Q8_0PanelProduct8Ref(const std::byte* w, uint64_t row_stride, int64_t n_rows, int64_t cols, const Q8PanelRow* x,
-                        int n_tokens, float* y, int64_t ys);
+                          int n_tokens, float* y, int64_t ys);
 void Q8_0PanelProduct8Avx512Vnni(const std::byte* w, uint64_t row_stride, int64_t n_rows, int64_t cols,
-                               const Q8PanelRow* x, int n_tokens, float* y, int64_t ys);
+                                 const Q8PanelRow* x, int n_tokens, float* y, int64_t ys);
 void Q4KPanelProduct16Ref(const std::byte* w, uint64_t row_stride, int64_t n_rows, int64_t cols, const Q16PanelRow* x,
                           int n_tokens, float* y, int64_t ys);
 void Q4KPanelProduct16Avx512Vnni(const std::byte* w, uint64_t row_stride, int64_t n_rows, int64_t cols,

@@ -51,7 +51,8 @@ void Rows16(const std::byte* w, uint64_t rs, int64_t cols, const Q16PanelRow& x,
     for (int r = 0; r < R; ++r) acc[r] = _mm512_setzero_ps();
     for (int64_t g = 0; g < cols / 512; ++g) {
       __m512i sum[R], odd_sum[R];  // two dependency chains a row
-      const __m512i start = _mm512_loadu_si512(x.starts + 16 * g);
+      // −128·Σx of each block
+      const __m512i start = _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_slli_epi32(_mm512_loadu_si512(x.sum + 16 * g), 7));
       for (int r = 0; r < R; ++r) {
         sum[r] = start;
         odd_sum[r] = _mm512_setzero_si512();
@@ -312,12 +313,12 @@ void Product8(const std::byte* w, uint64_t row_stride, int64_t n_rows, int64_t c
 }  // namespace
 
 void Q8_0PanelProduct16Avx512Vnni(const std::byte* w, uint64_t row_stride, int64_t n_rows, int64_t cols,
-                                const Q16PanelRow* x, int n_tokens, float* y, int64_t ys) {
+                                  const Q16PanelRow* x, int n_tokens, float* y, int64_t ys) {
   Product16<PanelType::kQ8_0>(w, row_stride, n_rows, cols, x, n_tokens, y, ys);
 }
 
 void Q8_0PanelProduct8Avx512Vnni(const std::byte* w, uint64_t row_stride, int64_t n_rows, int64_t cols,
-                               const Q8PanelRow* x, int n_tokens, float* y, int64_t ys) {
+                                 const Q8PanelRow* x, int n_tokens, float* y, int64_t ys) {
   Product8<PanelType::kQ8_0>(w, row_stride, n_rows, cols, x, n_tokens, y, ys);
 }
 
