@@ -5,6 +5,9 @@
 //   BlockDots:          s[r·ss + j] = Σ_{c < n} q[r·qs + c] · row_j[c]    r < n_q, j ∈ [j0, j1)
 //   BlockWeightedSums:  o[r·os + c] += Σ_{j ∈ [j0, j1)} p[r·ps + j] · row_j[c]    r < n_p, c ∈ [c0, c1)
 // (the sums accumulate, so that threads can each add their share of j into their own o).
+//   BlockDotsRuns:      BlockDots over several runs of stored rows at once (a paged cache's blocks):
+//                       s[r·ss + run.out + j] for each run, j ∈ [run.j0, run.j1) — the queries
+//                       prepared once per call, not once per run.
 // The scalar references are plain loops; the AVX-512 versions take 16 rows at a time, each
 // stored value loaded once per 16 rows; below AVX-512 the row-at-a-time versions convert each
 // stored row once per call and use the vectorized f32 dot product and multiply-add. Pure functions.
@@ -25,8 +28,18 @@ struct StoredRows {
   uint64_t stride = 0;
 };
 
+// Rows [j0, j1) of `rows`; their products go to output columns out + j. Every run of a call has
+// the same stored type.
+struct RowRun {
+  StoredRows rows;
+  int64_t j0 = 0, j1 = 0;
+  int64_t out = 0;
+};
+
 using BlockDotsFn = void (*)(const StoredRows& k, int64_t n, int64_t j0, int64_t j1, const float* q,
                              int64_t qs, int64_t n_q, float* s, int64_t ss);
+using BlockDotsRunsFn = void (*)(const RowRun* runs, int64_t n_runs, int64_t n, const float* q, int64_t qs,
+                                 int64_t n_q, float* s, int64_t ss);
 using BlockWeightedSumsFn = void (*)(const StoredRows& k, int64_t j0, int64_t j1, int64_t c0,
                                      int64_t c1, const float* p, int64_t ps, int64_t n_p, float* o,
                                      int64_t os);
@@ -35,6 +48,12 @@ void BlockDotsRef(const StoredRows& k, int64_t n, int64_t j0, int64_t j1, const 
                   int64_t qs, int64_t n_q, float* s, int64_t ss);
 void BlockDotsAvx512(const StoredRows& k, int64_t n, int64_t j0, int64_t j1, const float* q,
                      int64_t qs, int64_t n_q, float* s, int64_t ss);
+void BlockDotsRunsRef(const RowRun* runs, int64_t n_runs, int64_t n, const float* q, int64_t qs,
+                      int64_t n_q, float* s, int64_t ss);
+void BlockDotsRunsAvx512(const RowRun* runs, int64_t n_runs, int64_t n, const float* q, int64_t qs,
+                         int64_t n_q, float* s, int64_t ss);
+void BlockDotsRunsRows(const RowRun* runs, int64_t n_runs, int64_t n, const float* q, int64_t qs,
+                       int64_t n_q, float* s, int64_t ss);
 void BlockWeightedSumsRef(const StoredRows& k, int64_t j0, int64_t j1, int64_t c0, int64_t c1,
                           const float* p, int64_t ps, int64_t n_p, float* o, int64_t os);
 void BlockWeightedSumsAvx512(const StoredRows& k, int64_t j0, int64_t j1, int64_t c0, int64_t c1,
@@ -48,6 +67,7 @@ void BlockWeightedSumsRows(const StoredRows& k, int64_t j0, int64_t j1, int64_t 
 struct BlockProductFns {
   BlockDotsFn dots = nullptr;
   BlockWeightedSumsFn weighted_sums = nullptr;
+  BlockDotsRunsFn dots_runs = nullptr;
 };
 // The AVX-512 versions, or the row-at-a-time ones below that level (the references are for
 // tests). Never null.

@@ -25,6 +25,22 @@ void BlockDotsRef(const StoredRows& k, int64_t n, int64_t j0, int64_t j1, const 
   }
 }
 
+void BlockDotsRunsRef(const RowRun* runs, int64_t n_runs, int64_t n, const float* q, int64_t qs, int64_t n_q,
+                      float* s, int64_t ss) {
+  std::vector<float> row(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n_runs; ++i) {
+    const RowRun& run = runs[i];
+    for (int64_t j = run.j0; j < run.j1; ++j) {
+      RowAsFloats(run.rows, j, n, row.data());
+      for (int64_t r = 0; r < n_q; ++r) {
+        float sum = 0.0f;
+        for (int64_t c = 0; c < n; ++c) sum += q[r * qs + c] * row[static_cast<size_t>(c)];
+        s[r * ss + run.out + j] = sum;
+      }
+    }
+  }
+}
+
 void BlockWeightedSumsRef(const StoredRows& k, int64_t j0, int64_t j1, int64_t c0, int64_t c1,
                           const float* p, int64_t ps, int64_t n_p, float* o, int64_t os) {
   std::vector<float> row(static_cast<size_t>(c1));
@@ -38,8 +54,8 @@ void BlockWeightedSumsRef(const StoredRows& k, int64_t j0, int64_t j1, int64_t c
 }
 
 BlockProductFns BlockProductsFor(IsaLevel level) {
-  if (level == IsaLevel::kAvx512Vnni) return {BlockDotsAvx512, BlockWeightedSumsAvx512};
-  return {BlockDotsRows, BlockWeightedSumsRows};
+  if (level == IsaLevel::kAvx512Vnni) return {BlockDotsAvx512, BlockWeightedSumsAvx512, BlockDotsRunsAvx512};
+  return {BlockDotsRows, BlockWeightedSumsRows, BlockDotsRunsRows};
 }
 
 }  // namespace frugal::kernels

@@ -41,6 +41,19 @@ void BlockDotsRows(const StoredRows& k, int64_t n, int64_t j0, int64_t j1, const
   }
 }
 
+void BlockDotsRunsRows(const RowRun* runs, int64_t n_runs, int64_t n, const float* q, int64_t qs, int64_t n_q,
+                       float* s, int64_t ss) {
+  std::vector<float> row(static_cast<size_t>(n)), full;
+  for (int64_t i = 0; i < n_runs; ++i) {
+    const RowRun& run = runs[i];
+    const HalfToFloatFn half = HalfToFloatFor(run.rows.type, DetectedIsa());
+    for (int64_t j = run.j0; j < run.j1; ++j) {
+      RowAsFloats(run.rows, j, 0, n, half, full, row.data());
+      for (int64_t r = 0; r < n_q; ++r) s[r * ss + run.out + j] = Dot(q + r * qs, row.data(), n);
+    }
+  }
+}
+
 void BlockWeightedSumsRows(const StoredRows& k, int64_t j0, int64_t j1, int64_t c0, int64_t c1, const float* p,
                            int64_t ps, int64_t n_p, float* o, int64_t os) {
   const HalfToFloatFn half = HalfToFloatFor(k.type, DetectedIsa());

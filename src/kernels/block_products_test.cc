@@ -103,7 +103,74 @@ TEST(BlockProductsTest, DotsMatchDoubleLoopAndFastVersionsMatchReference) {
     CheckDots(BlockProductsFor(DetectedIsa()));
   }
   SCOPED_TRACE("row at a time");
-  CheckDots({BlockDotsRows, BlockWeightedSumsRows});
+  CheckDots({BlockDotsRows, BlockWeightedSumsRows, BlockDotsRunsRows});
+}
+
+// Runs: a fixture's rows cut into runs (of unequal lengths, one empty, one a sub-range of its
+// part) whose products land at columns other than their row numbers, as a paged cache's blocks
+// do. Every value equals the double loop's within f32 rounding, and the fast versions give the
+// same bits as their one-run calls, so that the queries prepared once change nothing.
+void CheckDotsRuns(const BlockProductFns fast) {
+  for (const Shape& shape : kShapes) {
+    SCOPED_TRACE(Name(shape));
+    Rng rng(static_cast<uint64_t>(shape.n_keys * 13 + shape.width));
+    const Fixture f = MakeRows(shape.type, shape.n_keys, shape.width, rng);
+    const int64_t qs = shape.width + 1, ss = 2 * shape.n_keys + 9;
+    const std::vector<float> q = Gaussians(static_cast<size_t>(shape.n_rows * qs), rng);
+    // Runs over rows [begin, end) of the fixture, the run's row j written to column out + j.
+    std::vector<RowRun> runs;
+    const int64_t n = shape.n_keys, third = n / 3;
+    const auto at_row = [&](int64_t first) {
+      return StoredRows{f.rows.data() + f.stride * static_cast<uint64_t>(first), f.type, f.stride};
+    };
+    runs.push_back({at_row(2 * third), 0, n - 2 * third, n + 4});  // the last third, written after the others
+    runs.push_back({at_row(0), 0, 0, 0});                          // empty
+    runs.push_back({at_row(0), third > 1 ? 1 : 0, third, 0});      // the first third but row 0
+    runs.push_back({at_row(third), 0, third, third + 2});
+    std::vector<float> ref(static_cast<size_t>(shape.n_rows * ss), -3.0f), got = ref, one_by_one = ref;
+    BlockDotsRunsRef(runs.data(), static_cast<int64_t>(runs.size()), shape.width, q.data(), qs, shape.n_rows, ref.data(), ss);
+    fast.dots_runs(runs.data(), static_cast<int64_t>(runs.size()), shape.width, q.data(), qs, shape.n_rows, got.data(), ss);
+    for (const RowRun& run : runs) {
+      if (run.j0 < run.j1) {
+        fast.dots(run.rows, shape.width, run.j0, run.j1, q.data(), qs, shape.n_rows, one_by_one.data() + run.out, ss);
+      }
+    }
+    std::vector<int64_t> row_of_column(static_cast<size_t>(ss), -1);  // the fixture row each column holds
+    for (const RowRun& run : runs) {
+      const int64_t first = (run.rows.data - f.rows.data()) / static_cast<int64_t>(f.stride);
+      for (int64_t j = run.j0; j < run.j1; ++j) row_of_column[static_cast<size_t>(run.out + j)] = first + j;
+    }
+    for (int64_t r = 0; r < shape.n_rows; ++r) {
+      for (int64_t c = 0; c < ss; ++c) {
+        const size_t at = static_cast<size_t>(r * ss + c);
+        const int64_t j = row_of_column[static_cast<size_t>(c)];
+        ASSERT_EQ(got[at], one_by_one[at]) << r << "," << c;
+        if (j < 0) {
+          ASSERT_EQ(ref[at], -3.0f) << "reference wrote outside the runs " << r << "," << c;
+          ASSERT_EQ(got[at], -3.0f) << "wrote outside the runs " << r << "," << c;
+          continue;
+        }
+        double exact = 0, magnitude = 0;
+        for (int64_t col = 0; col < shape.width; ++col) {
+          const double p = static_cast<double>(q[static_cast<size_t>(r * qs + col)]) *
+                           f.dense[static_cast<size_t>(j * shape.width + col)];
+          exact += p;
+          magnitude += std::abs(p);
+        }
+        ASSERT_NEAR(ref[at], exact, 1e-6 * magnitude + 1e-6) << r << "," << c;
+        ASSERT_NEAR(got[at], ref[at], 1e-6 * magnitude + 1e-6) << r << "," << c;
+      }
+    }
+  }
+}
+
+TEST(BlockProductsTest, DotsOverRunsMatchDoubleLoopAndOneRunAtATime) {
+  {
+    SCOPED_TRACE("this CPU's");
+    CheckDotsRuns(BlockProductsFor(DetectedIsa()));
+  }
+  SCOPED_TRACE("row at a time");
+  CheckDotsRuns({BlockDotsRows, BlockWeightedSumsRows, BlockDotsRunsRows});
 }
 
 void CheckWeightedSums(const BlockProductFns fast) {
@@ -164,7 +231,7 @@ TEST(BlockProductsTest, WeightedSumsMatchDoubleLoopAndFastVersionsMatchReference
     CheckWeightedSums(BlockProductsFor(DetectedIsa()));
   }
   SCOPED_TRACE("row at a time");
-  CheckWeightedSums({BlockDotsRows, BlockWeightedSumsRows});
+  CheckWeightedSums({BlockDotsRows, BlockWeightedSumsRows, BlockDotsRunsRows});
 }
 
 }  // namespace

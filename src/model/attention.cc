@@ -230,9 +230,11 @@ void PieceSerial(const AttentionInput& in, const Piece& pc, const float* q_abs, 
   const kernels::BlockProductFns fns = BlockKernels();
   const LatentBlocks& cache = pc.seg->cache;
   std::vector<float> scores(static_cast<size_t>(rows) * n_keys);
+  std::vector<kernels::RowRun> runs;  // the cache's blocks, the queries prepared once for all
   cache.ForEachRun(in.layer, n_keys, [&](const std::byte* data, int first, int count) {
-    fns.dots(StoredRun(cache, data), width, 0, count, q_abs, width, rows, scores.data() + first, n_keys);
+    runs.push_back({StoredRun(cache, data), 0, count, first});
   });
+  fns.dots_runs(runs.data(), static_cast<int64_t>(runs.size()), width, q_abs, width, rows, scores.data(), n_keys);
   CausalSoftmax(in, pc, H, n_keys, 0, rows, scores.data());
   std::fill(o_lat, o_lat + static_cast<size_t>(rows) * kv, 0.0f);
   cache.ForEachRun(in.layer, n_keys, [&](const std::byte* data, int first, int count) {
@@ -268,10 +270,15 @@ void PieceParallel(const AttentionInput& in, const Piece& pc, const float* q_abs
       MatMul(run, queries, scores.data() + first, n_keys, &pool);
     });
   } else {
-    pool.ParallelForDynamic(n_keys, 256, [&](int64_t begin, int64_t end, int) {
+    // The queries are prepared once per call, so a call takes several blocks: at least four
+    // calls a thread (the faster thread takes more), of at least 256 cached rows.
+    const int64_t chunk = std::max<int64_t>(256, (n_keys + 4 * pool.size() - 1) / (4 * pool.size()));
+    pool.ParallelForDynamic(n_keys, chunk, [&](int64_t begin, int64_t end, int) {
+      std::vector<kernels::RowRun> runs;
       for_runs_in(begin, end, [&](const kernels::StoredRows& run, int64_t j0, int64_t j1, int64_t first) {
-        fns.dots(run, width, j0, j1, q_abs, width, rows, scores.data() + first, n_keys);
+        runs.push_back({run, j0, j1, first});
       });
+      fns.dots_runs(runs.data(), static_cast<int64_t>(runs.size()), width, q_abs, width, rows, scores.data(), n_keys);
     });
   }
   pool.ParallelForDynamic(rows, 1, [&](int64_t begin, int64_t end, int) { CausalSoftmax(in, pc, H, n_keys, begin, end, scores.data()); });
