@@ -87,6 +87,13 @@ constexpr int64_t kInt8MinTokens = 16;
 // compute-bound there (a 129280-row output head × 8 tokens: 4.5 → 2.7 ms a quarter, one thread).
 constexpr int64_t kQ8RowsMinTokens = 4;
 
+// From this many tokens on, Q8_0 panel rows take 8-bit activations (below: the decode path's
+// 16-bit ones, as fast there and ~1e-4 from exact). Q4_K panel rows take 8-bit activations at
+// every token count: one vpdpbusd per 64 nibbles instead of two vpdpwssd makes the one-token
+// kernel ~1.25× faster (`bench matmul --type q4_K --panels --tokens 1 -t 1`) and q4_K decode
+// ~5% faster end to end (docs/BENCHMARKS.md, "Q4_K decode on 8-bit activations").
+constexpr int64_t kQ8_0Panels8MinTokens = 4;
+
 // From this many tokens on, Q4_K panel rows are repacked into int8 panels per call (int8_gemm.h)
 // instead of taking the panel kernel: its 4 × 4 tiles unpack nibbles and apply scales per group,
 // which costs more than the repacking there (`bench matmul --type q4_K --panels`, 8192 × 1024,
@@ -106,8 +113,11 @@ class RowProduct {
         int8_ = x.int8();  // packed from the panel rows (int8_gemm.h)
         return;
       }
-      panels8_ = x.panel_rows();
-      panels16_ = x.q16_panels();
+      if (w.type == GgmlType::kQ4_K || x.n_tokens() >= kQ8_0Panels8MinTokens) {
+        panels8_ = x.panel_rows();
+      } else {
+        panels16_ = x.q16_panels();
+      }
       return;
     }
     if (x.exact()) return;
@@ -352,7 +362,8 @@ ProductPath PathOf(GgmlType type, int64_t cols, const MatMulParams& p, RowOrder 
   if (order == RowOrder::kPanels) {
     if (input == ProductPath::kExact || !PanelRowsUsable() || !PanelRowsFit(cols)) return ProductPath::kExact;
     if (type == GgmlType::kQ4_K && input == ProductPath::kInt8 && p.n_tokens >= kQ4KPanelsInt8MinTokens) return input;
-    return p.n_tokens < 4 ? ProductPath::kPanels16 : ProductPath::kPanels8;
+    if (type == GgmlType::kQ4_K || p.n_tokens >= kQ8_0Panels8MinTokens) return ProductPath::kPanels8;
+    return ProductPath::kPanels16;
   }
   if (input == ProductPath::kAmx) return CanDequantize(type) ? input : ProductPath::kExact;
   if (input == ProductPath::kInt8) {
@@ -422,7 +433,7 @@ const Q8Rows* PreparedInput::q8() const {
 }
 
 const Q16PanelRows* PreparedInput::q16_panels() const {
-  if (view_ || !panels_ || n_tokens_ >= 4) return nullptr;
+  if (view_ || !panels_ || n_tokens_ >= kQ8_0Panels8MinTokens) return nullptr;
   const Q16Rows* q16_rows = q16();
   if (q16_rows == nullptr) return nullptr;
   std::call_once(q16_panels_once_, [&] { q16_panels_ = std::make_unique<Q16PanelRows>(*q16_rows, n_tokens_, cols_); });
@@ -430,7 +441,7 @@ const Q16PanelRows* PreparedInput::q16_panels() const {
 }
 
 const Q8PanelRows* PreparedInput::panel_rows() const {
-  if (view_ || !panels_ || n_tokens_ < 4 || row_views_) return nullptr;
+  if (view_ || !panels_ || row_views_) return nullptr;
   std::call_once(panel_rows_once_, [&] {
     // Many tokens: from the int8 products' activations (the same values; quantized once for both).
     const Int8Activations* many = int8();

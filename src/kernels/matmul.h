@@ -54,8 +54,9 @@ void MatMul(const WeightRows& w, const float* x, float* y, const MatMulParams& p
 // the exact float path, 16-bit activations (or exact rows for types without such a kernel),
 // 8-bit activations (int8_gemm.h), f32 panels of float rows (f32_panels.h; f32 arithmetic),
 // or AMX tiles (amx_matmul.h). Each has its own accuracy (ARCHITECTURE "Kernels").
-// Rows in panel order (panel_rows.h) take the panel kernels (kPanels16 below 4 tokens, kPanels8
-// from 4), the int8 panels for many tokens of Q4_K, or the exact path.
+// Rows in panel order (panel_rows.h) take the panel kernels (Q8_0: kPanels16 below 4 tokens,
+// kPanels8 from 4; Q4_K: kPanels8 at every count), the int8 panels for many tokens of Q4_K, or
+// the exact path.
 enum class ProductPath { kExact, kQ16, kQ8Rows, kInt8, kF32Panels, kAmx, kPanels16, kPanels8 };
 ProductPath PathOf(GgmlType type, int64_t cols, const MatMulParams& p, RowOrder order = RowOrder::kAsStored);
 const char* PathName(ProductPath path);

@@ -17,13 +17,15 @@
 // the Q8_0 interleaving, so both products take the same activations —; after all nibbles, per
 // super-block its 12 scale bytes, d and dmin (16 bytes).
 //
-// Two products read each layout, each with the activations (and so the rounding) of the path it
-// replaces, so panels change speed, not results beyond float summation order:
-//  - 16-bit activations (act_quant.h's integers, `vpdpwssd`): 1–3 tokens (decode). A chunk read
+// Two products read each layout (which one a product takes: matmul.cc's PathOf):
+//  - 16-bit activations (act_quant.h's integers, `vpdpwssd`): Q8_0 at 1–3 tokens (decode), the
+//    rounding of the path panels replace. A chunk read
 //    as 32 16-bit words gives its even and odd bytes (Q8_0: a mask, a shift) or its four nibbles
 //    per word (Q4_K) as 16-bit integers without widening shuffles, and int32 lane k still sums
 //    block k;
-//  - 8-bit activations (int8_gemm.h's rule, `vpdpbusd` on w + 128 and q): 4 tokens and more.
+//  - 8-bit activations (int8_gemm.h's rule, `vpdpbusd` on w + 128 and q): Q8_0 from 4 tokens,
+//    Q4_K at every count (its decode too: half the dot-product instructions of the 16-bit one).
+//  The 16-bit kernel also runs Q4_K (tests, and the reference for what decode gave before).
 // Either way each Q8_0 integer sum starts from −128 times the activations it covers (prepared
 // with the activations), so that it ends at Σ w·x exactly; Q4_K nibbles are unsigned already,
 // and their minimums take dmin·mn·(dx·Σq) per sub-block.

@@ -15,6 +15,8 @@ models of every variant, and on llama.cpp's fixture:
     reference's margin is within twice that position's |Δ| is a logit near-tie, not counted), max and mean
     |Δlogit| ≤ 1.5× theirs (+ 0.005 / 0.0005 for the f16 latent cache, which the simulation
     leaves exact);
+  - one-token decode of a model with Q4_K matrices where the CPU runs Q4_K panel rows (AVX-512
+    VNNI, no AMX; their decode takes 8-bit activations): the same llama.cpp bound as 8-bit prefill;
   - prefill elsewhere (AMX head+tail tiles, 16-bit activations, f32 panels): max 1e-3 / mean 1e-4;
 - every dumped intermediate (--dump-tensors) within 1e-3 of the reference's;
 - batched (`logits --batch --exact --chunk 5`): three sequences of different lengths advancing
@@ -75,6 +77,19 @@ def int8_prefill(frugal):
     return "8-bit" in out
 
 
+def q4k_decode_8bit(frugal):
+    """True when this CPU decodes Q4_K panel rows on 8-bit activations (panel rows in use)."""
+    try:
+        out = run([frugal, "bench", "matmul", "--type", "q4_K", "--rows", "16", "--cols", "512", "--tokens", "1",
+                   "--panels", "-r", "1"])
+    except RuntimeError:
+        return False
+    return "panel rows, 8-bit" in out
+
+
+Q4_K = 12  # GGML type id
+
+
 def quality(ours, ref, near_tie):
     """(mean KL(ref ‖ ours), top-1 agreement, max |Δ| off near-ties, mean |Δ|) over positions."""
     def log_softmax(z):
@@ -129,12 +144,17 @@ def compare_dumps(frugal, path, model, ids, workdir):
     return None if worst[1] <= TOL else f"dump {worst[0]} differs by {worst[1]:.2e}"
 
 
-def check_model(frugal, name, path, ids, workdir, results, int8):
+def check_model(frugal, name, path, ids, workdir, results, int8, q4k8):
     model = forward.load_model(path)
     diagnostics = {}
     ref = forward.forward(model, ids, dump=diagnostics)
-    llama = None  # the reference with llama.cpp's activation rounding, when 8-bit prefill applies
-    if int8 and any(t not in (0, 1, 30) for t in model.types.values()):  # some quantized matrix
+    # Runs held to llama.cpp's rounding rules: prefill where 8-bit products run; decode too where
+    # the model's Q4_K matrices take 8-bit panel rows.
+    llama_runs = {"fast"} if int8 else set()
+    if q4k8 and Q4_K in model.types.values():
+        llama_runs.add("fast-decode")
+    llama = None  # the reference with llama.cpp's activation rounding, when an 8-bit path applies
+    if llama_runs and any(t not in (0, 1, 30) for t in model.types.values()):  # some quantized matrix
         model.llama_rounding = True
         llama = forward.forward(model, ids)
         model.llama_rounding = False
@@ -151,7 +171,7 @@ def check_model(frugal, name, path, ids, workdir, results, int8):
         detail = f"max {d_max:.4f} mean {d_mean:.5f} KL {kl:.2e} top-1 {top1:.3f}"
         if np.any(near_tie):
             detail += f" (near-tie positions {np.nonzero(near_tie)[0].tolist()}: max {float(np.max(per_position[near_tie])):.4f})"
-        if run_name == "fast" and llama is not None:
+        if run_name in llama_runs and llama is not None:
             l_kl, l_top1, l_max, l_mean = quality(llama, ref, near_tie)
             detail += f"; llama.cpp rounding: max {l_max:.4f} mean {l_mean:.5f} KL {l_kl:.2e} top-1 {l_top1:.3f}"
             ok = (kl <= 1.5 * l_kl + 1e-7 and top1 >= l_top1 - 1.0 / len(ids) and d_max <= 1.5 * l_max + 0.005
@@ -208,7 +228,9 @@ def main():
     if os.path.exists(TOKENIZER) and not args.quick:
         variants.append(("tiny-v3tok", ["--preset", "tiny-v3tok"]))
     int8 = int8_prefill(args.frugal)
-    print(f"prefill products on 8-bit activations: {'yes' if int8 else 'no'}")
+    q4k8 = q4k_decode_8bit(args.frugal)
+    print(f"prefill products on 8-bit activations: {'yes' if int8 else 'no'}; "
+          f"Q4_K decode on 8-bit panel rows: {'yes' if q4k8 else 'no'}")
     with tempfile.TemporaryDirectory(prefix="frugal_fwd_") as workdir:
         for name, flags in variants:
             path = os.path.join(workdir, name + ".gguf")
@@ -216,7 +238,7 @@ def main():
             v = forward.load_model(path).w("token_embd.weight").shape[0]
             rng = np.random.default_rng(7)
             ids = [int(x) for x in rng.integers(0, v, size=64)]
-            check_model(args.frugal, name, path, ids, workdir, results, int8)
+            check_model(args.frugal, name, path, ids, workdir, results, int8, q4k8)
             os.remove(path)
         check_fixture(args.frugal, workdir, results)
     failed = 0
