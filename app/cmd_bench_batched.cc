@@ -121,7 +121,7 @@ Status RunBatchedBench(const BatchedFlags& f) {
   FRUGAL_ASSIGN_OR_RETURN(std::vector<int> npl, ParseList(f.npl, "-npl"));
   FRUGAL_ASSIGN_OR_RETURN(model::KvDtype kv_type, model::KvDtypeFromName(f.kv_type));
   if (f.threads < 1 || f.batch < 1 || f.ubatch < 1 || f.block < 1) return InvalidArgument("-t, -b, -ub and --kv-block must be positive");
-  FRUGAL_ASSIGN_OR_RETURN(auto m, model::LoadModel(f.model));
+  FRUGAL_ASSIGN_OR_RETURN(auto m, model::LoadModel(f.model, LoadOptionsFor(f.experts)));
   FRUGAL_ASSIGN_OR_RETURN(ExpertSetup experts, SetUpExperts(m.get(), f.experts));
   ThreadPool pool(f.threads);
   // Warm-up, as llama-batched-bench does (page faults, caches).

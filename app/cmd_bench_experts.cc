@@ -62,7 +62,8 @@ StatusOr<double> StoreFetch(experts::ExpertStore& store) {
 
 Status Run(const Flags& f) {
   if (f.repetitions < 1 || f.io_threads < 1) return InvalidArgument("-r and --expert-io-threads must be at least 1");
-  FRUGAL_ASSIGN_OR_RETURN(auto m, model::LoadModel(f.model));
+  const model::LoadOptions store_reads_experts{.routed_experts_resident = false};
+  FRUGAL_ASSIGN_OR_RETURN(auto m, model::LoadModel(f.model, store_reads_experts));
   FRUGAL_ASSIGN_OR_RETURN(experts::ExpertLayout layout, experts::ExpertLayoutOf(m->file, m->config));
   if (layout.TotalBytes() == 0) return InvalidArgument("'{}' has no routed experts", f.model);
   uint64_t begin = UINT64_MAX, end = 0;

@@ -116,7 +116,7 @@ Status Run(const Flags& f) {
   }
   if (f.repetitions < 1 || f.threads < 1) return InvalidArgument("-r and -t must be at least 1");
   FRUGAL_ASSIGN_OR_RETURN(model::KvDtype kv, model::KvDtypeFromName(f.kv_type));
-  FRUGAL_ASSIGN_OR_RETURN(auto m, model::LoadModel(f.model));
+  FRUGAL_ASSIGN_OR_RETURN(auto m, model::LoadModel(f.model, LoadOptionsFor(f.experts)));
   FRUGAL_ASSIGN_OR_RETURN(ExpertSetup experts, SetUpExperts(m.get(), f.experts));
   FRUGAL_ASSIGN_OR_RETURN(const LedgerSetup ledger_setup, SetUpLedger(f.ledger, "bench", f.model));
   const BenchLedger ledger{&ledger_setup, engine::ModelCostsOf(*m, kv::ShapeFor(m->config, kv))};

@@ -132,14 +132,14 @@ Status Run(const Flags& f) {
   FRUGAL_ASSIGN_OR_RETURN(model::KvDtype kv_type, model::KvDtypeFromName(f.kv_type));
   if (!f.batch.empty()) {
     if (!f.ids.empty() || f.gen > 0 || !f.dump.empty()) return InvalidArgument("--batch takes neither --ids, --gen nor --dump-tensors");
-    FRUGAL_ASSIGN_OR_RETURN(auto m, model::LoadModel(f.model));
+    FRUGAL_ASSIGN_OR_RETURN(auto m, model::LoadModel(f.model, LoadOptionsFor(f.experts)));
     FRUGAL_ASSIGN_OR_RETURN(ExpertSetup experts, SetUpExperts(m.get(), f.experts));
     FRUGAL_RETURN_IF_ERROR(RunBatch(f, *m, path, kv_type));
     return experts.Finish();
   }
   if (f.ids.empty()) return InvalidArgument("give --ids or --batch");
   FRUGAL_ASSIGN_OR_RETURN(std::vector<int32_t> ids, ParseIds(f.ids));
-  FRUGAL_ASSIGN_OR_RETURN(auto m, model::LoadModel(f.model));
+  FRUGAL_ASSIGN_OR_RETURN(auto m, model::LoadModel(f.model, LoadOptionsFor(f.experts)));
   FRUGAL_ASSIGN_OR_RETURN(ExpertSetup experts, SetUpExperts(m.get(), f.experts));
   const int n = static_cast<int>(ids.size());
   const int ctx = f.ctx > 0 ? f.ctx : n + f.gen;

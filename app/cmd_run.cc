@@ -160,7 +160,7 @@ Status Chat(const Flags& f, engine::Engine& engine, const tokenizer::Tokenizer& 
 Status Run(const Flags& f) {
   FRUGAL_RETURN_IF_ERROR(engine::ValidateSamplingParams(f.sampling));
   FRUGAL_ASSIGN_OR_RETURN(model::KvDtype kv, model::KvDtypeFromName(f.kv_type));
-  FRUGAL_ASSIGN_OR_RETURN(auto m, model::LoadModel(f.model));
+  FRUGAL_ASSIGN_OR_RETURN(auto m, model::LoadModel(f.model, LoadOptionsFor(f.experts)));
   FRUGAL_ASSIGN_OR_RETURN(ExpertSetup experts, SetUpExperts(m.get(), f.experts));
   FRUGAL_ASSIGN_OR_RETURN(auto tok, tokenizer::Tokenizer::FromGguf(m->file));
   FRUGAL_ASSIGN_OR_RETURN(LedgerSetup ledger, SetUpLedger(f.ledger, "run", f.model));

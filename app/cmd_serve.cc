@@ -89,7 +89,7 @@ Status Serve(const Flags& f) {
   http->Start();
   LogInfo("listening on http://{}:{} (loading {})", f.host, f.port, f.model);
 
-  FRUGAL_ASSIGN_OR_RETURN(auto m, model::LoadModel(f.model));
+  FRUGAL_ASSIGN_OR_RETURN(auto m, model::LoadModel(f.model, LoadOptionsFor(f.experts)));
   FRUGAL_ASSIGN_OR_RETURN(ExpertSetup experts, SetUpExperts(m.get(), f.experts));
   FRUGAL_ASSIGN_OR_RETURN(auto tok, tokenizer::Tokenizer::FromGguf(m->file));
   std::string jinja;

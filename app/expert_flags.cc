@@ -24,6 +24,8 @@ void AddExpertFlags(CLI::App* cmd, ExpertFlags* f) {
 
 Status ExpertSetup::Finish() { return trace ? trace->Close() : OkStatus(); }
 
+model::LoadOptions LoadOptionsFor(const ExpertFlags& f) { return {.routed_experts_resident = f.budget.empty()}; }
+
 StatusOr<ExpertSetup> SetUpExperts(model::LoadedModel* m, const ExpertFlags& f) {
   ExpertSetup setup;
   FRUGAL_ASSIGN_OR_RETURN(experts::PolicyKind policy, experts::PolicyFromName(f.policy));

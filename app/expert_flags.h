@@ -27,6 +27,9 @@ struct ExpertFlags {
 
 void AddExpertFlags(CLI::App* cmd, ExpertFlags* f);
 
+// Routed experts copied into huge pages at load unless an expert store will read them (--expert-budget).
+model::LoadOptions LoadOptionsFor(const ExpertFlags& f);
+
 // What the flags attached to a model: the store (null without --expert-budget) and the trace.
 struct ExpertSetup {
   experts::ExpertStore* store = nullptr;

@@ -21,12 +21,19 @@ struct LoadedModel {
   ModelConfig config;
   Weights weights;
   HugePageRegion resident;  // the every-token weights' copies (empty if they could not be made)
+  HugePageRegion resident_experts;  // the routed experts' copies (empty: not asked for, or no room)
   // Where the forward pass takes routed experts from: null, the mapping (all in RAM as the page
   // cache keeps them); else this source (experts/model_experts.h). Internally synchronized.
   std::unique_ptr<ExpertSource> expert_store;
   RoutingRecorder* routing = nullptr;  // told every routing decision when set
 };
 
-StatusOr<std::unique_ptr<LoadedModel>> LoadModel(const std::string& path);
+struct LoadOptions {
+  // Copy the routed experts into huge pages (resident_weights.h). Off where an expert store
+  // will read them from the file instead (--expert-budget).
+  bool routed_experts_resident = true;
+};
+
+StatusOr<std::unique_ptr<LoadedModel>> LoadModel(const std::string& path, const LoadOptions& options = {});
 
 }  // namespace frugal::model

@@ -56,16 +56,29 @@ uint64_t AvailableMemoryBytes() {
 }
 uint64_t BytesOf(const ConstTensorView& v) { return v.row_bytes() * v.shape.rows(); }
 
-}  // namespace
+// The routed experts' views (empty ones left out).
+std::vector<ConstTensorView*> RoutedExpertViews(Weights* w) {
+  std::vector<ConstTensorView*> views;
+  for (LayerWeights& l : w->layers) {
+    for (ConstTensorView* v : {&l.gate_exps, &l.up_exps, &l.down_exps}) {
+      if (v->data != nullptr) views.push_back(v);
+    }
+  }
+  return views;
+}
 
-StatusOr<HugePageRegion> MakeEveryTokenWeightsResident(const io::GgufFile& file, Weights* w) {
-  const std::vector<ConstTensorView*> views = EveryTokenViews(w);
+// Copies the views' tensors into one new region (reordered for the panel kernels where
+// ReorderedForPanels says so) and points the views there. `what` names them in errors.
+StatusOr<HugePageRegion> CopyIntoRegion(const io::GgufFile& file, Weights* w, const std::vector<ConstTensorView*>& views,
+                                        uint64_t also_resident, const char* what) {
   uint64_t total = 0;
   for (const ConstTensorView* v : views) total += Aligned(BytesOf(*v));
+  if (total == 0) return HugePageRegion();
   // The copies are anonymous memory, which the kernel cannot drop and re-read as it can the
-  // file's pages: only when they take at most half of what is available.
-  if (const uint64_t available = AvailableMemoryBytes(); available > 0 && total > available / 2) {
-    return ResourceExhausted("every-token weights ({} bytes) exceed half the available memory ({} bytes)", total, available);
+  // file's pages: only when they (with the copies made before) take at most half of what is available.
+  if (const uint64_t available = AvailableMemoryBytes(); available > 0 && also_resident + total > available / 2) {
+    return ResourceExhausted("{} ({} bytes, with {} copied before) exceed half the available memory ({} bytes)", what, total,
+                             also_resident, available);
   }
   FRUGAL_ASSIGN_OR_RETURN(HugePageRegion region, HugePageRegion::Allocate(total));
   const bool drop_source = file.file().MappedFromFile();
@@ -95,6 +108,16 @@ StatusOr<HugePageRegion> MakeEveryTokenWeightsResident(const io::GgufFile& file,
     dst += Aligned(bytes);
   }
   return region;
+}
+
+}  // namespace
+
+StatusOr<HugePageRegion> MakeEveryTokenWeightsResident(const io::GgufFile& file, Weights* w) {
+  return CopyIntoRegion(file, w, EveryTokenViews(w), 0, "every-token weights");
+}
+
+StatusOr<HugePageRegion> MakeRoutedExpertsResident(const io::GgufFile& file, Weights* w, uint64_t also_resident) {
+  return CopyIntoRegion(file, w, RoutedExpertViews(w), also_resident, "routed experts");
 }
 
 }  // namespace frugal::model

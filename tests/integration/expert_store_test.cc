@@ -35,7 +35,7 @@ std::unique_ptr<ModelFile> MakeModel(const tools::GeneratorOptions& o, const std
   f->path = ::testing::TempDir() + "/frugal_experts_" + std::to_string(::getpid()) + "_" + tag;
   ThreadPool pool(2);
   EXPECT_TRUE(tools::GenerateModel(o, f->path, pool).ok());
-  auto m = model::LoadModel(f->path);
+  auto m = model::LoadModel(f->path, {.routed_experts_resident = false});  // the store reads them
   EXPECT_TRUE(m.ok()) << m.status().ToString();
   f->model = std::move(m).value();
   return f;

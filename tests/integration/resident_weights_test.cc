@@ -1,6 +1,7 @@
-// The every-token weights are copied into the huge-page region byte for byte (or, Q8_0 rows where
-// the panel kernels run, reordered with every value kept), their views point there, and routed
-// experts and the embedding stay in the file's mapping.
+// The every-token weights are copied into the huge-page region byte for byte (or, Q8_0/Q4_K rows
+// where the panel kernels run, reordered with every value kept), their views point there; the
+// routed experts go into a second region the same way unless the load says an expert store will
+// read them (then they stay in the file's mapping); the embedding stays mapped.
 #include <unistd.h>
 
 #include <cstdio>
@@ -21,11 +22,11 @@ namespace {
 
 bool Inside(const std::byte* p, const std::byte* begin, size_t size) { return p >= begin && p < begin + size; }
 
-void CheckResident(GgmlType dtype) {
+void CheckResident(GgmlType dtype, bool experts_resident) {
   const std::string path = ::testing::TempDir() + "/frugal_resident_" + std::to_string(::getpid());
   ThreadPool pool(2);
   ASSERT_TRUE(tools::GenerateModel({.preset = "tiny", .dtype = dtype}, path, pool).ok());
-  auto m = model::LoadModel(path);
+  auto m = model::LoadModel(path, {.routed_experts_resident = experts_resident});
   ASSERT_TRUE(m.ok()) << m.status().ToString();
   auto again = io::OpenGguf(path);  // an independent mapping to compare bytes with
   ASSERT_TRUE(again.ok());
@@ -34,8 +35,8 @@ void CheckResident(GgmlType dtype) {
   ASSERT_GT(lm.resident.size(), 0u);
   const std::span<const std::byte> mapped = lm.file.file().Mapped();
   int reordered = 0;
-  auto check_copied = [&](const ConstTensorView& v, const std::string& name) {
-    ASSERT_TRUE(Inside(v.data, lm.resident.data(), lm.resident.size())) << name;
+  auto check_copied = [&](const ConstTensorView& v, const std::string& name, const HugePageRegion& region) {
+    ASSERT_TRUE(Inside(v.data, region.data(), region.size())) << name;
     EXPECT_EQ(reinterpret_cast<uintptr_t>(v.data) % 64, 0u) << name;
     const io::GgufTensorInfo* t = again->FindTensor(name);
     ASSERT_NE(t, nullptr) << name;
@@ -60,20 +61,31 @@ void CheckResident(GgmlType dtype) {
     }
     EXPECT_NE(0, std::memcmp(v.data, bytes->data(), bytes->size())) << name << " reordered in place of a copy";
   };
-  check_copied(lm.weights.output, "output.weight");
+  check_copied(lm.weights.output, "output.weight", lm.resident);
+  int expert_tensors = 0;
   for (size_t l = 0; l < lm.weights.layers.size(); ++l) {
     const model::LayerWeights& w = lm.weights.layers[l];
     const std::string p = "blk." + std::to_string(l) + ".";
-    check_copied(w.kv_a_mqa, p + "attn_kv_a_mqa.weight");
-    check_copied(w.attn_output, p + "attn_output.weight");
+    check_copied(w.kv_a_mqa, p + "attn_kv_a_mqa.weight", lm.resident);
+    check_copied(w.attn_output, p + "attn_output.weight", lm.resident);
     if (w.gate_exps.data != nullptr) {
-      check_copied(w.gate_inp, p + "ffn_gate_inp.weight");
-      EXPECT_TRUE(Inside(w.gate_exps.data, mapped.data(), mapped.size())) << "routed experts stay mapped";
-      EXPECT_TRUE(Inside(w.down_exps.data, mapped.data(), mapped.size()));
+      check_copied(w.gate_inp, p + "ffn_gate_inp.weight", lm.resident);
+      if (experts_resident) {
+        check_copied(w.gate_exps, p + "ffn_gate_exps.weight", lm.resident_experts);
+        check_copied(w.up_exps, p + "ffn_up_exps.weight", lm.resident_experts);
+        check_copied(w.down_exps, p + "ffn_down_exps.weight", lm.resident_experts);
+        expert_tensors += 3;
+      } else {
+        EXPECT_TRUE(Inside(w.gate_exps.data, mapped.data(), mapped.size())) << "routed experts stay mapped";
+        EXPECT_TRUE(Inside(w.down_exps.data, mapped.data(), mapped.size()));
+        EXPECT_EQ(w.gate_exps.order, RowOrder::kAsStored);
+      }
     } else {
-      check_copied(w.ffn_down, p + "ffn_down.weight");
+      check_copied(w.ffn_down, p + "ffn_down.weight", lm.resident);
     }
   }
+  EXPECT_EQ(expert_tensors > 0, experts_resident);
+  EXPECT_EQ(lm.resident_experts.size() > 0, experts_resident);
   EXPECT_TRUE(Inside(lm.weights.token_embd.data, mapped.data(), mapped.size()));
   // tiny's 512-wide rows (the output head's, the attention output's) take the panel order
   // wherever the panel kernels run.
@@ -82,8 +94,9 @@ void CheckResident(GgmlType dtype) {
   }
 }
 
-TEST(ResidentWeightsTest, EveryTokenTensorsAreCopiedExactlyAndExpertsStayMapped) { CheckResident(GgmlType::kQ8_0); }
-TEST(ResidentWeightsTest, Q4KTensorsToo) { CheckResident(GgmlType::kQ4_K); }
+TEST(ResidentWeightsTest, EveryTokenTensorsAndExpertsAreCopiedExactly) { CheckResident(GgmlType::kQ8_0, true); }
+TEST(ResidentWeightsTest, Q4KTensorsToo) { CheckResident(GgmlType::kQ4_K, true); }
+TEST(ResidentWeightsTest, ExpertsStayMappedWhereAStoreReadsThem) { CheckResident(GgmlType::kQ8_0, false); }
 
 }  // namespace
 }  // namespace frugal
