@@ -155,6 +155,8 @@ Status Run(const Flags& f) {
   FRUGAL_RETURN_IF_ERROR(experts.Finish());
   out["every_token_weight_copy_bytes"] = m->resident.size();
   out["every_token_weight_huge_page_bytes"] = m->resident.HugeBytes();
+  out["routed_expert_copy_bytes"] = m->resident_experts.size();
+  out["routed_expert_huge_page_bytes"] = m->resident_experts.HugeBytes();
   if (f.roofline) {
     const double bw = MeasureReadBandwidth(pool, size_t{1} << 30, 5);
     // A decode step reads every active weight byte once, and the latent cache of the positions
@@ -181,6 +183,10 @@ Status Run(const Flags& f) {
               static_cast<double>(out["peak_rss_bytes"].get<size_t>()) / (1 << 20),
               static_cast<double>(m->file.file_size()) / (1 << 20), static_cast<double>(m->resident.size()) / (1 << 20),
               static_cast<double>(m->resident.HugeBytes()) / (1 << 20));
+  if (m->resident_experts.size() > 0) {
+    std::printf("routed experts copied: %.0f MiB, %.0f MiB of it in huge pages\n", static_cast<double>(m->resident_experts.size()) / (1 << 20),
+                static_cast<double>(m->resident_experts.HugeBytes()) / (1 << 20));
+  }
   if (experts.store) std::printf("%s", ExpertStatsText(experts.store->Stats()).c_str());
   if (f.roofline) {
     const double bw = out["roofline"]["read_bandwidth_bytes_per_s"], roof = out["roofline"]["decode_roofline_tokens_per_s"];

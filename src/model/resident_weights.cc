@@ -3,11 +3,14 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <string>
+#include <system_error>
+#include <thread>
 #include <vector>
 
 #include "kernels/panel_rows.h"
@@ -86,17 +89,34 @@ StatusOr<HugePageRegion> CopyIntoRegion(const io::GgufFile& file, Weights* w, co
   const std::span<const std::byte> mapped = file.file().Mapped();
   const auto map_begin = reinterpret_cast<uintptr_t>(mapped.data()), map_end = map_begin + mapped.size();
   std::byte* dst = region.data();
+  // Each tensor's rows split among the CPU's threads: first writes to fresh pages (zeroed by the
+  // kernel) and the packing cost about equally, and both scale with threads.
+  const unsigned threads = std::clamp(std::thread::hardware_concurrency(), 1u, 16u);
   for (ConstTensorView* v : views) {
-    const uint64_t bytes = BytesOf(*v);
-    if (ReorderedForPanels(*w, *v)) {
-      const uint64_t row_bytes = v->row_bytes();
-      for (uint64_t r = 0; r < v->shape.rows(); ++r) {
-        kernels::PackPanelRow(v->type, v->data + r * row_bytes, static_cast<int64_t>(v->shape.ne[0]), dst + r * row_bytes);
+    const uint64_t bytes = BytesOf(*v), rows = v->shape.rows(), row_bytes = v->row_bytes();
+    const bool reorder = ReorderedForPanels(*w, *v);
+    const auto copy_rows = [&, v, dst](uint64_t begin, uint64_t end) {
+      if (reorder) {
+        for (uint64_t r = begin; r < end; ++r) {
+          kernels::PackPanelRow(v->type, v->data + r * row_bytes, static_cast<int64_t>(v->shape.ne[0]), dst + r * row_bytes);
+        }
+      } else {
+        std::memcpy(dst + begin * row_bytes, v->data + begin * row_bytes, (end - begin) * row_bytes);
       }
-      v->order = RowOrder::kPanels;
-    } else {
-      std::memcpy(dst, v->data, bytes);
-    }
+    };
+    const uint64_t parts = bytes < (uint64_t{4} << 20) ? 1 : std::min<uint64_t>(threads, rows);
+    {
+      std::vector<std::jthread> helpers;
+      for (uint64_t i = 1; i < parts; ++i) {
+        try {
+          helpers.emplace_back(copy_rows, rows * i / parts, rows * (i + 1) / parts);
+        } catch (const std::system_error&) {  // no thread to be had: this one does the part
+          copy_rows(rows * i / parts, rows * (i + 1) / parts);
+        }
+      }
+      copy_rows(0, rows / parts);
+    }  // joined
+    if (reorder) v->order = RowOrder::kPanels;
     // Drop the source pages wholly inside this tensor from the mapping (they stay in the page
     // cache; nothing here reads them again).
     const auto src = reinterpret_cast<uintptr_t>(v->data);
