@@ -9,7 +9,6 @@
 #include <cstring>
 #include <fstream>
 #include <string>
-#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -110,7 +109,7 @@ StatusOr<HugePageRegion> CopyIntoRegion(const io::GgufFile& file, Weights* w, co
       for (uint64_t i = 1; i < parts; ++i) {
         try {
           helpers.emplace_back(copy_rows, rows * i / parts, rows * (i + 1) / parts);
-        } catch (const std::system_error&) {  // no thread to be had: this one does the part
+        } catch (...) {  // no thread (or no memory for its handle) to be had: this one does the part
           copy_rows(rows * i / parts, rows * (i + 1) / parts);
         }
       }
