@@ -59,6 +59,18 @@ std::string Name(const Shape& s) {
          std::to_string(s.width) + " rows " + std::to_string(s.n_rows);
 }
 
+// Σ_c q[c]·row_j[c] in double over the fixture's stored values, and Σ |q[c]·row_j[c]|.
+double ExactDot(const float* q, const Fixture& f, int64_t j, double* magnitude) {
+  double exact = 0;
+  *magnitude = 0;
+  for (int64_t c = 0; c < f.width; ++c) {
+    const double p = static_cast<double>(q[c]) * f.dense[static_cast<size_t>(j * f.width + c)];
+    exact += p;
+    *magnitude += std::abs(p);
+  }
+  return exact;
+}
+
 void CheckDots(const BlockProductFns fast) {
   for (const Shape& shape : kShapes) {
     SCOPED_TRACE(Name(shape));
@@ -81,13 +93,8 @@ void CheckDots(const BlockProductFns fast) {
           }
           continue;
         }
-        double exact = 0, magnitude = 0;
-        for (int64_t c = 0; c < shape.width; ++c) {
-          const double p = static_cast<double>(q[static_cast<size_t>(r * qs + c)]) *
-                           f.dense[static_cast<size_t>(j * shape.width + c)];
-          exact += p;
-          magnitude += std::abs(p);
-        }
+        double magnitude = 0;
+        const double exact = ExactDot(q.data() + r * qs, f, j, &magnitude);
         ASSERT_NEAR(ref[at], exact, 1e-6 * magnitude + 1e-6) << r << "," << j;
         if (fast.dots) {
           ASSERT_NEAR(got[at], ref[at], 1e-6 * magnitude + 1e-6) << r << "," << j;
@@ -150,13 +157,8 @@ void CheckDotsRuns(const BlockProductFns fast) {
           ASSERT_EQ(got[at], -3.0f) << "wrote outside the runs " << r << "," << c;
           continue;
         }
-        double exact = 0, magnitude = 0;
-        for (int64_t col = 0; col < shape.width; ++col) {
-          const double p = static_cast<double>(q[static_cast<size_t>(r * qs + col)]) *
-                           f.dense[static_cast<size_t>(j * shape.width + col)];
-          exact += p;
-          magnitude += std::abs(p);
-        }
+        double magnitude = 0;
+        const double exact = ExactDot(q.data() + r * qs, f, j, &magnitude);
         ASSERT_NEAR(ref[at], exact, 1e-6 * magnitude + 1e-6) << r << "," << c;
         ASSERT_NEAR(got[at], ref[at], 1e-6 * magnitude + 1e-6) << r << "," << c;
       }
