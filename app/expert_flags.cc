@@ -10,7 +10,10 @@ namespace frugal::app {
 void AddExpertFlags(CLI::App* cmd, ExpertFlags* f) {
   cmd->add_option("--expert-budget", f->budget,
                   "RAM for routed experts: 25% (of their bytes), 512M, 2G; the rest is read from the file with direct I/O "
-                  "(default: all in RAM via the mapping)");
+                  "(default: all in RAM, copied at load into huge pages where that fits in half the available memory)");
+  cmd->add_flag("--experts-in-place", f->in_place,
+                "without --expert-budget: read routed experts from the file's mapping as routed instead of copying them at load "
+                "(faster start and less memory for experts never routed to; slower batched decode)");
   cmd->add_option("--expert-policy", f->policy, "expert cache policy: lru | lfu | pinned (needs --expert-profile)")
       ->capture_default_str();
   cmd->add_option("--expert-profile", f->profile, "routing profile (frugal profile-experts) whose hottest experts are pinned");
@@ -24,7 +27,7 @@ void AddExpertFlags(CLI::App* cmd, ExpertFlags* f) {
 
 Status ExpertSetup::Finish() { return trace ? trace->Close() : OkStatus(); }
 
-model::LoadOptions LoadOptionsFor(const ExpertFlags& f) { return {.routed_experts_resident = f.budget.empty()}; }
+model::LoadOptions LoadOptionsFor(const ExpertFlags& f) { return {.routed_experts_resident = f.budget.empty() && !f.in_place}; }
 
 StatusOr<ExpertSetup> SetUpExperts(model::LoadedModel* m, const ExpertFlags& f) {
   ExpertSetup setup;

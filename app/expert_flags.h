@@ -16,7 +16,8 @@
 namespace frugal::app {
 
 struct ExpertFlags {
-  std::string budget;   // empty: every expert stays in the mapping (today's behaviour)
+  std::string budget;   // empty: every expert in RAM (copied at load unless in_place, else the mapping)
+  bool in_place = false;  // --experts-in-place: no copy at load
   std::string policy = "lru";
   std::string profile;  // routing profile for the pinned hot set
   std::string prefetch = "auto";  // auto: prefill-sized steps only; on; off
@@ -27,7 +28,8 @@ struct ExpertFlags {
 
 void AddExpertFlags(CLI::App* cmd, ExpertFlags* f);
 
-// Routed experts copied into huge pages at load unless an expert store will read them (--expert-budget).
+// Routed experts copied into huge pages at load unless an expert store will read them
+// (--expert-budget) or --experts-in-place says not to.
 model::LoadOptions LoadOptionsFor(const ExpertFlags& f);
 
 // What the flags attached to a model: the store (null without --expert-budget) and the trace.

@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
-"""The expert-store commands end to end on a generated model: logits with --expert-budget equal
-the all-resident logits bit for bit (direct I/O and pread), bench --json and run --stats report
+"""The expert-store commands end to end on a generated model: logits with --expert-budget (and
+with --experts-in-place) equal the all-resident logits bit for bit (direct I/O and pread; tiny's
+rows are too narrow for the panel order, so the products are the same), bench --json reports the
+experts' copy at load (none with a store or --experts-in-place), bench --json and run --stats report
 the store, --routing-trace + trace replay (Belady >= LRU; the trace's shape), profile-experts +
 the pinned policy, bench experts, and bad flags and files as clear errors (exit 1, no crash).
 
@@ -38,8 +40,16 @@ def main():
         for key in ["expert_hit_rate", "expert_bytes_read", "io_stall_s", "prefetch_accuracy", "direct_io", "io_engine", "per_layer"]:
             check(key in j, f"bench --json has {key}")
         check(0 < j["expert_hit_rate"] < 1 and j["expert_bytes_read"] > 0, "bench: a 30% budget has hits and reads")
+        check(j["routed_expert_copy_bytes"] == 0, "bench: experts the store reads are not copied at load")
         j = json.loads(run(f, ["bench", "-m", model, "-p", "0", "-n", "8", "-r", "1", "--json"]).stdout)
         check("expert_hit_rate" not in j, "bench without --expert-budget reports no store")
+        check(j["routed_expert_copy_bytes"] > 0, "bench: without a store the routed experts are copied at load")
+        j = json.loads(run(f, ["bench", "-m", model, "-p", "0", "-n", "8", "-r", "1", "--json", "--experts-in-place"]).stdout)
+        check(j["routed_expert_copy_bytes"] == 0, "bench --experts-in-place: no copy at load")
+        in_place = os.path.join(d, "in-place.f32")
+        run(f, ["logits", "-m", model, "--ids", ids, "--chunk", "7", "-o", in_place, "-t", "2", "--experts-in-place"])
+        with open(base, "rb") as a, open(in_place, "rb") as b:
+            check(a.read() == b.read(), "logits with --experts-in-place equal the copied experts' bit for bit (tiny: no panel order)")
 
         trace = os.path.join(d, "routing.trace")
         r = run(f, ["logits", "-m", model, "--ids", ids, "--chunk", "1", "--gen", "8", "--routing-trace", trace])
