@@ -12,8 +12,9 @@ namespace {
 constexpr int64_t kRows = 16;  // query (weight) rows per pass: one accumulator each
 constexpr int64_t kKeyBlock = 64;  // stored rows whose dots wait in a local buffer before the scatter
 // How far ahead of the row being multiplied its successor is prefetched: a long cache streams
-// from memory, and the hardware prefetcher alone left the dots at ~60% of their in-cache speed
-// (V3's 1,152-byte f16 rows, 16 query rows, one thread of a Zen 5).
+// from memory, where the hardware prefetcher alone kept the dots waiting in a standalone test on
+// a Zen 5 (V3's 1,152-byte f16 rows, 16 query rows); end to end no gain was measurable there
+// (docs/BENCHMARKS.md, "Experts in panel order").
 constexpr int64_t kRowsAhead = 4;
 
 int64_t Min(int64_t a, int64_t b) { return a < b ? a : b; }

@@ -89,9 +89,9 @@ constexpr int64_t kQ8RowsMinTokens = 4;
 
 // From this many tokens on, Q8_0 panel rows take 8-bit activations (below: the decode path's
 // 16-bit ones, as fast there and ~1e-4 from exact). Q4_K panel rows take 8-bit activations at
-// every token count: one vpdpbusd per 64 nibbles instead of two vpdpwssd makes the one-token
-// kernel ~1.25× faster (`bench matmul --type q4_K --panels --tokens 1 -t 1`) and q4_K decode
-// ~5% faster end to end (docs/BENCHMARKS.md, "Experts in panel order").
+// every token count: one vpdpbusd per 64 nibbles instead of two vpdpwssd made the one-token
+// kernel ~1.25× faster and q4_K decode ~5% faster end to end (a temporary switch alternated
+// in one binary; docs/BENCHMARKS.md, "Experts in panel order").
 constexpr int64_t kQ8_0Panels8MinTokens = 4;
 
 // From this many tokens on, Q4_K panel rows are repacked into int8 panels per call (int8_gemm.h)
