@@ -2,20 +2,21 @@
 # frugal and llama.cpp side by side on the same GGUF files, the same machine and the same
 # threads, alternated in one run: pp512, tg128 and tg32 at depth 4096 (llama-bench's
 # definitions on both sides; each side warms up once per test and reports the median of -r
-# runs; the rounds alternate frugal, llama.cpp, frugal, … and the table gives the median of the
-# rounds' medians and their range). Prints the CPU, the kernel path frugal took, the llama.cpp
-# release and, for decode, frugal's share of the read-bandwidth roofline probed right after each
+# runs), and `batched`: aggregate decode S_TG at 1, 4, 8 and 16 sequences (`frugal bench
+# batched` and llama-batched-bench, -npp 128 -ntg 128, one run each per round). The rounds
+# alternate frugal, llama.cpp, frugal, … and the table gives the median of the rounds' figures
+# and their range. Prints the CPU, the kernel path frugal took, the llama.cpp release and, for
+# single-sequence decode, frugal's share of the read-bandwidth roofline probed right after each
 # of its decode runs. A benchmark, not a test.
 #
-#   scripts/bench-vs-llama.sh [-r RUNS] [-k ROUNDS] [-t THREADS] [--tests "pp512 tg128 tg32@d4096"] [MODEL.gguf …]
+#   scripts/bench-vs-llama.sh [-r RUNS] [-k ROUNDS] [-t THREADS] [--tests "pp512 tg128 tg32@d4096 batched"] [MODEL.gguf …]
 #
 # Without models: models/mini-{q8_0,q4_K}.gguf (make-model --preset mini --skew --q-lora 512;
 # llama.cpp refuses an 8-layer file without q_lora_rank). FRUGAL_ISA=avx512 before the command
-# forces frugal's non-AMX path on an AMX CPU. Batched decode (llama-batched-bench) is not
-# compared: frugal runs one sequence per step today.
+# forces frugal's non-AMX path on an AMX CPU.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-runs=3 rounds=3 threads=2 tests="pp512 tg128 tg32@d4096"
+runs=3 rounds=3 threads=2 tests="pp512 tg128 tg32@d4096 batched"
 models=()
 while (($#)); do
   case "$1" in
@@ -32,6 +33,7 @@ scripts/build.sh release
 scripts/build-llama.sh
 FRUGAL=build/app/frugal
 LLAMA_BENCH=deps/llama.cpp/build/bin/llama-bench
+LLAMA_BATCHED=deps/llama.cpp/build/bin/llama-batched-bench
 PY=/usr/bin/python3
 if ((${#models[@]} == 0)); then
   mkdir -p models
@@ -53,6 +55,30 @@ work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 for m in "${models[@]}"; do
   for test in $tests; do
+    if [ "$test" = batched ]; then
+      for ((k = 0; k < rounds; ++k)); do
+        "$FRUGAL" bench batched -m "$m" -npp 128 -ntg 128 -npl 1,4,8,16 -t "$threads" --json > "$work/fb-$k.jsonl"
+        "$LLAMA_BATCHED" -m "$m" -npp 128 -ntg 128 -npl 1,4,8,16 -t "$threads" -c 4608 --output-format jsonl 2>/dev/null |
+          grep '^{' > "$work/lb-$k.jsonl"
+      done
+      "$PY" - "$work" "$rounds" "$m" <<'EOF' >> "$work/rows.txt"
+import json, statistics, sys
+work, rounds, model = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+def s_tg(prefix):
+    by_pl = {}
+    for k in range(rounds):
+        for line in open(f"{work}/{prefix}-{k}.jsonl"):
+            r = json.loads(line)
+            by_pl.setdefault(r["pl"], []).append(r["speed_tg"])
+    return by_pl
+f, l = s_tg("fb"), s_tg("lb")
+for pl in sorted(f):
+    a, b = f[pl], l.get(pl, [float("nan")])
+    print(f"| {model} | S_TG, {pl} seq | {statistics.median(a):.1f} ({min(a):.1f}..{max(a):.1f}) | "
+          f"{statistics.median(b):.1f} ({min(b):.1f}..{max(b):.1f}) | **{statistics.median(a) / statistics.median(b):.2f}×** | – |")
+EOF
+      continue
+    fi
     n="${test%%@*}"; kind="${n:0:2}"; count="${n:2}"; depth=0
     [[ "$test" == *@d* ]] && depth="${test##*@d}"
     # decode runs also probe the read bandwidth right after (frugal bench --roofline), each round

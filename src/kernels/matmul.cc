@@ -76,23 +76,20 @@ void ForRows(int64_t n_rows, RowSplit split, ThreadPool* pool, const std::functi
 
 // From this many tokens on, a product runs on AMX tiles (when the CPU has them).
 constexpr int64_t kAmxMinTokens = 8;
-// From this many tokens on, on 8-bit activations (int8_gemm.h; AVX-512 VNNI) — up to
-// kAmxMinTokens − 1 where AMX is usable, any number where it is not. Below it the 16-bit decode
-// kernels (four tokens per weight block) win: they read the rows as stored, while the VNNI path
-// repacks them per call (batched decode of 4 sequences on a 2-core Zen 5, mini: q8_0 S_TG
-// 125-143 → 188-225 t/s, q4_K 127 → 239 t/s; pp512 unchanged within noise).
+// From this many tokens on, on 8-bit activations repacked per call (int8_gemm.h; AVX-512 VNNI)
+// — up to kAmxMinTokens − 1 where AMX is usable, any number where it is not. Below it the
+// kernels that read rows as stored win (batched decode of 4 sequences on a 2-core Zen 5, mini:
+// q8_0 S_TG 125-143 → 188-225 t/s, q4_K 127 → 239 t/s; pp512 unchanged within noise).
 constexpr int64_t kInt8MinTokens = 16;
-// From this many tokens up to kInt8MinTokens − 1, Q8_0 rows are multiplied as stored by 8-bit
-// activations, up to 8 tokens a pass over each row (q8_rows.h): the 16-bit four-token kernel is
-// compute-bound there (a 129280-row output head × 8 tokens: 4.5 → 2.7 ms a quarter, one thread).
+// Batch invariance: without AMX, Q8_0 and Q4_K products take 8-bit activations at every token
+// count — panel rows (panel_rows.h), rows as stored (q8_rows.h, up to 4 tokens a pass over each
+// row) and the int8 panels all quantize a token by the same rule (QuantizeInt8Block), sum each
+// block exactly in integers and add the blocks' terms in one order, so a token's products have
+// the same bits however many others share them (docs/ARCHITECTURE.md, "Batch invariance"). Row views
+// (attention's per-head products) take 16-bit activations at every count. Where AMX is usable,
+// products of 8+ tokens run on AMX tiles (bf16 head + tail) and decode keeps 16-bit activations
+// below kQ8RowsMinTokens (rows as stored; 8-bit from there up to the AMX threshold).
 constexpr int64_t kQ8RowsMinTokens = 4;
-
-// From this many tokens on, Q8_0 panel rows take 8-bit activations (below: the decode path's
-// 16-bit ones, as fast there and ~1e-4 from exact). Q4_K panel rows take 8-bit activations at
-// every token count: one vpdpbusd per 64 nibbles instead of two vpdpwssd made the one-token
-// kernel ~1.25× faster and q4_K decode ~5% faster end to end (a temporary switch alternated
-// in one binary; docs/BENCHMARKS.md, "Experts in panel order").
-constexpr int64_t kQ8_0Panels8MinTokens = 4;
 
 // From this many tokens on, Q4_K panel rows are repacked into int8 panels per call (int8_gemm.h)
 // instead of taking the panel kernel: its 4 × 4 tiles unpack nibbles and apply scales per group,
@@ -113,11 +110,7 @@ class RowProduct {
         int8_ = x.int8();  // packed from the panel rows (int8_gemm.h)
         return;
       }
-      if (w.type == GgmlType::kQ4_K || x.n_tokens() >= kQ8_0Panels8MinTokens) {
-        panels8_ = x.panel_rows();
-      } else {
-        panels16_ = x.q16_panels();
-      }
+      panels8_ = x.panel_rows();
       return;
     }
     if (x.exact()) return;
@@ -168,7 +161,7 @@ class RowProduct {
   // the one-row kernel.)
   RowSplit split() const {
     if (amx_ != nullptr) return RowSplit{16, AmxPanelRows(*amx_) / 16};
-    if (panels8_ != nullptr || panels16_ != nullptr) {  // four-row tiles, ~64 KiB of rows a unit
+    if (panels8_ != nullptr) {  // four-row tiles, ~64 KiB of rows a unit
       return RowSplit{4, std::max<int64_t>(4, static_cast<int64_t>((64 << 10) / std::max<uint64_t>(1, w_.row_bytes()))) / 4};
     }
     if (int8_ != nullptr) return RowSplit{4, Int8PanelRows(int8_->shape()) / 4};
@@ -183,7 +176,7 @@ class RowProduct {
   void Rows(int64_t begin, int64_t end, float* y, int64_t ys) const {
     if (amx_ != nullptr) {
       AmxRows(w_, *amx_, begin, end, y, ys);
-    } else if (panels8_ != nullptr || panels16_ != nullptr) {
+    } else if (panels8_ != nullptr) {
       PanelRows(begin, end, y, ys);
     } else if (int8_ != nullptr) {
       Int8Rows(w_, *int8_, begin, end, y, ys);
@@ -205,20 +198,13 @@ class RowProduct {
     const uint64_t rb = w_.row_stride();
     const std::byte* rows = w_.data + static_cast<uint64_t>(begin) * rb;
     const bool vnni = Int8ProductsUsable(), q8_0 = w_.type == GgmlType::kQ8_0;
-    // The kernel for this type and ISA, over token tiles of the given activations.
-    auto run = [&](const auto& activations, auto avx_q8_0, auto avx_q4_k, auto ref_q8_0, auto ref_q4_k) {
-      const auto kernel = vnni ? (q8_0 ? avx_q8_0 : avx_q4_k) : (q8_0 ? ref_q8_0 : ref_q4_k);
-      for (int64_t t0 = 0; t0 < x_.n_tokens(); t0 += kTokenTile) {
-        const int n = static_cast<int>(std::min<int64_t>(kTokenTile, x_.n_tokens() - t0));
-        decltype(activations.row(0)) tile[kTokenTile];
-        for (int i = 0; i < n; ++i) tile[i] = activations.row(t0 + i);
-        kernel(rows, rb, end - begin, w_.cols, tile, n, y + t0 * ys + begin, ys);
-      }
-    };
-    if (panels8_ != nullptr) {
-      run(*panels8_, Q8_0PanelProduct8Avx512Vnni, Q4KPanelProduct8Avx512Vnni, Q8_0PanelProduct8Ref, Q4KPanelProduct8Ref);
-    } else {
-      run(*panels16_, Q8_0PanelProduct16Avx512Vnni, Q4KPanelProduct16Avx512Vnni, Q8_0PanelProduct16Ref, Q4KPanelProduct16Ref);
+    const auto kernel = vnni ? (q8_0 ? Q8_0PanelProduct8Avx512Vnni : Q4KPanelProduct8Avx512Vnni)
+                             : (q8_0 ? Q8_0PanelProduct8Ref : Q4KPanelProduct8Ref);
+    for (int64_t t0 = 0; t0 < x_.n_tokens(); t0 += kTokenTile) {
+      const int n = static_cast<int>(std::min<int64_t>(kTokenTile, x_.n_tokens() - t0));
+      Q8PanelRow tile[kTokenTile];
+      for (int i = 0; i < n; ++i) tile[i] = panels8_->row(t0 + i);
+      kernel(rows, rb, end - begin, w_.cols, tile, n, y + t0 * ys + begin, ys);
     }
   }
 
@@ -237,7 +223,7 @@ class RowProduct {
     Q16Row tile[kTokenTile];  // built once per tile: rebuilt per row, the 32-byte argument stalled on store forwarding
     for (int64_t t0 = 0; t0 < x_.n_tokens(); t0 += kTokenTile) {
       const int64_t t1 = std::min(x_.n_tokens(), t0 + kTokenTile);
-      for (int64_t t = t0; t < t1; ++t) tile[t - t0] = xq.row(x_.q16_row(t));
+      for (int64_t t = t0; t < t1; ++t) tile[t - t0] = xq.row(x_.source_row(t));
       int64_t r = begin;
       if (FourRowDecode()) {
         const int64_t fours = (end - begin) / 4 * 4;
@@ -263,15 +249,15 @@ class RowProduct {
     }
   }
 
-  // Each row read once for up to 8 tokens of 8-bit activations.
+  // Each row read once for up to kQ8RowsMaxTokens tokens of 8-bit activations.
   void Q8TokenRows(int64_t begin, int64_t end, float* y, int64_t ys) const {
     const Q8Rows& xq = *x_.q8();
     const uint64_t rb = w_.row_stride();
-    for (int64_t t0 = 0; t0 < x_.n_tokens(); t0 += 8) {
-      const int n = static_cast<int>(std::min<int64_t>(8, x_.n_tokens() - t0));
-      Q8Row rows[8];
-      for (int i = 0; i < n; ++i) rows[i] = xq.row(t0 + i);
-      float out[8];
+    for (int64_t t0 = 0; t0 < x_.n_tokens(); t0 += kQ8RowsMaxTokens) {
+      const int n = static_cast<int>(std::min<int64_t>(kQ8RowsMaxTokens, x_.n_tokens() - t0));
+      Q8Row rows[kQ8RowsMaxTokens];
+      for (int i = 0; i < n; ++i) rows[i] = xq.row(x_.source_row(t0 + i));
+      float out[kQ8RowsMaxTokens];
       for (int64_t r = begin; r < end; ++r) {
         dot_tokens_(w_.data + static_cast<uint64_t>(r) * rb, rows, n, w_.cols, out);
         for (int i = 0; i < n; ++i) y[(t0 + i) * ys + r] = out[i];
@@ -338,7 +324,6 @@ class RowProduct {
   const AmxActivations* amx_ = nullptr;
   const Int8Activations* int8_ = nullptr;
   const Q8PanelRows* panels8_ = nullptr;
-  const Q16PanelRows* panels16_ = nullptr;
   bool f32_panels_ = false;
 };
 
@@ -351,7 +336,10 @@ ProductPath InputPath(int64_t cols, const MatMulParams& p) {
   if (p.exact) return ProductPath::kExact;
   if (p.n_tokens >= kAmxMinTokens && AmxUsable() && !p.row_views) return ProductPath::kAmx;
   if (p.n_tokens >= kInt8MinTokens && Int8ProductsUsable() && !p.row_views && cols % 32 == 0) return ProductPath::kInt8;
-  if (p.n_tokens >= kQ8RowsMinTokens && Int8ProductsUsable() && !p.row_views && cols % 32 == 0) return ProductPath::kQ8Rows;
+  // Without AMX at every count, else from kQ8RowsMinTokens; never for row views (16-bit).
+  if (Int8ProductsUsable() && !p.row_views && cols % 32 == 0 && (!AmxUsable() || p.n_tokens >= kQ8RowsMinTokens)) {
+    return ProductPath::kQ8Rows;
+  }
   return ProductPath::kQ16;
 }
 
@@ -362,8 +350,7 @@ ProductPath PathOf(GgmlType type, int64_t cols, const MatMulParams& p, RowOrder 
   if (order == RowOrder::kPanels) {
     if (input == ProductPath::kExact || !PanelRowsUsable() || !PanelRowsFit(cols)) return ProductPath::kExact;
     if (type == GgmlType::kQ4_K && input == ProductPath::kInt8 && p.n_tokens >= kQ4KPanelsInt8MinTokens) return input;
-    if (type == GgmlType::kQ4_K || p.n_tokens >= kQ8_0Panels8MinTokens) return ProductPath::kPanels8;
-    return ProductPath::kPanels16;
+    return ProductPath::kPanels8;
   }
   if (input == ProductPath::kAmx) return CanDequantize(type) ? input : ProductPath::kExact;
   if (input == ProductPath::kInt8) {
@@ -383,7 +370,6 @@ const char* PathName(ProductPath path) {
     case ProductPath::kQ8Rows: return "8-bit activations (rows as stored)";
     case ProductPath::kAmx: return "AMX";
     case ProductPath::kF32Panels: return "f32 panels";
-    case ProductPath::kPanels16: return "panel rows, 16-bit activations";
     case ProductPath::kPanels8: return "panel rows, 8-bit activations";
   }
   return "?";
@@ -397,17 +383,18 @@ PreparedInput::PreparedInput(const float* x, int64_t cols, const MatMulParams& p
     amx_ = std::make_unique<AmxActivations>(x, n_tokens_, cols, x_stride_);
     return;
   }
-  // Decode-sized inputs also get the pair order of the four-row K-quant kernel (a reordered
-  // copy of a few KiB per token).
-  pair_order_ = (n_tokens_ < 4 || p.row_views) && cols % 256 == 0 && DotQ4_KRowsFor(DetectedIsa()) != nullptr;
+  // Decode-sized 16-bit inputs also get the pair order of the four-row K-quant kernel (a
+  // reordered copy of a few KiB per token).
+  pair_order_ = path_ == ProductPath::kQ16 && (n_tokens_ < 4 || p.row_views) && cols % 256 == 0 &&
+                DotQ4_KRowsFor(DetectedIsa()) != nullptr;
   // Panel rows exist where they fit and the CPU runs them (the same test as at load).
   panels_ = PanelRowsUsable() && PanelRowsFit(cols);
 }
 
 PreparedInput::PreparedInput(const PreparedInput& all, int64_t first, int64_t step, int64_t n)
     : x_(all.x_ + first * all.x_stride_), cols_(all.cols_), n_tokens_(n), x_stride_(all.x_stride_ * step),
-      exact_(all.exact_), path_(all.path_), view_(true), q16_view_(all.q16()), q16_first_(all.q16_row(first)),
-      q16_step_(all.q16_step_ * step) {
+      exact_(all.exact_), path_(all.path_), view_(true), viewed_(&all), first_(all.source_row(first)),
+      step_(all.step_ * step) {
   FRUGAL_CHECK(all.path_ != ProductPath::kAmx && all.path_ != ProductPath::kInt8);
   FRUGAL_CHECK(first >= 0 && step >= 1 && n >= 1 && first + (n - 1) * step < all.n_tokens_);
 }
@@ -419,7 +406,7 @@ const Int8Activations* PreparedInput::int8() const {
 }
 
 const Q16Rows* PreparedInput::q16() const {
-  if (view_) return q16_view_;
+  if (view_) return viewed_->q16();
   if ((path_ != ProductPath::kQ16 && path_ != ProductPath::kQ8Rows) || cols_ % 32 != 0) return nullptr;
   std::call_once(q16_once_, [&] { q16_owned_ = std::make_unique<Q16Rows>(x_, n_tokens_, cols_, x_stride_, pair_order_); });
   return q16_owned_.get();
@@ -427,17 +414,10 @@ const Q16Rows* PreparedInput::q16() const {
 
 // Q8_0 and Q4_K rows take 8-bit activations here; other types keep the 16-bit ones.
 const Q8Rows* PreparedInput::q8() const {
-  if (view_ || path_ != ProductPath::kQ8Rows) return nullptr;
+  if (path_ != ProductPath::kQ8Rows) return nullptr;
+  if (view_) return viewed_->q8();
   std::call_once(q8_once_, [&] { q8_ = std::make_unique<Q8Rows>(x_, n_tokens_, cols_, x_stride_); });
   return q8_.get();
-}
-
-const Q16PanelRows* PreparedInput::q16_panels() const {
-  if (view_ || !panels_ || n_tokens_ >= kQ8_0Panels8MinTokens) return nullptr;
-  const Q16Rows* q16_rows = q16();
-  if (q16_rows == nullptr) return nullptr;
-  std::call_once(q16_panels_once_, [&] { q16_panels_ = std::make_unique<Q16PanelRows>(*q16_rows, n_tokens_, cols_); });
-  return q16_panels_.get();
 }
 
 const Q8PanelRows* PreparedInput::panel_rows() const {

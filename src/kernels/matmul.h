@@ -40,12 +40,15 @@ struct MatMulParams {
   int64_t x_stride = 0;  // 0: cols
   int64_t y_stride = 0;  // 0: n_rows
   // false: the fast path — quantized weights multiply quantized activations in integer
-  // arithmetic (16-bit activations below 4 tokens, act_quant.h; 8-bit ones from 4 tokens on
-  // with AVX-512 VNNI, int8_gemm.h), or AMX tiles from 8 tokens on where AMX is usable (PathOf
-  // below says which); true: the exact float path (dequantized rows, f32 dot products).
+  // arithmetic (with AVX-512 VNNI and no AMX: 8-bit activations at every token count for Q8_0
+  // and Q4_K, int8_gemm.h / q8_rows.h / panel_rows.h; 16-bit ones, act_quant.h, for the other
+  // types below 16 tokens and everywhere below 4 tokens where AMX is usable), or AMX tiles from
+  // 8 tokens on where AMX is usable (PathOf below says which); true: the exact float path
+  // (dequantized rows, f32 dot products).
   bool exact = false;
   // For PreparedInput row views (below): prepared as 16-bit rows in every layout the decode
-  // kernels read, never as AMX tiles or 8-bit rows, whatever the number of rows.
+  // kernels read, never as AMX tiles or 8-bit rows, whatever the number of rows (attention's
+  // per-head products: the same rounding for a query whatever else shares the step).
   bool row_views = false;
 };
 void MatMul(const WeightRows& w, const float* x, float* y, const MatMulParams& p, ThreadPool* pool);
@@ -54,10 +57,9 @@ void MatMul(const WeightRows& w, const float* x, float* y, const MatMulParams& p
 // the exact float path, 16-bit activations (or exact rows for types without such a kernel),
 // 8-bit activations (int8_gemm.h), f32 panels of float rows (f32_panels.h; f32 arithmetic),
 // or AMX tiles (amx_matmul.h). Each has its own accuracy (ARCHITECTURE "Kernels").
-// Rows in panel order (panel_rows.h) take the panel kernels (Q8_0: kPanels16 below 4 tokens,
-// kPanels8 from 4; Q4_K: kPanels8 at every count), the int8 panels for many tokens of Q4_K, or
-// the exact path.
-enum class ProductPath { kExact, kQ16, kQ8Rows, kInt8, kF32Panels, kAmx, kPanels16, kPanels8 };
+// Rows in panel order (panel_rows.h) take the panel kernels on 8-bit activations at every
+// token count, the int8 panels for many tokens of Q4_K, or the exact path.
+enum class ProductPath { kExact, kQ16, kQ8Rows, kInt8, kF32Panels, kAmx, kPanels8 };
 ProductPath PathOf(GgmlType type, int64_t cols, const MatMulParams& p, RowOrder order = RowOrder::kAsStored);
 const char* PathName(ProductPath path);
 
@@ -65,7 +67,6 @@ class AmxActivations;
 class Int8Activations;
 class Q16Rows;
 class Q8Rows;
-class Q16PanelRows;
 class Q8PanelRows;
 
 // Activations prepared once for any number of products with matrices of `cols` columns (gate
@@ -96,10 +97,9 @@ class PreparedInput {
   const Int8Activations* int8() const;  // null unless the int8 path applies
   const Q16Rows* q16() const;            // null on the exact, AMX and int8 paths
   const Q8Rows* q8() const;              // null unless the few-token 8-bit path applies
-  int64_t q16_row(int64_t t) const { return q16_first_ + t * q16_step_; }  // row of q16() for token t
-  // Activations for panel rows (panel_rows.h), where panels are usable and cols fit: 16-bit
-  // below 4 tokens (the decode rounding), else 8-bit; null otherwise (and in views).
-  const Q16PanelRows* q16_panels() const;
+  int64_t source_row(int64_t t) const { return first_ + t * step_; }  // row of q16() and q8() for token t
+  // 8-bit activations for panel rows (panel_rows.h), where panels are usable and cols fit; null
+  // otherwise (and in views).
   const Q8PanelRows* panel_rows() const;
 
  private:
@@ -109,14 +109,13 @@ class PreparedInput {
   ProductPath path_ = ProductPath::kExact;
   bool view_ = false, row_views_ = false, pair_order_ = false, panels_ = false;
   std::unique_ptr<AmxActivations> amx_;
-  mutable std::once_flag int8_once_, q16_once_, q8_once_, q16_panels_once_, panel_rows_once_;
+  mutable std::once_flag int8_once_, q16_once_, q8_once_, panel_rows_once_;
   mutable std::unique_ptr<Int8Activations> int8_;
   mutable std::unique_ptr<Q16Rows> q16_owned_;
   mutable std::unique_ptr<Q8Rows> q8_;
-  mutable std::unique_ptr<Q16PanelRows> q16_panels_;
   mutable std::unique_ptr<Q8PanelRows> panel_rows_;
-  const Q16Rows* q16_view_ = nullptr;  // the viewed input's
-  int64_t q16_first_ = 0, q16_step_ = 1;
+  const PreparedInput* viewed_ = nullptr;  // a view's input (whose prepared rows it reads)
+  int64_t first_ = 0, step_ = 1;
 };
 
 // y[t·y_stride + r] for every token of x (0: y_stride = n_rows); w.cols must equal x.cols().

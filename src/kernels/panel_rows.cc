@@ -125,29 +125,6 @@ void DequantizeQ8_0Panels(const std::byte* panel_row, int64_t cols, float* out) 
   }
 }
 
-Q16PanelRows::Q16PanelRows(const Q16Rows& q16, int64_t n_rows, int64_t cols)
-    : q16_(q16), cols_(cols), qs_(static_cast<size_t>(n_rows * cols), /*zeroed=*/false) {
-  FRUGAL_CHECK(PanelRowsFit(cols));
-  for (int64_t r = 0; r < n_rows; ++r) {
-    const int16_t* x = q16.row(r).qs;
-    int16_t* out = qs_.data() + r * cols;
-    for (int64_t b = 0; b < cols / 32; ++b) {
-      int16_t* even = out + Q16PanelAt(b, 0);  // column 4c + 2i at even + 64c + i, 4c + 2i + 1 at even + 64c + 32 + i
-      for (int64_t c = 0; c < 8; ++c, x += 4, even += 64) {
-        even[0] = x[0];
-        even[1] = x[2];
-        even[32] = x[1];
-        even[33] = x[3];
-      }
-    }
-  }
-}
-
-Q16PanelRow Q16PanelRows::row(int64_t i) const {
-  const Q16Row in = q16_.row(i);
-  return {qs_.data() + i * cols_, in.d, in.sum, in.dsum};
-}
-
 void Q8PanelActivationsFromInt8Ref(const uint8_t* u, int64_t cols, int8_t* qs, int32_t* starts) {
   for (int64_t b = 0; b < cols / 32; ++b) {
     int32_t sum = 0;
@@ -189,13 +166,7 @@ namespace {
 
 // Per block b: with the block as integers q, scale and offset m (DecomposePanelBlock32; value =
 // scale·q + m), scale·dx·Σ q·xq + m·(dx·Σxq), the integers summed exactly and the blocks in order.
-int64_t ActivationAt(const Q16PanelRow&, int64_t b, int64_t k) { return Q16PanelAt(b, k); }
-int64_t ActivationAt(const Q8PanelRow&, int64_t b, int64_t k) { return QuantAt(32 * b + k); }
-const float* BlockSums(const Q16PanelRow& x) { return x.dsum; }
-const float* BlockSums(const Q8PanelRow& x) { return x.sx; }
-
-template <typename Row>
-void PanelProductRef(GgmlType type, const std::byte* w, uint64_t row_stride, int64_t n_rows, int64_t cols, const Row* x,
+void PanelProductRef(GgmlType type, const std::byte* w, uint64_t row_stride, int64_t n_rows, int64_t cols, const Q8PanelRow* x,
                      int n_tokens, float* y, int64_t ys) {
   for (int64_t r = 0; r < n_rows; ++r) {
     const std::byte* row = w + static_cast<uint64_t>(r) * row_stride;
@@ -205,8 +176,8 @@ void PanelProductRef(GgmlType type, const std::byte* w, uint64_t row_stride, int
         Block32 block;
         DecomposePanelBlock32(type, row, cols, b, &block);
         int32_t isum = 0;
-        for (int64_t k = 0; k < 32; ++k) isum += int32_t{block.q[k]} * x[t].qs[ActivationAt(x[t], b, k)];
-        sum += block.scale[0] * x[t].d[b] * static_cast<float>(isum) + block.m * BlockSums(x[t])[b];
+        for (int64_t k = 0; k < 32; ++k) isum += int32_t{block.q[k]} * x[t].qs[QuantAt(32 * b + k)];
+        sum += block.scale[0] * x[t].d[b] * static_cast<float>(isum) + block.m * x[t].sx[b];
       }
       y[t * ys + r] = sum;
     }
@@ -215,19 +186,9 @@ void PanelProductRef(GgmlType type, const std::byte* w, uint64_t row_stride, int
 
 }  // namespace
 
-void Q8_0PanelProduct16Ref(const std::byte* w, uint64_t row_stride, int64_t n_rows, int64_t cols, const Q16PanelRow* x,
-                           int n_tokens, float* y, int64_t ys) {
-  PanelProductRef(GgmlType::kQ8_0, w, row_stride, n_rows, cols, x, n_tokens, y, ys);
-}
-
 void Q8_0PanelProduct8Ref(const std::byte* w, uint64_t row_stride, int64_t n_rows, int64_t cols, const Q8PanelRow* x,
                           int n_tokens, float* y, int64_t ys) {
   PanelProductRef(GgmlType::kQ8_0, w, row_stride, n_rows, cols, x, n_tokens, y, ys);
-}
-
-void Q4KPanelProduct16Ref(const std::byte* w, uint64_t row_stride, int64_t n_rows, int64_t cols, const Q16PanelRow* x,
-                          int n_tokens, float* y, int64_t ys) {
-  PanelProductRef(GgmlType::kQ4_K, w, row_stride, n_rows, cols, x, n_tokens, y, ys);
 }
 
 void Q4KPanelProduct8Ref(const std::byte* w, uint64_t row_stride, int64_t n_rows, int64_t cols, const Q8PanelRow* x,

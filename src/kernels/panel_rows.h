@@ -17,18 +17,14 @@
 // the Q8_0 interleaving, so both products take the same activations —; after all nibbles, per
 // super-block its 12 scale bytes, d and dmin (16 bytes).
 //
-// Two products read each layout (which one a product takes: matmul.cc's PathOf):
-//  - 16-bit activations (act_quant.h's integers, `vpdpwssd`): Q8_0 at 1–3 tokens (decode), the
-//    rounding of the path panels replace. A chunk read
-//    as 32 16-bit words gives its even and odd bytes (Q8_0: a mask, a shift) or its four nibbles
-//    per word (Q4_K) as 16-bit integers without widening shuffles, and int32 lane k still sums
-//    block k;
-//  - 8-bit activations (int8_gemm.h's rule, `vpdpbusd` on w + 128 and q): Q8_0 from 4 tokens,
-//    Q4_K at every count (its decode too: half the dot-product instructions of the 16-bit one).
-//  The 16-bit kernel also runs Q4_K (tests, and the reference for what decode gave before).
-// Either way each Q8_0 integer sum starts from −128 times the activations it covers (prepared
+// The panel kernels take 8-bit activations (int8_gemm.h's rule, `vpdpbusd` on w + 128 and q) at
+// every token count, decode included, so that a token's rounding does not depend on the batch
+// (matmul.cc's PathOf; a 16-bit decode kernel was retired for that, docs/BENCHMARKS.md "Batch
+// invariance"). Each Q8_0 integer sum starts from −128 times the activations it covers (prepared
 // with the activations), so that it ends at Σ w·x exactly; Q4_K nibbles are unsigned already,
-// and their minimums take dmin·mn·(dx·Σq) per sub-block.
+// and their minimums take dmin·mn·(dx·Σq) per sub-block. The kernels' sums for one (row, token)
+// are the same operations in the same order whatever the tile, so a token has the same bits
+// alone and in a batch.
 // Model-agnostic; pure functions and read-only objects.
 #pragma once
 
@@ -43,7 +39,6 @@
 namespace frugal::kernels {
 
 class Int8Activations;
-class Q16Rows;
 
 // True where products run on panels: AVX-512 VNNI without usable AMX (FRUGAL_ISA may cap it;
 // the AMX path reads rows as stored).
@@ -63,17 +58,6 @@ void DequantizeQ4_KPanels(const std::byte* panel_row, int64_t cols, float* out);
 void PackPanelRow(GgmlType type, const std::byte* row, int64_t cols, std::byte* out);
 void DequantizePanelRow(GgmlType type, const std::byte* panel_row, int64_t cols, float* out);
 
-// One token's 16-bit activations for panel rows: per group and chunk c, two runs of 32 integers,
-// the even run holding at position 2k + i column 4c + 2i of block k and the odd run column
-// 4c + 2i + 1 (Q16PanelAt) — what chunk c's even and odd bytes meet; then, in block order and
-// shared with the Q16Rows they come from, the block scales d (x ≈ d·q), Σq (a Q8_0 sum starts
-// at −128·Σq) and d·Σq (Q4_K's minimums).
-struct Q16PanelRow {
-  const int16_t* qs;
-  const float* d;
-  const int32_t* sum;
-  const float* dsum;
-};
 // One token's 8-bit activations: q (signed) in the weights' interleaved order, per block
 // −128·Σq (where each sum starts), and (shared with the Int8Activations they come from) the
 // block scales and d·Σq.
@@ -84,28 +68,10 @@ struct Q8PanelRow {
   const float* sx;  // d·Σq per block (for Q4_K's minimums)
 };
 
-// Where column `col` (0..31) of block b of a row goes in 16-bit panel activations.
-inline int64_t Q16PanelAt(int64_t b, int64_t col) {
-  return 512 * (b / 16) + 64 * (col / 4) + 32 * (col % 2) + 2 * (b % 16) + col % 4 / 2;
-}
-
 struct Block32;
 // Block j of a panel row as int8_gemm.h's integers, scale and offset (value = scale·q + m): the
 // int8 products of many tokens read panel rows through this (and its AVX-512 packer).
 void DecomposePanelBlock32(GgmlType type, const std::byte* panel_row, int64_t cols, int64_t j, Block32* out);
-
-// 16-bit panel activations of the first n_rows rows of a Q16Rows (the same integers, reordered;
-// the scales and sums read from `q16`, which must outlive this).
-class Q16PanelRows {
- public:
-  Q16PanelRows(const Q16Rows& q16, int64_t n_rows, int64_t cols);
-  Q16PanelRow row(int64_t i) const;
-
- private:
-  const Q16Rows& q16_;
-  int64_t cols_;
-  AlignedBuffer<int16_t> qs_;
-};
 
 // 8-bit panel activations of n_rows rows of x (x_stride apart), quantized by int8_gemm.h's rule,
 // or of activations already quantized for the int8 products (which must outlive this).
@@ -128,18 +94,10 @@ class Q8PanelRows {
 // y[t·ys + r] = Σ_k W[r,k]·x[t][k] for panel rows r < n_rows (row_stride bytes apart, `cols`
 // columns) and tokens t < n_tokens. The references sum each block in integers and the blocks in
 // order; the AVX-512 VNNI kernels, four rows at a time, sum a group's blocks in lanes.
-void Q8_0PanelProduct16Ref(const std::byte* w, uint64_t row_stride, int64_t n_rows, int64_t cols, const Q16PanelRow* x,
-                           int n_tokens, float* y, int64_t ys);
-void Q8_0PanelProduct16Avx512Vnni(const std::byte* w, uint64_t row_stride, int64_t n_rows, int64_t cols,
-                                  const Q16PanelRow* x, int n_tokens, float* y, int64_t ys);
 void Q8_0PanelProduct8Ref(const std::byte* w, uint64_t row_stride, int64_t n_rows, int64_t cols, const Q8PanelRow* x,
                           int n_tokens, float* y, int64_t ys);
 void Q8_0PanelProduct8Avx512Vnni(const std::byte* w, uint64_t row_stride, int64_t n_rows, int64_t cols,
                                  const Q8PanelRow* x, int n_tokens, float* y, int64_t ys);
-void Q4KPanelProduct16Ref(const std::byte* w, uint64_t row_stride, int64_t n_rows, int64_t cols, const Q16PanelRow* x,
-                          int n_tokens, float* y, int64_t ys);
-void Q4KPanelProduct16Avx512Vnni(const std::byte* w, uint64_t row_stride, int64_t n_rows, int64_t cols,
-                                 const Q16PanelRow* x, int n_tokens, float* y, int64_t ys);
 void Q4KPanelProduct8Ref(const std::byte* w, uint64_t row_stride, int64_t n_rows, int64_t cols, const Q8PanelRow* x,
                          int n_tokens, float* y, int64_t ys);
 void Q4KPanelProduct8Avx512Vnni(const std::byte* w, uint64_t row_stride, int64_t n_rows, int64_t cols,

@@ -40,48 +40,6 @@ inline void StoreTileSums(const __m512 (&acc)[R][T], float* y, int64_t ys) {
   }
 }
 
-// 16-bit activations, R rows × one token. Chunk c read as 16-bit words: the masked low bytes
-// (w + 128 of the even columns) meet the even run, the high bytes the odd run; int32 lane k sums
-// block k, started at −128·Σx of the block.
-template <int R>
-void Rows16(const std::byte* w, uint64_t rs, int64_t cols, const Q16PanelRow& x, float* y, int64_t n_tiles) {
-  const __m512i low_bytes = _mm512_set1_epi16(0x00ff);
-  for (int64_t tile = 0; tile < n_tiles; ++tile, w += R * rs, y += R) {
-    __m512 acc[R];
-    for (int r = 0; r < R; ++r) acc[r] = _mm512_setzero_ps();
-    for (int64_t g = 0; g < cols / 512; ++g) {
-      __m512i sum[R], odd_sum[R];  // two dependency chains a row
-      // −128·Σx of each block
-      const __m512i start = _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_slli_epi32(_mm512_loadu_si512(x.sum + 16 * g), 7));
-      for (int r = 0; r < R; ++r) {
-        sum[r] = start;
-        odd_sum[r] = _mm512_setzero_si512();
-      }
-      const int16_t* xg = x.qs + 512 * g;
-#pragma GCC unroll 8
-      for (int c = 0; c < 8; ++c) {
-        const __m512i even = _mm512_load_si512(xg + 64 * c), odd = _mm512_load_si512(xg + 64 * c + 32);
-#pragma GCC unroll 4
-        for (int r = 0; r < R; ++r) {
-          const std::byte* chunk = w + r * rs + 512 * g + 64 * c;
-          _mm_prefetch(reinterpret_cast<const char*>(chunk + R * rs), _MM_HINT_T0);  // the next rows' same chunk
-          const __m512i bytes = LoadChunkOnce(chunk);
-          sum[r] = _mm512_dpwssd_epi32(sum[r], _mm512_and_si512(bytes, low_bytes), even);
-          odd_sum[r] = _mm512_dpwssd_epi32(odd_sum[r], _mm512_srli_epi16(bytes, 8), odd);
-        }
-      }
-      const __m512 dx = _mm512_loadu_ps(x.d + 16 * g);
-#pragma GCC unroll 4
-      for (int r = 0; r < R; ++r) {
-        _mm_prefetch(reinterpret_cast<const char*>(w + (r + R) * rs + cols + 32 * g), _MM_HINT_T0);
-        const __m512 scale = _mm512_mul_ps(LoadScales(w + r * rs + cols + 32 * g), dx);
-        acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_add_epi32(sum[r], odd_sum[r])), scale, acc[r]);
-      }
-    }
-    StoreSums<R>(acc, y);
-  }
-}
-
 // 8-bit activations, R rows × T tokens: vpdpbusd on the stored w + 128 and q, lane j of a
 // group's sum starting from −128·Σq of block j, so that it ends at Σ w·q exactly.
 template <int R, int T>
@@ -162,51 +120,6 @@ inline void GroupScalesQ4K(const std::byte* w, uint64_t rs, int64_t cols, int64_
   }
 }
 
-// Q4_K, 16-bit activations, R rows × one token: vector v read as 16-bit words gives four
-// nibbles a word — low and high of the even byte (columns 4v + 2i and 16 + 4v + 2i: chunks v
-// and v + 4's even runs), low and high of the odd byte (their odd runs); lane k sums sub-block k.
-template <int R>
-void Rows16Q4K(const std::byte* w, uint64_t rs, int64_t cols, const Q16PanelRow& x, float* y, int64_t n_tiles) {
-  const __m512i nibble = _mm512_set1_epi16(0x000f);
-  for (int64_t tile = 0; tile < n_tiles; ++tile, w += R * rs, y += R) {
-    __m512 acc[R];
-    for (int r = 0; r < R; ++r) acc[r] = _mm512_setzero_ps();
-    for (int64_t g = 0; g < cols / 512; ++g) {
-      __m512i sum[R][4];  // a dependency chain per nibble of a word
-      for (int r = 0; r < R; ++r) {
-        for (int k = 0; k < 4; ++k) sum[r][k] = _mm512_setzero_si512();
-      }
-      const int16_t* xg = x.qs + 512 * g;
-#pragma GCC unroll 4
-      for (int v = 0; v < 4; ++v) {
-        const __m512i even_lo = _mm512_load_si512(xg + 64 * v), odd_lo = _mm512_load_si512(xg + 64 * v + 32);
-        const __m512i even_hi = _mm512_load_si512(xg + 64 * (v + 4)), odd_hi = _mm512_load_si512(xg + 64 * (v + 4) + 32);
-#pragma GCC unroll 4
-        for (int r = 0; r < R; ++r) {
-          const std::byte* chunk = w + r * rs + 256 * g + 64 * v;
-          _mm_prefetch(reinterpret_cast<const char*>(chunk + R * rs), _MM_HINT_T0);  // the next rows' same chunk
-          const __m512i words = LoadChunkOnce(chunk);
-          sum[r][0] = _mm512_dpwssd_epi32(sum[r][0], _mm512_and_si512(words, nibble), even_lo);
-          sum[r][1] = _mm512_dpwssd_epi32(sum[r][1], _mm512_and_si512(_mm512_srli_epi16(words, 4), nibble), even_hi);
-          sum[r][2] = _mm512_dpwssd_epi32(sum[r][2], _mm512_and_si512(_mm512_srli_epi16(words, 8), nibble), odd_lo);
-          sum[r][3] = _mm512_dpwssd_epi32(sum[r][3], _mm512_srli_epi16(words, 12), odd_hi);
-        }
-      }
-      const __m512 dx = _mm512_loadu_ps(x.d + 16 * g), dsum = _mm512_loadu_ps(x.dsum + 16 * g);
-      __m512 scs[R], mns[R];
-      GroupScalesQ4K<R>(w, rs, cols, g, scs, mns);
-#pragma GCC unroll 4
-      for (int r = 0; r < R; ++r) {
-        const __m512 sc = scs[r], mn = mns[r];
-        acc[r] = _mm512_fnmadd_ps(mn, dsum, acc[r]);
-        const __m512i total = _mm512_add_epi32(_mm512_add_epi32(sum[r][0], sum[r][1]), _mm512_add_epi32(sum[r][2], sum[r][3]));
-        acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(total), _mm512_mul_ps(sc, dx), acc[r]);
-      }
-    }
-    StoreSums<R>(acc, y);
-  }
-}
-
 // Q4_K, 8-bit activations, R rows × T tokens: the unsigned nibbles go into vpdpbusd as they are.
 template <int R, int T>
 void Rows8Q4K(const std::byte* w, uint64_t rs, int64_t cols, const Q8PanelRow* x, float* y, int64_t ys) {
@@ -245,9 +158,11 @@ void Rows8Q4K(const std::byte* w, uint64_t rs, int64_t cols, const Q8PanelRow* x
     for (int r = 0; r < R; ++r) {
       const __m512 sc = scs[r], mn = mns[r];
       for (int t = 0; t < T; ++t) {
+        // the int8 panels' order (QuadTimes: the sums, then the offsets), so that a token has the
+        // same bits on either path
         const __m512 scale = _mm512_mul_ps(sc, _mm512_loadu_ps(x[t].d + 16 * g));
-        acc[r][t] = _mm512_fnmadd_ps(mn, _mm512_loadu_ps(x[t].sx + 16 * g), acc[r][t]);
         acc[r][t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum[r][t]), scale, acc[r][t]);
+        acc[r][t] = _mm512_fnmadd_ps(mn, _mm512_loadu_ps(x[t].sx + 16 * g), acc[r][t]);
       }
     }
   }
@@ -256,37 +171,12 @@ void Rows8Q4K(const std::byte* w, uint64_t rs, int64_t cols, const Q8PanelRow* x
 
 enum class PanelType { kQ8_0, kQ4_K };
 
-template <PanelType P, int R>
-void Rows16Of(const std::byte* w, uint64_t rs, int64_t cols, const Q16PanelRow& x, float* y, int64_t n_tiles) {
-  if constexpr (P == PanelType::kQ8_0) {
-    Rows16<R>(w, rs, cols, x, y, n_tiles);
-  } else {
-    Rows16Q4K<R>(w, rs, cols, x, y, n_tiles);
-  }
-}
-
 template <PanelType P, int R, int T>
 void Rows8Of(const std::byte* w, uint64_t rs, int64_t cols, const Q8PanelRow* x, float* y, int64_t ys) {
   if constexpr (P == PanelType::kQ8_0) {
     Rows8<R, T>(w, rs, cols, x, y, ys);
   } else {
     Rows8Q4K<R, T>(w, rs, cols, x, y, ys);
-  }
-}
-
-template <PanelType P>
-void Product16(const std::byte* w, uint64_t row_stride, int64_t n_rows, int64_t cols, const Q16PanelRow* x, int n_tokens,
-               float* y, int64_t ys) {
-  const int64_t fours = n_rows / 4 * 4;
-  if (n_tokens == 1) {  // one call for the whole range
-    Rows16Of<P, 4>(w, row_stride, cols, x[0], y, fours / 4);
-  } else {  // every token over four rows while they are in L1
-    for (int64_t r = 0; r < fours; r += 4) {
-      for (int t = 0; t < n_tokens; ++t) Rows16Of<P, 4>(w + r * row_stride, row_stride, cols, x[t], y + t * ys + r, 1);
-    }
-  }
-  for (int64_t r = fours; r < n_rows; ++r) {
-    for (int t = 0; t < n_tokens; ++t) Rows16Of<P, 1>(w + r * row_stride, row_stride, cols, x[t], y + t * ys + r, 1);
   }
 }
 
@@ -312,19 +202,9 @@ void Product8(const std::byte* w, uint64_t row_stride, int64_t n_rows, int64_t c
 
 }  // namespace
 
-void Q8_0PanelProduct16Avx512Vnni(const std::byte* w, uint64_t row_stride, int64_t n_rows, int64_t cols,
-                                  const Q16PanelRow* x, int n_tokens, float* y, int64_t ys) {
-  Product16<PanelType::kQ8_0>(w, row_stride, n_rows, cols, x, n_tokens, y, ys);
-}
-
 void Q8_0PanelProduct8Avx512Vnni(const std::byte* w, uint64_t row_stride, int64_t n_rows, int64_t cols,
                                  const Q8PanelRow* x, int n_tokens, float* y, int64_t ys) {
   Product8<PanelType::kQ8_0>(w, row_stride, n_rows, cols, x, n_tokens, y, ys);
-}
-
-void Q4KPanelProduct16Avx512Vnni(const std::byte* w, uint64_t row_stride, int64_t n_rows, int64_t cols,
-                                 const Q16PanelRow* x, int n_tokens, float* y, int64_t ys) {
-  Product16<PanelType::kQ4_K>(w, row_stride, n_rows, cols, x, n_tokens, y, ys);
 }
 
 void Q4KPanelProduct8Avx512Vnni(const std::byte* w, uint64_t row_stride, int64_t n_rows, int64_t cols,

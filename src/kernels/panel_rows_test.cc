@@ -71,28 +71,6 @@ TEST(PanelRowsTest, PackingKeepsEveryValue) {
   }
 }
 
-// The 16-bit reference equals the decode path's own reference (the same integers, another
-// summation order) on every row and token.
-TEST(PanelRowsTest, SixteenBitReferenceIsTheDecodeProduct) {
-  for (GgmlType type : {GgmlType::kQ8_0, GgmlType::kQ4_K}) {
-  const Case c = Make(1024, 5, 2, type);
-  const Q16Rows q16(c.x.data(), 8, c.cols, c.cols);
-  const Q16PanelRows panel_x(q16, 8, c.cols);
-  std::vector<Q16PanelRow> xs;
-  for (int t = 0; t < 8; ++t) xs.push_back(panel_x.row(t));
-  std::vector<float> y(static_cast<size_t>(8 * c.n_rows));
-  (type == GgmlType::kQ8_0 ? Q8_0PanelProduct16Ref : Q4KPanelProduct16Ref)(c.panels.data(), c.row_bytes(), c.n_rows, c.cols,
-                                                                           xs.data(), 8, y.data(), c.n_rows);
-  for (int64_t r = 0; r < c.n_rows; ++r) {
-    for (int t = 0; t < 8; ++t) {
-      const std::byte* row = c.q8_0.data() + r * c.row_bytes();
-      const float want = type == GgmlType::kQ8_0 ? DotQ8_0Ref(row, q16.row(t), c.cols) : DotQ4_KRef(row, q16.row(t), c.cols);
-      EXPECT_NEAR(y[static_cast<size_t>(t * c.n_rows + r)], want, 1e-6 * AbsProduct(c, r, t)) << TypeName(type) << " " << r << "," << t;
-    }
-  }
-  }
-}
-
 // The 8-bit reference equals the few-token 8-bit path's reference (q8_rows.h: the same rule).
 TEST(PanelRowsTest, EightBitReferenceIsTheFewTokenProduct) {
   for (GgmlType type : {GgmlType::kQ8_0, GgmlType::kQ4_K}) {
@@ -141,32 +119,13 @@ TEST(PanelRowsTest, Avx512KernelsMatchTheReferences) {
   const bool q8 = type == GgmlType::kQ8_0;
   for (int64_t cols : {512, 2048}) {
     const Case c = Make(cols, 9, static_cast<uint64_t>(cols), type);
-    const Q16Rows q16(c.x.data(), 8, c.cols, c.cols);
-    const Q16PanelRows x16(q16, 8, c.cols);
     const Q8PanelRows x8(c.x.data(), 8, c.cols, c.cols);
-    std::vector<Q16PanelRow> xs16;
     std::vector<Q8PanelRow> xs8;
-    for (int t = 0; t < 8; ++t) {
-      xs16.push_back(x16.row(t));
-      xs8.push_back(x8.row(t));
-    }
+    for (int t = 0; t < 8; ++t) xs8.push_back(x8.row(t));
     for (int64_t n_rows : {1, 3, 4, 5, 9}) {
       for (int n_tokens : {1, 2, 3, 5, 8}) {
         const int64_t ys = n_rows + 1;  // a strided output
         std::vector<float> want(static_cast<size_t>(8 * ys), -1), got(static_cast<size_t>(8 * ys), -1);
-        (q8 ? Q8_0PanelProduct16Ref : Q4KPanelProduct16Ref)(c.panels.data(), c.row_bytes(), n_rows, cols, xs16.data(),
-                                                          n_tokens, want.data(), ys);
-        (q8 ? Q8_0PanelProduct16Avx512Vnni : Q4KPanelProduct16Avx512Vnni)(c.panels.data(), c.row_bytes(), n_rows, cols,
-                                                                        xs16.data(), n_tokens, got.data(), ys);
-        for (int t = 0; t < 8; ++t) {
-          for (int64_t r = 0; r < ys; ++r) {
-            const size_t i = static_cast<size_t>(t * ys + r);
-            const double bound = t < n_tokens && r < n_rows ? 1e-6 * AbsProduct(c, r, t) : 0.0;
-            EXPECT_NEAR(got[i], want[i], bound) << TypeName(type) << " 16-bit, rows " << n_rows << " tokens " << n_tokens << " at " << t << "," << r;
-          }
-        }
-        std::fill(want.begin(), want.end(), -1.0f);
-        std::fill(got.begin(), got.end(), -1.0f);
         (q8 ? Q8_0PanelProduct8Ref : Q4KPanelProduct8Ref)(c.panels.data(), c.row_bytes(), n_rows, cols, xs8.data(), n_tokens,
                                                         want.data(), ys);
         (q8 ? Q8_0PanelProduct8Avx512Vnni : Q4KPanelProduct8Avx512Vnni)(c.panels.data(), c.row_bytes(), n_rows, cols,

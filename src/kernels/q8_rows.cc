@@ -11,30 +11,28 @@
 namespace frugal::kernels {
 
 Q8Rows::Q8Rows(const float* x, int64_t n_rows, int64_t cols, int64_t x_stride)
-    : cols_(cols), padded_cols_((cols + 63) / 64 * 64) {
-  const int64_t pairs = padded_cols_ / 64;
+    : cols_(cols), padded_cols_((cols + 511) / 512 * 512) {
+  const int64_t blocks = padded_cols_ / 32;
   const size_t qs_bytes = static_cast<size_t>(n_rows * padded_cols_);
-  const size_t scale_bytes = static_cast<size_t>(n_rows * pairs * 16) * sizeof(float);
-  const size_t dsum_bytes = static_cast<size_t>(n_rows * pairs * 2) * sizeof(float);
-  storage_.reset(new std::byte[qs_bytes + scale_bytes + dsum_bytes + 192]);
+  const size_t block_bytes = static_cast<size_t>(n_rows * blocks) * sizeof(float);
+  storage_.reset(new std::byte[qs_bytes + 2 * block_bytes + 64]);
   std::byte* base = storage_.get();
-  base += (64 - reinterpret_cast<uintptr_t>(base) % 64) % 64;
+  base += (64 - reinterpret_cast<uintptr_t>(base) % 64) % 64;  // every part 64-byte aligned (multiples of 64 bytes)
   qs_ = reinterpret_cast<int8_t*>(base);
-  scales_ = reinterpret_cast<float*>(base + (qs_bytes + 63) / 64 * 64);
-  dsums_ = reinterpret_cast<float*>(reinterpret_cast<std::byte*>(scales_) + (scale_bytes + 63) / 64 * 64);
+  dx_ = reinterpret_cast<float*>(base + qs_bytes);
+  dsums_ = reinterpret_cast<float*>(base + qs_bytes + block_bytes);
   for (int64_t r = 0; r < n_rows; ++r) {
     int8_t* q = qs_ + r * padded_cols_;
-    float* s = scales_ + r * pairs * 16;
-    float* ds = dsums_ + r * pairs * 2;
+    float* dx = dx_ + r * blocks;
+    float* ds = dsums_ + r * blocks;
     std::memset(q, 0, static_cast<size_t>(padded_cols_));
-    std::fill_n(s, pairs * 16, 0.0f);
-    std::fill_n(ds, pairs * 2, 0.0f);
+    std::fill_n(dx, blocks, 0.0f);
+    std::fill_n(ds, blocks, 0.0f);
     const float* xr = x + r * x_stride;
     for (int64_t b = 0; b < cols / 32; ++b) {
       int32_t sum = 0;
-      const float d = QuantizeInt8Block(xr + 32 * b, 32, q + 32 * b, &sum);  // the int8 panels' rule
-      std::fill_n(s + (b / 2) * 16 + (b % 2) * 8, 8, d);
-      ds[b] = d * static_cast<float>(sum);
+      dx[b] = QuantizeInt8Block(xr + 32 * b, 32, q + 32 * b, &sum);  // the int8 panels' rule
+      ds[b] = dx[b] * static_cast<float>(sum);
     }
   }
 }
@@ -46,7 +44,7 @@ void DotQ8_0TokensRef(const std::byte* w, const Q8Row* x, int n_tokens, int64_t 
     for (int64_t b = 0; b < cols / 32; ++b) {
       int32_t s = 0;
       for (int k = 0; k < 32; ++k) s += int32_t{blocks[b].qs[k]} * x[t].qs[32 * b + k];
-      sum += F16ToF32(blocks[b].d) * x[t].pair_scales[(b / 2) * 16 + (b % 2) * 8] * static_cast<float>(s);
+      sum += F16ToF32(blocks[b].d) * x[t].dx[b] * static_cast<float>(s);
     }
     out[t] = sum;
   }
@@ -69,7 +67,7 @@ void DotQ4_KTokensRef(const std::byte* w, const Q8Row* x, int n_tokens, int64_t 
           const int q4 = j % 2 == 0 ? byte & 15 : byte >> 4;
           isum += q4 * x[t].qs[32 * b + k];
         }
-        const float dx = x[t].pair_scales[(b / 2) * 16 + (b % 2) * 8];
+        const float dx = x[t].dx[b];
         sum += d * sc * dx * static_cast<float>(isum) - dmin * mn * x[t].dsums[b];
       }
     }

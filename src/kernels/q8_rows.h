@@ -1,10 +1,19 @@
 // Few-token products on 8-bit activations against Q8_0 and Q4_K rows as stored (no repacking): the
-// batched-decode path of AVX-512 VNNI CPUs for 4 to 15 tokens, where the int8 panels
+// decode and batched-decode path of AVX-512 VNNI CPUs for 1 to 15 tokens, where the int8 panels
 // (int8_gemm.h) cost more to pack than they save. Activations are quantized as llama.cpp does
 // for Q8_0 weights — per block of 32 a scale dx = max|x|/127 and integers q = round(x/dx) in
-// −127..127 — and each product sums Σ w·q per block in integers (vpdpbusd, with |w| unsigned
-// and q's sign flipped where w < 0), then dw·dx per block in floats. One weight row is loaded
-// once for up to 8 tokens. Model-agnostic; pure functions and read-only objects.
+// −127..127 (int8_gemm.h's QuantizeInt8Block) — and each product sums Σ w·q per block in
+// integers (vpdpbusd, with |w| unsigned and q's sign flipped where w < 0, or Q4_K's unsigned
+// nibbles), then scales per block in floats.
+//
+// Batch invariance: the vector kernels add the block terms in the int8 panels' order — per
+// group of 16 blocks (512 columns) one vector whose lane j holds block j's whole integer sum,
+// multiplied by dw·dx and added to lane j of the accumulator (then, for Q4_K, the minimums
+// −dmin·mn·dx·Σq), the 16 lanes summed by one tree at the end — so a token's product has the
+// same bits here (1 to 15 tokens a product) as in the int8 panels (16 and more) and the panel
+// kernels (panel_rows.h). Within a group the partial sums vpdpbusd leaves (four products a lane)
+// are reduced to whole blocks in integers (exact). Model-agnostic; pure functions and
+// read-only objects.
 #pragma once
 
 #include <cstddef>
@@ -15,12 +24,13 @@
 
 namespace frugal::kernels {
 
-// One token's activations: qs[padded_cols] (padding 0; 64-byte aligned) and, per pair of blocks,
-// 16 floats: the first block's dx 8 times, then the second's (padding 0).
+// One token's activations: qs[padded_cols] and per block dx (the scale) and dx·Σq (for formats
+// with a per-block minimum); padded with zeros to a multiple of 512 columns (16 blocks), 64-byte
+// aligned.
 struct Q8Row {
   const int8_t* qs;
-  const float* pair_scales;
-  const float* dsums;  // per block: dx·Σq (for formats with a per-block minimum)
+  const float* dx;
+  const float* dsums;
 };
 
 // Quantized activations of several rows, in 64-byte-aligned storage. Thread-compatible.
@@ -28,20 +38,24 @@ class Q8Rows {
  public:
   Q8Rows(const float* x, int64_t n_rows, int64_t cols, int64_t x_stride);
   Q8Row row(int64_t i) const {
-    return {qs_ + i * padded_cols_, scales_ + i * (padded_cols_ / 64) * 16, dsums_ + i * (padded_cols_ / 32)};
+    return {qs_ + i * padded_cols_, dx_ + i * (padded_cols_ / 32), dsums_ + i * (padded_cols_ / 32)};
   }
   int64_t cols() const { return cols_; }
 
  private:
-  int64_t cols_, padded_cols_;  // padded to a multiple of 64
+  int64_t cols_, padded_cols_;  // padded to a multiple of 512
   std::unique_ptr<std::byte[]> storage_;
   int8_t* qs_ = nullptr;
-  float* scales_ = nullptr;
+  float* dx_ = nullptr;
   float* dsums_ = nullptr;
 };
 
+// Most tokens one call of a vector kernel takes (the reductions keep every token's partial sums
+// in registers).
+inline constexpr int kQ8RowsMaxTokens = 4;
+
 // out[t] = Σ_k w[k]·x[t][k] for one Q8_0 row of `cols` columns (a multiple of 32) and n_tokens
-// (1..8) activation rows.
+// (1..kQ8RowsMaxTokens) activation rows.
 void DotQ8_0TokensRef(const std::byte* w, const Q8Row* x, int n_tokens, int64_t cols, float* out);
 void DotQ8_0TokensAvx512Vnni(const std::byte* w, const Q8Row* x, int n_tokens, int64_t cols, float* out);
 using DotQ8TokensFn = void (*)(const std::byte*, const Q8Row*, int, int64_t, float*);

@@ -1,109 +1,167 @@
-// AVX-512 VNNI: Q8_0 rows × up to 8 tokens of 8-bit activations (q8_rows.h).
+// AVX-512 VNNI: Q8_0 and Q4_K rows × up to 4 tokens of 8-bit activations (q8_rows.h), summed in
+// the int8 panels' order.
 #include <immintrin.h>
 
+#include <algorithm>
 #include <type_traits>
 
 #include "kernels/avx512_sums.h"
+#include "kernels/k_scales_avx512.h"
 #include "kernels/q8_rows.h"
 #include "kernels/quant_blocks.h"
 
 namespace frugal::kernels {
 namespace {
 
-// Two 32-value blocks per step: |w| (unsigned) times q with w's sign, one vpdpbusd for 64
-// products; lanes 0–7 hold the first block's partial sums, 8–15 the second's, scaled by
-// dw·dx per half and accumulated in floats.
+// Two vectors of vpdpbusd partial sums — lanes 0..7 four products each of segment A, 8..15 of
+// segment B; then C, D — as [A | B | C | D] in 128-bit lanes of four partial sums each.
+inline __m512i PairsToQuarters(__m512i ab, __m512i cd) {
+  return _mm512_add_epi32(_mm512_shuffle_i32x4(ab, cd, _MM_SHUFFLE(2, 0, 2, 0)), _mm512_shuffle_i32x4(ab, cd, _MM_SHUFFLE(3, 1, 3, 1)));
+}
+
+// Four results of PairsToQuarters (segments 4q..4q + 3 in q[q]) as one vector of 16 whole
+// segment sums: lane 4i + k holds segment 4k + i (integer adds: exact in any order).
+inline __m512i QuartersToSums(const __m512i* q) {
+  const __m512i q01 = _mm512_add_epi32(_mm512_unpacklo_epi64(q[0], q[1]), _mm512_unpackhi_epi64(q[0], q[1]));
+  const __m512i q23 = _mm512_add_epi32(_mm512_unpacklo_epi64(q[2], q[3]), _mm512_unpackhi_epi64(q[2], q[3]));
+  const __m512 a = _mm512_castsi512_ps(q01), b = _mm512_castsi512_ps(q23);
+  return _mm512_add_epi32(_mm512_castps_si512(_mm512_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0))),
+                          _mm512_castps_si512(_mm512_shuffle_ps(a, b, _MM_SHUFFLE(3, 1, 3, 1))));
+}
+
+// Lane j ← lane 4·(j % 4) + j / 4: QuartersToSums' segments in order.
+inline __m512i SegmentOrder() { return _mm512_set_epi32(15, 11, 7, 3, 14, 10, 6, 2, 13, 9, 5, 1, 12, 8, 4, 0); }
+// Q4_K: the segments of a group come as sub-blocks (0, 2), (1, 3), (4, 6), (5, 7), … per pair
+// vector, so QuartersToSums puts sub-block 4k + s at lane 4·σ(s) + k with σ = (0, 2, 1, 3).
+inline __m512i SubBlockOrderQ4K() { return _mm512_set_epi32(15, 7, 11, 3, 14, 6, 10, 2, 13, 5, 9, 1, 12, 4, 8, 0); }
+
+// Q8_0, T tokens: per group of 16 blocks (8 pairs), |w| (unsigned) against q with w's sign, one
+// vpdpbusd a pair; the pairs' partial sums reduced to 16 block sums; acc += Σ·(dw·dx).
 template <int T>
 void Tokens(const std::byte* w, const Q8Row* x, int64_t cols, float* out) {
   const auto* blocks = reinterpret_cast<const BlockQ8_0*>(w);
   const int64_t n_blocks = cols / 32;
+  // byte offset of block j's scale within a group
+  const __m512i scale_at = _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
+                                              _mm512_set1_epi32(static_cast<int>(sizeof(BlockQ8_0))));
   __m512 acc[T];
-#pragma GCC unroll 8
   for (int t = 0; t < T; ++t) acc[t] = _mm512_setzero_ps();
-  for (int64_t b = 0; b < n_blocks; b += 2) {
-    const BlockQ8_0& b0 = blocks[b];
-    const bool pair = b + 1 < n_blocks;  // the last block of an odd count goes alone (its half is 0)
-    const __m256i w0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b0.qs));
-    const __m256i w1 = pair ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blocks[b + 1].qs)) : _mm256_setzero_si256();
-    const __m512i wv = _mm512_inserti64x4(_mm512_inserti64x4(_mm512_setzero_si512(), w0, 0), w1, 1);
-    const __m512i aw = _mm512_abs_epi8(wv);
-    const __mmask64 negative = _mm512_movepi8_mask(wv);
-    const __m512 dw = _mm512_castpd_ps(_mm512_insertf64x4(_mm512_castps_pd(_mm512_set1_ps(_cvtsh_ss(b0.d))),
-                                                           _mm256_castps_pd(_mm256_set1_ps(pair ? _cvtsh_ss(blocks[b + 1].d) : 0.0f)), 1));
-    if (b % 8 == 0) _mm_prefetch(reinterpret_cast<const char*>(blocks + b + 16), _MM_HINT_T0);
-#pragma GCC unroll 8
+  for (int64_t b0 = 0; b0 < n_blocks; b0 += 16) {
+    const int64_t nb = std::min<int64_t>(16, n_blocks - b0);
+    const __mmask16 have = static_cast<__mmask16>(nb == 16 ? 0xFFFF : (1u << nb) - 1);
+    const __m512i halves = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), have, scale_at, blocks + b0, 1);
+    const __m512 dw = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(halves));  // the low 16 bits of each: d
+    __m512i quarter[T][4], pending[T];
+    for (int p = 0; p < 8; ++p) {
+      const int64_t b = b0 + 2 * p;
+      __m512i aw = _mm512_setzero_si512();
+      __mmask64 negative = 0;
+      if (b < n_blocks) {
+        const __m256i w0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blocks[b].qs));
+        const __m256i w1 = b + 1 < n_blocks ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blocks[b + 1].qs))
+                                            : _mm256_setzero_si256();
+        const __m512i wv = _mm512_inserti64x4(_mm512_castsi256_si512(w0), w1, 1);
+        aw = _mm512_abs_epi8(wv);
+        negative = _mm512_movepi8_mask(wv);
+        _mm_prefetch(reinterpret_cast<const char*>(blocks + b) + 4096, _MM_HINT_T0);  // the pair 4 KiB on
+      }
+      for (int t = 0; t < T; ++t) {
+        const __m512i q = _mm512_load_si512(x[t].qs + 32 * b);  // (zeros past cols)
+        const __m512i s = _mm512_dpbusd_epi32(_mm512_setzero_si512(), aw, _mm512_mask_sub_epi8(q, negative, _mm512_setzero_si512(), q));
+        if (p % 2 == 0) {
+          pending[t] = s;
+        } else {
+          quarter[t][p / 2] = PairsToQuarters(pending[t], s);
+        }
+      }
+    }
     for (int t = 0; t < T; ++t) {
-      const __m512i q = _mm512_load_si512(x[t].qs + 32 * b);
-      const __m512i signed_q = _mm512_mask_sub_epi8(q, negative, _mm512_setzero_si512(), q);
-      const __m512i s = _mm512_dpbusd_epi32(_mm512_setzero_si512(), aw, signed_q);
-      acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), _mm512_mul_ps(dw, _mm512_load_ps(x[t].pair_scales + 8 * b)), acc[t]);
+      const __m512i sums = _mm512_permutexvar_epi32(SegmentOrder(), QuartersToSums(quarter[t]));
+      acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sums), _mm512_mul_ps(dw, _mm512_load_ps(x[t].dx + b0)), acc[t]);
     }
   }
   for (int t = 0; t < T; ++t) out[t] = Sum16(acc[t]);
 }
 
-// Q4_K: per 64-value chunk the 32 bytes' low nibbles are sub-block 2c and the high ones 2c+1,
-// so [low | high] lines up with 64 activations in their order; unsigned, they go into vpdpbusd
-// as they are. The minimums: one 8-wide multiply-add per super-block and token with dx·Σq.
+// One row's [d·sc 0..7, dmin·mn 0..7] for super-block `blk` (16 floats; the products equal the
+// scalar d·sc and dmin·mn).
+inline __m512 RowScalesMinsQ4K(const BlockQ4_K& blk) {
+  const __m512 sm = _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(ScaleMinBytesQ4K(blk.scales)));
+  uint32_t d_dmin;  // d, dmin (f16)
+  __builtin_memcpy(&d_dmin, &blk.d, sizeof d_dmin);
+  const __m128 dd = _mm_cvtph_ps(_mm_cvtsi32_si128(static_cast<int>(d_dmin)));  // [d, dmin, 0, 0]
+  const __m512 halves = _mm512_permutexvar_ps(_mm512_set_epi32(1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0),
+                                              _mm512_castps128_ps512(dd));
+  return _mm512_mul_ps(sm, halves);
+}
+
+// 128 activations (sub-blocks 4k..4k + 3 of a super-block) regrouped as the low and high nibbles
+// of their 64 quant bytes meet them: [4k | 4k + 2] and [4k + 1 | 4k + 3].
+inline void RegroupQ4K(const int8_t* x, __m512i* lo, __m512i* hi) {
+  const __m512i x0 = _mm512_load_si512(x), x1 = _mm512_load_si512(x + 64);  // [4k | 4k + 1], [4k + 2 | 4k + 3]
+  *lo = _mm512_shuffle_i64x2(x0, x1, _MM_SHUFFLE(1, 0, 1, 0));
+  *hi = _mm512_shuffle_i64x2(x0, x1, _MM_SHUFFLE(3, 2, 3, 2));
+}
+
+// Q4_K, T tokens: per group of two super-blocks (16 sub-blocks), each 64 bytes of quants give the
+// low nibbles of sub-blocks (4k, 4k + 2) and the high ones of (4k + 1, 4k + 3) against regrouped
+// activations; the partial sums reduced to 16 sub-block sums; acc += Σ·(d·sc·dx), then
+// acc −= dmin·mn·(dx·Σq) — the int8 panels' scale-then-offset order.
 template <int T>
 void TokensQ4K(const std::byte* w, const Q8Row* x, int64_t cols, float* out) {
   const auto* blocks = reinterpret_cast<const BlockQ4_K*>(w);
+  const int64_t n_super = cols / 256;
+  const __m512i low4 = _mm512_set1_epi8(15);
   __m512 acc[T];
-  __m256 acc_min[T];
-#pragma GCC unroll 8
-  for (int t = 0; t < T; ++t) {
-    acc[t] = _mm512_setzero_ps();
-    acc_min[t] = _mm256_setzero_ps();
-  }
-  const __m256i low4 = _mm256_set1_epi8(15);
-  for (int64_t sb = 0; sb < cols / 256; ++sb) {
-    const BlockQ4_K& blk = blocks[sb];
-    const float d = _cvtsh_ss(blk.d), dmin = _cvtsh_ss(blk.dmin);
-    alignas(32) float dsc[8], dmn[8];
-    for (int j = 0; j < 8; ++j) {
-      uint8_t sc = 0, mn = 0;
-      UnpackScaleMinK4(blk.scales, j, &sc, &mn);
-      dsc[j] = d * sc;
-      dmn[j] = dmin * mn;
-    }
-    const __m256 mins = _mm256_load_ps(dmn);
-    _mm_prefetch(reinterpret_cast<const char*>(blocks + sb + 2), _MM_HINT_T0);
-    for (int c = 0; c < 4; ++c) {
-      const __m256i bytes = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk.qs + 32 * c));
-      const __m256i lo = _mm256_and_si256(bytes, low4);
-      const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(bytes, 4), low4);
-      const __m512i q4 = _mm512_inserti64x4(_mm512_inserti64x4(_mm512_setzero_si512(), lo, 0), hi, 1);
-      const __m512 dw = _mm512_castpd_ps(_mm512_insertf64x4(_mm512_castps_pd(_mm512_set1_ps(dsc[2 * c])),
-                                                             _mm256_castps_pd(_mm256_set1_ps(dsc[2 * c + 1])), 1));
-      const int64_t pair = 4 * sb + c;
-#pragma GCC unroll 8
-      for (int t = 0; t < T; ++t) {
-        const __m512i s = _mm512_dpbusd_epi32(_mm512_setzero_si512(), q4, _mm512_load_si512(x[t].qs + 64 * pair));
-        acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), _mm512_mul_ps(dw, _mm512_load_ps(x[t].pair_scales + 16 * pair)), acc[t]);
+  for (int t = 0; t < T; ++t) acc[t] = _mm512_setzero_ps();
+  for (int64_t s0 = 0; s0 < n_super; s0 += 2) {
+    const bool both = s0 + 1 < n_super;
+    const __m512 sm0 = RowScalesMinsQ4K(blocks[s0]);
+    const __m512 sm1 = both ? RowScalesMinsQ4K(blocks[s0 + 1]) : _mm512_setzero_ps();
+    const __m512 scale = _mm512_shuffle_f32x4(sm0, sm1, _MM_SHUFFLE(1, 0, 1, 0));    // d·sc of the 16 sub-blocks
+    const __m512 minimum = _mm512_shuffle_f32x4(sm0, sm1, _MM_SHUFFLE(3, 2, 3, 2));  // dmin·mn
+    __m512i quarter[T][4];
+    for (int h = 0; h < 2; ++h) {
+      const int64_t sb = s0 + h;
+      for (int k = 0; k < 2; ++k) {
+        __m512i lo = _mm512_setzero_si512(), hi = _mm512_setzero_si512();
+        if (sb < n_super) {
+          const __m512i bytes = _mm512_loadu_si512(blocks[sb].qs + 64 * k);
+          lo = _mm512_and_si512(bytes, low4);
+          hi = _mm512_and_si512(_mm512_srli_epi16(bytes, 4), low4);
+          if (k == 0) {  // the super-block 4 KiB on (its three lines)
+            for (int off = 0; off < static_cast<int>(sizeof(BlockQ4_K)); off += 64) {
+              _mm_prefetch(reinterpret_cast<const char*>(blocks + sb) + 4096 + off, _MM_HINT_T0);
+            }
+          }
+        }
+        for (int t = 0; t < T; ++t) {
+          __m512i x_lo, x_hi;
+          RegroupQ4K(x[t].qs + 256 * sb + 128 * k, &x_lo, &x_hi);  // (zeros past cols)
+          quarter[t][2 * h + k] = PairsToQuarters(_mm512_dpbusd_epi32(_mm512_setzero_si512(), lo, x_lo),
+                                                  _mm512_dpbusd_epi32(_mm512_setzero_si512(), hi, x_hi));
+        }
       }
     }
-#pragma GCC unroll 8
-    for (int t = 0; t < T; ++t) acc_min[t] = _mm256_fmadd_ps(mins, _mm256_loadu_ps(x[t].dsums + 8 * sb), acc_min[t]);
+    const int64_t b0 = 8 * s0;
+    for (int t = 0; t < T; ++t) {
+      const __m512i sums = _mm512_permutexvar_epi32(SubBlockOrderQ4K(), QuartersToSums(quarter[t]));
+      acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sums), _mm512_mul_ps(scale, _mm512_load_ps(x[t].dx + b0)), acc[t]);
+      acc[t] = _mm512_fnmadd_ps(minimum, _mm512_load_ps(x[t].dsums + b0), acc[t]);
+    }
   }
-  for (int t = 0; t < T; ++t) {
-    const __m128 m4 = _mm_add_ps(_mm256_castps256_ps128(acc_min[t]), _mm256_extractf128_ps(acc_min[t], 1));
-    const __m128 m2 = _mm_add_ps(m4, _mm_movehl_ps(m4, m4));
-    out[t] = Sum16(acc[t]) - _mm_cvtss_f32(_mm_add_ss(m2, _mm_movehdup_ps(m2)));
-  }
+  for (int t = 0; t < T; ++t) out[t] = Sum16(acc[t]);
 }
 
-// Calls kernel(std::integral_constant<int, T>) for T = n_tokens (1..8; more: 8).
+// Calls kernel(std::integral_constant<int, T>) for T = n_tokens (1..kQ8RowsMaxTokens).
 template <typename Kernel>
 void ForTokenCount(int n_tokens, Kernel kernel) {
+  static_assert(kQ8RowsMaxTokens == 4);
   switch (n_tokens) {
     case 1: return kernel(std::integral_constant<int, 1>{});
     case 2: return kernel(std::integral_constant<int, 2>{});
     case 3: return kernel(std::integral_constant<int, 3>{});
-    case 4: return kernel(std::integral_constant<int, 4>{});
-    case 5: return kernel(std::integral_constant<int, 5>{});
-    case 6: return kernel(std::integral_constant<int, 6>{});
-    case 7: return kernel(std::integral_constant<int, 7>{});
-    default: return kernel(std::integral_constant<int, 8>{});
+    default: return kernel(std::integral_constant<int, 4>{});
   }
 }
 

@@ -361,11 +361,11 @@ void AbsorbedAttention(const AttentionInput& in, const std::vector<const Attenti
                   qb.begin() + static_cast<long>(pc.row) * H * qk);
     }
     std::vector<float> q_abs(static_cast<size_t>(rows) * width);  // [nt, H, kv_lora + rope]
-    // With few tokens every head's product is small: its inputs (q_nope here, the latent sums
-    // below) are prepared once for all heads, each head reading its rows through a view.
-    const bool few_tokens = nt < 4;
+    // Every head's inputs (q_nope here, the latent sums below) are prepared once for all heads,
+    // each head reading its rows through a view — rounded as row views are at any count (16-bit),
+    // so that a query's products do not depend on how many others share the block.
     std::optional<PreparedInput> all_q_nope;
-    if (few_tokens && ProjectionsOf(m, in.weights, 0).k_rows_are_latent) {
+    if (ProjectionsOf(m, in.weights, 0).k_rows_are_latent) {
       all_q_nope.emplace(qb.data(), m.qk_nope_head_dim, MatMulParams{.n_tokens = rows, .x_stride = qk, .exact = in.exact, .row_views = true});
     }
     pool.ParallelForDynamic(H, 1, [&](int64_t begin, int64_t end, int) {
@@ -410,18 +410,12 @@ void AbsorbedAttention(const AttentionInput& in, const std::vector<const Attenti
       });
     }
     std::vector<float> ob(static_cast<size_t>(nt) * H * vd);  // [nt, H·vd]
-    std::optional<PreparedInput> all_o_lat;
-    if (few_tokens) all_o_lat.emplace(o_lat.data(), kv, MatMulParams{.n_tokens = rows, .exact = in.exact, .row_views = true});
+    const PreparedInput all_o_lat(o_lat.data(), kv, MatMulParams{.n_tokens = rows, .exact = in.exact, .row_views = true});
     pool.ParallelForDynamic(H, 1, [&](int64_t begin, int64_t end, int) {
       for (int64_t h = begin; h < end; ++h) {
         const HeadProjections p = ProjectionsOf(m, in.weights, static_cast<int>(h));
         float* dst = ob.data() + static_cast<size_t>(h) * vd;
-        if (few_tokens) {
-          MatMul(p.v, PreparedInput(*all_o_lat, h, H, nt), dst, H * vd, nullptr);  // W_UV
-        } else {
-          MatMul(p.v, o_lat.data() + static_cast<size_t>(h) * kv, dst,
-                 {.n_tokens = nt, .x_stride = H * kv, .y_stride = H * vd, .exact = in.exact}, nullptr);  // W_UV
-        }
+        MatMul(p.v, PreparedInput(all_o_lat, h, H, nt), dst, H * vd, nullptr);  // W_UV
       }
     });
     for (const Piece& pc : pieces) {

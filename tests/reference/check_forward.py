@@ -7,16 +7,20 @@ models of every variant, and on llama.cpp's fixture:
 - default kernels, each path held to what it achieves. The max skips positions whose expert
   choice in the reference is a near-tie (selection scores within NEAR_TIE): a rounding fast path
   may pick the other expert there, which is not an error (the positions are counted and
-  reported; the mean keeps them).
-  - one-token decode (16-bit activations): max 1e-3 / mean 1e-4 (it reaches ~1e-4 / 1e-5);
+  reported; the mean keeps them). Runs held to llama.cpp's rules judge every measure on the
+  positions off 8-bit near-ties (NEAR_TIE_8BIT), ours and llama.cpp's rounding alike, and report
+  the others.
+  - one-token decode on 16-bit activations (models without Q8_0/Q4_K matrices, or CPUs with
+    AMX or without AVX-512 VNNI): max 1e-3 / mean 1e-4 (it reaches ~1e-4 / 1e-5);
   - prefill where the CPU runs 8-bit activations (AVX-512 VNNI; from 4 tokens a product): no
     worse than llama.cpp's rounding rules applied to the same reference (llama_act_round.py):
     mean KL(ref ‖ ours) ≤ 1.5× theirs, top-1 agreement ≥ theirs − 1 position (a change where the
     reference's margin is within twice that position's |Δ| is a logit near-tie, not counted), max and mean
     |Δlogit| ≤ 1.5× theirs (+ 0.005 / 0.0005 for the f16 latent cache, which the simulation
     leaves exact);
-  - one-token decode of a model with Q4_K matrices where the CPU runs Q4_K panel rows (AVX-512
-    VNNI, no AMX; their decode takes 8-bit activations): the same llama.cpp bound as 8-bit prefill;
+  - one-token decode of a model with Q8_0 or Q4_K matrices where the CPU rounds their
+    activations to 8 bits at every token count (AVX-512 VNNI, no AMX: batch invariance): the
+    same llama.cpp bound as 8-bit prefill;
   - prefill elsewhere (AMX head+tail tiles, 16-bit activations, f32 panels): max 1e-3 / mean 1e-4;
 - every dumped intermediate (--dump-tensors) within 1e-3 of the reference's;
 - batched (`logits --batch --exact --chunk 5`): three sequences of different lengths advancing
@@ -45,6 +49,10 @@ TOL = 1e-3
 # Expert choices decided by less than this (in selection-score units) may flip under activation
 # rounding of ~3e-5 relative.
 NEAR_TIE = 1e-5
+# The same under 8-bit rounding (~4e-3 of a block's largest value per activation): a run held to
+# llama.cpp's rules judges the other positions, for llama.cpp's rounding and ours alike (v3-shaped
+# q8_0 decode flipped an expert whose margin was 3.7e-4, moving that position's logits by 0.078).
+NEAR_TIE_8BIT = 5e-4
 
 VARIANTS = [
     ("tiny", ["--preset", "tiny"]),
@@ -77,17 +85,14 @@ def int8_prefill(frugal):
     return "8-bit" in out
 
 
-def q4k_decode_8bit(frugal):
-    """True when this CPU decodes Q4_K panel rows on 8-bit activations (panel rows in use)."""
-    try:
-        out = run([frugal, "bench", "matmul", "--type", "q4_K", "--rows", "16", "--cols", "512", "--tokens", "1",
-                   "--panels", "-r", "1"])
-    except RuntimeError:
-        return False
-    return "panel rows, 8-bit" in out
+def decode_8bit(frugal):
+    """True when this CPU multiplies one token's activations by Q8_0 and Q4_K rows on 8 bits
+    (rows as stored and panel rows alike: every token count rounds the same way)."""
+    out = run([frugal, "bench", "matmul", "--type", "q8_0", "--rows", "16", "--cols", "512", "--tokens", "1", "-r", "1"])
+    return "8-bit" in out
 
 
-Q4_K = 12  # GGML type id
+Q8_0, Q4_K = 8, 12  # GGML type ids
 
 
 def quality(ours, ref, near_tie):
@@ -144,14 +149,14 @@ def compare_dumps(frugal, path, model, ids, workdir):
     return None if worst[1] <= TOL else f"dump {worst[0]} differs by {worst[1]:.2e}"
 
 
-def check_model(frugal, name, path, ids, workdir, results, int8, q4k8):
+def check_model(frugal, name, path, ids, workdir, results, int8, dec8):
     model = forward.load_model(path)
     diagnostics = {}
     ref = forward.forward(model, ids, dump=diagnostics)
     # Runs held to llama.cpp's rounding rules: prefill where 8-bit products run; decode too where
-    # the model's Q4_K matrices take 8-bit panel rows.
+    # the model has Q8_0 or Q4_K matrices, whose products round one token to 8 bits as well.
     llama_runs = {"fast"} if int8 else set()
-    if q4k8 and Q4_K in model.types.values():
+    if dec8 and ({Q8_0, Q4_K} & set(model.types.values())):
         llama_runs.add("fast-decode")
     llama = None  # the reference with llama.cpp's activation rounding, when an 8-bit path applies
     if llama_runs and any(t not in (0, 1, 30) for t in model.types.values()):  # some quantized matrix
@@ -159,7 +164,8 @@ def check_model(frugal, name, path, ids, workdir, results, int8, q4k8):
         llama = forward.forward(model, ids)
         model.llama_rounding = False
     margins = [v for k, v in diagnostics.items() if k.startswith("ref.") and k.endswith("routing_margin")]
-    near_tie = np.min(np.stack(margins), axis=0) < NEAR_TIE if margins else np.zeros(len(ids), dtype=bool)
+    margin = np.min(np.stack(margins), axis=0) if margins else np.full(len(ids), np.inf)
+    near_tie = margin < NEAR_TIE
     for run_name, flags in RUNS:
         ours = engine_logits(frugal, path, ids, flags, workdir)
         diff = float(np.max(np.abs(ours - ref)))
@@ -172,9 +178,16 @@ def check_model(frugal, name, path, ids, workdir, results, int8, q4k8):
         if np.any(near_tie):
             detail += f" (near-tie positions {np.nonzero(near_tie)[0].tolist()}: max {float(np.max(per_position[near_tie])):.4f})"
         if run_name in llama_runs and llama is not None:
-            l_kl, l_top1, l_max, l_mean = quality(llama, ref, near_tie)
+            judged = margin >= NEAR_TIE_8BIT  # positions whose expert choices 8-bit rounding cannot flip
+            kl, top1, d_max, d_mean = quality(ours[judged], ref[judged], near_tie[judged])
+            l_kl, l_top1, l_max, l_mean = quality(llama[judged], ref[judged], near_tie[judged])
+            detail = f"max {d_max:.4f} mean {d_mean:.5f} KL {kl:.2e} top-1 {top1:.3f}"
+            if not np.all(judged):
+                skipped = np.nonzero(~judged)[0]
+                detail += (f" (8-bit near-tie positions {skipped.tolist()}: max {float(np.max(per_position[skipped])):.4f}, "
+                           f"llama.cpp rounding {float(np.max(np.abs(llama - ref), axis=1)[skipped].max()):.4f})")
             detail += f"; llama.cpp rounding: max {l_max:.4f} mean {l_mean:.5f} KL {l_kl:.2e} top-1 {l_top1:.3f}"
-            ok = (kl <= 1.5 * l_kl + 1e-7 and top1 >= l_top1 - 1.0 / len(ids) and d_max <= 1.5 * l_max + 0.005
+            ok = (kl <= 1.5 * l_kl + 1e-7 and top1 >= l_top1 - 1.0 / int(np.sum(judged)) and d_max <= 1.5 * l_max + 0.005
                   and d_mean <= 1.5 * l_mean + 0.0005)
         else:
             ok = d_max <= TIGHT_MAX and d_mean <= TIGHT_MEAN
@@ -228,9 +241,9 @@ def main():
     if os.path.exists(TOKENIZER) and not args.quick:
         variants.append(("tiny-v3tok", ["--preset", "tiny-v3tok"]))
     int8 = int8_prefill(args.frugal)
-    q4k8 = q4k_decode_8bit(args.frugal)
+    dec8 = decode_8bit(args.frugal)
     print(f"prefill products on 8-bit activations: {'yes' if int8 else 'no'}; "
-          f"Q4_K decode on 8-bit panel rows: {'yes' if q4k8 else 'no'}")
+          f"Q8_0/Q4_K decode on 8-bit activations: {'yes' if dec8 else 'no'}")
     with tempfile.TemporaryDirectory(prefix="frugal_fwd_") as workdir:
         for name, flags in variants:
             path = os.path.join(workdir, name + ".gguf")
@@ -238,7 +251,7 @@ def main():
             v = forward.load_model(path).w("token_embd.weight").shape[0]
             rng = np.random.default_rng(7)
             ids = [int(x) for x in rng.integers(0, v, size=64)]
-            check_model(args.frugal, name, path, ids, workdir, results, int8, q4k8)
+            check_model(args.frugal, name, path, ids, workdir, results, int8, dec8)
             os.remove(path)
         check_fixture(args.frugal, workdir, results)
     failed = 0
