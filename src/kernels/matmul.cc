@@ -209,9 +209,11 @@ class RowProduct {
   }
 
   // Decode with a four-row kernel: each call reads one activation row against four weight rows.
+  // Row views (attention's per-head products) take the one-token kernels at every count, so that
+  // a query's product has the same bits however many queries share the view.
   bool FourRowDecode() const {
     return rows4_ != nullptr && (!rows4_needs_pairs_ || x_.q16()->has_pair_order()) &&
-           (dot4_ == nullptr || x_.n_tokens() < 4);
+           (dot4_ == nullptr || x_.n_tokens() < 4 || x_.for_views());
   }
 
   // Tokens in tiles whose activations stay in cache while every row of the range passes over
@@ -239,7 +241,7 @@ class RowProduct {
       for (; r < end; ++r) {
         const std::byte* row = w_.data + static_cast<uint64_t>(r) * rb;
         int64_t t = t0;
-        for (; dot4_ != nullptr && t + 4 <= t1; t += 4) {
+        for (; dot4_ != nullptr && !x_.for_views() && t + 4 <= t1; t += 4) {
           float out[4];
           dot4_(row, tile + (t - t0), w_.cols, out);
           for (int i = 0; i < 4; ++i) y[(t + i) * ys + r] = out[i];
@@ -393,7 +395,7 @@ PreparedInput::PreparedInput(const float* x, int64_t cols, const MatMulParams& p
 
 PreparedInput::PreparedInput(const PreparedInput& all, int64_t first, int64_t step, int64_t n)
     : x_(all.x_ + first * all.x_stride_), cols_(all.cols_), n_tokens_(n), x_stride_(all.x_stride_ * step),
-      exact_(all.exact_), path_(all.path_), view_(true), viewed_(&all), first_(all.source_row(first)),
+      exact_(all.exact_), path_(all.path_), view_(true), row_views_(all.row_views_), viewed_(&all), first_(all.source_row(first)),
       step_(all.step_ * step) {
   FRUGAL_CHECK(all.path_ != ProductPath::kAmx && all.path_ != ProductPath::kInt8);
   FRUGAL_CHECK(first >= 0 && step >= 1 && n >= 1 && first + (n - 1) * step < all.n_tokens_);

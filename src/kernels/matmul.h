@@ -92,6 +92,7 @@ class PreparedInput {
   int64_t n_tokens() const { return n_tokens_; }
   int64_t x_stride() const { return x_stride_; }
   bool exact() const { return exact_; }
+  bool for_views() const { return row_views_; }  // prepared for row views (or one of them)
   const AmxActivations* amx() const { return amx_.get(); }  // null unless the AMX path applies
   bool int8_path() const { return !view_ && path_ == ProductPath::kInt8; }  // many tokens, no AMX
   const Int8Activations* int8() const;  // null unless the int8 path applies

@@ -669,6 +669,33 @@ TEST(MatMulPathsTest, RowViewsEqualInputsPreparedFromTheRows) {
   }
 }
 
+// Batch invariance of attention's per-head products: a query's product through a row view has
+// the same bits whether the view holds it alone or with other queries (the one-token kernels
+// at every count: four rows a call where the type has them, else one).
+TEST(MatMulPathsTest, RowViewsGiveAQueryTheSameBitsAtEveryCount) {
+  constexpr int64_t kHeads = 3, kMost = 9;
+  Rng rng(91);
+  for (const auto& [type, cols] : std::vector<std::pair<GgmlType, int64_t>>{
+           {GgmlType::kQ8_0, 128}, {GgmlType::kQ4_K, 512}, {GgmlType::kQ6_K, 512}, {GgmlType::kQ8_0, 512}}) {
+    const Matrix w = MakeMatrix(type, 20, cols, 92);
+    std::vector<float> all(static_cast<size_t>(kMost * kHeads * cols));  // [query, head, cols]
+    for (float& v : all) v = static_cast<float>(rng.Gaussian());
+    std::vector<float> first;  // every query's product, each alone
+    for (int64_t q = 0; q < kMost; ++q) {
+      const PreparedInput one(all.data() + q * kHeads * cols, cols, {.n_tokens = kHeads, .row_views = true});
+      std::vector<float> y(20);
+      MatMul(w.rows, PreparedInput(one, 1, kHeads, 1), y.data(), 0, nullptr);  // head 1
+      first.insert(first.end(), y.begin(), y.end());
+    }
+    for (int64_t nt : {2, 4, 5, 9}) {
+      const PreparedInput prepared(all.data(), cols, {.n_tokens = nt * kHeads, .row_views = true});
+      std::vector<float> y(static_cast<size_t>(nt * 20));
+      MatMul(w.rows, PreparedInput(prepared, 1, kHeads, nt), y.data(), 0, nullptr);
+      EXPECT_TRUE(std::equal(y.begin(), y.end(), first.begin())) << TypeName(type) << " × " << cols << ", " << nt << " queries";
+    }
+  }
+}
+
 // The transposed product over a column window of wider rows (the latent part of cached rows,
 // stride past the rope part), f16 rows converted on the fly.
 TEST(MatMulPathsTest, TransposedProductOverAColumnWindow) {
