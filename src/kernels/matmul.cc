@@ -135,6 +135,7 @@ class RowProduct {
       dot_ = DotQ8_0For(isa);
       dot4_ = DotQ8_0x4For(isa);
       rows4_ = DotQ8_0RowsFor(isa);
+      x4_is_rows4_ = isa == IsaLevel::kAvx512Vnni;  // (kernels_test checks the bits)
     } else if (w.type == GgmlType::kQ4_K && isa != IsaLevel::kScalar) {
       dot_ = DotQ4_KFor(isa);
       dot4_ = DotQ4_Kx4For(isa);
@@ -234,7 +235,16 @@ class RowProduct {
           r += fours;
         } else {  // four rows at a time for every token, so that they stay in L1
           for (; r + 4 <= end; r += 4) {
-            for (int64_t t = t0; t < t1; ++t) rows4_(w_.data + static_cast<uint64_t>(r) * rb, rb, 4, tile[t - t0], w_.cols, y + t * ys + r);
+            int64_t t = t0;
+            // Q8_0: four tokens a row where four remain (the same bits as the four-row kernel's)
+            for (; x4_is_rows4_ && t + 4 <= t1; t += 4) {
+              for (int64_t i = 0; i < 4; ++i) {
+                float out[4];
+                dot4_(w_.data + static_cast<uint64_t>(r + i) * rb, tile + (t - t0), w_.cols, out);
+                for (int64_t k = 0; k < 4; ++k) y[(t + k) * ys + r + i] = out[k];
+              }
+            }
+            for (; t < t1; ++t) rows4_(w_.data + static_cast<uint64_t>(r) * rb, rb, 4, tile[t - t0], w_.cols, y + t * ys + r);
           }
         }
       }
@@ -323,6 +333,7 @@ class RowProduct {
   DotQ8TokensFn dot_tokens_ = nullptr;
   DotRowsFn rows4_ = nullptr;
   bool rows4_needs_pairs_ = false;  // rows4_ reads Q16Row::qs_pairs
+  bool x4_is_rows4_ = false;        // dot4_ gives each (row, token) rows4_'s bits (Q8_0)
   const AmxActivations* amx_ = nullptr;
   const Int8Activations* int8_ = nullptr;
   const Q8PanelRows* panels8_ = nullptr;
