@@ -2,7 +2,6 @@
 // the int8 panels' order.
 #include <immintrin.h>
 
-#include <algorithm>
 #include <type_traits>
 
 #include "kernels/avx512_sums.h"
@@ -47,7 +46,7 @@ void Tokens(const std::byte* w, const Q8Row* x, int64_t cols, float* out) {
   __m512 acc[T];
   for (int t = 0; t < T; ++t) acc[t] = _mm512_setzero_ps();
   for (int64_t b0 = 0; b0 < n_blocks; b0 += 16) {
-    const int64_t nb = std::min<int64_t>(16, n_blocks - b0);
+    const int64_t nb = n_blocks - b0 < 16 ? n_blocks - b0 : 16;  // (no std::min: a template here would be a weak symbol)
     const __mmask16 have = static_cast<__mmask16>(nb == 16 ? 0xFFFF : (1u << nb) - 1);
     const __m512i halves = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), have, scale_at, blocks + b0, 1);
     const __m512 dw = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(halves));  // the low 16 bits of each: d

@@ -1,6 +1,7 @@
 // Quantize → dequantize round trips: the error of each element stays within the format's step,
 // on rows with remainders of structure (zeros, constants, outliers).
 #include <cmath>
+#include <iterator>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -67,6 +68,21 @@ INSTANTIATE_TEST_SUITE_P(
 
 // MXFP4 values on the E2M1 grid of their block's exponent come back exactly, with ggml's exponent
 // (floor(log2 max) − 2 + 127) and its choice among equal-distance codes (the lower one).
+// Q8_0 rounds x/d half away from zero (std::lround's rule), also next to the half-way points
+// where adding 0.5 in float would round up (0.49999997).
+TEST(QuantizeTest, Q8_0RoundsHalfAwayFromZero) {
+  std::vector<float> x(32, 0.0f);
+  x[0] = 127.0f;  // d = 1: quantized values are x rounded
+  const float cases[] = {0.5f, -0.5f, 1.5f, -1.5f, 2.5f, 0.49999997f, -0.49999997f, 1.4999999f, 126.5f, -126.5f, 3.0f, -0.0f};
+  for (size_t i = 0; i < std::size(cases); ++i) x[i + 1] = cases[i];
+  std::vector<std::byte> row(RowBytes(GgmlType::kQ8_0, 32));
+  QuantizeRow(GgmlType::kQ8_0, x.data(), row.data(), 32);
+  const auto* q = reinterpret_cast<const int8_t*>(row.data() + 2);
+  for (size_t i = 0; i < std::size(cases); ++i) {
+    EXPECT_EQ(q[i + 1], static_cast<int8_t>(std::lround(cases[i]))) << cases[i];
+  }
+}
+
 TEST(QuantizeTest, Mxfp4GridValuesAndExponent) {
   std::vector<float> x(32);
   const float grid[8] = {0, 0.5f, 1, 1.5f, 2, 3, 4, 6};
