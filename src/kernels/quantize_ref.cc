@@ -19,7 +19,7 @@ int RoundToInt(float x) {
   if (!(std::fabs(x) < 8388608.0f)) return static_cast<int>(std::lround(x));  // large, inf or NaN: as lround
   const int i = static_cast<int>(x);
   const float rest = x - static_cast<float>(i);
-  return rest >= 0.5f ? i + 1 : rest <= -0.5f ? i - 1 : i;
+  return i + static_cast<int>(rest >= 0.5f) - static_cast<int>(rest <= -0.5f);  // no branch: half the values round up
 }
 
 // The element with the largest magnitude, keeping its sign (ggml's choice for Q4_0/Q5_0).
