@@ -32,7 +32,11 @@ BatchLoop::~BatchLoop() {
 bool BatchLoop::Submit(std::shared_ptr<Job> job) {
   {
     std::lock_guard lock(mu_);
-    if (n_waiting_.load() + static_cast<int>(queued_.size()) >= options_.queue) return false;
+    // Room: --queue waiting requests beyond the running batch's free places (a request that will
+    // run at once also passes through the queue: simultaneous arrivals must not take its place
+    // from the waiting ones — `--parallel 1 --queue 1` holds two requests, not one).
+    const int free_places = std::max(0, options_.parallel - n_running_.load());
+    if (n_waiting_.load() + static_cast<int>(queued_.size()) >= options_.queue + free_places) return false;
     queued_.push_back(std::move(job));
   }
   wake_.notify_all();
