@@ -373,10 +373,8 @@ void AbsorbedAttention(const AttentionInput& in, const std::vector<const Attenti
         const HeadProjections p = ProjectionsOf(m, in.weights, static_cast<int>(h));
         const MatMulParams over_q{.n_tokens = nt, .x_stride = H * qk, .y_stride = H * width, .exact = in.exact};
         float* dst = q_abs.data() + static_cast<size_t>(h) * width;
-        if (p.k_rows_are_latent && all_q_nope) {
+        if (p.k_rows_are_latent) {  // (the layout of every head: all_q_nope is prepared)
           MatMul(p.k, PreparedInput(*all_q_nope, h, H, nt), dst, H * width, nullptr);
-        } else if (p.k_rows_are_latent) {
-          MatMul(p.k, qb.data() + static_cast<size_t>(h) * qk, dst, over_q, nullptr);
         } else {
           MatMulTransposed(p.k, qb.data() + static_cast<size_t>(h) * qk, dst, over_q);
         }
