@@ -8,11 +8,13 @@
 #include <memory>
 #include <optional>
 
+#include "kernels/attention_block.h"
 #include "kernels/block_products.h"
 #include "kernels/dequantize.h"
 #include "kernels/matmul.h"
 #include "kernels/ops.h"
 #include "model/sparse_indexer.h"
+#include "util/aligned_buffer.h"
 
 namespace frugal::model {
 namespace {
@@ -131,46 +133,86 @@ WeightRows F32Rows(const float* data, int64_t rows, int64_t cols) {
 // Causal softmax-weighted sum for query t: scores[j] for j < n_visible.
 void SoftmaxRow(float* scores, int n_visible) { kernels::Softmax(scores, n_visible); }
 
+// Scratch of the naive path for one thread, reused by the heads it computes (grown to the
+// largest context seen, never shrunk; not zero-filled: every use writes before it reads).
+class NaiveScratch {
+ public:
+  float* k(size_t n) { return Grow(k_, k_size_, n); }
+  float* v(size_t n) { return Grow(v_, v_size_, n); }
+  float* vt(size_t n) { return Grow(vt_, vt_size_, n); }
+  float* scores(size_t n) { return Grow(scores_, scores_size_, n); }
+  float* block(size_t n) {  // attention_block.h's scratch (64-byte aligned)
+    if (block_.size() < n) block_ = AlignedBuffer<float>(n, /*zeroed=*/false);
+    return block_.data();
+  }
+
+ private:
+  static float* Grow(std::unique_ptr<float[]>& p, size_t& size, size_t n) {
+    if (size < n) {
+      p = std::make_unique_for_overwrite<float[]>(n);
+      size = n;
+    }
+    return p.get();
+  }
+  std::unique_ptr<float[]> k_, v_, vt_, scores_;
+  size_t k_size_ = 0, v_size_ = 0, vt_size_ = 0, scores_size_ = 0;
+  AlignedBuffer<float> block_;
+};
+
 // One head, naive path: K (= [W_UK·c | k_rope]) and V for every cached position, then standard
-// attention as matrix products (scores = Q·Kᵀ, out = P·V, causal rows masked after the product),
-// so prefill runs on the fast product kernels; queries go in blocks to bound the score matrix.
+// attention. On AVX-512 without AMX (fast path, no V3.2 selection) a block of queries at a time
+// on attention_block.h's kernel, which reads K and V as built; elsewhere as matrix products
+// (scores = Q·Kᵀ, out = P·V, causal rows masked after the product) on the prepared-weights
+// kernels (AMX tiles, or the exact path's), queries in blocks to bound the score matrix.
 // q and o: the segment's first rows.
 // selection: V3.2's indexer choice for this segment (sparse_indexer.h); empty: every visible position.
 void HeadNaive(const AttentionInput& in, const AttentionSegment& seg, const HeadProjections& p, const float* q,
                const float* ctx, const kernels::PreparedInput& latents, int n_ctx, int h, const TokenSelection& selection,
-               float* o) {
+               NaiveScratch& scratch, float* o) {
   const MlaConfig& m = in.config.mla;
   const int T = seg.n, qk = m.qk_head_dim(), width = m.latent_width(), qs = m.n_heads * qk;
   const int nope = m.qk_nope_head_dim, kv = m.kv_lora_rank, vd = m.v_head_dim;
-  // Scratch written in full before it is read: not zero-filled (a per-head memset cost ~3% of prefill).
-  auto k = std::make_unique_for_overwrite<float[]>(static_cast<size_t>(n_ctx) * qk);  // [n_ctx, nope + rope]
+  float* k = scratch.k(static_cast<size_t>(n_ctx) * qk);  // [n_ctx, nope + rope]
   if (p.k_rows_are_latent) {
     // Stored as [kv_lora, nope]: its transpose makes K a plain product.
     const kernels::OwnedRows wt = kernels::TransposedForProducts(p.k, in.exact);
-    MatMul(wt.rows, latents, k.get(), qk, nullptr);
+    MatMul(wt.rows, latents, k, qk, nullptr);
   } else {
-    MatMul(p.k, latents, k.get(), qk, nullptr);
+    MatMul(p.k, latents, k, qk, nullptr);
   }
   for (int j = 0; j < n_ctx; ++j) {  // the shared rope key completes each row
-    std::copy_n(ctx + static_cast<size_t>(j) * width + kv, m.qk_rope_head_dim, k.get() + static_cast<size_t>(j) * qk + nope);
+    std::copy_n(ctx + static_cast<size_t>(j) * width + kv, m.qk_rope_head_dim, k + static_cast<size_t>(j) * qk + nope);
   }
-  auto v = std::make_unique_for_overwrite<float[]>(static_cast<size_t>(n_ctx) * vd);   // [n_ctx, v]
-  auto vt = std::make_unique_for_overwrite<float[]>(static_cast<size_t>(n_ctx) * vd);  // [v, n_ctx]
-  MatMul(p.v, latents, v.get(), vd, nullptr);
-  kernels::Transpose(v.get(), n_ctx, vd, vt.get());
+  float* v = scratch.v(static_cast<size_t>(n_ctx) * vd);  // [n_ctx, v]
+  MatMul(p.v, latents, v, vd, nullptr);
+  constexpr int kQueryBlock = kernels::kAttentionBlockMaxQueries;
+  if (!in.exact && selection.keep.empty() && kernels::AttentionBlockFastUsable()) {
+    float* block = scratch.block(static_cast<size_t>(kernels::AttentionBlockScratchFloats(n_ctx, qk, vd)));
+    for (int t0 = 0; t0 < T; t0 += kQueryBlock) {
+      const int nt = std::min(kQueryBlock, T - t0);
+      kernels::AttentionBlockAvx512({.q = q + (static_cast<size_t>(t0) * qs + static_cast<size_t>(h) * qk), .q_stride = qs,
+                                     .n_queries = nt, .k = k, .k_stride = qk, .dk = qk, .v = v, .v_stride = vd, .dv = vd,
+                                     .first_visible = seg.pos0 + t0 + 1, .scale = in.scale,
+                                     .o = o + (static_cast<size_t>(t0) * m.n_heads * vd + static_cast<size_t>(h) * vd),
+                                     .o_stride = m.n_heads * vd},
+                                    block);
+    }
+    return;
+  }
+  float* vt = scratch.vt(static_cast<size_t>(n_ctx) * vd);  // [v, n_ctx]
+  kernels::Transpose(v, n_ctx, vd, vt);
   // Query blocks: a block sees keys up to its last token's position, so the products stop there.
   // K and Vᵀ are prepared for the products once (split into AMX tiles on the fast path), and each
   // block uses the first rows of K and the first columns of Vᵀ.
-  constexpr int kQueryBlock = 64;
-  const kernels::PreparedWeights keys(F32Rows(k.get(), n_ctx, qk), in.exact);
-  const kernels::PreparedWeights values_t(F32Rows(vt.get(), vd, n_ctx), in.exact);
-  auto scores = std::make_unique_for_overwrite<float[]>(static_cast<size_t>(std::min(T, kQueryBlock)) * n_ctx);
+  const kernels::PreparedWeights keys(F32Rows(k, n_ctx, qk), in.exact);
+  const kernels::PreparedWeights values_t(F32Rows(vt, vd, n_ctx), in.exact);
+  float* scores = scratch.scores(static_cast<size_t>(std::min(T, kQueryBlock)) * n_ctx);
   for (int t0 = 0; t0 < T; t0 += kQueryBlock) {
     const int nt = std::min(kQueryBlock, T - t0), n_keys = seg.pos0 + t0 + nt;
-    MatMul(keys, n_keys, qk, q + (static_cast<size_t>(t0) * qs + static_cast<size_t>(h) * qk), scores.get(),
+    MatMul(keys, n_keys, qk, q + (static_cast<size_t>(t0) * qs + static_cast<size_t>(h) * qk), scores,
            {.n_tokens = nt, .x_stride = qs, .y_stride = n_keys, .exact = in.exact}, nullptr);
     for (int i = 0; i < nt; ++i) {
-      float* row = scores.get() + static_cast<size_t>(i) * n_keys;
+      float* row = scores + static_cast<size_t>(i) * n_keys;
       const int n_visible = seg.pos0 + t0 + i + 1;
       for (int j = 0; j < n_visible; ++j) row[j] *= in.scale;
       if (!selection.keep.empty()) {  // positions the indexer did not choose: weight e^−87·… ≈ 0
@@ -182,7 +224,7 @@ void HeadNaive(const AttentionInput& in, const AttentionSegment& seg, const Head
       SoftmaxRow(row, n_visible);
       std::fill(row + n_visible, row + n_keys, 0.0f);  // positions after this token's
     }
-    MatMul(values_t, vd, n_keys, scores.get(), o + (static_cast<size_t>(t0) * m.n_heads * vd + static_cast<size_t>(h) * vd),
+    MatMul(values_t, vd, n_keys, scores, o + (static_cast<size_t>(t0) * m.n_heads * vd + static_cast<size_t>(h) * vd),
            {.n_tokens = nt, .x_stride = n_keys, .y_stride = m.n_heads * vd, .exact = in.exact}, nullptr);
   }
 }
@@ -442,6 +484,7 @@ void MlaAttention(const AttentionInput& in, const float* xn, ThreadPool& pool, f
   std::vector<float> o(static_cast<size_t>(T) * H * vd);  // [T, n_heads·v]
   std::vector<const AttentionSegment*> absorbed;
   std::vector<const TokenSelection*> absorbed_selections;
+  std::vector<NaiveScratch> naive_scratch(static_cast<size_t>(pool.size()));  // one per thread, for every segment
   for (size_t s_index = 0; s_index < in.segments.size(); ++s_index) {
     const AttentionSegment& seg = in.segments[s_index];
     if (seg.path != AttentionPath::kNaive) {
@@ -458,10 +501,11 @@ void MlaAttention(const AttentionInput& in, const float* xn, ThreadPool& pool, f
                                          MatMulParams{.n_tokens = n_ctx, .x_stride = m.latent_width(), .exact = in.exact});
     const float* q_seg = q.data() + static_cast<size_t>(seg.row) * H * qk;
     float* o_seg = o.data() + static_cast<size_t>(seg.row) * H * vd;
-    pool.ParallelForDynamic(H, 1, [&](int64_t begin, int64_t end, int) {
+    pool.ParallelForDynamic(H, 1, [&](int64_t begin, int64_t end, int thread) {
       for (int64_t h = begin; h < end; ++h) {
         const HeadProjections p = ProjectionsOf(m, in.weights, static_cast<int>(h));
-        HeadNaive(in, seg, p, q_seg, ctx.data(), latents, n_ctx, static_cast<int>(h), selections[s_index], o_seg);
+        HeadNaive(in, seg, p, q_seg, ctx.data(), latents, n_ctx, static_cast<int>(h), selections[s_index],
+                  naive_scratch[static_cast<size_t>(thread)], o_seg);
       }
     });
   }

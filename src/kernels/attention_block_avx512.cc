@@ -1,0 +1,184 @@
+// AVX-512 kernel of attention_block.h: scores, softmax and weighted sums of up to 64 queries,
+// 16 queries a vector. Compiled with AVX-512 flags; called only when the CPU has them. Internal
+// linkage only (no weak symbols: no std:: templates instantiated here).
+#include <immintrin.h>
+
+#include "kernels/attention_block.h"
+
+namespace frugal::kernels {
+namespace {
+
+constexpr int kLanes = 16;
+constexpr int kMaxPanels = kAttentionBlockMaxQueries / kLanes;
+constexpr int kKeyChunk = 256;  // keys of the weighted sums kept in L1 while every value column passes
+
+inline int Smaller(int a, int b) { return a < b ? a : b; }
+
+// e^x for 16 lanes: the same reduction and polynomial as ops.cc's Exp (Cephes expf), x clamped
+// to [-87, 88].
+inline __m512 Exp16(__m512 x) {
+  x = _mm512_min_ps(_mm512_max_ps(x, _mm512_set1_ps(-87.0f)), _mm512_set1_ps(88.0f));
+  const __m512 k = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
+                                        _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  const __m512 r = _mm512_fmadd_ps(k, _mm512_set1_ps(2.12194440e-4f), _mm512_fnmadd_ps(k, _mm512_set1_ps(0.693359375f), x));
+  __m512 p = _mm512_set1_ps(1.9875691500e-4f);
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507e-3f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
+  const __m512 e = _mm512_fmadd_ps(_mm512_mul_ps(p, r), r, _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
+  return _mm512_scalef_ps(e, k);
+}
+
+// Scores of NP query panels × NT keys: st[p][t] = Σ_c qp[p][c]·k[t·ks + c] (16 queries a vector).
+template <int NP, int NT>
+void ScoreTile(const float* const* qp, int dk, const float* k, int64_t ks, float* const* st) {
+  __m512 acc[NP][NT];
+  for (int p = 0; p < NP; ++p) {
+    for (int t = 0; t < NT; ++t) acc[p][t] = _mm512_setzero_ps();
+  }
+  for (int c = 0; c < dk; ++c) {
+    __m512 qv[NP];
+    for (int p = 0; p < NP; ++p) qv[p] = _mm512_load_ps(qp[p] + c * kLanes);
+    for (int t = 0; t < NT; ++t) {
+      const __m512 kb = _mm512_set1_ps(k[t * ks + c]);
+      for (int p = 0; p < NP; ++p) acc[p][t] = _mm512_fmadd_ps(qv[p], kb, acc[p][t]);
+    }
+  }
+  for (int p = 0; p < NP; ++p) {
+    for (int t = 0; t < NT; ++t) _mm512_store_ps(st[p] + t * kLanes, acc[p][t]);
+  }
+}
+
+template <int NP>
+void Scores(const float* const* qp, int dk, const float* k, int64_t ks, int n_keys, float* const* st) {
+  int j = 0;
+  for (; j + 8 <= n_keys; j += 8) {
+    float* const out[2] = {st[0] + j * kLanes, NP > 1 ? st[1] + j * kLanes : nullptr};
+    ScoreTile<NP, 8>(qp, dk, k + j * ks, ks, out);
+  }
+  for (; j < n_keys; ++j) {
+    float* const out[2] = {st[0] + j * kLanes, NP > 1 ? st[1] + j * kLanes : nullptr};
+    ScoreTile<NP, 1>(qp, dk, k + j * ks, ks, out);
+  }
+}
+
+// Weighted sums of NP panels × NT value columns over keys [j0, j1): ot[p][d0 + t] += Σ_j
+// pt[p][j]·v[j·vs + d0 + t].
+template <int NP, int NT>
+void SumTile(const float* const* pt, const float* v, int64_t vs, int d0, int j0, int j1, float* const* ot) {
+  __m512 acc[NP][NT];
+  for (int p = 0; p < NP; ++p) {
+    for (int t = 0; t < NT; ++t) acc[p][t] = _mm512_load_ps(ot[p] + (d0 + t) * kLanes);
+  }
+  for (int j = j0; j < j1; ++j) {
+    __m512 pv[NP];
+    for (int p = 0; p < NP; ++p) pv[p] = _mm512_load_ps(pt[p] + j * kLanes);
+    const float* vr = v + j * vs + d0;
+    for (int t = 0; t < NT; ++t) {
+      const __m512 vb = _mm512_set1_ps(vr[t]);
+      for (int p = 0; p < NP; ++p) acc[p][t] = _mm512_fmadd_ps(pv[p], vb, acc[p][t]);
+    }
+  }
+  for (int p = 0; p < NP; ++p) {
+    for (int t = 0; t < NT; ++t) _mm512_store_ps(ot[p] + (d0 + t) * kLanes, acc[p][t]);
+  }
+}
+
+template <int NP>
+void Sums(const float* const* pt, const float* v, int64_t vs, int dv, int j0, int j1, float* const* ot) {
+  int d = 0;
+  for (; d + 8 <= dv; d += 8) SumTile<NP, 8>(pt, v, vs, d, j0, j1, ot);
+  for (; d < dv; ++d) SumTile<NP, 1>(pt, v, vs, d, j0, j1, ot);
+}
+
+// Lanes i of a panel whose queries see key j: i > j − base (all 16 while j < base).
+inline __mmask16 VisibleLanes(int j, int base) {
+  const int first = j - base + 1;  // lanes below this do not see key j
+  if (first <= 0) return 0xFFFF;
+  if (first >= kLanes) return 0;
+  return static_cast<__mmask16>(0xFFFFu << first);
+}
+
+}  // namespace
+
+void AttentionBlockAvx512(const AttentionBlockArgs& a, float* scratch) {
+  const int nq = a.n_queries, dk = a.dk, dv = a.dv;
+  const int n_keys = a.first_visible + nq - 1;
+  const int panels = (nq + kLanes - 1) / kLanes;
+  float* qp[kMaxPanels];
+  float* st[kMaxPanels];
+  float* ot[kMaxPanels];
+  float* sums = scratch;
+  float* next = scratch + kMaxPanels * kLanes;
+  for (int p = 0; p < kMaxPanels; ++p) {
+    qp[p] = next, next += static_cast<int64_t>(dk) * kLanes;
+    ot[p] = next, next += static_cast<int64_t>(dv) * kLanes;
+    st[p] = next, next += static_cast<int64_t>(n_keys) * kLanes;
+  }
+  // Queries into panels (padding queries are zeros).
+  for (int p = 0; p < panels; ++p) {
+    for (int i = 0; i < kLanes; ++i) {
+      const int query = p * kLanes + i;
+      const float* src = a.q + query * a.q_stride;
+      for (int c = 0; c < dk; ++c) qp[p][c * kLanes + i] = query < nq ? src[c] : 0.0f;
+    }
+  }
+  // Scores, two panels at a time over the keys the pair's last query sees.
+  for (int p = 0; p < panels; p += 2) {
+    const int keys = Smaller(n_keys, a.first_visible + kLanes * (p + 2) - 1);
+    if (p + 1 < panels) {
+      Scores<2>(qp + p, dk, a.k, a.k_stride, keys, st + p);
+    } else {
+      Scores<1>(qp + p, dk, a.k, a.k_stride, keys, st + p);
+    }
+  }
+  // Softmax across each panel's 16 queries: the maximum of the visible scores, then e^(scale·(s −
+  // max)) where visible and 0 elsewhere; the sums divide at the end.
+  const __m512 scale = _mm512_set1_ps(a.scale);
+  for (int p = 0; p < panels; ++p) {
+    const int base = a.first_visible + kLanes * p;
+    const int keys = Smaller(n_keys, base + kLanes - 1);
+    const int keys_pair = Smaller(n_keys, a.first_visible + kLanes * ((p | 1) + 1) - 1);  // the pair's weighted sums read these
+    __m512 mx = _mm512_set1_ps(-3.0e38f);
+    for (int j = 0; j < keys; ++j) mx = _mm512_mask_max_ps(mx, VisibleLanes(j, base), mx, _mm512_load_ps(st[p] + j * kLanes));
+    __m512 sum = _mm512_setzero_ps();
+    for (int j = 0; j < keys; ++j) {
+      const __m512 s = _mm512_load_ps(st[p] + j * kLanes);
+      const __m512 e = _mm512_maskz_mov_ps(VisibleLanes(j, base), Exp16(_mm512_mul_ps(_mm512_sub_ps(s, mx), scale)));
+      _mm512_store_ps(st[p] + j * kLanes, e);
+      sum = _mm512_add_ps(sum, e);
+    }
+    for (int j = keys; j < keys_pair; ++j) _mm512_store_ps(st[p] + j * kLanes, _mm512_setzero_ps());
+    _mm512_store_ps(sums + p * kLanes, sum);
+  }
+  // Weighted sums of the values, two panels at a time, keys in chunks that stay in L1.
+  for (int p = 0; p < panels; p += 2) {
+    const int np = p + 1 < panels ? 2 : 1;
+    const int keys = Smaller(n_keys, a.first_visible + kLanes * (p + np) - 1);
+    for (int q = p; q < p + np; ++q) {
+      for (int d = 0; d < dv; ++d) _mm512_store_ps(ot[q] + d * kLanes, _mm512_setzero_ps());
+    }
+    for (int j0 = 0; j0 < keys; j0 += kKeyChunk) {
+      const int j1 = Smaller(keys, j0 + kKeyChunk);
+      if (np == 2) {
+        Sums<2>(st + p, a.v, a.v_stride, dv, j0, j1, ot + p);
+      } else {
+        Sums<1>(st + p, a.v, a.v_stride, dv, j0, j1, ot + p);
+      }
+    }
+  }
+  // Normalized, back to one row per query.
+  alignas(64) float lane[kLanes];
+  for (int p = 0; p < panels; ++p) {
+    const __m512 inv = _mm512_div_ps(_mm512_set1_ps(1.0f), _mm512_load_ps(sums + p * kLanes));
+    const int valid = Smaller(kLanes, nq - p * kLanes);
+    for (int d = 0; d < dv; ++d) {
+      _mm512_store_ps(lane, _mm512_mul_ps(_mm512_load_ps(ot[p] + d * kLanes), inv));
+      for (int i = 0; i < valid; ++i) a.o[(p * kLanes + i) * a.o_stride + d] = lane[i];
+    }
+  }
+}
+
+}  // namespace frugal::kernels
