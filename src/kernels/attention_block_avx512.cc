@@ -10,7 +10,7 @@ namespace {
 
 constexpr int kLanes = 16;
 constexpr int kMaxPanels = kAttentionBlockMaxQueries / kLanes;
-constexpr int kKeyChunk = 256;  // keys of the weighted sums kept in L1 while every value column passes
+constexpr int kKeyChunk = 256;  // keys whose K or V rows stay in L2 while every query panel passes
 
 inline int Smaller(int a, int b) { return a < b ? a : b; }
 
@@ -125,13 +125,19 @@ void AttentionBlockAvx512(const AttentionBlockArgs& a, float* scratch) {
       for (int c = 0; c < dk; ++c) qp[p][c * kLanes + i] = query < nq ? src[c] : 0.0f;
     }
   }
-  // Scores, two panels at a time over the keys the pair's last query sees.
-  for (int p = 0; p < panels; p += 2) {
-    const int keys = Smaller(n_keys, a.first_visible + kLanes * (p + 2) - 1);
-    if (p + 1 < panels) {
-      Scores<2>(qp + p, dk, a.k, a.k_stride, keys, st + p);
-    } else {
-      Scores<1>(qp + p, dk, a.k, a.k_stride, keys, st + p);
+  // Scores, two panels at a time over the keys the pair's last query sees; keys in chunks that
+  // stay in L2 while every pair passes (each pair would otherwise stream all of K from memory).
+  for (int j0 = 0; j0 < n_keys; j0 += kKeyChunk) {
+    for (int p = 0; p < panels; p += 2) {
+      const int keys = Smaller(n_keys, a.first_visible + kLanes * (p + 2) - 1);
+      if (keys <= j0) continue;
+      const int n = Smaller(keys, j0 + kKeyChunk) - j0;
+      float* out[2] = {st[p] + j0 * kLanes, p + 1 < panels ? st[p + 1] + j0 * kLanes : nullptr};
+      if (p + 1 < panels) {
+        Scores<2>(qp + p, dk, a.k + j0 * a.k_stride, a.k_stride, n, out);
+      } else {
+        Scores<1>(qp + p, dk, a.k + j0 * a.k_stride, a.k_stride, n, out);
+      }
     }
   }
   // Softmax across each panel's 16 queries: the maximum of the visible scores, then e^(scale·(s −
@@ -153,14 +159,16 @@ void AttentionBlockAvx512(const AttentionBlockArgs& a, float* scratch) {
     for (int j = keys; j < keys_pair; ++j) _mm512_store_ps(st[p] + j * kLanes, _mm512_setzero_ps());
     _mm512_store_ps(sums + p * kLanes, sum);
   }
-  // Weighted sums of the values, two panels at a time, keys in chunks that stay in L1.
-  for (int p = 0; p < panels; p += 2) {
-    const int np = p + 1 < panels ? 2 : 1;
-    const int keys = Smaller(n_keys, a.first_visible + kLanes * (p + np) - 1);
-    for (int q = p; q < p + np; ++q) {
-      for (int d = 0; d < dv; ++d) _mm512_store_ps(ot[q] + d * kLanes, _mm512_setzero_ps());
-    }
-    for (int j0 = 0; j0 < keys; j0 += kKeyChunk) {
+  // Weighted sums of the values, two panels at a time, keys in chunks whose weights stay in L1
+  // and whose values stay in L2 while every pair passes.
+  for (int p = 0; p < panels; ++p) {
+    for (int d = 0; d < dv; ++d) _mm512_store_ps(ot[p] + d * kLanes, _mm512_setzero_ps());
+  }
+  for (int j0 = 0; j0 < n_keys; j0 += kKeyChunk) {
+    for (int p = 0; p < panels; p += 2) {
+      const int np = p + 1 < panels ? 2 : 1;
+      const int keys = Smaller(n_keys, a.first_visible + kLanes * (p + np) - 1);
+      if (keys <= j0) continue;
       const int j1 = Smaller(keys, j0 + kKeyChunk);
       if (np == 2) {
         Sums<2>(st + p, a.v, a.v_stride, dv, j0, j1, ot + p);
