@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "kernels/attention_block.h"
 #include "kernels/dequantize.h"
 #include "kernels/matmul.h"
 #include "kernels/ops.h"
@@ -114,7 +115,9 @@ Status Transformer::Forward(std::span<const SequenceChunk> batch, const ForwardO
     if (path == AttentionPath::kAuto) {
       // The naive path computes K and V of every visible position per head once for the chunk;
       // the absorbed one pays per new token and visible position.
-      const double naive_from = o.naive_min_tokens + 2.0 * std::sqrt(static_cast<double>(c.pos0));
+      const double naive_from = !o.exact && kernels::AttentionBlockFastUsable()
+                                    ? o.naive_min_tokens_block_kernel
+                                    : o.naive_min_tokens + 2.0 * std::sqrt(static_cast<double>(c.pos0));
       path = len >= naive_from ? AttentionPath::kNaive : AttentionPath::kAbsorbed;
     }
     segments.push_back({c.cache, c.pos0, len, n, path});

@@ -36,6 +36,11 @@ struct ForwardOptions {
   // path"): about 32 new tokens at an empty cache, 80 after 512 cached, 96 after 1024, 120
   // after 2048, 160 after 4096.
   int naive_min_tokens = 32;
+  // Where the naive path runs on the attention block kernel (kernels/attention_block.h: AVX-512
+  // without AMX, fast path) both paths' costs grow alike with the cached positions, and the
+  // naive one is cheaper from this many new tokens at every depth (measured 40–48 at depths 0,
+  // 1024 and 4096; BENCHMARKS "Attention path").
+  int naive_min_tokens_block_kernel = 48;
   // Exact float kernels only. Otherwise quantized weights may multiply 8-bit-rounded activations
   // (held to max 0.05 / mean 0.01 of the exact logits, the tolerance llama.cpp itself has).
   bool exact = false;
