@@ -121,8 +121,12 @@ void AttentionBlockAvx512(const AttentionBlockArgs& a, float* scratch) {
   for (int p = 0; p < panels; ++p) {
     for (int i = 0; i < kLanes; ++i) {
       const int query = p * kLanes + i;
+      if (query >= nq) {
+        for (int c = 0; c < dk; ++c) qp[p][c * kLanes + i] = 0.0f;
+        continue;
+      }
       const float* src = a.q + query * a.q_stride;
-      for (int c = 0; c < dk; ++c) qp[p][c * kLanes + i] = query < nq ? src[c] : 0.0f;
+      for (int c = 0; c < dk; ++c) qp[p][c * kLanes + i] = src[c];
     }
   }
   // Scores, two panels at a time over the keys the pair's last query sees; keys in chunks that

@@ -66,8 +66,6 @@ INSTANTIATE_TEST_SUITE_P(
                       Case{GgmlType::kMXFP4, 0.2501}),
     [](const auto& p) { return std::string(TypeName(p.param.type)); });
 
-// MXFP4 values on the E2M1 grid of their block's exponent come back exactly, with ggml's exponent
-// (floor(log2 max) − 2 + 127) and its choice among equal-distance codes (the lower one).
 // Q8_0 rounds x/d half away from zero (std::lround's rule), also next to the half-way points
 // where adding 0.5 in float would round up (0.49999997).
 TEST(QuantizeTest, Q8_0RoundsHalfAwayFromZero) {
@@ -83,6 +81,8 @@ TEST(QuantizeTest, Q8_0RoundsHalfAwayFromZero) {
   }
 }
 
+// MXFP4 values on the E2M1 grid of their block's exponent come back exactly, with ggml's exponent
+// (floor(log2 max) − 2 + 127) and its choice among equal-distance codes (the lower one).
 TEST(QuantizeTest, Mxfp4GridValuesAndExponent) {
   std::vector<float> x(32);
   const float grid[8] = {0, 0.5f, 1, 1.5f, 2, 3, 4, 6};
