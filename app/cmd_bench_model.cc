@@ -16,6 +16,7 @@
 #include "app/ledger_flags.h"
 #include "engine/engine.h"
 #include "engine/session.h"
+#include "kernels/attention_block.h"
 #include "kv/sequence_cache.h"
 #include "model/footprint.h"
 #include "model/loaded_model.h"
@@ -188,6 +189,11 @@ Status Run(const Flags& f) {
                 static_cast<double>(m->resident_experts.HugeBytes()) / (1 << 20));
   }
   if (experts.store) std::printf("%s", ExpertStatsText(experts.store->Stats()).c_str());
+  if (kernels::AttentionBlockFastUsable()) {
+    std::printf("prefill attention (naive path): %s; vdpbf16ps runs %.2fx the f32 FMA's multiply-adds here\n",
+                kernels::AttentionBlockBf16Preferred() ? "bf16 products where K and V come from 8-bit products" : "f32 products",
+                kernels::AttentionBf16DotSpeedup());
+  }
   if (f.roofline) {
     const double bw = out["roofline"]["read_bandwidth_bytes_per_s"], roof = out["roofline"]["decode_roofline_tokens_per_s"];
     const double per_token = out["roofline"]["bytes_per_decoded_token"];

@@ -59,7 +59,18 @@ bool DetectAmx() {
 #endif
 }
 
+bool DetectAvx512Bf16() {
+  if (DetectedIsa() != IsaLevel::kAvx512Vnni) return false;
+  unsigned a = 0, b = 0, c = 0, d = 0;
+  return __get_cpuid_count(7, 1, &a, &b, &c, &d) && ((a >> 5) & 1) != 0;
+}
+
 }  // namespace
+
+bool Avx512Bf16Usable() {
+  static const bool usable = DetectAvx512Bf16();
+  return usable;
+}
 
 bool AmxUsable() {
   static const bool usable = DetectAmx();  // the permission is per process; asked once

@@ -17,4 +17,8 @@ const char* IsaName(IsaLevel level);
 // (Linux arch_prctl), and FRUGAL_ISA does not cap below amx. Computed once per process.
 bool AmxUsable();
 
+// True when the CPU has AVX512-BF16 (vdpbf16ps, vcvtne2ps2bf16) on top of the AVX-512 VNNI level
+// (not capped by FRUGAL_ISA). Whether it is fast is another matter (attention_block.h).
+bool Avx512Bf16Usable();
+
 }  // namespace frugal::kernels

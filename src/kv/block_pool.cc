@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <utility>
 
 #include "kv/disk_tier.h"
 #include "util/check.h"
@@ -31,23 +32,20 @@ StatusOr<std::unique_ptr<BlockPool>> BlockPool::Create(const BlockShape& shape, 
                            budget_bytes, shape.block_tokens, block);
   }
   if (n > (1u << 30)) return InvalidArgument("a KV budget of {} bytes is too large", budget_bytes);
-  const size_t mapped = static_cast<size_t>(n * block);
   // Reserved, not committed: pages appear when first written.
-  void* p = mmap(nullptr, mapped, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-  if (p == MAP_FAILED) {
-    return ResourceExhausted("cannot reserve {} bytes of address space for the KV cache: {}", mapped, std::strerror(errno));
-  }
-  return std::unique_ptr<BlockPool>(new BlockPool(shape, static_cast<int>(n), static_cast<std::byte*>(p), mapped));
+  StatusOr<HugePageRegion> storage = HugePageRegion::Reserve(static_cast<size_t>(n * block));
+  if (!storage.ok()) return ResourceExhausted("cannot reserve the KV cache's address space: {}", storage.status().message());
+  return std::unique_ptr<BlockPool>(new BlockPool(shape, static_cast<int>(n), std::move(*storage)));
 }
 
-BlockPool::BlockPool(const BlockShape& shape, int n_blocks, std::byte* base, size_t mapped)
-    : shape_(shape), n_blocks_(n_blocks), base_(base), mapped_bytes_(mapped), meta_(static_cast<size_t>(n_blocks)),
+BlockPool::BlockPool(const BlockShape& shape, int n_blocks, HugePageRegion storage)
+    : shape_(shape), n_blocks_(n_blocks), storage_(std::move(storage)), meta_(static_cast<size_t>(n_blocks)),
       tokens_(static_cast<size_t>(n_blocks) * static_cast<size_t>(shape.block_tokens)) {
   free_.reserve(static_cast<size_t>(n_blocks));
   for (int b = n_blocks - 1; b >= 0; --b) free_.push_back(b);
 }
 
-BlockPool::~BlockPool() { munmap(base_, mapped_bytes_); }
+BlockPool::~BlockPool() = default;
 
 PoolStats BlockPool::Stats() const {
   PoolStats s;
@@ -56,7 +54,7 @@ PoolStats BlockPool::Stats() const {
   s.cached_idle = idle_count_;
   s.in_use = n_blocks_ - s.free - s.cached_idle;
   s.evictions = evictions_;
-  s.storage_bytes = mapped_bytes_;
+  s.storage_bytes = static_cast<size_t>(n_blocks_) * shape_.block_bytes();
   s.metadata_bytes = meta_.capacity() * sizeof(Meta) + tokens_.capacity() * sizeof(int32_t) +
                      free_.capacity() * sizeof(int) + index_.bucket_count() * sizeof(void*) +
                      index_.size() * (sizeof(uint64_t) + sizeof(int) + 2 * sizeof(void*));

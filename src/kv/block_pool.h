@@ -3,9 +3,11 @@
 // blocks' address space is reserved at creation and its pages are committed by the kernel only
 // when first written, so a large budget costs nothing until it is used; never-used blocks are
 // handed out lowest first and released blocks are reused before them, so resident memory grows
-// only to the most blocks ever in use at once. A block's pages are committed in one call when
-// it is first handed out (MADV_POPULATE_WRITE), not page fault by page fault as it is written:
-// about twice as fast on a VM where a fault costs ~10 µs (docs/BENCHMARKS.md, "KV disk tier").
+// only to the most blocks ever in use at once (rounded up to the 2 MiB page). The storage is
+// advised for transparent huge pages, and a block's pages are committed in one call when it is
+// first handed out (MADV_POPULATE_WRITE), not page fault by page fault as it is written: on a VM
+// where a 4 KiB fault costs ~10 µs, 4 KiB pages committed that way still made the block's first
+// write slow; 2 MiB pages made a fresh block ~10x cheaper (docs/BENCHMARKS.md, "KV disk tier").
 //
 // Blocks are reference-counted. A full block can be published under a prefix key (block_key.h)
 // together with its token ids; a later Lookup with the same key and the same ids shares it. A
@@ -26,6 +28,7 @@
 
 #include "model/latent_blocks.h"
 #include "model/v4_cache.h"
+#include "util/huge_page_region.h"
 #include "util/status.h"
 
 namespace frugal::kv {
@@ -101,7 +104,7 @@ class BlockPool {
   void StoreAllToDisk();
 
   // A block's storage: [layer][slot][width] values of the cache type.
-  std::byte* Data(int block) { return base_ + static_cast<size_t>(block) * shape_.block_bytes(); }
+  std::byte* Data(int block) { return storage_.data() + static_cast<size_t>(block) * shape_.block_bytes(); }
 
  private:
   struct Meta {
@@ -113,7 +116,7 @@ class BlockPool {
     bool committed = false;  // its pages have been populated
     int lru_prev = -1, lru_next = -1;  // in the idle list when published and unreferenced
   };
-  BlockPool(const BlockShape& shape, int n_blocks, std::byte* base, size_t mapped);
+  BlockPool(const BlockShape& shape, int n_blocks, HugePageRegion storage);
   void IdlePush(int block);   // most recently released end
   void IdleRemove(int block);
   void Unpublish(int block);
@@ -121,8 +124,7 @@ class BlockPool {
 
   BlockShape shape_;
   int n_blocks_;
-  std::byte* base_;
-  size_t mapped_bytes_;
+  HugePageRegion storage_;  // n_blocks_ × block bytes (and up to 2 MiB never used)
   std::vector<Meta> meta_;
   std::vector<int32_t> tokens_;  // [n_blocks, block_tokens]: the ids of published blocks
   std::vector<int> free_;        // a stack: lowest ids on top

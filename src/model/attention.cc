@@ -145,6 +145,13 @@ class NaiveScratch {
     if (block_.size() < n) block_ = AlignedBuffer<float>(n, /*zeroed=*/false);
     return block_.data();
   }
+  uint32_t* bf16_pairs(size_t n) {  // K and V rounded for attention_block.h's bf16 kernel
+    if (bf16_pairs_size_ < n) {
+      bf16_pairs_ = std::make_unique_for_overwrite<uint32_t[]>(n);
+      bf16_pairs_size_ = n;
+    }
+    return bf16_pairs_.get();
+  }
 
  private:
   static float* Grow(std::unique_ptr<float[]>& p, size_t& size, size_t n) {
@@ -157,6 +164,8 @@ class NaiveScratch {
   std::unique_ptr<float[]> k_, v_, vt_, scores_;
   size_t k_size_ = 0, v_size_ = 0, vt_size_ = 0, scores_size_ = 0;
   AlignedBuffer<float> block_;
+  std::unique_ptr<uint32_t[]> bf16_pairs_;
+  size_t bf16_pairs_size_ = 0;
 };
 
 // One head, naive path: K (= [W_UK·c | k_rope]) and V for every cached position, then standard
@@ -188,14 +197,28 @@ void HeadNaive(const AttentionInput& in, const AttentionSegment& seg, const Head
   constexpr int kQueryBlock = kernels::kAttentionBlockMaxQueries;
   if (!in.exact && selection.keep.empty() && kernels::AttentionBlockFastUsable()) {
     float* block = scratch.block(static_cast<size_t>(kernels::AttentionBlockScratchFloats(n_ctx, qk, vd)));
+    // bf16 products where K and V come from 8-bit products anyway (the same accuracy class;
+    // attention_block.h) and the CPU runs them fast.
+    const bool bf16 = kernels::PathOf(p.v.type, kv, {.n_tokens = n_ctx, .exact = in.exact}) == kernels::ProductPath::kInt8 &&
+                      kernels::AttentionBlockBf16Preferred();
+    kernels::AttentionBf16Packed packed;
+    if (bf16) {
+      uint32_t* words = scratch.bf16_pairs(static_cast<size_t>(kernels::AttentionBf16PackedPairs(n_ctx, qk, vd)));
+      kernels::PackAttentionBf16Avx512(k, qk, qk, v, vd, vd, n_ctx, words);
+      packed = kernels::AttentionBf16Layout(words, n_ctx, qk);
+    }
     for (int t0 = 0; t0 < T; t0 += kQueryBlock) {
       const int nt = std::min(kQueryBlock, T - t0);
-      kernels::AttentionBlockAvx512({.q = q + (static_cast<size_t>(t0) * qs + static_cast<size_t>(h) * qk), .q_stride = qs,
-                                     .n_queries = nt, .k = k, .k_stride = qk, .dk = qk, .v = v, .v_stride = vd, .dv = vd,
-                                     .first_visible = seg.pos0 + t0 + 1, .scale = in.scale,
-                                     .o = o + (static_cast<size_t>(t0) * m.n_heads * vd + static_cast<size_t>(h) * vd),
-                                     .o_stride = m.n_heads * vd},
-                                    block);
+      const kernels::AttentionBlockArgs args{
+          .q = q + (static_cast<size_t>(t0) * qs + static_cast<size_t>(h) * qk), .q_stride = qs, .n_queries = nt, .k = k,
+          .k_stride = qk, .dk = qk, .v = v, .v_stride = vd, .dv = vd, .first_visible = seg.pos0 + t0 + 1,
+          .scale = in.scale, .o = o + (static_cast<size_t>(t0) * m.n_heads * vd + static_cast<size_t>(h) * vd),
+          .o_stride = m.n_heads * vd};
+      if (bf16) {
+        kernels::AttentionBlockBf16Avx512(args, packed, block);
+      } else {
+        kernels::AttentionBlockAvx512(args, block);
+      }
     }
     return;
   }

@@ -2,7 +2,9 @@
 
 #include <sys/mman.h>
 
+#include <cerrno>
 #include <cstdint>
+#include <cstring>
 #include <cstdio>
 #include <fstream>
 #include <string>
@@ -14,13 +16,17 @@ namespace {
 constexpr size_t kHugePage = size_t{2} << 20;
 }  // namespace
 
-StatusOr<HugePageRegion> HugePageRegion::Allocate(size_t bytes) {
+StatusOr<HugePageRegion> HugePageRegion::Allocate(size_t bytes) { return Map(bytes, 0); }
+
+StatusOr<HugePageRegion> HugePageRegion::Reserve(size_t bytes) { return Map(bytes, MAP_NORESERVE); }
+
+StatusOr<HugePageRegion> HugePageRegion::Map(size_t bytes, int extra_flags) {
   HugePageRegion r;
   if (bytes == 0) return r;
   const size_t size = (bytes + kHugePage - 1) / kHugePage * kHugePage;
   // Over-map by one huge page and trim, so the region starts on a 2 MiB boundary.
-  void* raw = ::mmap(nullptr, size + kHugePage, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (raw == MAP_FAILED) return ResourceExhausted("cannot map {} bytes of memory for weights", size);
+  void* raw = ::mmap(nullptr, size + kHugePage, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | extra_flags, -1, 0);
+  if (raw == MAP_FAILED) return ResourceExhausted("cannot map {} bytes of memory: {}", size, std::strerror(errno));
   const auto start = reinterpret_cast<uintptr_t>(raw);
   const uintptr_t aligned = (start + kHugePage - 1) / kHugePage * kHugePage;
   if (aligned > start) ::munmap(raw, aligned - start);

@@ -1,8 +1,10 @@
-// Anonymous memory for data read on every token (weights that decode streams from memory):
-// 2 MiB-aligned and advised for transparent huge pages, so that streaming it needs one TLB entry
-// per 2 MiB instead of per 4 KiB (decode of the mini model ~10-15% faster than from the file's
-// 4 KiB page-cache mapping; docs/BENCHMARKS.md). Where the kernel gives no huge pages (THP
-// "never") it is ordinary memory. Move-only; unmapped on destruction.
+// Anonymous memory, 2 MiB-aligned and advised for transparent huge pages. For data read on
+// every token (weights that decode streams from memory): streaming it needs one TLB entry per
+// 2 MiB instead of per 4 KiB (decode of the mini model ~10-15% faster than from the file's
+// 4 KiB page-cache mapping; docs/BENCHMARKS.md). For the KV cache's blocks (Reserve): a block's
+// first use commits its memory one 2 MiB page at a time instead of 4 KiB fault by fault (on a VM
+// where a fault costs ~10 µs, ~10x faster; BENCHMARKS "KV disk tier"). Where the kernel gives no
+// huge pages (THP "never") it is ordinary memory. Move-only; unmapped on destruction.
 #pragma once
 
 #include <cstddef>
@@ -16,6 +18,9 @@ class HugePageRegion {
   HugePageRegion() = default;
   // At least `bytes` bytes (zero-filled by the kernel), or ResourceExhausted.
   static StatusOr<HugePageRegion> Allocate(size_t bytes);
+  // The same, address space only (MAP_NORESERVE): nothing is committed or counted against the
+  // system's commit limit until written, so a large reservation costs nothing until it is used.
+  static StatusOr<HugePageRegion> Reserve(size_t bytes);
   HugePageRegion(HugePageRegion&& other) noexcept;
   HugePageRegion& operator=(HugePageRegion&& other) noexcept;
   HugePageRegion(const HugePageRegion&) = delete;
@@ -29,6 +34,8 @@ class HugePageRegion {
   size_t HugeBytes() const;
 
  private:
+  static StatusOr<HugePageRegion> Map(size_t bytes, int extra_flags);
+
   std::byte* data_ = nullptr;
   size_t size_ = 0;
 };
