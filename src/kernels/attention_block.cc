@@ -84,34 +84,14 @@ int64_t AttentionBlockScratchFloats(int n_keys, int dk, int dv) {
   return 16 * (kPanels + kPanels * (int64_t{dk} + dv + n_keys));
 }
 
-void AttentionBlockRef(const AttentionBlockArgs& a) {
-  const int n_keys = a.first_visible + a.n_queries - 1;
-  std::vector<double> p(static_cast<size_t>(n_keys));
-  std::vector<double> out(static_cast<size_t>(a.dv));
-  for (int i = 0; i < a.n_queries; ++i) {
-    const int visible = a.first_visible + i;
-    const float* q = a.q + i * a.q_stride;
-    double mx = -1e300;
-    for (int j = 0; j < visible; ++j) {
-      const float* k = a.k + j * a.k_stride;
-      double s = 0;
-      for (int c = 0; c < a.dk; ++c) s += static_cast<double>(q[c]) * k[c];
-      p[static_cast<size_t>(j)] = s * a.scale;
-      mx = std::max(mx, p[static_cast<size_t>(j)]);
-    }
-    double sum = 0;
-    for (int j = 0; j < visible; ++j) sum += p[static_cast<size_t>(j)] = std::exp(p[static_cast<size_t>(j)] - mx);
-    std::fill(out.begin(), out.end(), 0.0);
-    for (int j = 0; j < visible; ++j) {
-      const float* v = a.v + j * a.v_stride;
-      for (int d = 0; d < a.dv; ++d) out[static_cast<size_t>(d)] += p[static_cast<size_t>(j)] * v[d];
-    }
-    for (int d = 0; d < a.dv; ++d) a.o[i * a.o_stride + d] = static_cast<float>(out[static_cast<size_t>(d)] / sum);
-  }
-}
+namespace {
 
-void AttentionBlockBf16Ref(const AttentionBlockArgs& a) {
-  auto round = [](float x) { return static_cast<double>(Bf16ToFloat(RoundToBf16(x))); };
+// Both references: per query, scores and sums in double, e^x from std::exp; with bf16_operands,
+// q, k, v and the weights e^(s − max) rounded to bf16 first (the weights' sum unrounded).
+void Reference(const AttentionBlockArgs& a, bool bf16_operands) {
+  auto operand = [bf16_operands](double x) {
+    return bf16_operands ? static_cast<double>(Bf16ToFloat(RoundToBf16(static_cast<float>(x)))) : x;
+  };
   const int n_keys = a.first_visible + a.n_queries - 1;
   std::vector<double> p(static_cast<size_t>(n_keys));
   std::vector<double> out(static_cast<size_t>(a.dv));
@@ -122,7 +102,7 @@ void AttentionBlockBf16Ref(const AttentionBlockArgs& a) {
     for (int j = 0; j < visible; ++j) {
       const float* k = a.k + j * a.k_stride;
       double s = 0;
-      for (int c = 0; c < a.dk; ++c) s += round(q[c]) * round(k[c]);
+      for (int c = 0; c < a.dk; ++c) s += operand(q[c]) * operand(k[c]);
       p[static_cast<size_t>(j)] = s * a.scale;
       mx = std::max(mx, p[static_cast<size_t>(j)]);
     }
@@ -131,12 +111,18 @@ void AttentionBlockBf16Ref(const AttentionBlockArgs& a) {
     for (int j = 0; j < visible; ++j) {
       const double e = std::exp(p[static_cast<size_t>(j)] - mx);
       sum += e;
-      const double w = round(static_cast<float>(e));
+      const double w = operand(e);
       const float* v = a.v + j * a.v_stride;
-      for (int d = 0; d < a.dv; ++d) out[static_cast<size_t>(d)] += w * round(v[d]);
+      for (int d = 0; d < a.dv; ++d) out[static_cast<size_t>(d)] += w * operand(v[d]);
     }
     for (int d = 0; d < a.dv; ++d) a.o[i * a.o_stride + d] = static_cast<float>(out[static_cast<size_t>(d)] / sum);
   }
 }
+
+}  // namespace
+
+void AttentionBlockRef(const AttentionBlockArgs& a) { Reference(a, false); }
+
+void AttentionBlockBf16Ref(const AttentionBlockArgs& a) { Reference(a, true); }
 
 }  // namespace frugal::kernels

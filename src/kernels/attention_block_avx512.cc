@@ -77,43 +77,29 @@ void AttentionBlockAvx512(const AttentionBlockArgs& a, float* scratch) {
   const int nq = a.n_queries, dk = a.dk, dv = a.dv;
   const int n_keys = a.first_visible + nq - 1;
   const int panels = (nq + kLanes - 1) / kLanes;
-  float* qp[kMaxPanels];
-  float* st[kMaxPanels];
-  float* ot[kMaxPanels];
-  float* sums = scratch;
-  float* next = scratch + kMaxPanels * kLanes;
-  for (int p = 0; p < kMaxPanels; ++p) {
-    qp[p] = next, next += static_cast<int64_t>(dk) * kLanes;
-    ot[p] = next, next += static_cast<int64_t>(dv) * kLanes;
-    st[p] = next, next += static_cast<int64_t>(n_keys) * kLanes;
-  }
+  const BlockScratch b = LayOutScratch(scratch, dk, dv, n_keys);
   // Queries into panels (padding queries are zeros).
   for (int p = 0; p < panels; ++p) {
     for (int i = 0; i < kLanes; ++i) {
       const int query = p * kLanes + i;
       if (query >= nq) {
-        for (int c = 0; c < dk; ++c) qp[p][c * kLanes + i] = 0.0f;
+        for (int c = 0; c < dk; ++c) b.qp[p][c * kLanes + i] = 0.0f;
         continue;
       }
       const float* src = a.q + query * a.q_stride;
-      for (int c = 0; c < dk; ++c) qp[p][c * kLanes + i] = src[c];
+      for (int c = 0; c < dk; ++c) b.qp[p][c * kLanes + i] = src[c];
     }
   }
-  // Scores, two panels at a time over the keys the pair's last query sees; keys in chunks that
-  // stay in L2 while every pair passes (each pair would otherwise stream all of K from memory).
-  for (int j0 = 0; j0 < n_keys; j0 += kKeyChunk) {
-    for (int p = 0; p < panels; p += 2) {
-      const int keys = Smaller(n_keys, a.first_visible + kLanes * (p + 2) - 1);
-      if (keys <= j0) continue;
-      const int n = Smaller(keys, j0 + kKeyChunk) - j0;
-      float* out[2] = {st[p] + j0 * kLanes, p + 1 < panels ? st[p + 1] + j0 * kLanes : nullptr};
-      if (p + 1 < panels) {
-        Scores<2>(qp + p, dk, a.k + j0 * a.k_stride, a.k_stride, n, out);
-      } else {
-        Scores<1>(qp + p, dk, a.k + j0 * a.k_stride, a.k_stride, n, out);
-      }
+  // Scores, two panels at a time over the keys the pair's last query sees (each pair would
+  // otherwise stream all of K from memory).
+  ForChunksAndPairs(a, panels, [&](int p, int np, int j0, int j1) {
+    float* out[2] = {b.st[p] + j0 * kLanes, np == 2 ? b.st[p + 1] + j0 * kLanes : nullptr};
+    if (np == 2) {
+      Scores<2>(b.qp + p, dk, a.k + j0 * a.k_stride, a.k_stride, j1 - j0, out);
+    } else {
+      Scores<1>(b.qp + p, dk, a.k + j0 * a.k_stride, a.k_stride, j1 - j0, out);
     }
-  }
+  });
   // Softmax across each panel's 16 queries: the maximum of the visible scores, then e^(scale·(s −
   // max)) where visible and 0 elsewhere; the sums divide at the end.
   const __m512 scale = _mm512_set1_ps(a.scale);
@@ -121,46 +107,29 @@ void AttentionBlockAvx512(const AttentionBlockArgs& a, float* scratch) {
     const int base = a.first_visible + kLanes * p;
     const int keys = Smaller(n_keys, base + kLanes - 1);
     const int keys_pair = Smaller(n_keys, a.first_visible + kLanes * ((p | 1) + 1) - 1);  // the pair's weighted sums read these
-    __m512 mx = _mm512_set1_ps(-3.0e38f);
-    for (int j = 0; j < keys; ++j) mx = _mm512_mask_max_ps(mx, VisibleLanes(j, base), mx, _mm512_load_ps(st[p] + j * kLanes));
+    const __m512 mx = VisibleMax(b.st[p], keys, base);
     __m512 sum = _mm512_setzero_ps();
     for (int j = 0; j < keys; ++j) {
-      const __m512 s = _mm512_load_ps(st[p] + j * kLanes);
+      const __m512 s = _mm512_load_ps(b.st[p] + j * kLanes);
       const __m512 e = _mm512_maskz_mov_ps(VisibleLanes(j, base), Exp16(_mm512_mul_ps(_mm512_sub_ps(s, mx), scale)));
-      _mm512_store_ps(st[p] + j * kLanes, e);
+      _mm512_store_ps(b.st[p] + j * kLanes, e);
       sum = _mm512_add_ps(sum, e);
     }
-    for (int j = keys; j < keys_pair; ++j) _mm512_store_ps(st[p] + j * kLanes, _mm512_setzero_ps());
-    _mm512_store_ps(sums + p * kLanes, sum);
+    for (int j = keys; j < keys_pair; ++j) _mm512_store_ps(b.st[p] + j * kLanes, _mm512_setzero_ps());
+    _mm512_store_ps(b.sums + p * kLanes, sum);
   }
-  // Weighted sums of the values, two panels at a time, keys in chunks whose weights stay in L1
-  // and whose values stay in L2 while every pair passes.
+  // Weighted sums of the values, two panels at a time (weights in L1, values in L2).
   for (int p = 0; p < panels; ++p) {
-    for (int d = 0; d < dv; ++d) _mm512_store_ps(ot[p] + d * kLanes, _mm512_setzero_ps());
+    for (int d = 0; d < dv; ++d) _mm512_store_ps(b.ot[p] + d * kLanes, _mm512_setzero_ps());
   }
-  for (int j0 = 0; j0 < n_keys; j0 += kKeyChunk) {
-    for (int p = 0; p < panels; p += 2) {
-      const int np = p + 1 < panels ? 2 : 1;
-      const int keys = Smaller(n_keys, a.first_visible + kLanes * (p + np) - 1);
-      if (keys <= j0) continue;
-      const int j1 = Smaller(keys, j0 + kKeyChunk);
-      if (np == 2) {
-        Sums<2>(st + p, a.v, a.v_stride, dv, j0, j1, ot + p);
-      } else {
-        Sums<1>(st + p, a.v, a.v_stride, dv, j0, j1, ot + p);
-      }
+  ForChunksAndPairs(a, panels, [&](int p, int np, int j0, int j1) {
+    if (np == 2) {
+      Sums<2>(b.st + p, a.v, a.v_stride, dv, j0, j1, b.ot + p);
+    } else {
+      Sums<1>(b.st + p, a.v, a.v_stride, dv, j0, j1, b.ot + p);
     }
-  }
-  // Normalized, back to one row per query.
-  alignas(64) float lane[kLanes];
-  for (int p = 0; p < panels; ++p) {
-    const __m512 inv = _mm512_div_ps(_mm512_set1_ps(1.0f), _mm512_load_ps(sums + p * kLanes));
-    const int valid = Smaller(kLanes, nq - p * kLanes);
-    for (int d = 0; d < dv; ++d) {
-      _mm512_store_ps(lane, _mm512_mul_ps(_mm512_load_ps(ot[p] + d * kLanes), inv));
-      for (int i = 0; i < valid; ++i) a.o[(p * kLanes + i) * a.o_stride + d] = lane[i];
-    }
-  }
+  });
+  WriteNormalized(b, panels, a);
 }
 
 }  // namespace frugal::kernels

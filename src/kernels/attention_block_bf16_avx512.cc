@@ -131,18 +131,15 @@ void AttentionBlockBf16Avx512(const AttentionBlockArgs& a, AttentionBf16Packed k
   const int nq = a.n_queries, dk = a.dk, dv = a.dv, pairs = AttentionKeyPairs(dk);
   const int n_keys = a.first_visible + nq - 1;
   const int panels = (nq + kLanes - 1) / kLanes;
-  // Scratch as the f32 kernel's (a pair of bf16 takes a float's room): query pairs, sums, scores
-  // whose rows become the weights' pairs (key pair jp in row jp, written after rows 2jp and
-  // 2jp + 1 were read).
+  // The f32 kernel's scratch (a pair of bf16 takes a float's room): the queries' panels hold
+  // dimension pairs; the scores' rows become the weights' pairs (key pair jp in row jp, written
+  // after rows 2jp and 2jp + 1 were read).
+  const BlockScratch b = LayOutScratch(scratch, dk, dv, n_keys);
   uint32_t* qp[kMaxPanels];
-  float* st[kMaxPanels];
-  float* ot[kMaxPanels];
-  float* sums = scratch;
-  float* next = scratch + kMaxPanels * kLanes;
+  uint32_t* wt[kMaxPanels];
   for (int p = 0; p < kMaxPanels; ++p) {
-    qp[p] = reinterpret_cast<uint32_t*>(next), next += static_cast<int64_t>(dk) * kLanes;
-    ot[p] = next, next += static_cast<int64_t>(dv) * kLanes;
-    st[p] = next, next += static_cast<int64_t>(n_keys) * kLanes;
+    qp[p] = reinterpret_cast<uint32_t*>(b.qp[p]);
+    wt[p] = reinterpret_cast<uint32_t*>(b.st[p]);
   }
   // Queries into panels of dimension pairs (padding queries and the odd dimension's partner zero).
   for (int p = 0; p < panels; ++p) {
@@ -156,73 +153,50 @@ void AttentionBlockBf16Avx512(const AttentionBlockArgs& a, AttentionBf16Packed k
       _mm512_store_si512(qp[p] + c * kLanes, PairBf16(_mm512_load_ps(lo), _mm512_load_ps(hi)));
     }
   }
-  // Scores, two panels at a time, keys in chunks that stay in L2 while every pair passes.
-  for (int j0 = 0; j0 < n_keys; j0 += kKeyChunk) {
-    for (int p = 0; p < panels; p += 2) {
-      const int keys = Smaller(n_keys, a.first_visible + kLanes * (p + 2) - 1);
-      if (keys <= j0) continue;
-      const int n = Smaller(keys, j0 + kKeyChunk) - j0;
-      float* out[2] = {st[p] + j0 * kLanes, p + 1 < panels ? st[p + 1] + j0 * kLanes : nullptr};
-      if (p + 1 < panels) {
-        Scores<2>(qp + p, pairs, kv.k + j0 * pairs, n, out);
-      } else {
-        Scores<1>(qp + p, pairs, kv.k + j0 * pairs, n, out);
-      }
+  // Scores, two panels at a time over the keys the pair's last query sees.
+  ForChunksAndPairs(a, panels, [&](int p, int np, int j0, int j1) {
+    float* out[2] = {b.st[p] + j0 * kLanes, np == 2 ? b.st[p + 1] + j0 * kLanes : nullptr};
+    if (np == 2) {
+      Scores<2>(qp + p, pairs, kv.k + j0 * pairs, j1 - j0, out);
+    } else {
+      Scores<1>(qp + p, pairs, kv.k + j0 * pairs, j1 - j0, out);
     }
-  }
+  });
   // Softmax across each panel's 16 queries (f32): the maximum of the visible scores, then
   // e^(scale·(s − max)) where visible and 0 elsewhere, summed unrounded and stored as bf16 pairs
   // of consecutive keys; the sums divide at the end.
   const __m512 scale = _mm512_set1_ps(a.scale);
-  uint32_t* wt[kMaxPanels];
   for (int p = 0; p < panels; ++p) {
-    wt[p] = reinterpret_cast<uint32_t*>(st[p]);
     const int base = a.first_visible + kLanes * p;
     const int keys = Smaller(n_keys, base + kLanes - 1);
     const int keys_pair = Smaller(n_keys, a.first_visible + kLanes * ((p | 1) + 1) - 1);  // the pair's weighted sums read these
-    __m512 mx = _mm512_set1_ps(-3.0e38f);
-    for (int j = 0; j < keys; ++j) mx = _mm512_mask_max_ps(mx, VisibleLanes(j, base), mx, _mm512_load_ps(st[p] + j * kLanes));
+    const __m512 mx = VisibleMax(b.st[p], keys, base);
     __m512 sum = _mm512_setzero_ps();
     for (int jp = 0; 2 * jp < keys_pair; ++jp) {
       __m512 e[2];
       for (int h = 0; h < 2; ++h) {
         const int j = 2 * jp + h;
         e[h] = j < keys ? _mm512_maskz_mov_ps(VisibleLanes(j, base),
-                                              Exp16(_mm512_mul_ps(_mm512_sub_ps(_mm512_load_ps(st[p] + j * kLanes), mx), scale)))
+                                              Exp16(_mm512_mul_ps(_mm512_sub_ps(_mm512_load_ps(b.st[p] + j * kLanes), mx), scale)))
                         : _mm512_setzero_ps();
       }
       sum = _mm512_add_ps(sum, _mm512_add_ps(e[0], e[1]));
       _mm512_store_si512(wt[p] + jp * kLanes, PairBf16(e[0], e[1]));
     }
-    _mm512_store_ps(sums + p * kLanes, sum);
+    _mm512_store_ps(b.sums + p * kLanes, sum);
   }
-  // Weighted sums of the values, two panels at a time, key pairs in chunks.
+  // Weighted sums of the values over key pairs, two panels at a time (chunks start at even keys).
   for (int p = 0; p < panels; ++p) {
-    for (int d = 0; d < dv; ++d) _mm512_store_ps(ot[p] + d * kLanes, _mm512_setzero_ps());
+    for (int d = 0; d < dv; ++d) _mm512_store_ps(b.ot[p] + d * kLanes, _mm512_setzero_ps());
   }
-  for (int j0 = 0; j0 < n_keys; j0 += kKeyChunk) {
-    for (int p = 0; p < panels; p += 2) {
-      const int np = p + 1 < panels ? 2 : 1;
-      const int keys = Smaller(n_keys, a.first_visible + kLanes * (p + np) - 1);
-      if (keys <= j0) continue;
-      const int jp1 = (Smaller(keys, j0 + kKeyChunk) + 1) / 2;
-      if (np == 2) {
-        Sums<2>(wt + p, kv.v, dv, j0 / 2, jp1, ot + p);
-      } else {
-        Sums<1>(wt + p, kv.v, dv, j0 / 2, jp1, ot + p);
-      }
+  ForChunksAndPairs(a, panels, [&](int p, int np, int j0, int j1) {
+    if (np == 2) {
+      Sums<2>(wt + p, kv.v, dv, j0 / 2, (j1 + 1) / 2, b.ot + p);
+    } else {
+      Sums<1>(wt + p, kv.v, dv, j0 / 2, (j1 + 1) / 2, b.ot + p);
     }
-  }
-  // Normalized, back to one row per query.
-  alignas(64) float lane[kLanes];
-  for (int p = 0; p < panels; ++p) {
-    const __m512 inv = _mm512_div_ps(_mm512_set1_ps(1.0f), _mm512_load_ps(sums + p * kLanes));
-    const int valid = Smaller(kLanes, nq - p * kLanes);
-    for (int d = 0; d < dv; ++d) {
-      _mm512_store_ps(lane, _mm512_mul_ps(_mm512_load_ps(ot[p] + d * kLanes), inv));
-      for (int i = 0; i < valid; ++i) a.o[(p * kLanes + i) * a.o_stride + d] = lane[i];
-    }
-  }
+  });
+  WriteNormalized(b, panels, a);
 }
 
 double MeasureBf16DotSpeedup() {

@@ -35,38 +35,53 @@ struct Shape {
   float scale;
 };
 
+// Random unit-Gaussian queries, keys and values of a shape, with row strides past dk and dv, and
+// outputs pre-filled with a sentinel (-7) to catch writes past dv.
+struct Case {
+  int n_keys;
+  int64_t qs, ks, vs, os;
+  std::vector<float> q, k, v;
+  Case(const Shape& s, Rng& rng)
+      : n_keys(s.first_visible + s.n_queries - 1), qs(s.dk + 3), ks(s.dk + 5), vs(s.dv + 2), os(s.dv + 4),
+        q(static_cast<size_t>(s.n_queries * qs)), k(static_cast<size_t>(n_keys * ks)), v(static_cast<size_t>(n_keys * vs)) {
+    for (std::vector<float>* x : {&q, &k, &v}) {
+      for (float& e : *x) e = static_cast<float>(rng.Gaussian());
+    }
+  }
+  std::vector<float> Output(const Shape& s) const { return std::vector<float>(static_cast<size_t>(s.n_queries * os), -7.0f); }
+  AttentionBlockArgs Args(const Shape& s, float* o) const {
+    return {.q = q.data(), .q_stride = qs, .n_queries = s.n_queries, .k = k.data(), .k_stride = ks, .dk = s.dk, .v = v.data(),
+            .v_stride = vs, .dv = s.dv, .first_visible = s.first_visible, .scale = s.scale, .o = o, .o_stride = os};
+  }
+  // Largest |a − b| over the written columns; fails if `fast` was written past dv.
+  double Worst(const Shape& s, const std::vector<float>& fast, const std::vector<float>& ref) const {
+    double worst = 0;
+    for (int i = 0; i < s.n_queries; ++i) {
+      for (int64_t d = 0; d < os; ++d) {
+        const size_t at = static_cast<size_t>(i * os + d);
+        if (d >= s.dv) {
+          EXPECT_EQ(fast[at], -7.0f) << "wrote past dv: query " << i << " column " << d;
+          continue;
+        }
+        worst = std::max(worst, static_cast<double>(std::fabs(fast[at] - ref[at])));
+      }
+    }
+    return worst;
+  }
+};
+
 TEST(AttentionBlockTest, Avx512MatchesReference) {
   if (!F32PanelsUsable()) GTEST_SKIP() << "no AVX-512 on this CPU";
   Rng rng(11);
   for (const Shape& s : {Shape{1, 1, 192, 128, 0.07f}, Shape{5, 2, 192, 128, 0.07f}, Shape{16, 9, 192, 128, 0.07f},
                          Shape{17, 40, 192, 128, 0.3f}, Shape{31, 300, 192, 128, 0.07f}, Shape{33, 7, 7, 13, 1.0f},
                          Shape{64, 1, 192, 128, 0.07f}, Shape{64, 515, 192, 128, 0.5f}, Shape{48, 257, 64, 9, 0.2f}}) {
-    const int n_keys = s.first_visible + s.n_queries - 1;
-    const int64_t qs = s.dk + 3, ks = s.dk + 5, vs = s.dv + 2, os = s.dv + 4;
-    std::vector<float> q(static_cast<size_t>(s.n_queries * qs)), k(static_cast<size_t>(n_keys * ks)),
-        v(static_cast<size_t>(n_keys * vs));
-    for (float& x : q) x = static_cast<float>(rng.Gaussian());
-    for (float& x : k) x = static_cast<float>(rng.Gaussian());
-    for (float& x : v) x = static_cast<float>(rng.Gaussian());
-    std::vector<float> ref(static_cast<size_t>(s.n_queries * os), -7.0f), fast = ref;
-    AttentionBlockArgs a{.q = q.data(), .q_stride = qs, .n_queries = s.n_queries, .k = k.data(), .k_stride = ks,
-                         .dk = s.dk, .v = v.data(), .v_stride = vs, .dv = s.dv, .first_visible = s.first_visible,
-                         .scale = s.scale, .o = ref.data(), .o_stride = os};
-    AttentionBlockRef(a);
-    AlignedBuffer<float> scratch(static_cast<size_t>(AttentionBlockScratchFloats(n_keys, s.dk, s.dv)), false);
-    a.o = fast.data();
-    AttentionBlockAvx512(a, scratch.data());
-    double worst = 0;
-    for (int i = 0; i < s.n_queries; ++i) {
-      for (int64_t d = 0; d < os; ++d) {
-        const size_t at = static_cast<size_t>(i * os + d);
-        if (d >= s.dv) {
-          ASSERT_EQ(fast[at], -7.0f) << "wrote past dv: query " << i << " column " << d;
-          continue;
-        }
-        worst = std::max(worst, static_cast<double>(std::fabs(fast[at] - ref[at])));
-      }
-    }
+    const Case c(s, rng);
+    std::vector<float> ref = c.Output(s), fast = ref;
+    AttentionBlockRef(c.Args(s, ref.data()));
+    AlignedBuffer<float> scratch(static_cast<size_t>(AttentionBlockScratchFloats(c.n_keys, s.dk, s.dv)), false);
+    AttentionBlockAvx512(c.Args(s, fast.data()), scratch.data());
+    const double worst = c.Worst(s, fast, ref);
     // Outputs are convex combinations of unit Gaussians: f32 sums keep them within ~1e-6.
     EXPECT_LT(worst, 1e-5) << "queries " << s.n_queries << ", first_visible " << s.first_visible << ", dk " << s.dk
                            << ", dv " << s.dv;
@@ -115,39 +130,18 @@ TEST(AttentionBlockBf16Test, Avx512MatchesReference) {
                          Shape{17, 40, 192, 128, 0.3f}, Shape{31, 300, 192, 128, 0.07f}, Shape{33, 7, 7, 13, 1.0f},
                          Shape{64, 1, 192, 128, 0.07f}, Shape{64, 516, 192, 128, 0.5f}, Shape{48, 257, 64, 9, 0.2f},
                          Shape{20, 255, 33, 20, 0.2f}}) {
-    const int n_keys = s.first_visible + s.n_queries - 1;
-    const int64_t qs = s.dk + 3, ks = s.dk + 5, vs = s.dv + 2, os = s.dv + 4;
-    std::vector<float> q(static_cast<size_t>(s.n_queries * qs)), k(static_cast<size_t>(n_keys * ks)),
-        v(static_cast<size_t>(n_keys * vs));
-    for (float& x : q) x = static_cast<float>(rng.Gaussian());
-    for (float& x : k) x = static_cast<float>(rng.Gaussian());
-    for (float& x : v) x = static_cast<float>(rng.Gaussian());
-    std::vector<float> ref(static_cast<size_t>(s.n_queries * os), -7.0f), exact = ref, fast = ref;
-    AttentionBlockArgs a{.q = q.data(), .q_stride = qs, .n_queries = s.n_queries, .k = k.data(), .k_stride = ks,
-                         .dk = s.dk, .v = v.data(), .v_stride = vs, .dv = s.dv, .first_visible = s.first_visible,
-                         .scale = s.scale, .o = ref.data(), .o_stride = os};
-    AttentionBlockBf16Ref(a);
-    a.o = exact.data();
-    AttentionBlockRef(a);
-    std::vector<uint32_t> packed(static_cast<size_t>(AttentionBf16PackedPairs(n_keys, s.dk, s.dv)));
-    PackAttentionBf16Avx512(k.data(), ks, s.dk, v.data(), vs, s.dv, n_keys, packed.data());
-    AlignedBuffer<float> scratch(static_cast<size_t>(AttentionBlockScratchFloats(n_keys, s.dk, s.dv)), false);
-    a.o = fast.data();
+    const Case c(s, rng);
+    std::vector<float> ref = c.Output(s), exact = ref, fast = ref;
+    AttentionBlockBf16Ref(c.Args(s, ref.data()));
+    AttentionBlockRef(c.Args(s, exact.data()));
+    std::vector<uint32_t> packed(static_cast<size_t>(AttentionBf16PackedPairs(c.n_keys, s.dk, s.dv)));
+    PackAttentionBf16Avx512(c.k.data(), c.ks, s.dk, c.v.data(), c.vs, s.dv, c.n_keys, packed.data());
+    AlignedBuffer<float> scratch(static_cast<size_t>(AttentionBlockScratchFloats(c.n_keys, s.dk, s.dv)), false);
+    AttentionBlockArgs a = c.Args(s, fast.data());
     a.k = nullptr;  // the kernel reads the packed keys and values only
     a.v = nullptr;
-    AttentionBlockBf16Avx512(a, AttentionBf16Layout(packed.data(), n_keys, s.dk), scratch.data());
-    double worst = 0, worst_exact = 0;
-    for (int i = 0; i < s.n_queries; ++i) {
-      for (int64_t d = 0; d < os; ++d) {
-        const size_t at = static_cast<size_t>(i * os + d);
-        if (d >= s.dv) {
-          ASSERT_EQ(fast[at], -7.0f) << "wrote past dv: query " << i << " column " << d;
-          continue;
-        }
-        worst = std::max(worst, static_cast<double>(std::fabs(fast[at] - ref[at])));
-        worst_exact = std::max(worst_exact, static_cast<double>(std::fabs(fast[at] - exact[at])));
-      }
-    }
+    AttentionBlockBf16Avx512(a, AttentionBf16Layout(packed.data(), c.n_keys, s.dk), scratch.data());
+    const double worst = c.Worst(s, fast, ref), worst_exact = c.Worst(s, fast, exact);
     // Against the same roundings in double: the f32 sums are within ~1e-5, but a weight whose
     // last f32 bits differ rounds to the neighbouring bf16 now and then (~1 in 5,000 weights
     // here): one key's weight off by 2^-8 of itself moves an output by up to ~2e-4. A wrong
