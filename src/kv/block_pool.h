@@ -3,8 +3,9 @@
 // blocks' address space is reserved at creation and its pages are committed by the kernel only
 // when first written, so a large budget costs nothing until it is used; never-used blocks are
 // handed out lowest first and released blocks are reused before them, so resident memory grows
-// only to the most blocks ever in use at once (rounded up to the 2 MiB page). The storage is
-// advised for transparent huge pages, and a block's pages are committed in one call when it is
+// only to the most blocks ever in use at once (rounded up to the 2 MiB page, never past the
+// budget: the last partial 2 MiB of the storage has 4 KiB pages). The storage is advised for
+// transparent huge pages, and a block's pages are committed in one call when it is
 // first handed out (MADV_POPULATE_WRITE), not page fault by page fault as it is written: on a VM
 // where a 4 KiB fault costs ~10 µs, 4 KiB pages committed that way still made the block's first
 // write slow; 2 MiB pages made a fresh block ~10x cheaper (docs/BENCHMARKS.md, "KV disk tier").
@@ -124,7 +125,7 @@ class BlockPool {
 
   BlockShape shape_;
   int n_blocks_;
-  HugePageRegion storage_;  // n_blocks_ × block bytes (and up to 2 MiB never used)
+  HugePageRegion storage_;  // n_blocks_ × block bytes (and up to 2 MiB never touched)
   std::vector<Meta> meta_;
   std::vector<int32_t> tokens_;  // [n_blocks, block_tokens]: the ids of published blocks
   std::vector<int> free_;        // a stack: lowest ids on top

@@ -68,6 +68,26 @@ TEST(BlockPoolTest, ReservesWithoutCommittingMemory) {
   EXPECT_LE(static_cast<double>(st.metadata_bytes), 0.02 * static_cast<double>(st.storage_bytes));
 }
 
+// The storage is in huge pages where the kernel gives them, but writing every block of a budget
+// that is not a whole number of 2 MiB pages must not commit the rest of the last one: resident
+// memory stays within the budget (here 5 blocks of 576 KiB = 2.8 MiB; a huge page over the tail
+// would make it 4 MiB).
+TEST(BlockPoolTest, WritingTheWholeBudgetStaysWithinIt) {
+  const BlockShape s{.n_layers = 8, .width = 576, .block_tokens = 64, .dtype = model::KvDtype::kF16};
+  const uint64_t budget = 5 * s.block_bytes();
+  const long before = RssKiB();
+  auto pool = BlockPool::Create(s, budget);
+  ASSERT_TRUE(pool.ok());
+  for (int i = 0; i < 5; ++i) {
+    auto b = (*pool)->Allocate();
+    ASSERT_TRUE(b.ok());
+    std::fill_n((*pool)->Data(*b), s.block_bytes(), std::byte{1});
+  }
+  const long grown = RssKiB() - before;
+  EXPECT_GE(grown, static_cast<long>(budget / 1024) - 64);
+  EXPECT_LE(grown, static_cast<long>(budget / 1024) + 256) << "KiB resident for a budget of " << budget / 1024 << " KiB";
+}
+
 TEST(BlockPoolTest, FullPoolIsAnErrorAndReleaseFrees) {
   auto pool = std::move(BlockPool::Create(Shape(), 3 * Shape().block_bytes())).value();
   std::vector<int> got;

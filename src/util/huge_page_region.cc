@@ -32,8 +32,12 @@ StatusOr<HugePageRegion> HugePageRegion::Map(size_t bytes, int extra_flags) {
   if (aligned > start) ::munmap(raw, aligned - start);
   const uintptr_t end = start + size + kHugePage;
   if (end > aligned + size) ::munmap(reinterpret_cast<void*>(aligned + size), end - (aligned + size));
-  // Advice only: without transparent huge pages the memory works the same with 4 KiB pages.
-  (void)::madvise(reinterpret_cast<void*>(aligned), size, MADV_HUGEPAGE);
+  // Advice only: without transparent huge pages the memory works the same with 4 KiB pages. A
+  // reservation advises only its whole 2 MiB pages (the last partial one gets 4 KiB pages), so
+  // writing the first `bytes` never commits memory past them: a budget stays a budget.
+  const size_t huge = (extra_flags & MAP_NORESERVE) != 0 ? bytes / kHugePage * kHugePage : size;
+  if (huge > 0) (void)::madvise(reinterpret_cast<void*>(aligned), huge, MADV_HUGEPAGE);
+  if (huge < size) (void)::madvise(reinterpret_cast<void*>(aligned + huge), size - huge, MADV_NOHUGEPAGE);
   r.data_ = reinterpret_cast<std::byte*>(aligned);
   r.size_ = size;
   return r;

@@ -20,6 +20,8 @@ class HugePageRegion {
   static StatusOr<HugePageRegion> Allocate(size_t bytes);
   // The same, address space only (MAP_NORESERVE): nothing is committed or counted against the
   // system's commit limit until written, so a large reservation costs nothing until it is used.
+  // Only whole 2 MiB pages within `bytes` are advised for huge pages: writing inside `bytes`
+  // never commits memory beyond it (rounded up to 4 KiB).
   static StatusOr<HugePageRegion> Reserve(size_t bytes);
   HugePageRegion(HugePageRegion&& other) noexcept;
   HugePageRegion& operator=(HugePageRegion&& other) noexcept;
