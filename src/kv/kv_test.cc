@@ -85,7 +85,9 @@ TEST(BlockPoolTest, WritingTheWholeBudgetStaysWithinIt) {
   }
   const long grown = RssKiB() - before;
   EXPECT_GE(grown, static_cast<long>(budget / 1024) - 64);
-  EXPECT_LE(grown, static_cast<long>(budget / 1024) + 256) << "KiB resident for a budget of " << budget / 1024 << " KiB";
+  // Slack: bookkeeping, and AddressSanitizer's shadow (an eighth of what is written) in that build.
+  EXPECT_LE(grown, static_cast<long>(budget / 1024 + budget / 8 / 1024) + 256)
+      << "KiB resident for a budget of " << budget / 1024 << " KiB";
 }
 
 TEST(BlockPoolTest, FullPoolIsAnErrorAndReleaseFrees) {
