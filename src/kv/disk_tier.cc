@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <latch>
 
 #include <fmt/format.h>
@@ -64,11 +65,9 @@ StatusOr<std::unique_ptr<DiskTier>> DiskTier::Open(const DiskTierOptions& option
   if (options.read_threads < 1 || options.read_threads > 64) return InvalidArgument("read threads must be 1..64");
   DiskTierOptions o = options;
   const std::string root = o.dir + "/kv";
-  for (const std::string& d : {o.dir, root}) {
-    if (mkdir(d.c_str(), 0755) != 0 && errno != EEXIST) {
-      return IoError("cannot create the cache directory {}: {}", d, std::strerror(errno));
-    }
-  }
+  std::error_code created;  // the directory and any missing parents, as `mkdir -p`
+  std::filesystem::create_directories(root, created);
+  if (created) return IoError("cannot create the cache directory {}: {}", root, created.message());
   struct stat st {};
   if (stat(root.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) return IoError("{} is not a directory", root);
   if (o.budget_bytes == 0) {

@@ -180,6 +180,20 @@ TEST(DiskTierTest, StoredEntriesSurviveARestartAndAreServedWhileQueued) {
   EXPECT_EQ(t->Load(c.links, dest), 3);
 }
 
+TEST(DiskTierTest, OpenCreatesMissingParentDirectories) {
+  TempDir d;
+  const std::string nested = d.path + "/a/b/cache";
+  const Chain c(2);
+  {
+    auto t = OpenTier(nested);
+    StoreChain(*t, c, 0, 2);
+  }
+  EXPECT_EQ(FilesUnder(nested, ".kvb").size(), 2u);
+  // A path under a regular file cannot be a directory: an error, not a crash.
+  std::ofstream(d.path + "/file") << "x";
+  EXPECT_FALSE(DiskTier::Open({.dir = d.path + "/file/cache"}, Shape(), kModel).ok());
+}
+
 // A chain longer than the read buffer goes in batches; it stops at the first missing entry.
 TEST(DiskTierTest, LongChainsAreReadInBatches) {
   TempDir d;
