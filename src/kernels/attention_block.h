@@ -48,9 +48,9 @@ void AttentionBlockRef(const AttentionBlockArgs& a);
 void AttentionBlockAvx512(const AttentionBlockArgs& a, float* scratch);
 
 // bf16 variant. Keys and values rounded to bf16 in pairs (each uint32: the even element in the
-// low half): keys row j at j·KeyPairs(dk) pairs (k[2c], k[2c+1]), the odd dimension's partner
-// zero; values pair-of-keys jp at jp·dv pairs (v[2jp][d], v[2jp+1][d]), the partner of an odd
-// last key zero. PackAttentionBf16 writes both into `packed` (AttentionBf16PackedPairs words).
+// low half): keys row j at j·AttentionKeyPairs(dk) pairs (k[2c], k[2c+1]), the odd dimension's
+// partner zero; values pair-of-keys jp at jp·dv pairs (v[2jp][d], v[2jp+1][d]), the partner of
+// an odd last key zero. The packers write both into `packed` (AttentionBf16PackedPairs words).
 int AttentionKeyPairs(int dk);
 int64_t AttentionBf16PackedPairs(int n_keys, int dk, int dv);
 struct AttentionBf16Packed {
@@ -71,13 +71,14 @@ float Bf16ToFloat(uint16_t b);
 // Reference of the bf16 variant: q, k, v and the softmax weights e^(s − max) rounded with
 // RoundToBf16, everything else in double (the weights' sum unrounded, as the kernel keeps it).
 void AttentionBlockBf16Ref(const AttentionBlockArgs& a);
-// AVX512-BF16 kernel over PackAttentionBf16's keys and values of a.first_visible + n_queries − 1
+// AVX512-BF16 kernel over the packers' keys and values of a.first_visible + n_queries − 1
 // keys (a.k and a.v unused); call only where Avx512Bf16Usable(). scratch as the f32 kernel's.
 void AttentionBlockBf16Avx512(const AttentionBlockArgs& a, AttentionBf16Packed kv, float* scratch);
 
 // The bf16 variant is preferred on this CPU: it has AVX512-BF16, no usable AMX, and vdpbf16ps
-// runs at least 1.5× the f32 FMA's multiply-adds per second, measured once per process (~1 ms;
-// 2× on AMD Zen 5, slower than f32 on an Intel Xeon without AMX: docs/BENCHMARKS.md).
+// runs at least 1.5× the f32 FMA's multiply-adds per second, measured once per process (well
+// under 1 ms; 1.85–1.87× on an AMD Zen 5 VM, docs/BENCHMARKS.md "Prefill attention in bf16"; an
+// exploratory timing on an Intel Xeon without AMX put it below the f32 rate).
 // FRUGAL_ATTENTION=f32 or bf16 overrides the measurement (bf16 only where the CPU has it).
 bool AttentionBlockBf16Preferred();
 // vdpbf16ps multiply-adds per second over f32 FMA's, timed on this core (AVX512-BF16 only);

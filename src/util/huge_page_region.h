@@ -2,8 +2,8 @@
 // every token (weights that decode streams from memory): streaming it needs one TLB entry per
 // 2 MiB instead of per 4 KiB (decode of the mini model ~10-15% faster than from the file's
 // 4 KiB page-cache mapping; docs/BENCHMARKS.md). For the KV cache's blocks (Reserve): a block's
-// first use commits its memory one 2 MiB page at a time instead of 4 KiB fault by fault (on a VM
-// where a fault costs ~10 µs, ~10x faster; BENCHMARKS "KV disk tier"). Where the kernel gives no
+// first use commits its memory one 2 MiB page at a time instead of 4 KiB fault by fault (a fresh
+// block's first write ~15x cheaper on the Zen 5 VM of BENCHMARKS "KV disk tier"). Where the kernel gives no
 // huge pages (THP "never") it is ordinary memory. Move-only; unmapped on destruction.
 #pragma once
 
