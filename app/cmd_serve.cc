@@ -33,7 +33,7 @@ struct Flags {
   int prefill_while_decoding = 0;
   double step_slowdown = 2.0, step_floor_ms = 100;
   uint64_t kv_budget = 0, max_body = 8u << 20;
-  bool share_cache = false, exact = false;
+  bool share_cache = false, exact = false, warmup = true;
   int drain_timeout_s = 300;
   ExpertFlags experts;
   CacheDiskFlags cache;
@@ -111,7 +111,9 @@ Status Serve(const Flags& f) {
                   shape.block_bytes();
   }
   FRUGAL_ASSIGN_OR_RETURN(auto engine, engine::Engine::Create(*m, tok.get(), o, pool));
-  server::BatchLoopOptions loop_options{.parallel = f.parallel, .queue = f.queue, .on_finished = {}};
+  // Before /health says ready: the first request does not pay first-touch costs.
+  server::BatchLoopOptions loop_options{.parallel = f.parallel, .queue = f.queue, .on_finished = {},
+                                        .warmup_tokens = f.warmup ? f.step_tokens : 0};
   loop_options.on_finished = [&metrics, &ledger_writer, &source = ledger_setup.source, costs = engine->costs()](
                                  const server::Job& job, const engine::GenerationEvent& ev) {
     ledger::LedgerRecord record = ledger::LedgerRecordOf(ev, job.billed_tenant, costs, source, ledger::UnixNow());
@@ -119,6 +121,11 @@ Status Serve(const Flags& f) {
     if (ledger_writer) ledger_writer->Push(std::move(record));
   };
   auto loop = std::make_unique<server::BatchLoop>(*engine, metrics, loop_options);
+  if (!loop->warmup_status().ok()) {
+    LogWarning("warm-up failed (serving anyway): {}", loop->warmup_status().ToString());
+  } else if (f.warmup) {
+    LogInfo("warmed up in {:.2f} s", loop->warmup_seconds());
+  }
   const kv::PoolStats s = engine->blocks().Stats();
   // Set now, with nothing left to fail before the drain (which stops the server before the model goes).
   metrics.SetExtra([store = experts.store, disk = engine->disk_cache()] {
@@ -195,6 +202,7 @@ Command AddServeCommand(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--drain-timeout", f->drain_timeout_s, "seconds SIGTERM waits for requests in flight")->capture_default_str();
   cmd->add_flag("--exact", f->exact, "exact float kernels (no 8-bit activation rounding)");
+  cmd->add_flag("!--no-warmup", f->warmup, "skip the warm-up step (a synthetic prompt of --step-tokens) before /health says ready");
   AddExpertFlags(cmd, &f->experts);
   AddCacheDiskFlags(cmd, &f->cache);
   AddLedgerFlags(cmd, &f->ledger);

@@ -118,6 +118,33 @@ StatusOr<std::unique_ptr<Engine>> Engine::Create(const model::LoadedModel& model
   return e;
 }
 
+Status Engine::WarmUp(int tokens) {
+  const int n = std::min({tokens, options_.step_tokens, options_.context - 1});
+  if (n < 1) return OkStatus();
+  const kv::BlockShape& shape = blocks_->shape();
+  const uint64_t blocks = (static_cast<uint64_t>(n) + 1 + shape.block_tokens - 1) / shape.block_tokens +
+                          (shape.v4 ? 2 * kv::SnapshotBlocks(shape) : 0);
+  FRUGAL_ASSIGN_OR_RETURN(std::unique_ptr<kv::BlockPool> own_pool, kv::BlockPool::Create(shape, blocks * shape.block_bytes()));
+  const kv::PrefixScope scope{fingerprint_, options_.kv_dtype, options_.block_tokens, "warm-up"};
+  kv::SequenceKv sequence(*own_pool, kv::RootKey(scope));  // destroyed before its pool
+  std::vector<int32_t> ids(static_cast<size_t>(n) + 1);
+  for (size_t i = 0; i < ids.size(); ++i) ids[i] = static_cast<int32_t>((i * 7919 + 1) % static_cast<size_t>(model_.config.vocab_size));
+  const model::ForwardOptions o{.attention = options_.attention, .exact = options_.exact};
+  std::vector<float> logits;
+  for (const auto& [begin, count] : {std::pair{0, n}, std::pair{n, 1}}) {  // the prompt, then a decode token
+    FRUGAL_RETURN_IF_ERROR(sequence.Reserve(count));
+    const model::SequenceChunk c{std::span(ids).subspan(static_cast<size_t>(begin), static_cast<size_t>(count)), begin,
+                                 sequence.View(), model::LogitsWanted::kLast, sequence.v4_tail()};
+    try {
+      FRUGAL_RETURN_IF_ERROR(transformer_.Forward(std::span(&c, 1), o, pool_, &logits));
+    } catch (const std::bad_alloc&) {
+      return ResourceExhausted("out of memory warming up with {} tokens", n);
+    }
+    sequence.Commit(c.tokens);
+  }
+  return OkStatus();
+}
+
 std::shared_ptr<kv::SequenceKv> Engine::NewSequence(const std::string& tenant) {
   const kv::PrefixScope scope{fingerprint_, options_.kv_dtype, options_.block_tokens, tenant};
   return std::make_shared<kv::SequenceKv>(*blocks_, kv::RootKey(scope));

@@ -134,6 +134,13 @@ class Engine {
   std::optional<GenerationEvent> Cancel(int64_t id);
   // Runs one step; appends an event for every generation that sampled a token or finished.
   Status Step(std::vector<GenerationEvent>* events);
+  // Computes a synthetic prompt of `tokens` (at most a step's and the context's) and one decode
+  // token in a KV pool of its own, then frees it: this engine's pool, prefix cache, disk tier,
+  // counters and pacing are untouched. What it leaves is warm memory — without it the first
+  // steps of a fresh process pay first-touch page faults on their scratch (docs/BENCHMARKS.md
+  // "Warm-up") — and, with an expert store, the experts it routed to. Run it on the thread
+  // that will run Step (malloc's arenas are per thread).
+  Status WarmUp(int tokens);
   bool idle() const { return active_.empty(); }
   int active() const { return static_cast<int>(active_.size()); }
   // Generations that hold a pending decode token (past their prompt) / preemptions so far.

@@ -1,6 +1,7 @@
 #include "server/batch_loop.h"
 
 #include <algorithm>
+#include <future>
 #include <optional>
 
 #include "util/log.h"
@@ -17,7 +18,17 @@ BatchLoop::BatchLoop(engine::Engine& engine, Metrics& metrics, BatchLoopOptions 
     : engine_(engine), metrics_(metrics), options_(options) {
   const kv::PoolStats s = engine_.blocks().Stats();
   blocks_free_ = s.free;
-  thread_ = std::thread([this] { Run(); });
+  std::promise<void> warmed;
+  thread_ = std::thread([this, &warmed] {
+    if (options_.warmup_tokens > 0) {
+      const auto t0 = std::chrono::steady_clock::now();
+      warmup_status_ = engine_.WarmUp(options_.warmup_tokens);
+      warmup_s_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    }
+    warmed.set_value();
+    Run();
+  });
+  warmed.get_future().wait();
 }
 
 BatchLoop::~BatchLoop() {

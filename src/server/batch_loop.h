@@ -40,12 +40,19 @@ struct BatchLoopOptions {
   // Runs on the engine thread with the final event (usage and work) of every admitted job,
   // however it ended (stop, length, error, cancelled): the ledger's feed. Must not block.
   std::function<void(const Job&, const engine::GenerationEvent&)> on_finished;
+  // > 0: the engine thread first runs Engine::WarmUp with this many tokens (on that thread, so
+  // the memory it leaves warm is the memory its steps allocate from), and the constructor
+  // returns when it is done.
+  int warmup_tokens = 0;
 };
 
 class BatchLoop {
  public:
   BatchLoop(engine::Engine& engine, Metrics& metrics, BatchLoopOptions options);
   ~BatchLoop();  // stops the thread; requests still queued or running get no further event
+  // The warm-up's outcome and seconds (OK and 0 without one).
+  const Status& warmup_status() const { return warmup_status_; }
+  double warmup_seconds() const { return warmup_s_; }
   BatchLoop(const BatchLoop&) = delete;
   BatchLoop& operator=(const BatchLoop&) = delete;
 
@@ -77,6 +84,8 @@ class BatchLoop {
   // Published for scrapes and Idle(); n_waiting_ counts waiting_ (queued_ is counted apart).
   std::atomic<int> n_running_{0}, n_waiting_{0}, blocks_used_{0}, blocks_cached_{0}, blocks_free_{0};
   std::atomic<int64_t> preemptions_{0};
+  Status warmup_status_;
+  double warmup_s_ = 0;
   std::thread thread_;
 };
 

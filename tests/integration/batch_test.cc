@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <filesystem>
 #include <map>
 #include <optional>
 
@@ -332,6 +333,55 @@ TEST(EngineTest, RandomScheduleGivesTheTokensOfIndependentGreedyRuns) {
     hits += u.cache_hit_tokens;
   }
   EXPECT_GT(hits, 0);  // later requests with the shared prefix reused its blocks
+}
+
+// A warm-up computes in a pool of its own: the engine's pool, prefix cache and disk tier are
+// untouched (a warm-up that published its blocks would leave them cached, and written to disk
+// when the engine goes), and the engine then generates what a fresh one does.
+TEST(EngineTest, WarmUpLeavesTheEngineAsItWas) {
+  for (const std::string preset : {"tiny", "v4-tiny"}) {
+    SCOPED_TRACE(preset);
+    auto m = Generate({.preset = preset}, "warmup_" + preset);
+    Rng rng(23);
+    engine::GenerationRequest r;
+    r.prompt = RandomIds(rng, 20, m->config.vocab_size);
+    r.max_tokens = 5;
+    r.sampling.temperature = 0;
+    engine::EngineOptions o{.context = 300, .step_tokens = 200, .exact = true};
+    const auto fresh = RunEngine(*m, {r}, {0}, o);
+    ASSERT_EQ(fresh[0].tokens.size(), 5u);
+    const std::string dir = ::testing::TempDir() + "/frugal_warmup_" + std::to_string(::getpid()) + "_" + preset;
+    o.cache_dir = dir;  // V4: RAM only (a warning)
+    ThreadPool pool(2);
+    {
+      auto e = std::move(engine::Engine::Create(*m, nullptr, o, pool)).value();
+      const kv::PoolStats before = e->blocks().Stats();
+      ASSERT_TRUE(e->WarmUp(1000).ok());  // 200 tokens: the step's
+      const kv::PoolStats after = e->blocks().Stats();
+      EXPECT_EQ(after.free, before.free);
+      EXPECT_EQ(after.in_use, 0);
+      EXPECT_EQ(after.cached_idle, 0);
+      EXPECT_EQ(after.evictions, 0);
+      ASSERT_TRUE(e->Submit(r).ok());
+      std::vector<int32_t> tokens;
+      std::vector<engine::GenerationEvent> events;
+      while (!e->idle()) {
+        events.clear();
+        ASSERT_TRUE(e->Step(&events).ok());
+        for (const auto& ev : events) {
+          if (ev.token >= 0 && ev.finish != engine::FinishReason::kStop) tokens.push_back(ev.token);
+        }
+      }
+      EXPECT_EQ(tokens, fresh[0].tokens);
+    }  // writes what its pool holds: the request's 25 positions fill no 64-token block
+    if (preset == "tiny") {
+      auto reopened = std::move(engine::Engine::Create(*m, nullptr, o, pool)).value();
+      ASSERT_NE(reopened->disk_cache(), nullptr);
+      EXPECT_EQ(reopened->disk_cache()->Stats().entries, 0);
+    }
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+  }
 }
 
 // A pool too small for all generations at once: the newest ones are preempted and recomputed,

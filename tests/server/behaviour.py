@@ -60,6 +60,7 @@ def case_health_models(chk, srv):
     r = srv.get("/health")
     chk.eq(r.status, 200, "/health status")
     chk.eq(r.json, {"status": "ok"}, "/health body")
+    chk.check("warmed up in" in srv.stderr_tail(200), "the server warms up before it is ready (log line)")
     r = srv.get("/v1/models")
     chk.eq(r.status, 200, "/v1/models status")
     j = r.json
@@ -420,7 +421,8 @@ def case_metrics(chk, srv):
 # ----------------------------------------------------------------------------- other servers
 
 def case_429(chk, frugal, model):
-    srv = chk.server(frugal, model, ["--parallel", "1", "--queue", "1"], name="429-server")
+    srv = chk.server(frugal, model, ["--parallel", "1", "--queue", "1", "--no-warmup"], name="429-server")
+    chk.check("warmed up" not in srv.stderr_tail(200), "--no-warmup: no warm-up")
     try:
         n = 6
         results = [None] * n
