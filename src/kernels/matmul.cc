@@ -414,14 +414,14 @@ PreparedInput::PreparedInput(const PreparedInput& all, int64_t first, int64_t st
 
 const Int8Activations* PreparedInput::int8() const {
   if (view_ || path_ != ProductPath::kInt8) return nullptr;
-  std::call_once(int8_once_, [&] { int8_ = std::make_unique<Int8Activations>(x_, n_tokens_, cols_, x_stride_); });
+  int8_once_.Run([&] { int8_ = std::make_unique<Int8Activations>(x_, n_tokens_, cols_, x_stride_); });
   return int8_.get();
 }
 
 const Q16Rows* PreparedInput::q16() const {
   if (view_) return viewed_->q16();
   if ((path_ != ProductPath::kQ16 && path_ != ProductPath::kQ8Rows) || cols_ % 32 != 0) return nullptr;
-  std::call_once(q16_once_, [&] { q16_owned_ = std::make_unique<Q16Rows>(x_, n_tokens_, cols_, x_stride_, pair_order_); });
+  q16_once_.Run([&] { q16_owned_ = std::make_unique<Q16Rows>(x_, n_tokens_, cols_, x_stride_, pair_order_); });
   return q16_owned_.get();
 }
 
@@ -429,13 +429,13 @@ const Q16Rows* PreparedInput::q16() const {
 const Q8Rows* PreparedInput::q8() const {
   if (path_ != ProductPath::kQ8Rows) return nullptr;
   if (view_) return viewed_->q8();
-  std::call_once(q8_once_, [&] { q8_ = std::make_unique<Q8Rows>(x_, n_tokens_, cols_, x_stride_); });
+  q8_once_.Run([&] { q8_ = std::make_unique<Q8Rows>(x_, n_tokens_, cols_, x_stride_); });
   return q8_.get();
 }
 
 const Q8PanelRows* PreparedInput::panel_rows() const {
   if (view_ || !panels_ || row_views_) return nullptr;
-  std::call_once(panel_rows_once_, [&] {
+  panel_rows_once_.Run([&] {
     // Many tokens: from the int8 products' activations (the same values; quantized once for both).
     const Int8Activations* many = int8();
     panel_rows_ = many != nullptr ? std::make_unique<Q8PanelRows>(*many) : std::make_unique<Q8PanelRows>(x_, n_tokens_, cols_, x_stride_);

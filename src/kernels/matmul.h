@@ -6,9 +6,9 @@
 
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <vector>
 
+#include "util/spin_once.h"
 #include "util/tensor_view.h"
 #include "util/thread_pool.h"
 
@@ -110,7 +110,7 @@ class PreparedInput {
   ProductPath path_ = ProductPath::kExact;
   bool view_ = false, row_views_ = false, pair_order_ = false, panels_ = false;
   std::unique_ptr<AmxActivations> amx_;
-  mutable std::once_flag int8_once_, q16_once_, q8_once_, panel_rows_once_;
+  mutable SpinOnce int8_once_, q16_once_, q8_once_, panel_rows_once_;
   mutable std::unique_ptr<Int8Activations> int8_;
   mutable std::unique_ptr<Q16Rows> q16_owned_;
   mutable std::unique_ptr<Q8Rows> q8_;

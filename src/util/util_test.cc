@@ -11,6 +11,7 @@
 #include "util/ggml_type.h"
 #include "util/half.h"
 #include "util/rng.h"
+#include "util/spin_once.h"
 #include "util/status.h"
 #include "util/thread_pool.h"
 
@@ -169,6 +170,70 @@ TEST(ThreadPoolTest, JobExceptionReachesCallerAndPoolStaysUsable) {
       for (auto& h : hits) EXPECT_EQ(h.load(), 1);
     }
   }
+}
+
+// Racing threads: exactly one runs its function, and every caller sees what it wrote once Run
+// returns (the losers wait for it rather than returning early).
+TEST(SpinOnceTest, OneRunsTheOthersWaitAndSeeItsWrites) {
+  for (int round = 0; round < 200; ++round) {
+    SpinOnce once;
+    std::atomic<int> runs{0}, seen_unset{0};
+    int value = 0;  // written by the one run, read by every caller
+    std::atomic<bool> go{false};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t) {
+      threads.emplace_back([&] {
+        while (!go.load()) {
+        }
+        once.Run([&] {
+          runs++;
+          std::this_thread::sleep_for(std::chrono::microseconds(50));  // the others arrive while it runs
+          value = 42;
+        });
+        if (value != 42) seen_unset++;
+      });
+    }
+    go = true;
+    for (auto& t : threads) t.join();
+    EXPECT_EQ(runs.load(), 1);
+    EXPECT_EQ(seen_unset.load(), 0);
+    EXPECT_TRUE(once.done());
+  }
+}
+
+// A function that throws marks nothing done: the exception reaches its caller, and a caller that
+// was waiting runs its own function instead of returning with nothing initialized.
+TEST(SpinOnceTest, AThrowLetsTheNextCallerRun) {
+  SpinOnce once;
+  EXPECT_THROW(once.Run([] { throw std::bad_alloc(); }), std::bad_alloc);
+  EXPECT_FALSE(once.done());
+  int runs = 0;
+  once.Run([&] { runs++; });
+  once.Run([&] { runs++; });
+  EXPECT_EQ(runs, 1);
+
+  SpinOnce racing;
+  std::atomic<bool> started{false}, release{false};
+  std::atomic<int> waiter_ran{0};
+  std::thread first([&] {
+    EXPECT_THROW(racing.Run([&] {
+                   started = true;
+                   while (!release.load()) {
+                   }
+                   throw std::bad_alloc();
+                 }),
+                 std::bad_alloc);
+  });
+  while (!started.load()) {
+  }
+  std::thread waiter([&] { racing.Run([&] { waiter_ran++; }); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  EXPECT_EQ(waiter_ran.load(), 0);  // still waiting for the first
+  release = true;
+  first.join();
+  waiter.join();
+  EXPECT_EQ(waiter_ran.load(), 1);
+  EXPECT_TRUE(racing.done());
 }
 
 }  // namespace
