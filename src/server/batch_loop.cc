@@ -18,17 +18,23 @@ BatchLoop::BatchLoop(engine::Engine& engine, Metrics& metrics, BatchLoopOptions 
     : engine_(engine), metrics_(metrics), options_(options) {
   const kv::PoolStats s = engine_.blocks().Stats();
   blocks_free_ = s.free;
+  // The promise lives in the thread (this constructor may return while set_value finishes).
   std::promise<void> warmed;
-  thread_ = std::thread([this, &warmed] {
+  std::future<void> warm = warmed.get_future();
+  thread_ = std::thread([this, warmed = std::move(warmed)]() mutable {
     if (options_.warmup_tokens > 0) {
       const auto t0 = std::chrono::steady_clock::now();
-      warmup_status_ = engine_.WarmUp(options_.warmup_tokens);
+      try {
+        warmup_status_ = engine_.WarmUp(options_.warmup_tokens);
+      } catch (const std::exception& e) {
+        warmup_status_ = MakeStatus(StatusCode::kInternal, "warm-up: {}", e.what());
+      }
       warmup_s_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     }
     warmed.set_value();
     Run();
   });
-  warmed.get_future().wait();
+  warm.wait();
 }
 
 BatchLoop::~BatchLoop() {
