@@ -19,12 +19,12 @@ words=(alpha beta gamma delta river stone cloud paper)
 for round in $(seq "$ROUNDS"); do
   "$BIN" serve -m "$MODEL" --port "$PORT" -c 4096 --parallel 4 "$@" 2>/dev/null &
   pid=$!
-  t0=$(date +%s.%N)
+  t0=$(date +%s%N)
   until [[ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/health" || true)" == 200 ]]; do
     kill -0 "$pid" 2>/dev/null || { echo "the server exited" >&2; exit 1; }
     sleep 0.05
   done
-  line="ready after $(echo "$(date +%s.%N) - $t0" | bc) s;"
+  line="ready after $(( ($(date +%s%N) - t0) / 1000000 )) ms;"
   for i in 1 2 3; do
     prompt=""
     for _ in $(seq 60); do prompt+="${words[RANDOM % 8]}$((RANDOM % 1000)) "; done
