@@ -15,14 +15,18 @@
 namespace frugal::kernels {
 namespace {
 
+// Tokens of activations a case holds: more than the kernels take one row at a time (16), so
+// that the four-row tiles run too.
+constexpr int kTokens = 24;
+
 // n_rows Q8_0 or Q4_K rows of random weights (one block per row led by a large negative weight:
-// q = −127 in Q8_0), the same rows in panel order, and 8 tokens of activations (some large, one
-// block all zero).
+// q = −127 in Q8_0), the same rows in panel order, and kTokens tokens of activations (some
+// large, one block all zero).
 struct Case {
   GgmlType type = GgmlType::kQ8_0;
   int64_t cols = 0, n_rows = 0;
   std::vector<std::byte> q8_0, panels;  // rows as stored (of `type`), and in panel order
-  std::vector<float> x;  // [8, cols]
+  std::vector<float> x;  // [kTokens, cols]
   uint64_t row_bytes() const { return RowBytes(type, static_cast<uint64_t>(cols)); }
 };
 
@@ -41,7 +45,7 @@ Case Make(int64_t cols, int64_t n_rows, uint64_t seed, GgmlType type = GgmlType:
     QuantizeRow(type, w.data(), c.q8_0.data() + r * c.row_bytes(), cols);
     PackPanelRow(type, c.q8_0.data() + r * c.row_bytes(), cols, c.panels.data() + r * c.row_bytes());
   }
-  c.x.resize(static_cast<size_t>(8 * cols));
+  c.x.resize(static_cast<size_t>(kTokens * cols));
   for (float& v : c.x) v = static_cast<float>(rng.Gaussian()) * (rng.Next() % 7 == 0 ? 30.0f : 1.0f);
   for (int64_t k = 64; k < 96; ++k) c.x[static_cast<size_t>(k)] = 0.0f;
   return c;
@@ -112,25 +116,26 @@ TEST(PanelRowsTest, ActivationsFromInt8AreTheSameOnAvx512) {
 }
 
 // The AVX-512 VNNI kernels against the references: every row count around the four-row tiles
-// and every token count around the token pairs.
+// and every token count around the token tiles, one row at a time (up to 16 tokens) and in
+// four-row tiles (more).
 TEST(PanelRowsTest, Avx512KernelsMatchTheReferences) {
   if (!Int8ProductsUsable()) GTEST_SKIP() << "no AVX-512 VNNI on this CPU";
   for (GgmlType type : {GgmlType::kQ8_0, GgmlType::kQ4_K}) {
   const bool q8 = type == GgmlType::kQ8_0;
   for (int64_t cols : {512, 2048}) {
     const Case c = Make(cols, 9, static_cast<uint64_t>(cols), type);
-    const Q8PanelRows x8(c.x.data(), 8, c.cols, c.cols);
+    const Q8PanelRows x8(c.x.data(), kTokens, c.cols, c.cols);
     std::vector<Q8PanelRow> xs8;
-    for (int t = 0; t < 8; ++t) xs8.push_back(x8.row(t));
+    for (int t = 0; t < kTokens; ++t) xs8.push_back(x8.row(t));
     for (int64_t n_rows : {1, 3, 4, 5, 9}) {
-      for (int n_tokens : {1, 2, 3, 5, 8}) {
+      for (int n_tokens : {1, 2, 3, 4, 5, 8, 16, 17, 19, 21, 24}) {
         const int64_t ys = n_rows + 1;  // a strided output
-        std::vector<float> want(static_cast<size_t>(8 * ys), -1), got(static_cast<size_t>(8 * ys), -1);
+        std::vector<float> want(static_cast<size_t>(kTokens * ys), -1), got(static_cast<size_t>(kTokens * ys), -1);
         (q8 ? Q8_0PanelProduct8Ref : Q4KPanelProduct8Ref)(c.panels.data(), c.row_bytes(), n_rows, cols, xs8.data(), n_tokens,
                                                         want.data(), ys);
         (q8 ? Q8_0PanelProduct8Avx512Vnni : Q4KPanelProduct8Avx512Vnni)(c.panels.data(), c.row_bytes(), n_rows, cols,
                                                                       xs8.data(), n_tokens, got.data(), ys);
-        for (int t = 0; t < 8; ++t) {
+        for (int t = 0; t < kTokens; ++t) {
           for (int64_t r = 0; r < ys; ++r) {
             const size_t i = static_cast<size_t>(t * ys + r);
             const double bound = t < n_tokens && r < n_rows ? 1e-6 * AbsProduct(c, r, t) : 0.0;
@@ -162,19 +167,28 @@ TEST(PanelRowsTest, Int8ProductsReadPanelRowsExactly) {
 }
 
 // A token's result does not depend on the tokens computed with it (the batch invariance the
-// engine's fast path relies on): bit for bit, alone or among 8.
+// engine's fast path relies on): bit for bit, alone (one row at a time) or among 8 (the same,
+// four tokens a pass) or among 24 (four-row tiles).
 TEST(PanelRowsTest, ATokenGivesTheSameBitsAloneAndInABatch) {
   if (!Int8ProductsUsable()) GTEST_SKIP() << "no AVX-512 VNNI on this CPU";
-  const Case c = Make(1024, 6, 5);
-  const Q8PanelRows x8(c.x.data(), 8, c.cols, c.cols);
-  std::vector<Q8PanelRow> xs;
-  for (int t = 0; t < 8; ++t) xs.push_back(x8.row(t));
-  std::vector<float> all(static_cast<size_t>(8 * c.n_rows));
-  Q8_0PanelProduct8Avx512Vnni(c.panels.data(), c.row_bytes(), c.n_rows, c.cols, xs.data(), 8, all.data(), c.n_rows);
-  for (int t = 0; t < 8; ++t) {
-    std::vector<float> alone(static_cast<size_t>(c.n_rows));
-    Q8_0PanelProduct8Avx512Vnni(c.panels.data(), c.row_bytes(), c.n_rows, c.cols, &xs[static_cast<size_t>(t)], 1, alone.data(), c.n_rows);
-    for (int64_t r = 0; r < c.n_rows; ++r) EXPECT_EQ(alone[static_cast<size_t>(r)], all[static_cast<size_t>(t * c.n_rows + r)]);
+  for (GgmlType type : {GgmlType::kQ8_0, GgmlType::kQ4_K}) {
+    const auto product = type == GgmlType::kQ8_0 ? Q8_0PanelProduct8Avx512Vnni : Q4KPanelProduct8Avx512Vnni;
+    const Case c = Make(1024, 6, 5, type);
+    const Q8PanelRows x8(c.x.data(), kTokens, c.cols, c.cols);
+    std::vector<Q8PanelRow> xs;
+    for (int t = 0; t < kTokens; ++t) xs.push_back(x8.row(t));
+    for (int batch : {8, kTokens}) {
+      std::vector<float> all(static_cast<size_t>(batch * c.n_rows));
+      product(c.panels.data(), c.row_bytes(), c.n_rows, c.cols, xs.data(), batch, all.data(), c.n_rows);
+      for (int t = 0; t < batch; ++t) {
+        std::vector<float> alone(static_cast<size_t>(c.n_rows));
+        product(c.panels.data(), c.row_bytes(), c.n_rows, c.cols, &xs[static_cast<size_t>(t)], 1, alone.data(), c.n_rows);
+        for (int64_t r = 0; r < c.n_rows; ++r) {
+          EXPECT_EQ(alone[static_cast<size_t>(r)], all[static_cast<size_t>(t * c.n_rows + r)])
+              << TypeName(type) << " batch " << batch << " token " << t << " row " << r;
+        }
+      }
+    }
   }
 }
 
