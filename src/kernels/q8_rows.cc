@@ -75,6 +75,34 @@ void DotQ4_KTokensRef(const std::byte* w, const Q8Row* x, int n_tokens, int64_t 
   }
 }
 
+void DotQ6_KTokensRef(const std::byte* w, const Q8Row* x, int n_tokens, int64_t cols, float* out) {
+  const auto* blocks = reinterpret_cast<const BlockQ6_K*>(w);
+  for (int t = 0; t < n_tokens; ++t) {
+    float sum = 0;
+    for (int64_t sb = 0; sb < cols / 256; ++sb) {
+      const BlockQ6_K& blk = blocks[sb];
+      const float d = F16ToF32(blk.d);
+      for (int j = 0; j < 16; ++j) {  // sub-blocks of 16 values
+        int32_t isum = 0;
+        for (int i = 0; i < 16; ++i) {
+          // value v of the super-block: half v / 128; within it, quarter l4 and position l
+          const int v = 16 * j + i, half = v / 128, l4 = v % 128 / 32, l = v % 32;
+          const uint8_t ql = blk.ql[64 * half + 32 * (l4 % 2) + l];
+          const uint8_t qh = blk.qh[32 * half + l];
+          const int q6 = ((l4 < 2 ? ql & 15 : ql >> 4) | (((qh >> (2 * l4)) & 3) << 4)) - 32;
+          isum += q6 * x[t].qs[256 * sb + v];
+        }
+        sum += d * static_cast<float>(blk.scales[j]) * x[t].dx[8 * sb + j / 2] * static_cast<float>(isum);
+      }
+    }
+    out[t] = sum;
+  }
+}
+
+DotQ8TokensFn DotQ6_KTokensFor(IsaLevel level) {
+  return level == IsaLevel::kAvx512Vnni ? DotQ6_KTokensAvx512Vnni : nullptr;
+}
+
 DotQ8TokensFn DotQ4_KTokensFor(IsaLevel level) {
   return level == IsaLevel::kAvx512Vnni ? DotQ4_KTokensAvx512Vnni : nullptr;
 }

@@ -1,4 +1,4 @@
-// Few-token products on 8-bit activations against Q8_0 and Q4_K rows as stored (no repacking): the
+// Few-token products on 8-bit activations against Q8_0, Q4_K and Q6_K rows as stored (no repacking): the
 // decode and batched-decode path of AVX-512 VNNI CPUs for 1 to 15 tokens, where the int8 panels
 // (int8_gemm.h) cost more to pack than they save. Activations are quantized as llama.cpp does
 // for Q8_0 weights — per block of 32 a scale dx = max|x|/127 and integers q = round(x/dx) in
@@ -66,5 +66,13 @@ DotQ8TokensFn DotQ8_0TokensFor(IsaLevel level);
 void DotQ4_KTokensRef(const std::byte* w, const Q8Row* x, int n_tokens, int64_t cols, float* out);
 void DotQ4_KTokensAvx512Vnni(const std::byte* w, const Q8Row* x, int n_tokens, int64_t cols, float* out);
 DotQ8TokensFn DotQ4_KTokensFor(IsaLevel level);
+// The same for a Q6_K row (cols a multiple of 256): per 16-value sub-block d·sc·dx·Σ(q6 − 32)·q,
+// the 6-bit values unsigned into vpdpbusd and 32·Σq subtracted per four values. Not batch
+// invariant with the int8 panels (16+ tokens): the vector kernel scales four-value partial sums
+// in float lanes, another summation order (a token's bits do not depend on the token count
+// within 1..15).
+void DotQ6_KTokensRef(const std::byte* w, const Q8Row* x, int n_tokens, int64_t cols, float* out);
+void DotQ6_KTokensAvx512Vnni(const std::byte* w, const Q8Row* x, int n_tokens, int64_t cols, float* out);
+DotQ8TokensFn DotQ6_KTokensFor(IsaLevel level);
 
 }  // namespace frugal::kernels

@@ -164,7 +164,63 @@ void ForTokenCount(int n_tokens, Kernel kernel) {
   }
 }
 
+// Q6_K, T tokens: per half of a super-block (128 values), the 6-bit values of its first and
+// second 64 as two vectors of unsigned bytes (low nibbles of ql[0..63] with qh's bits 0–1 for
+// values 0–31 and 2–3 for 32–63; high nibbles with bits 4–5 and 6–7), vpdpbusd against q, minus
+// 32·Σq per four values (a second vpdpbusd); each lane (four values, of one 16-value sub-block)
+// converted and scaled by d·sc·dx. Two accumulators a token, so that consecutive vectors do not
+// wait on one multiply-add chain.
+template <int T>
+void TokensQ6K(const std::byte* w, const Q8Row* x, int64_t cols, float* out) {
+  const auto* blocks = reinterpret_cast<const BlockQ6_K*>(w);
+  const __m512i low4 = _mm512_set1_epi8(15), bits45 = _mm512_set1_epi8(0x30), thirty_two = _mm512_set1_epi8(32);
+  // qh (32 bytes, both 256-bit halves) shifted right per 64-bit lane: first half by 2k, second by 2k + 2
+  const __m512i shift_first = _mm512_set_epi64(2, 2, 2, 2, 0, 0, 0, 0), shift_second = _mm512_set_epi64(6, 6, 6, 6, 4, 4, 4, 4);
+  __m512 acc[T][2];
+  for (int t = 0; t < T; ++t) acc[t][0] = acc[t][1] = _mm512_setzero_ps();
+  for (int64_t sb = 0; sb < cols / 256; ++sb) {
+    const BlockQ6_K& blk = blocks[sb];
+    _mm_prefetch(reinterpret_cast<const char*>(&blk) + 4096, _MM_HINT_T0);
+    _mm_prefetch(reinterpret_cast<const char*>(&blk) + 4096 + 64, _MM_HINT_T0);
+    _mm_prefetch(reinterpret_cast<const char*>(&blk) + 4096 + 128, _MM_HINT_T0);
+    _mm_prefetch(reinterpret_cast<const char*>(&blk) + 4096 + 192, _MM_HINT_T0);
+    const __m512 sc = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk.scales)))),
+                                    _mm512_set1_ps(_cvtsh_ss(blk.d)));  // d·sc of the 16 sub-blocks
+    __m512 dx8[T];  // the 8 activation blocks' scales, per token
+    for (int t = 0; t < T; ++t) dx8[t] = _mm512_castps256_ps512(_mm256_loadu_ps(x[t].dx + 8 * sb));
+    for (int half = 0; half < 2; ++half) {
+      const __m512i ql = _mm512_loadu_si512(blk.ql + 64 * half);
+      const __m512i qh = _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk.qh + 32 * half)));
+      const __m512i values[2] = {
+          _mm512_or_si512(_mm512_and_si512(ql, low4), _mm512_and_si512(_mm512_slli_epi16(_mm512_srlv_epi64(qh, shift_first), 4), bits45)),
+          _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(ql, 4), low4),
+                          _mm512_and_si512(_mm512_slli_epi16(_mm512_srlv_epi64(qh, shift_second), 4), bits45))};
+      for (int part = 0; part < 2; ++part) {
+        const int v = 2 * half + part;  // values 64v..64v+63: sub-blocks 4v..4v+3, activation blocks 2v, 2v+1
+        const __m512 lane_sc = _mm512_permutexvar_ps(
+            _mm512_set_epi32(4 * v + 3, 4 * v + 3, 4 * v + 3, 4 * v + 3, 4 * v + 2, 4 * v + 2, 4 * v + 2, 4 * v + 2, 4 * v + 1,
+                             4 * v + 1, 4 * v + 1, 4 * v + 1, 4 * v, 4 * v, 4 * v, 4 * v),
+            sc);
+        const __m512i dx_at = _mm512_set_epi32(2 * v + 1, 2 * v + 1, 2 * v + 1, 2 * v + 1, 2 * v + 1, 2 * v + 1, 2 * v + 1,
+                                               2 * v + 1, 2 * v, 2 * v, 2 * v, 2 * v, 2 * v, 2 * v, 2 * v, 2 * v);
+        for (int t = 0; t < T; ++t) {
+          const __m512i q = _mm512_load_si512(x[t].qs + 256 * sb + 64 * v);
+          const __m512i sums = _mm512_sub_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), values[part], q),
+                                                _mm512_dpbusd_epi32(_mm512_setzero_si512(), thirty_two, q));
+          const __m512 scale = _mm512_mul_ps(lane_sc, _mm512_permutexvar_ps(dx_at, dx8[t]));
+          acc[t][part] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sums), scale, acc[t][part]);
+        }
+      }
+    }
+  }
+  for (int t = 0; t < T; ++t) out[t] = Sum16(_mm512_add_ps(acc[t][0], acc[t][1]));
+}
+
 }  // namespace
+
+void DotQ6_KTokensAvx512Vnni(const std::byte* w, const Q8Row* x, int n_tokens, int64_t cols, float* out) {
+  ForTokenCount(n_tokens, [&](auto t) { TokensQ6K<decltype(t)::value>(w, x, cols, out); });
+}
 
 void DotQ4_KTokensAvx512Vnni(const std::byte* w, const Q8Row* x, int n_tokens, int64_t cols, float* out) {
   ForTokenCount(n_tokens, [&](auto t) { TokensQ4K<decltype(t)::value>(w, x, cols, out); });
