@@ -209,9 +209,9 @@ void Rows8Of(const std::byte* w, uint64_t rs, int64_t cols, const Q8PanelRow* x,
 // where a four-row tile reads four short streams at once (rows a few hundred bytes apart),
 // which some CPUs' prefetchers do not follow: on Zen 4 (family 25) an exploratory test read
 // 11 GB/s on one core that way against 33 GB/s sequentially, the same instructions otherwise.
-// Past 16 tokens the tiles' reuse of each activation load across four rows wins (a
-// 129280 × 1024 Q8_0 matrix there: row at a time faster up to 16 tokens, even at 24, the tiles
-// 1.4× faster at 32; docs/BENCHMARKS.md "One row at a time").
+// With more tokens the tiles' reuse of each activation load across four rows wins (a
+// 129280 × 1024 matrix there: rows one at a time faster up to 12 tokens, about even at 16–24,
+// the tiles 1.2–1.5× faster from 32; docs/BENCHMARKS.md "One row at a time").
 constexpr int kRowAtATimeTokens = 16;
 
 template <PanelType P>

@@ -75,6 +75,34 @@ void DotQ4_KTokensRef(const std::byte* w, const Q8Row* x, int n_tokens, int64_t 
   }
 }
 
+void DotQ5_KTokensRef(const std::byte* w, const Q8Row* x, int n_tokens, int64_t cols, float* out) {
+  const auto* blocks = reinterpret_cast<const BlockQ5_K*>(w);
+  for (int t = 0; t < n_tokens; ++t) {
+    float sum = 0;
+    for (int64_t sb = 0; sb < cols / 256; ++sb) {
+      const BlockQ5_K& blk = blocks[sb];
+      const float d = F16ToF32(blk.d), dmin = F16ToF32(blk.dmin);
+      for (int j = 0; j < 8; ++j) {
+        uint8_t sc = 0, mn = 0;
+        UnpackScaleMinK4(blk.scales, j, &sc, &mn);
+        const int64_t b = 8 * sb + j;  // the activation block
+        int32_t isum = 0;
+        for (int k = 0; k < 32; ++k) {
+          const uint8_t byte = blk.qs[32 * (j / 2) + k];
+          const int q5 = (j % 2 == 0 ? byte & 15 : byte >> 4) | (((blk.qh[k] >> j) & 1) << 4);
+          isum += q5 * x[t].qs[32 * b + k];
+        }
+        sum += d * sc * x[t].dx[b] * static_cast<float>(isum) - dmin * mn * x[t].dsums[b];
+      }
+    }
+    out[t] = sum;
+  }
+}
+
+DotQ8TokensFn DotQ5_KTokensFor(IsaLevel level) {
+  return level == IsaLevel::kAvx512Vnni ? DotQ5_KTokensAvx512Vnni : nullptr;
+}
+
 void DotQ6_KTokensRef(const std::byte* w, const Q8Row* x, int n_tokens, int64_t cols, float* out) {
   const auto* blocks = reinterpret_cast<const BlockQ6_K*>(w);
   for (int t = 0; t < n_tokens; ++t) {

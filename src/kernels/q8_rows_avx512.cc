@@ -83,8 +83,9 @@ void Tokens(const std::byte* w, const Q8Row* x, int64_t cols, float* out) {
 }
 
 // One row's [d·sc 0..7, dmin·mn 0..7] for super-block `blk` (16 floats; the products equal the
-// scalar d·sc and dmin·mn).
-inline __m512 RowScalesMinsQ4K(const BlockQ4_K& blk) {
+// scalar d·sc and dmin·mn). Q4_K or Q5_K: the same d, dmin and scale packing.
+template <typename Block>
+inline __m512 RowScalesMinsQ4K(const Block& blk) {
   const __m512 sm = _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(ScaleMinBytesQ4K(blk.scales)));
   uint32_t d_dmin;  // d, dmin (f16)
   __builtin_memcpy(&d_dmin, &blk.d, sizeof d_dmin);
@@ -164,6 +165,60 @@ void ForTokenCount(int n_tokens, Kernel kernel) {
   }
 }
 
+inline float Sum8(__m256 v) {
+  const __m128 h = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  const __m128 h2 = _mm_add_ps(h, _mm_movehl_ps(h, h));
+  return _mm_cvtss_f32(_mm_add_ss(h2, _mm_movehdup_ps(h2)));
+}
+
+// Q5_K, T tokens: per pair j of 32-value sub-blocks (2j: low nibbles of qs[32j..32j+31] with bit
+// 2j of qh; 2j + 1: high nibbles with bit 2j + 1), one vector of 64 unsigned 5-bit values,
+// vpdpbusd against q, each lane (four values, of one sub-block and one activation block)
+// converted and scaled by d·sc·dx; the minimums dmin·mn·dx·Σq per super-block in one 8-float
+// multiply-add a token, subtracted at the end.
+template <int T>
+void TokensQ5K(const std::byte* w, const Q8Row* x, int64_t cols, float* out) {
+  const auto* blocks = reinterpret_cast<const BlockQ5_K*>(w);
+  const __m512i low4 = _mm512_set1_epi8(15), bit4 = _mm512_set1_epi8(0x10);
+  const __m512i nibble_shift = _mm512_set_epi64(4, 4, 4, 4, 0, 0, 0, 0);  // first 32 bytes low nibbles, then high
+  __m512 acc[T][2];
+  __m256 mins[T];
+  for (int t = 0; t < T; ++t) {
+    acc[t][0] = acc[t][1] = _mm512_setzero_ps();
+    mins[t] = _mm256_setzero_ps();
+  }
+  for (int64_t sb = 0; sb < cols / 256; ++sb) {
+    const BlockQ5_K& blk = blocks[sb];
+    _mm_prefetch(reinterpret_cast<const char*>(&blk) + 4096, _MM_HINT_T0);
+    _mm_prefetch(reinterpret_cast<const char*>(&blk) + 4096 + 64, _MM_HINT_T0);
+    _mm_prefetch(reinterpret_cast<const char*>(&blk) + 4096 + 128, _MM_HINT_T0);
+    const __m512 sm = RowScalesMinsQ4K(blk);  // [d·sc 0..7, dmin·mn 0..7]
+    const __m256 mn = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(sm), 1));
+    const __m512i qh = _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk.qh)));
+    __m512 dx8[T];
+    for (int t = 0; t < T; ++t) {
+      mins[t] = _mm256_fmadd_ps(mn, _mm256_loadu_ps(x[t].dsums + 8 * sb), mins[t]);
+      dx8[t] = _mm512_castps256_ps512(_mm256_loadu_ps(x[t].dx + 8 * sb));
+    }
+    for (int j = 0; j < 4; ++j) {
+      const __m512i ql = _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk.qs + 32 * j)));
+      const __m512i high_bits = _mm512_set_epi64(2 * j + 1, 2 * j + 1, 2 * j + 1, 2 * j + 1, 2 * j, 2 * j, 2 * j, 2 * j);
+      const __m512i values = _mm512_or_si512(_mm512_and_si512(_mm512_srlv_epi64(ql, nibble_shift), low4),
+                                             _mm512_and_si512(_mm512_slli_epi16(_mm512_srlv_epi64(qh, high_bits), 4), bit4));
+      // lanes 0..7: sub-block (and activation block) 2j, 8..15: 2j + 1
+      const __m512i at = _mm512_set_epi32(2 * j + 1, 2 * j + 1, 2 * j + 1, 2 * j + 1, 2 * j + 1, 2 * j + 1, 2 * j + 1, 2 * j + 1,
+                                          2 * j, 2 * j, 2 * j, 2 * j, 2 * j, 2 * j, 2 * j, 2 * j);
+      const __m512 lane_sc = _mm512_permutexvar_ps(at, sm);
+      for (int t = 0; t < T; ++t) {
+        const __m512i sums = _mm512_dpbusd_epi32(_mm512_setzero_si512(), values, _mm512_load_si512(x[t].qs + 256 * sb + 64 * j));
+        const __m512 scale = _mm512_mul_ps(lane_sc, _mm512_permutexvar_ps(at, dx8[t]));
+        acc[t][j % 2] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sums), scale, acc[t][j % 2]);
+      }
+    }
+  }
+  for (int t = 0; t < T; ++t) out[t] = Sum16(_mm512_add_ps(acc[t][0], acc[t][1])) - Sum8(mins[t]);
+}
+
 // Q6_K, T tokens: per half of a super-block (128 values), the 6-bit values of its first and
 // second 64 as two vectors of unsigned bytes (low nibbles of ql[0..63] with qh's bits 0–1 for
 // values 0–31 and 2–3 for 32–63; high nibbles with bits 4–5 and 6–7), vpdpbusd against q, minus
@@ -217,6 +272,10 @@ void TokensQ6K(const std::byte* w, const Q8Row* x, int64_t cols, float* out) {
 }
 
 }  // namespace
+
+void DotQ5_KTokensAvx512Vnni(const std::byte* w, const Q8Row* x, int n_tokens, int64_t cols, float* out) {
+  ForTokenCount(n_tokens, [&](auto t) { TokensQ5K<decltype(t)::value>(w, x, cols, out); });
+}
 
 void DotQ6_KTokensAvx512Vnni(const std::byte* w, const Q8Row* x, int n_tokens, int64_t cols, float* out) {
   ForTokenCount(n_tokens, [&](auto t) { TokensQ6K<decltype(t)::value>(w, x, cols, out); });
