@@ -130,6 +130,7 @@ class RowProduct {
     const IsaLevel isa = DetectedIsa();
     if (w.type == GgmlType::kQ8_0 && x.q8() != nullptr) dot_tokens_ = DotQ8_0TokensFor(isa);
     if (w.type == GgmlType::kQ4_K && w.cols % 256 == 0 && x.q8() != nullptr) dot_tokens_ = DotQ4_KTokensFor(isa);
+    if (w.type == GgmlType::kQ4_0 && w.cols % 64 == 0 && x.q8() != nullptr) dot_tokens_ = DotQ4_0TokensFor(isa);
     if (w.type == GgmlType::kQ5_K && w.cols % 256 == 0 && x.q8() != nullptr) dot_tokens_ = DotQ5_KTokensFor(isa);
     if (w.type == GgmlType::kQ6_K && w.cols % 256 == 0 && x.q8() != nullptr) dot_tokens_ = DotQ6_KTokensFor(isa);
     if (dot_tokens_ != nullptr) return;
@@ -373,7 +374,8 @@ ProductPath PathOf(GgmlType type, int64_t cols, const MatMulParams& p, RowOrder 
   }
   if (input == ProductPath::kQ8Rows) {
     const bool k_quant = type == GgmlType::kQ4_K || type == GgmlType::kQ5_K || type == GgmlType::kQ6_K;
-    return type == GgmlType::kQ8_0 || (k_quant && cols % 256 == 0) ? input : ProductPath::kQ16;
+    return type == GgmlType::kQ8_0 || (type == GgmlType::kQ4_0 && cols % 64 == 0) || (k_quant && cols % 256 == 0) ? input
+                                                                                                           : ProductPath::kQ16;
   }
   return input;
 }

@@ -75,6 +75,26 @@ void DotQ4_KTokensRef(const std::byte* w, const Q8Row* x, int n_tokens, int64_t 
   }
 }
 
+void DotQ4_0TokensRef(const std::byte* w, const Q8Row* x, int n_tokens, int64_t cols, float* out) {
+  const auto* blocks = reinterpret_cast<const BlockQ4_0*>(w);
+  for (int t = 0; t < n_tokens; ++t) {
+    float sum = 0;
+    for (int64_t b = 0; b < cols / 32; ++b) {
+      int32_t isum = 0;
+      for (int k = 0; k < 32; ++k) {
+        const uint8_t byte = blocks[b].qs[k % 16];
+        isum += ((k < 16 ? byte & 15 : byte >> 4) - 8) * x[t].qs[32 * b + k];
+      }
+      sum += F16ToF32(blocks[b].d) * x[t].dx[b] * static_cast<float>(isum);
+    }
+    out[t] = sum;
+  }
+}
+
+DotQ8TokensFn DotQ4_0TokensFor(IsaLevel level) {
+  return level == IsaLevel::kAvx512Vnni ? DotQ4_0TokensAvx512Vnni : nullptr;
+}
+
 void DotQ5_KTokensRef(const std::byte* w, const Q8Row* x, int n_tokens, int64_t cols, float* out) {
   const auto* blocks = reinterpret_cast<const BlockQ5_K*>(w);
   for (int t = 0; t < n_tokens; ++t) {

@@ -1,4 +1,4 @@
-// Few-token products on 8-bit activations against Q8_0, Q4_K, Q5_K and Q6_K rows as stored (no repacking): the
+// Few-token products on 8-bit activations against Q8_0, Q4_0, Q4_K, Q5_K and Q6_K rows as stored (no repacking): the
 // decode and batched-decode path of AVX-512 VNNI CPUs for 1 to 15 tokens, where the int8 panels
 // (int8_gemm.h) cost more to pack than they save. Activations are quantized as llama.cpp does
 // for Q8_0 weights — per block of 32 a scale dx = max|x|/127 and integers q = round(x/dx) in
@@ -66,6 +66,12 @@ DotQ8TokensFn DotQ8_0TokensFor(IsaLevel level);
 void DotQ4_KTokensRef(const std::byte* w, const Q8Row* x, int n_tokens, int64_t cols, float* out);
 void DotQ4_KTokensAvx512Vnni(const std::byte* w, const Q8Row* x, int n_tokens, int64_t cols, float* out);
 DotQ8TokensFn DotQ4_KTokensFor(IsaLevel level);
+// The same for a Q4_0 row (cols a multiple of 64): per block d·dx·Σ(q4 − 8)·q, the nibbles
+// unsigned into vpdpbusd and the −8 applied as −8·d·dx·Σq per block; float lanes as Q5_K and
+// Q6_K below.
+void DotQ4_0TokensRef(const std::byte* w, const Q8Row* x, int n_tokens, int64_t cols, float* out);
+void DotQ4_0TokensAvx512Vnni(const std::byte* w, const Q8Row* x, int n_tokens, int64_t cols, float* out);
+DotQ8TokensFn DotQ4_0TokensFor(IsaLevel level);
 // The same for a Q5_K row (cols a multiple of 256): per 32-value sub-block
 // d·sc·dx·Σ q5·q − dmin·mn·dx·Σq, the 5-bit values unsigned into vpdpbusd. Like Q6_K below, the
 // vector kernel scales four-value partial sums in float lanes (not the int8 panels' order).

@@ -171,6 +171,45 @@ inline float Sum8(__m256 v) {
   return _mm_cvtss_f32(_mm_add_ss(h2, _mm_movehdup_ps(h2)));
 }
 
+// Q4_0, T tokens: two blocks (64 values) a vector — block b's 16 bytes in 128-bit lanes 0 and 1
+// (low nibbles: values 0–15, high: 16–31), block b + 1's in lanes 2 and 3 —, vpdpbusd of the
+// unsigned nibbles against q, each lane scaled by its block's d·dx in floats; the −8 of every
+// nibble as −8·d·(dx·Σq) per block (dsums), summed apart and subtracted at the end.
+template <int T>
+void TokensQ40(const std::byte* w, const Q8Row* x, int64_t cols, float* out) {
+  const auto* blocks = reinterpret_cast<const BlockQ4_0*>(w);
+  const __m512i low4 = _mm512_set1_epi8(15);
+  const __m512i nibble_shift = _mm512_set_epi64(4, 4, 0, 0, 4, 4, 0, 0);
+  const __m512i d_at = _mm512_set_epi32(1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0);
+  __m512 acc[T][2];
+  __m128 offsets[T];
+  for (int t = 0; t < T; ++t) {
+    acc[t][0] = acc[t][1] = _mm512_setzero_ps();
+    offsets[t] = _mm_setzero_ps();
+  }
+  for (int64_t b = 0; b < cols / 32; b += 2) {
+    const BlockQ4_0& b0 = blocks[b];
+    const BlockQ4_0& b1 = blocks[b + 1];
+    _mm_prefetch(reinterpret_cast<const char*>(&b0) + 2048, _MM_HINT_T0);
+    const __m128i q0 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b0.qs)), q1 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b1.qs));
+    const __m512i both = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_set_m128i(q0, q0)), _mm256_set_m128i(q1, q1), 1);
+    const __m512i values = _mm512_and_si512(_mm512_srlv_epi64(both, nibble_shift), low4);
+    const __m128 d = _mm_cvtph_ps(_mm_insert_epi16(_mm_cvtsi32_si128(b0.d), b1.d, 1));  // [d_b, d_b+1, 0, 0]
+    for (int t = 0; t < T; ++t) {
+      const __m128 dx = _mm_castsi128_ps(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(x[t].dx + b)));
+      const __m128 dsums = _mm_castsi128_ps(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(x[t].dsums + b)));
+      offsets[t] = _mm_fmadd_ps(d, dsums, offsets[t]);
+      const __m512 scale = _mm512_permutexvar_ps(d_at, _mm512_castps128_ps512(_mm_mul_ps(d, dx)));
+      const __m512i sums = _mm512_dpbusd_epi32(_mm512_setzero_si512(), values, _mm512_load_si512(x[t].qs + 32 * b));
+      acc[t][(b / 2) % 2] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sums), scale, acc[t][(b / 2) % 2]);
+    }
+  }
+  for (int t = 0; t < T; ++t) {
+    const __m128 o = _mm_add_ps(offsets[t], _mm_movehl_ps(offsets[t], offsets[t]));
+    out[t] = Sum16(_mm512_add_ps(acc[t][0], acc[t][1])) - 8.0f * _mm_cvtss_f32(_mm_add_ss(o, _mm_movehdup_ps(o)));
+  }
+}
+
 // Q5_K, T tokens: per pair j of 32-value sub-blocks (2j: low nibbles of qs[32j..32j+31] with bit
 // 2j of qh; 2j + 1: high nibbles with bit 2j + 1), one vector of 64 unsigned 5-bit values,
 // vpdpbusd against q, each lane (four values, of one sub-block and one activation block)
@@ -272,6 +311,10 @@ void TokensQ6K(const std::byte* w, const Q8Row* x, int64_t cols, float* out) {
 }
 
 }  // namespace
+
+void DotQ4_0TokensAvx512Vnni(const std::byte* w, const Q8Row* x, int n_tokens, int64_t cols, float* out) {
+  ForTokenCount(n_tokens, [&](auto t) { TokensQ40<decltype(t)::value>(w, x, cols, out); });
+}
 
 void DotQ5_KTokensAvx512Vnni(const std::byte* w, const Q8Row* x, int n_tokens, int64_t cols, float* out) {
   ForTokenCount(n_tokens, [&](auto t) { TokensQ5K<decltype(t)::value>(w, x, cols, out); });

@@ -44,6 +44,7 @@ struct Kind {
 const std::vector<Kind>& Kinds() {
   static const std::vector<Kind> kinds = {{GgmlType::kQ8_0, DotQ8_0TokensRef, DotQ8_0TokensFor, {32, 96, 1024, 1056}},
                                           {GgmlType::kQ4_K, DotQ4_KTokensRef, DotQ4_KTokensFor, {256, 768, 1024}},
+                                          {GgmlType::kQ4_0, DotQ4_0TokensRef, DotQ4_0TokensFor, {64, 192, 1024}},
                                           {GgmlType::kQ5_K, DotQ5_KTokensRef, DotQ5_KTokensFor, {256, 768, 1024}},
                                           {GgmlType::kQ6_K, DotQ6_KTokensRef, DotQ6_KTokensFor, {256, 768, 1024}}};
   return kinds;

@@ -10,7 +10,7 @@ models of every variant, and on llama.cpp's fixture:
   reported; the mean keeps them). Runs held to llama.cpp's rules judge every measure on the
   positions off 8-bit near-ties (NEAR_TIE_8BIT), ours and llama.cpp's rounding alike, and report
   the others.
-  - one-token decode on 16-bit activations (models without Q8_0/Q4_K/Q5_K/Q6_K matrices, or CPUs with
+  - one-token decode on 16-bit activations (models without Q4_0/Q8_0/Q4_K/Q5_K/Q6_K matrices, or CPUs with
     AMX or without AVX-512 VNNI): max 1e-3 / mean 1e-4 (it reaches ~1e-4 / 1e-5);
   - prefill where the CPU runs 8-bit activations (AVX-512 VNNI; from 4 tokens a product): no
     worse than llama.cpp's rounding rules applied to the same reference (llama_act_round.py):
@@ -18,9 +18,9 @@ models of every variant, and on llama.cpp's fixture:
     reference's margin is within twice that position's |Δ| is a logit near-tie, not counted), max and mean
     |Δlogit| ≤ 1.5× theirs (+ 0.005 / 0.0005 for the f16 latent cache, which the simulation
     leaves exact);
-  - one-token decode of a model with Q8_0, Q4_K, Q5_K or Q6_K matrices where the CPU rounds
-    their activations to 8 bits at every token count (AVX-512 VNNI, no AMX: batch invariance;
-    Q5_K and Q6_K for speed): the same llama.cpp bound as 8-bit prefill;
+  - one-token decode of a model with Q4_0, Q8_0, Q4_K, Q5_K or Q6_K matrices where the CPU
+    rounds their activations to 8 bits at every token count (AVX-512 VNNI, no AMX: batch
+    invariance; Q4_0, Q5_K and Q6_K for speed): the same llama.cpp bound as 8-bit prefill;
   - prefill elsewhere (AMX head+tail tiles, 16-bit activations, f32 panels): max 1e-3 / mean 1e-4;
 - every dumped intermediate (--dump-tensors) within 1e-3 of the reference's;
 - batched (`logits --batch --exact --chunk 5`): three sequences of different lengths advancing
@@ -92,7 +92,7 @@ def decode_8bit(frugal):
     return "8-bit" in out
 
 
-Q8_0, Q4_K, Q5_K, Q6_K = 8, 12, 13, 14  # GGML type ids
+Q4_0, Q8_0, Q4_K, Q5_K, Q6_K = 2, 8, 12, 13, 14  # GGML type ids
 
 
 def quality(ours, ref, near_tie):
@@ -154,9 +154,9 @@ def check_model(frugal, name, path, ids, workdir, results, int8, dec8):
     diagnostics = {}
     ref = forward.forward(model, ids, dump=diagnostics)
     # Runs held to llama.cpp's rounding rules: prefill where 8-bit products run; decode too where
-    # the model has Q8_0 or K-quant (Q4_K, Q5_K, Q6_K) matrices, whose products round one token to 8 bits as well.
+    # the model has Q4_0, Q8_0 or K-quant (Q4_K, Q5_K, Q6_K) matrices, whose products round one token to 8 bits as well.
     llama_runs = {"fast"} if int8 else set()
-    if dec8 and ({Q8_0, Q4_K, Q5_K, Q6_K} & set(model.types.values())):
+    if dec8 and ({Q4_0, Q8_0, Q4_K, Q5_K, Q6_K} & set(model.types.values())):
         llama_runs.add("fast-decode")
     llama = None  # the reference with llama.cpp's activation rounding, when an 8-bit path applies
     if llama_runs and any(t not in (0, 1, 30) for t in model.types.values()):  # some quantized matrix
