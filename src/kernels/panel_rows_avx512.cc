@@ -207,8 +207,9 @@ void Rows8Of(const std::byte* w, uint64_t rs, int64_t cols, const Q8PanelRow* x,
 
 // Token counts up to which rows are taken one at a time: each row is then read sequentially,
 // where a four-row tile reads four short streams at once (rows a few hundred bytes apart),
-// which some CPUs' prefetchers do not follow: on Zen 4 (family 25) an exploratory test read
-// 11 GB/s on one core that way against 33 GB/s sequentially, the same instructions otherwise.
+// which some CPUs do not stream well: on Zen 4 (family 25) the 129280-row output head at one
+// token read 17 GB/s in tiles against 28–36 GB/s row by row (two threads, `frugal bench matmul
+// --panels`); the same instructions run equally fast in L2 in either order.
 // With more tokens the tiles' reuse of each activation load across four rows wins (a
 // 129280 × 1024 matrix there: rows one at a time faster up to 12 tokens, about even at 16–24,
 // the tiles 1.2–1.5× faster from 32; docs/BENCHMARKS.md "One row at a time").
