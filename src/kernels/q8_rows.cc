@@ -50,29 +50,39 @@ void DotQ8_0TokensRef(const std::byte* w, const Q8Row* x, int n_tokens, int64_t 
   }
 }
 
-void DotQ4_KTokensRef(const std::byte* w, const Q8Row* x, int n_tokens, int64_t cols, float* out) {
-  const auto* blocks = reinterpret_cast<const BlockQ4_K*>(w);
+namespace {
+
+// Q4_K and Q5_K (the same d, dmin and 6-bit scale packing): per 32-value sub-block j
+// d·sc·dx·Σ value·q − dmin·mn·dx·Σq, value(blk, j, k) the unsigned value k of sub-block j.
+template <typename Block, typename ValueOf>
+void ScaleMinTokensRef(const std::byte* w, const Q8Row* x, int n_tokens, int64_t cols, float* out, ValueOf value) {
+  const auto* blocks = reinterpret_cast<const Block*>(w);
   for (int t = 0; t < n_tokens; ++t) {
     float sum = 0;
     for (int64_t sb = 0; sb < cols / 256; ++sb) {
-      const BlockQ4_K& blk = blocks[sb];
+      const Block& blk = blocks[sb];
       const float d = F16ToF32(blk.d), dmin = F16ToF32(blk.dmin);
       for (int j = 0; j < 8; ++j) {
         uint8_t sc = 0, mn = 0;
         UnpackScaleMinK4(blk.scales, j, &sc, &mn);
         const int64_t b = 8 * sb + j;  // the activation block
         int32_t isum = 0;
-        for (int k = 0; k < 32; ++k) {
-          const uint8_t byte = blk.qs[32 * (j / 2) + k];
-          const int q4 = j % 2 == 0 ? byte & 15 : byte >> 4;
-          isum += q4 * x[t].qs[32 * b + k];
-        }
+        for (int k = 0; k < 32; ++k) isum += value(blk, j, k) * x[t].qs[32 * b + k];
         const float dx = x[t].dx[b];
         sum += d * sc * dx * static_cast<float>(isum) - dmin * mn * x[t].dsums[b];
       }
     }
     out[t] = sum;
   }
+}
+
+}  // namespace
+
+void DotQ4_KTokensRef(const std::byte* w, const Q8Row* x, int n_tokens, int64_t cols, float* out) {
+  ScaleMinTokensRef<BlockQ4_K>(w, x, n_tokens, cols, out, [](const BlockQ4_K& blk, int j, int k) {
+    const uint8_t byte = blk.qs[32 * (j / 2) + k];
+    return j % 2 == 0 ? byte & 15 : byte >> 4;
+  });
 }
 
 void DotQ4_0TokensRef(const std::byte* w, const Q8Row* x, int n_tokens, int64_t cols, float* out) {
@@ -96,27 +106,10 @@ DotQ8TokensFn DotQ4_0TokensFor(IsaLevel level) {
 }
 
 void DotQ5_KTokensRef(const std::byte* w, const Q8Row* x, int n_tokens, int64_t cols, float* out) {
-  const auto* blocks = reinterpret_cast<const BlockQ5_K*>(w);
-  for (int t = 0; t < n_tokens; ++t) {
-    float sum = 0;
-    for (int64_t sb = 0; sb < cols / 256; ++sb) {
-      const BlockQ5_K& blk = blocks[sb];
-      const float d = F16ToF32(blk.d), dmin = F16ToF32(blk.dmin);
-      for (int j = 0; j < 8; ++j) {
-        uint8_t sc = 0, mn = 0;
-        UnpackScaleMinK4(blk.scales, j, &sc, &mn);
-        const int64_t b = 8 * sb + j;  // the activation block
-        int32_t isum = 0;
-        for (int k = 0; k < 32; ++k) {
-          const uint8_t byte = blk.qs[32 * (j / 2) + k];
-          const int q5 = (j % 2 == 0 ? byte & 15 : byte >> 4) | (((blk.qh[k] >> j) & 1) << 4);
-          isum += q5 * x[t].qs[32 * b + k];
-        }
-        sum += d * sc * x[t].dx[b] * static_cast<float>(isum) - dmin * mn * x[t].dsums[b];
-      }
-    }
-    out[t] = sum;
-  }
+  ScaleMinTokensRef<BlockQ5_K>(w, x, n_tokens, cols, out, [](const BlockQ5_K& blk, int j, int k) {
+    const uint8_t byte = blk.qs[32 * (j / 2) + k];
+    return (j % 2 == 0 ? byte & 15 : byte >> 4) | (((blk.qh[k] >> j) & 1) << 4);
+  });
 }
 
 DotQ8TokensFn DotQ5_KTokensFor(IsaLevel level) {
