@@ -136,10 +136,11 @@ class Engine {
   Status Step(std::vector<GenerationEvent>* events);
   // Computes a synthetic prompt of `tokens` (at most a step's and the context's) and one decode
   // token in a KV pool of its own, then frees it: this engine's pool, prefix cache, disk tier,
-  // counters and pacing are untouched (an expert store counts its reads as any step's). What it leaves is warm memory — without it the first
-  // steps of a fresh process pay first-touch page faults on their scratch (docs/BENCHMARKS.md
-  // "Warm-up") — and, with an expert store, the experts it routed to. Run it on the thread
-  // that will run Step (malloc's arenas are per thread).
+  // counters and pacing are untouched (an expert store counts its reads as any step's). What it
+  // leaves is warm memory — without it the first steps of a fresh process pay first-touch page
+  // faults on their scratch (docs/BENCHMARKS.md "Warm-up") — and, with an expert store, the
+  // experts it routed to. Run it on the thread that will run Step (malloc's arenas are per
+  // thread).
   Status WarmUp(int tokens);
   bool idle() const { return active_.empty(); }
   int active() const { return static_cast<int>(active_.size()); }

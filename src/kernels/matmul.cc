@@ -128,11 +128,7 @@ class RowProduct {
     }
     if (x.q16() == nullptr) return;
     const IsaLevel isa = DetectedIsa();
-    if (w.type == GgmlType::kQ8_0 && x.q8() != nullptr) dot_tokens_ = DotQ8_0TokensFor(isa);
-    if (w.type == GgmlType::kQ4_K && w.cols % 256 == 0 && x.q8() != nullptr) dot_tokens_ = DotQ4_KTokensFor(isa);
-    if (w.type == GgmlType::kQ4_0 && w.cols % 64 == 0 && x.q8() != nullptr) dot_tokens_ = DotQ4_0TokensFor(isa);
-    if (w.type == GgmlType::kQ5_K && w.cols % 256 == 0 && x.q8() != nullptr) dot_tokens_ = DotQ5_KTokensFor(isa);
-    if (w.type == GgmlType::kQ6_K && w.cols % 256 == 0 && x.q8() != nullptr) dot_tokens_ = DotQ6_KTokensFor(isa);
+    if (x.q8() != nullptr) dot_tokens_ = DotQ8TokensFor(w.type, w.cols, isa);
     if (dot_tokens_ != nullptr) return;
     if (w.type == GgmlType::kQ8_0) {
       dot_ = DotQ8_0For(isa);
@@ -373,9 +369,7 @@ ProductPath PathOf(GgmlType type, int64_t cols, const MatMulParams& p, RowOrder 
     return Int8PanelSupports(type) ? input : IsFloatType(type) ? ProductPath::kF32Panels : ProductPath::kExact;
   }
   if (input == ProductPath::kQ8Rows) {
-    const bool k_quant = type == GgmlType::kQ4_K || type == GgmlType::kQ5_K || type == GgmlType::kQ6_K;
-    return type == GgmlType::kQ8_0 || (type == GgmlType::kQ4_0 && cols % 64 == 0) || (k_quant && cols % 256 == 0) ? input
-                                                                                                           : ProductPath::kQ16;
+    return Q8TokensSupport(type, cols) ? input : ProductPath::kQ16;
   }
   return input;
 }

@@ -148,6 +148,18 @@ DotQ8TokensFn DotQ4_KTokensFor(IsaLevel level) {
   return level == IsaLevel::kAvx512Vnni ? DotQ4_KTokensAvx512Vnni : nullptr;
 }
 
+DotQ8TokensFn DotQ8TokensFor(GgmlType type, int64_t cols, IsaLevel level) {
+  if (!Q8TokensSupport(type, cols)) return nullptr;
+  switch (type) {
+    case GgmlType::kQ8_0: return DotQ8_0TokensFor(level);
+    case GgmlType::kQ4_0: return DotQ4_0TokensFor(level);
+    case GgmlType::kQ4_K: return DotQ4_KTokensFor(level);
+    case GgmlType::kQ5_K: return DotQ5_KTokensFor(level);
+    case GgmlType::kQ6_K: return DotQ6_KTokensFor(level);
+    default: return nullptr;
+  }
+}
+
 DotQ8TokensFn DotQ8_0TokensFor(IsaLevel level) {
   return level == IsaLevel::kAvx512Vnni ? DotQ8_0TokensAvx512Vnni : nullptr;
 }

@@ -1,19 +1,21 @@
-// Few-token products on 8-bit activations against Q8_0, Q4_0, Q4_K, Q5_K and Q6_K rows as stored (no repacking): the
-// decode and batched-decode path of AVX-512 VNNI CPUs for 1 to 15 tokens, where the int8 panels
-// (int8_gemm.h) cost more to pack than they save. Activations are quantized as llama.cpp does
-// for Q8_0 weights — per block of 32 a scale dx = max|x|/127 and integers q = round(x/dx) in
-// −127..127 (int8_gemm.h's QuantizeInt8Block) — and each product sums Σ w·q per block in
-// integers (vpdpbusd, with |w| unsigned and q's sign flipped where w < 0, or Q4_K's unsigned
-// nibbles), then scales per block in floats.
+// Few-token products on 8-bit activations against Q8_0, Q4_0, Q4_K, Q5_K and Q6_K rows as stored
+// (no repacking): the decode and batched-decode path of AVX-512 VNNI CPUs for 1 to 15 tokens,
+// where the int8 panels (int8_gemm.h) cost more to pack than they save. Activations are
+// quantized as llama.cpp does for Q8_0 weights — per block of 32 a scale dx = max|x|/127 and
+// integers q = round(x/dx) in −127..127 (int8_gemm.h's QuantizeInt8Block) — and each product
+// sums Σ w·q in integers (vpdpbusd, with |w| unsigned and q's sign flipped where w < 0, or the
+// unsigned 4-, 5- and 6-bit values), then scales in floats.
 //
-// Batch invariance: the vector kernels add the block terms in the int8 panels' order — per
-// group of 16 blocks (512 columns) one vector whose lane j holds block j's whole integer sum,
-// multiplied by dw·dx and added to lane j of the accumulator (then, for Q4_K, the minimums
-// −dmin·mn·dx·Σq), the 16 lanes summed by one tree at the end — so a token's product has the
-// same bits here (1 to 15 tokens a product) as in the int8 panels (16 and more) and the panel
-// kernels (panel_rows.h). Within a group the partial sums vpdpbusd leaves (four products a lane)
-// are reduced to whole blocks in integers (exact). Model-agnostic; pure functions and
-// read-only objects.
+// Batch invariance (Q8_0 and Q4_K): the vector kernels add the block terms in the int8 panels'
+// order — per group of 16 blocks (512 columns) one vector whose lane j holds block j's whole
+// integer sum, multiplied by dw·dx and added to lane j of the accumulator (then, for Q4_K, the
+// minimums −dmin·mn·dx·Σq), the 16 lanes summed by one tree at the end — so a token's product
+// has the same bits here (1 to 15 tokens a product) as in the int8 panels (16 and more) and the
+// panel kernels (panel_rows.h). Within a group the partial sums vpdpbusd leaves (four products a
+// lane) are reduced to whole blocks in integers (exact). Q4_0, Q5_K and Q6_K scale the four-value
+// partial sums in float lanes instead: the same rounding of the activations, another summation
+// order than the int8 panels' (a token's bits still do not depend on the token count within 1..15).
+// Model-agnostic; pure functions and read-only objects.
 #pragma once
 
 #include <cstddef>
@@ -21,6 +23,7 @@
 #include <memory>
 
 #include "kernels/cpu_features.h"
+#include "util/ggml_type.h"
 
 namespace frugal::kernels {
 
@@ -66,6 +69,18 @@ DotQ8TokensFn DotQ8_0TokensFor(IsaLevel level);
 void DotQ4_KTokensRef(const std::byte* w, const Q8Row* x, int n_tokens, int64_t cols, float* out);
 void DotQ4_KTokensAvx512Vnni(const std::byte* w, const Q8Row* x, int n_tokens, int64_t cols, float* out);
 DotQ8TokensFn DotQ4_KTokensFor(IsaLevel level);
+// The kernel for rows of `type` and `cols` columns (a Q4_0 row a multiple of 64, the K-quants of
+// 256), or nullptr where there is none (another type or size, or below AVX-512 VNNI).
+DotQ8TokensFn DotQ8TokensFor(GgmlType type, int64_t cols, IsaLevel level);
+// Whether rows of `type` and `cols` columns have a few-token 8-bit kernel on a CPU that has them.
+inline bool Q8TokensSupport(GgmlType type, int64_t cols) {
+  switch (type) {
+    case GgmlType::kQ8_0: return cols % 32 == 0;
+    case GgmlType::kQ4_0: return cols % 64 == 0;
+    case GgmlType::kQ4_K: case GgmlType::kQ5_K: case GgmlType::kQ6_K: return cols % 256 == 0;
+    default: return false;
+  }
+}
 // The same for a Q4_0 row (cols a multiple of 64): per block d·dx·Σ(q4 − 8)·q, the nibbles
 // unsigned into vpdpbusd and the −8 applied as −8·d·dx·Σq per block; float lanes as Q5_K and
 // Q6_K below.
@@ -79,10 +94,7 @@ void DotQ5_KTokensRef(const std::byte* w, const Q8Row* x, int n_tokens, int64_t 
 void DotQ5_KTokensAvx512Vnni(const std::byte* w, const Q8Row* x, int n_tokens, int64_t cols, float* out);
 DotQ8TokensFn DotQ5_KTokensFor(IsaLevel level);
 // The same for a Q6_K row (cols a multiple of 256): per 16-value sub-block d·sc·dx·Σ(q6 − 32)·q,
-// the 6-bit values unsigned into vpdpbusd and 32·Σq subtracted per four values. Not batch
-// invariant with the int8 panels (16+ tokens): the vector kernel scales four-value partial sums
-// in float lanes, another summation order (a token's bits do not depend on the token count
-// within 1..15).
+// the 6-bit values unsigned into vpdpbusd and 32·Σq subtracted per four values.
 void DotQ6_KTokensRef(const std::byte* w, const Q8Row* x, int n_tokens, int64_t cols, float* out);
 void DotQ6_KTokensAvx512Vnni(const std::byte* w, const Q8Row* x, int n_tokens, int64_t cols, float* out);
 DotQ8TokensFn DotQ6_KTokensFor(IsaLevel level);
