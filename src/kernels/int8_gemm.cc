@@ -36,15 +36,18 @@ bool Int8ProductsUsable() { return DetectedIsa() == IsaLevel::kAvx512Vnni; }
 
 float QuantizeInt8Block(const float* x, int64_t n, int8_t* q, int32_t* sum) {
   float amax = 0;
-  for (int64_t j = 0; j < n; ++j) amax = std::max(amax, std::fabs(x[j]));
+  for (int64_t j = 0; j < n; ++j) {
+    const float a = std::fabs(x[j]);
+    if (!(a <= amax)) amax = a;  // a NaN wins: the block's scale becomes NaN and so does the product
+  }
   const float d = amax / 127.0f;
   const float inv = d >= FLT_MIN ? 1.0f / d : 0.0f;  // (1/d of a subnormal d overflows: such blocks round to 0)
   *sum = 0;
   for (int64_t j = 0; j < 32; ++j) {
     int32_t v = 0;
     if (j < n) {
-      const float f = x[j] * inv;  // |f| ≤ 127
-      v = static_cast<int32_t>(f + (f >= 0 ? 0.5f : -0.5f));  // half away from zero
+      const float f = x[j] * inv;  // |f| ≤ 127, or NaN (a non-finite x): then 0, no undefined conversion
+      if (f == f) v = static_cast<int32_t>(f + (f >= 0 ? 0.5f : -0.5f));  // half away from zero
     }
     q[j] = static_cast<int8_t>(v);
     *sum += v;

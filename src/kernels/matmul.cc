@@ -128,7 +128,8 @@ class RowProduct {
     }
     if (x.q16() == nullptr) return;
     const IsaLevel isa = DetectedIsa();
-    if (x.q8() != nullptr) dot_tokens_ = DotQ8TokensFor(w.type, w.cols, isa);
+    // (the activations are quantized for these kernels only where one exists for the type)
+    if (Q8TokensSupport(w.type, w.cols) && x.q8() != nullptr) dot_tokens_ = DotQ8TokensFor(w.type, w.cols, isa);
     if (dot_tokens_ != nullptr) return;
     if (w.type == GgmlType::kQ8_0) {
       dot_ = DotQ8_0For(isa);
